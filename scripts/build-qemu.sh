@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build QEMU (x86_64-softmmu) with dma-testdev overlaid, plus the qtest
+# binaries, in a build tree under the cache keyed by QEMU version and build
+# configuration.  A warm run after a device edit recompiles one file.
+#
+# Usage: scripts/build-qemu.sh [--variant NAME] [--target T ...]
+#   --variant plain|asan   build configuration (default: plain)
+#   --target T             extra ninja target (repeatable)
+# Environment:
+#   DMA_TESTDEV_QEMU_SRC=DIR   use your own QEMU checkout (overlaid in place)
+#   DMA_TESTDEV_QEMU_SUITE=S   Debian suite of the QEMU source (trixie)
+#
+# Prints key=value lines on stdout: qemu_version, qemu_src, qemu_build,
+# qemu_binary.
+
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+
+variant=plain
+extra_targets=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --variant) variant=$2; shift 2 ;;
+    --target) extra_targets+=("$2"); shift 2 ;;
+    *) dt_die "unknown option $1 (see the header of $0)" ;;
+    esac
+done
+
+"$DT_ROOT/scripts/install-deps.sh" qemu
+src=$("$DT_ROOT/scripts/fetch-qemu.sh")
+"$DT_ROOT/scripts/overlay-qemu.sh" "$src"
+
+qemu_version=$(cat "$src/VERSION")
+if [ -f "$src/debian/changelog" ]; then
+    qemu_version="$qemu_version (Debian $(dpkg-parsechangelog -l "$src/debian/changelog" -S Version))"
+fi
+
+config=(
+    --target-list=x86_64-softmmu
+    --python="$DT_PYTHON"
+    --disable-download
+    --disable-install-blobs
+    --disable-docs
+    --disable-fdt
+    --disable-tools
+    --disable-guest-agent
+    --disable-gtk --disable-sdl --disable-vnc --disable-opengl
+    --enable-kvm
+    --enable-slirp
+)
+case $variant in
+plain) ;;
+asan) config+=(--enable-asan --enable-ubsan --disable-pie) ;;
+*) dt_die "unknown variant '$variant' (plain or asan)" ;;
+esac
+if command -v ccache > /dev/null; then
+    config+=(--cc="ccache cc" --cxx="ccache c++")
+    export CCACHE_DIR=$DT_CACHE/ccache
+fi
+
+key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" | sha256sum | cut -c1-12)
+build=$DT_CACHE/build/qemu-$(basename "$src")-$variant-$key
+
+if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.dt-configured" ]; then
+    rm -rf "$build"
+    mkdir -p "$build"
+    (cd "$build" && dt_step "configure QEMU $qemu_version ($variant)" \
+        "$src/configure" "${config[@]}" > "$build/configure.log" 2>&1) ||
+        dt_die "configure failed: see $build/configure.log"
+    touch "$build/.dt-configured"
+fi
+
+# QEMU run from its build tree only looks for firmware in qemu-bundle:
+# point it at Debian's seabios and ipxe and the unpacked qemu-system-data.
+fw_dir=$build/qemu-bundle/usr/local/share/qemu
+mkdir -p "$fw_dir"
+for dir in /usr/share/seabios /usr/lib/ipxe/qemu \
+    "$DT_CACHE/firmware/qemu-system-data-$DT_QEMU_SUITE/root/usr/share/qemu"; do
+    [ -d "$dir" ] || continue
+    for f in "$dir"/*; do
+        [ -e "$fw_dir/$(basename "$f")" ] || ln -s "$f" "$fw_dir/"
+    done
+done
+[ -e "$fw_dir/bios-256k.bin" ] ||
+    dt_die "no bios-256k.bin for QEMU: install the seabios package (scripts/install-deps.sh)"
+
+targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test "${extra_targets[@]}")
+log=$build/ninja.log.txt
+# ninja prints a line per step: keep the whole log, show every 250th line.
+if ! (cd "$build" && dt_step "build QEMU: ${targets[*]}" \
+    bash -c 'set -o pipefail; ninja -j"$1" "${@:2}" 2>&1 | tee "$0" |
+             awk "NR % 250 == 1 || /FAILED|error:|warning:/" >&2' \
+    "$log" "$DT_JOBS" "${targets[@]}"); then
+    dt_die "QEMU build failed: see $log"
+fi
+# Our code must build without warnings (QEMU's Debian tree is not -Werror).
+if grep -A3 -E '(dma-testdev)[^ ]*:[0-9]+:[0-9]+: warning' "$log" >&2; then
+    dt_die "dma-testdev code compiled with warnings (see above)"
+fi
+
+echo "qemu_version=$qemu_version"
+echo "qemu_src=$src"
+echo "qemu_build=$build"
+echo "qemu_binary=$build/qemu-system-x86_64"

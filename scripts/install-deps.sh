@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install the Debian packages that building and testing dma-testdev needs.
+# Idempotent and quick when everything is present: only missing packages
+# are passed to apt-get.
+#
+# Usage: scripts/install-deps.sh [qemu|kernel|all]   (default: all)
+
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+
+what=${1:-all}
+
+# Host packages from bookworm itself.
+qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
+    libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev python3-venv
+    seabios ipxe-qemu ccache xz-utils)
+kernel_pkgs=(bc libelf-dev rsync cpio busybox-static kmod)
+# meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
+backports_pkgs=(meson)
+
+case $what in
+qemu) pkgs=("${qemu_pkgs[@]}") ;;
+kernel) pkgs=("${kernel_pkgs[@]}") ;;
+all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}") ;;
+*) dt_die "usage: $0 [qemu|kernel|all]" ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        missing+=("$p")
+    fi
+done
+
+meson_ok() {
+    command -v meson > /dev/null &&
+        dpkg --compare-versions "$(meson --version)" ge 1.5
+}
+
+need_backports=0
+if [ "$what" != kernel ] && ! meson_ok; then
+    need_backports=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_backports -eq 0 ]; then
+    exit 0
+fi
+
+dt_need_root_for_apt "${missing[*]}" "${backports_pkgs[*]}"
+export DEBIAN_FRONTEND=noninteractive
+
+if [ $need_backports -eq 1 ]; then
+    # bookworm-backports is NotAutomatic: adding it never upgrades anything
+    # by itself; only packages named with /bookworm-backports come from it.
+    bp=/etc/apt/sources.list.d/dma-testdev-bookworm-backports.sources
+    if [ ! -f "$bp" ]; then
+        cat > "$bp" <<'EOF'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    fi
+fi
+
+dt_step "apt-get update" apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+    dt_step "apt-get install ${missing[*]}" \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ $need_backports -eq 1 ]; then
+    bp_args=()
+    for p in "${backports_pkgs[@]}"; do
+        bp_args+=("$p/bookworm-backports")
+    done
+    dt_step "apt-get install ${bp_args[*]}" \
+        apt-get install -y -qq --no-install-recommends "${bp_args[@]}"
+    meson_ok || dt_die "meson >= 1.5 still missing after installing it from bookworm-backports"
+fi

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Shared helpers for dma-testdev scripts.  Sourced, never executed.
+#
+# Everything expensive (Debian sources, QEMU and kernel build trees) lives
+# under $DT_CACHE, outside the checkout, so that a fresh clone reuses it and
+# `git clean` never throws away an hour of building.
+
+DT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DT_CACHE=${DMA_TESTDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dma-testdev}
+DT_JOBS=${DMA_TESTDEV_JOBS:-$(nproc)}
+
+# Debian's QEMU source package that is the default device host.  The suite
+# selects the QEMU major version: trixie = 10.0.x.
+DT_QEMU_SUITE=${DMA_TESTDEV_QEMU_SUITE:-trixie}
+
+export DT_ROOT DT_CACHE DT_JOBS DT_QEMU_SUITE
+
+dt_log() {
+    printf '[dma-testdev] %s\n' "$*" >&2
+}
+
+dt_die() {
+    printf '[dma-testdev] error: %s\n' "$*" >&2
+    exit 1
+}
+
+# Run a long step, showing its name and how long it took.
+dt_step() {
+    local what=$1 start rc=0
+    shift
+    start=$(date +%s)
+    dt_log "$what ..."
+    "$@" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        dt_die "$what failed (exit $rc)"
+    fi
+    dt_log "$what: done in $(( $(date +%s) - start )) s"
+}
+
+dt_need_root_for_apt() {
+    if [ "$(id -u)" -ne 0 ]; then
+        dt_die "installing packages needs root: re-run as root, or install: $*"
+    fi
+}
+
+# The Python that sees Debian's packages.  On machines with pyenv, the
+# `python3` on PATH is a shim that cannot import them, and QEMU's configure
+# would then try to reach PyPI.
+DT_PYTHON=${DMA_TESTDEV_PYTHON:-/usr/bin/python3}
+export DT_PYTHON

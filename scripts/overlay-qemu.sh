@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Overlay dma-testdev onto a QEMU source tree: copy our files in and add the
+# few lines QEMU's build needs (Kconfig, meson.build, trace-events, the docs
+# index, the qtest list).  Idempotent: our lines sit in marked blocks that
+# are replaced on every run, and files are only rewritten when their
+# content changes, so an unchanged overlay triggers no rebuild.  If QEMU
+# moved the line a block is anchored to, this fails naming file and line.
+#
+# Usage: scripts/overlay-qemu.sh QEMU_SRC_DIR
+
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+
+[ $# -eq 1 ] || dt_die "usage: $0 QEMU_SRC_DIR"
+qemu=$1
+[ -f "$qemu/VERSION" ] || dt_die "$qemu is not a QEMU source tree (no VERSION)"
+
+# Copy $1 (relative to our root) to the same path in QEMU if it differs.
+copy_in() {
+    local rel=$1
+    mkdir -p "$(dirname "$qemu/$rel")"
+    if ! cmp -s "$DT_ROOT/$rel" "$qemu/$rel"; then
+        cp "$DT_ROOT/$rel" "$qemu/$rel"
+        dt_log "overlay: $rel"
+    fi
+}
+
+# Replace $tmp's content into $1 only when it changed.
+install_if_changed() {
+    local dst=$1 tmp=$2
+    if cmp -s "$tmp" "$dst"; then
+        rm -f "$tmp"
+    else
+        mv "$tmp" "$dst"
+        dt_log "overlay: patched ${dst#"$qemu"/}"
+    fi
+}
+
+# Put the body of our snippet file $2 (its leading comment lines dropped)
+# into QEMU file $1 as a block between marker comments, after the line that
+# equals $3 exactly, or at the end of the file if $3 is empty.
+block_in() {
+    local rel=$1 snippet=$2 anchor=$3
+    local file=$qemu/$rel tmp begin end
+    begin="# dma-testdev: begin (scripts/overlay-qemu.sh)"
+    end="# dma-testdev: end"
+    [ -f "$file" ] || dt_die "overlay: $rel not found in $qemu"
+    if [ -n "$anchor" ] && ! grep -qxF -- "$anchor" "$file"; then
+        dt_die "overlay: $rel no longer has the line we insert after:" \
+            "'$anchor' (QEMU changed; update scripts/overlay-qemu.sh)"
+    fi
+    tmp=$(mktemp "$file.XXXXXX")
+    awk -v begin="$begin" -v end="$end" -v anchor="$anchor" \
+        -v snippet="$DT_ROOT/$snippet" '
+        function emit(   line, body) {
+            print begin
+            body = 0
+            while ((getline line < snippet) > 0) {
+                if (!body && line ~ /^#/) {
+                    continue
+                }
+                body = 1
+                print line
+            }
+            close(snippet)
+            print end
+        }
+        $0 == begin { skip = 1; next }
+        skip && $0 == end { skip = 0; next }
+        skip { next }
+        { print }
+        anchor != "" && $0 == anchor { emit() }
+        END { if (anchor == "") emit() }
+    ' "$file" > "$tmp"
+    install_if_changed "$file" "$tmp"
+}
+
+# reStructuredText toctrees take no comments: add a plain entry once.
+toctree_entry() {
+    local rel=$1 anchor=$2 entry=$3 file=$qemu/$1 tmp
+    grep -qxF -- "$entry" "$file" && return 0
+    grep -qxF -- "$anchor" "$file" ||
+        dt_die "overlay: $rel no longer has the line '$anchor'"
+    tmp=$(mktemp "$file.XXXXXX")
+    awk -v anchor="$anchor" -v entry="$entry" \
+        '{ print } $0 == anchor { print entry }' "$file" > "$tmp"
+    install_if_changed "$file" "$tmp"
+}
+
+copy_in hw/misc/dma-testdev.c
+copy_in include/hw/misc/dma-testdev.h
+[ -f "$DT_ROOT/tests/qtest/dma-testdev-test.c" ] && copy_in tests/qtest/dma-testdev-test.c
+copy_in docs/specs/dma-testdev.rst
+
+block_in hw/misc/Kconfig hw/misc/Kconfig ""
+block_in hw/misc/meson.build hw/misc/meson.build \
+    "system_ss.add(when: 'CONFIG_EDU', if_true: files('edu.c'))"
+block_in hw/misc/trace-events hw/misc/trace-events ""
+block_in tests/qtest/meson.build tests/qtest/meson.build \
+    "qtests_x86_64 = qtests_i386"
+toctree_entry docs/specs/index.rst "   edu" "   dma-testdev"
