@@ -89,11 +89,13 @@ done
 
 targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test "${extra_targets[@]}")
 log=$build/ninja.log.txt
-# ninja prints a line per step: keep the whole log, show every 250th line.
-if ! (cd "$build" && dt_step "build QEMU: ${targets[*]}" \
-    bash -c 'set -o pipefail; ninja -j"$1" "${@:2}" 2>&1 | tee "$0" |
-             awk "NR % 250 == 1 || /FAILED|error:|warning:/" >&2' \
-    "$log" "$DT_JOBS" "${targets[@]}"); then
+# ninja prints a line per step: keep the whole log, show every 250th line
+# and anything that went wrong.
+run_ninja() {
+    ninja -C "$build" -j"$DT_JOBS" "${targets[@]}" 2>&1 | tee "$log" |
+        awk 'NR % 250 == 1 || /FAILED|error:|warning:/' >&2
+}
+if ! (dt_step "build QEMU: ${targets[*]}" run_ninja); then
     dt_die "QEMU build failed: see $log"
 fi
 # Our code must build without warnings (QEMU's Debian tree is not -Werror).

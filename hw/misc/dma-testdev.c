@@ -385,11 +385,30 @@ static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCursor *c)
 static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCursor *c,
                            MemTxResult res)
 {
+    uint64_t addr = c->seg_addr + c->seg_pos;
     uint32_t err = dt_memtx_error(res);
+
+    /*
+     * The memory core refuses a write to ROM as a decode error, but to the
+     * guest that memory exists: the access was refused, not unanswered.
+     */
+    if (err == DT_ERR_DMA_UNASSIGNED && c->list == DT_LIST_DST) {
+        WITH_RCU_READ_LOCK_GUARD() {
+            hwaddr xlat, plen = 1;
+            MemoryRegion *mr;
+
+            mr = address_space_translate(pci_get_address_space(PCI_DEVICE(s)),
+                                         addr, &xlat, &plen, true,
+                                         MEMTXATTRS_UNSPECIFIED);
+            if (memory_region_is_ram(mr) || memory_region_is_romd(mr)) {
+                err = DT_ERR_DMA_ACCESS;
+            }
+        }
+    }
 
     dt_log_add(s, c->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
                c->index, c->seg_addr, c->seg_len, c->seg_pos, err);
-    dt_fail(s, err, c->list, c->index, c->seg_addr + c->seg_pos);
+    dt_fail(s, err, c->list, c->index, addr);
 }
 
 /* Fold one complete (or final, zero-padded) word into the stream state. */

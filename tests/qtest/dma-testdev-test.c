@@ -1,0 +1,2204 @@
+/*
+ * QTest testcase for dma-testdev, the DMA reference PCI device
+ *
+ * Drives the device through its BAR0 registers the way a guest driver
+ * would: segment lists are built in guest memory, a command is started and
+ * its result registers, the guest memory it touched (and the guard bytes
+ * around it) and the device's DMA log (QOM property "dma-log") are checked
+ * against values the test computes on its own from the contract in
+ * include/hw/misc/dma-testdev.h.  The whole suite runs on q35, where the
+ * device is a PCI Express endpoint behind a pcie-root-port, and a subset
+ * runs on pc, where it is a conventional PCI device on bus 0.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitops.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "libqos/malloc-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "hw/misc/dma-testdev.h"
+
+#define DT_PAGE             4096
+#define DT_SEED             0x5eedc0deu
+#define DT_GUARD            0xa5
+/* Nothing decodes 64 GiB on these small-memory machines. */
+#define DT_UNASSIGNED       0x1000000000ULL
+/* The end of RAM with "-m 128M". */
+#define DT_RAM_END_128M     0x8000000ULL
+/* The BIOS ROM's last page. */
+#define DT_ROM_PAGE         0xfffff000ULL
+#define DT_ALL_OPS \
+    (DT_CAP_OP(DT_OP_WRITE_PATTERN) | DT_CAP_OP(DT_OP_VERIFY_PATTERN) | \
+     DT_CAP_OP(DT_OP_COPY) | DT_CAP_OP(DT_OP_FILL))
+
+/* Where the device sits. */
+#define DT_PC_SLOT          4
+#define DT_RP_SLOT          2
+/* libqos config accessors take the bus number in bits 15:8 of devfn. */
+#define DT_BDF(bus, dev, fn) (((bus) << 8) | QPCI_DEVFN(dev, fn))
+
+typedef struct DtMachine {
+    const char *name;
+    bool pcie;
+} DtMachine;
+
+static const DtMachine dt_q35 = { .name = "q35", .pcie = true };
+static const DtMachine dt_pc = { .name = "pc", .pcie = false };
+
+/* One running QEMU with one dma-testdev, as a tiny driver sees it. */
+typedef struct DtDev {
+    const DtMachine *machine;
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QPCIBus *bus;
+    QPCIDevice *rp;             /* the pcie-root-port on q35, else NULL */
+    QPCIDevice *dev;
+    QPCIBar bar;
+    uint64_t bar_size;
+} DtDev;
+
+/* A segment descriptor as the test builds it. */
+typedef struct DtSeg {
+    uint64_t addr;
+    uint32_t len;
+    uint32_t flags;
+} DtSeg;
+
+/* One entry of the device's DMA log. */
+typedef struct DtLogEntry {
+    uint64_t seq;
+    uint64_t cmd;
+    char op[24];
+    char list[16];
+    uint32_t index;
+    char dir[8];
+    uint64_t addr;
+    uint64_t len;
+    uint64_t done;
+    char result[24];
+} DtLogEntry;
+
+/* Checksum of a data stream, fed in pieces. */
+typedef struct DtCsum {
+    uint64_t csum;
+    uint64_t word;
+    uint64_t off;
+} DtCsum;
+
+/*
+ * Failure reporting
+ */
+
+static void G_GNUC_PRINTF(1, 2) dt_report(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg);
+}
+
+static void dt_check_u64(const char *what, uint64_t addr, uint64_t exp,
+                         uint64_t got)
+{
+    if (exp != got) {
+        dt_report("%s: addr 0x%" PRIx64 ": expected 0x%" PRIx64
+                  " found 0x%" PRIx64, what, addr, exp, got);
+    }
+}
+
+/*
+ * Machine bring-up
+ */
+
+static uint8_t dt_find_cap(QPCIDevice *dev, uint8_t id)
+{
+    uint8_t ptr;
+    int i;
+
+    if (!(qpci_config_readw(dev, PCI_STATUS) & PCI_STATUS_CAP_LIST)) {
+        return 0;
+    }
+    ptr = qpci_config_readb(dev, PCI_CAPABILITY_LIST) & ~3;
+    for (i = 0; ptr && i < 48; i++) {
+        if (qpci_config_readb(dev, ptr + PCI_CAP_LIST_ID) == id) {
+            return ptr;
+        }
+        ptr = qpci_config_readb(dev, ptr + PCI_CAP_LIST_NEXT) & ~3;
+    }
+    return 0;
+}
+
+/*
+ * No firmware runs under qtest, so do what it would have done for the
+ * root port: give it bus 1 and a memory window around the device's BAR.
+ */
+static void dt_root_port_init(QPCIDevice *rp)
+{
+    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
+    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
+}
+
+static void dt_root_port_window(QPCIDevice *rp, uint64_t addr, uint64_t size,
+                                bool prefetch)
+{
+    /* Bits 15:4 of the window registers are address bits 31:20. */
+    uint16_t base = (addr >> 16) & 0xfff0;
+    uint16_t limit = ((addr + size - 1) >> 16) & 0xfff0;
+    uint16_t cmd;
+
+    g_assert_cmphex(addr + size - 1, <=, UINT32_MAX);
+
+    /* I/O window closed (base above limit). */
+    qpci_config_writeb(rp, PCI_IO_BASE, 0xf0);
+    qpci_config_writeb(rp, PCI_IO_LIMIT, 0x00);
+    /* Both memory windows closed, then the one the BAR needs opened. */
+    qpci_config_writew(rp, PCI_MEMORY_BASE, 0xfff0);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT, 0x0000);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, 0x0000);
+    qpci_config_writel(rp, PCI_PREF_BASE_UPPER32, 0);
+    qpci_config_writel(rp, PCI_PREF_LIMIT_UPPER32, 0);
+    if (prefetch) {
+        qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, base);
+        qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, limit);
+    } else {
+        qpci_config_writew(rp, PCI_MEMORY_BASE, base);
+        qpci_config_writew(rp, PCI_MEMORY_LIMIT, limit);
+    }
+
+    cmd = qpci_config_readw(rp, PCI_COMMAND);
+    qpci_config_writew(rp, PCI_COMMAND,
+                       cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/*
+ * Start QEMU with one dma-testdev.  @props is appended to its -device
+ * option (",addr-bits=32"), @extra to the command line ("-m 128M").
+ */
+static DtDev *dt_start(const DtMachine *m, const char *props,
+                       const char *extra)
+{
+    DtDev *d = g_new0(DtDev, 1);
+    uint32_t bar0;
+
+    d->machine = m;
+    if (m->pcie) {
+        d->qts = qtest_initf("-machine q35 -nodefaults %s "
+                             "-device pcie-root-port,id=rp0,bus=pcie.0,"
+                             "chassis=1,addr=0x%x "
+                             "-device dma-testdev,id=dt0,bus=rp0%s",
+                             extra, DT_RP_SLOT, props);
+    } else {
+        d->qts = qtest_initf("-machine pc -nodefaults %s "
+                             "-device dma-testdev,id=dt0,addr=0x%x%s",
+                             extra, DT_PC_SLOT, props);
+    }
+    pc_alloc_init(&d->alloc, d->qts, ALLOC_NO_FLAGS);
+    d->bus = qpci_new_pc(d->qts, &d->alloc);
+
+    if (m->pcie) {
+        d->rp = qpci_device_find(d->bus, QPCI_DEVFN(DT_RP_SLOT, 0));
+        g_assert_nonnull(d->rp);
+        dt_root_port_init(d->rp);
+        d->dev = qpci_device_find(d->bus, DT_BDF(1, 0, 0));
+    } else {
+        d->dev = qpci_device_find(d->bus, QPCI_DEVFN(DT_PC_SLOT, 0));
+    }
+    g_assert_nonnull(d->dev);
+
+    d->bar = qpci_iomap(d->dev, 0, &d->bar_size);
+    g_assert_false(d->bar.is_io);
+    if (d->rp) {
+        bar0 = qpci_config_readl(d->dev, PCI_BASE_ADDRESS_0);
+        dt_root_port_window(d->rp, d->bar.addr, d->bar_size,
+                            bar0 & PCI_BASE_ADDRESS_MEM_PREFETCH);
+    }
+    qpci_device_enable(d->dev);
+    return d;
+}
+
+static void dt_stop(DtDev *d)
+{
+    g_free(d->dev);
+    g_free(d->rp);
+    qpci_free_pc(d->bus);
+    alloc_destroy(&d->alloc);
+    qtest_quit(d->qts);
+    g_free(d);
+}
+
+/*
+ * Registers
+ */
+
+static uint32_t dt_rd(DtDev *d, uint32_t reg)
+{
+    return qpci_io_readl(d->dev, d->bar, reg);
+}
+
+static void dt_wr(DtDev *d, uint32_t reg, uint32_t val)
+{
+    qpci_io_writel(d->dev, d->bar, reg, val);
+}
+
+/*
+ * 64-bit registers as two 32-bit accesses, so that only one test relies
+ * on 8-byte accesses.
+ */
+static uint64_t dt_rd64(DtDev *d, uint32_t reg_lo)
+{
+    return dt_rd(d, reg_lo) | (uint64_t)dt_rd(d, reg_lo + 4) << 32;
+}
+
+static void dt_wr64(DtDev *d, uint32_t reg_lo, uint64_t val)
+{
+    dt_wr(d, reg_lo, val);
+    dt_wr(d, reg_lo + 4, val >> 32);
+}
+
+static void dt_check_reg(DtDev *d, uint32_t reg, const char *name,
+                         uint64_t exp, bool wide)
+{
+    uint64_t got = wide ? dt_rd64(d, reg) : dt_rd(d, reg);
+
+    if (got != exp) {
+        dt_report("register %s (BAR0+0x%03x): addr 0x%" PRIx64
+                  ": expected 0x%" PRIx64 " found 0x%" PRIx64,
+                  name, reg, d->bar.addr + reg, exp, got);
+    }
+}
+
+#define DT_CHECK_REG(d, reg, exp) dt_check_reg(d, reg, #reg, exp, false)
+#define DT_CHECK_REG64(d, reg, exp) dt_check_reg(d, reg, #reg, exp, true)
+
+static void dt_set_dst(DtDev *d, uint64_t list, uint32_t count)
+{
+    dt_wr64(d, DT_REG_DST_LIST_LO, list);
+    dt_wr(d, DT_REG_DST_COUNT, count);
+}
+
+static void dt_set_src(DtDev *d, uint64_t list, uint32_t count)
+{
+    dt_wr64(d, DT_REG_SRC_LIST_LO, list);
+    dt_wr(d, DT_REG_SRC_COUNT, count);
+}
+
+/*
+ * Start a command.  It completes before the register write returns, and
+ * every command write counts in CMD_SEQ.  Returns the new CMD_SEQ.
+ */
+static uint64_t dt_cmd(DtDev *d, uint32_t op)
+{
+    uint64_t seq = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+
+    dt_wr(d, DT_REG_CMD, op);
+    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, seq + 1);
+    DT_CHECK_REG(d, DT_REG_CMD, op);
+    return seq + 1;
+}
+
+static void dt_check_no_mismatch(DtDev *d)
+{
+    DT_CHECK_REG(d, DT_REG_MISMATCH_COUNT, 0);
+    DT_CHECK_REG(d, DT_REG_MISMATCH_SEG, 0);
+    DT_CHECK_REG64(d, DT_REG_MISMATCH_OFF_LO, 0);
+    DT_CHECK_REG64(d, DT_REG_MISMATCH_EXP_LO, 0);
+    DT_CHECK_REG64(d, DT_REG_MISMATCH_GOT_LO, 0);
+}
+
+/* The last command succeeded, moved @bytes and summed them to @csum. */
+static void dt_check_ok(DtDev *d, uint64_t bytes, uint64_t csum)
+{
+    DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE);
+    DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_NONE);
+    DT_CHECK_REG(d, DT_REG_ERR_LIST, DT_LIST_NONE);
+    DT_CHECK_REG(d, DT_REG_ERR_SEG, 0);
+    DT_CHECK_REG64(d, DT_REG_ERR_ADDR_LO, 0);
+    DT_CHECK_REG64(d, DT_REG_BYTES_DONE_LO, bytes);
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, csum);
+    dt_check_no_mismatch(d);
+}
+
+/* The last command failed with @err at @list/@seg/@addr after @bytes. */
+static void dt_check_error(DtDev *d, uint32_t err, uint32_t list,
+                           uint32_t seg, uint64_t addr, uint64_t bytes)
+{
+    DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE | DT_STATUS_ERROR);
+    DT_CHECK_REG(d, DT_REG_ERROR, err);
+    DT_CHECK_REG(d, DT_REG_ERR_LIST, list);
+    DT_CHECK_REG(d, DT_REG_ERR_SEG, seg);
+    DT_CHECK_REG64(d, DT_REG_ERR_ADDR_LO, addr);
+    DT_CHECK_REG64(d, DT_REG_BYTES_DONE_LO, bytes);
+    dt_check_no_mismatch(d);
+}
+
+/* The last VERIFY found @count bad words, the first one as given. */
+static void dt_check_mismatch(DtDev *d, uint64_t bytes, uint32_t count,
+                              uint32_t seg, uint64_t off, uint64_t exp,
+                              uint64_t got)
+{
+    DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE | DT_STATUS_MISMATCH);
+    DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_NONE);
+    DT_CHECK_REG(d, DT_REG_ERR_LIST, DT_LIST_NONE);
+    DT_CHECK_REG(d, DT_REG_ERR_SEG, 0);
+    DT_CHECK_REG64(d, DT_REG_ERR_ADDR_LO, 0);
+    DT_CHECK_REG64(d, DT_REG_BYTES_DONE_LO, bytes);
+    DT_CHECK_REG(d, DT_REG_MISMATCH_COUNT, count);
+    DT_CHECK_REG(d, DT_REG_MISMATCH_SEG, seg);
+    DT_CHECK_REG64(d, DT_REG_MISMATCH_OFF_LO, off);
+    DT_CHECK_REG64(d, DT_REG_MISMATCH_EXP_LO, exp);
+    DT_CHECK_REG64(d, DT_REG_MISMATCH_GOT_LO, got);
+}
+
+/*
+ * Data: pattern, checksum, segment lists, guest memory images
+ */
+
+static void dt_pattern(uint8_t *buf, uint32_t seed, uint64_t off,
+                       uint64_t len)
+{
+    uint64_t i;
+
+    for (i = 0; i < len; i++) {
+        buf[i] = dt_pattern_byte(seed, off + i);
+    }
+}
+
+static void dt_fill_stream(uint8_t *buf, uint64_t fill, uint64_t len)
+{
+    uint64_t i;
+
+    for (i = 0; i < len; i++) {
+        buf[i] = fill >> ((i & 7) * 8);
+    }
+}
+
+static void dt_csum_start(DtCsum *c)
+{
+    *c = (DtCsum) { .csum = DT_CSUM_INIT };
+}
+
+static void dt_csum_feed(DtCsum *c, const uint8_t *buf, uint64_t len)
+{
+    uint64_t i;
+
+    for (i = 0; i < len; i++) {
+        c->word |= (uint64_t)buf[i] << ((c->off & 7) * 8);
+        if (!(++c->off & 7)) {
+            c->csum = dt_csum_word(c->csum, c->word);
+            c->word = 0;
+        }
+    }
+}
+
+static uint64_t dt_csum_end(DtCsum *c)
+{
+    return (c->off & 7) ? dt_csum_word(c->csum, c->word) : c->csum;
+}
+
+static uint64_t dt_csum_buf(const uint8_t *buf, uint64_t len)
+{
+    DtCsum c;
+
+    dt_csum_start(&c);
+    dt_csum_feed(&c, buf, len);
+    return dt_csum_end(&c);
+}
+
+/* The checksum of the pattern of @seed over transfer offsets [0, len). */
+static uint64_t dt_pattern_csum(uint32_t seed, uint64_t len)
+{
+    uint64_t csum = DT_CSUM_INIT;
+    uint64_t off;
+
+    for (off = 0; off + 8 <= len; off += 8) {
+        csum = dt_csum_word(csum, dt_pattern_word(seed, off));
+    }
+    if (off < len) {
+        csum = dt_csum_word(csum, dt_pattern_word(seed, off) &
+                            MAKE_64BIT_MASK(0, (len - off) * 8));
+    }
+    return csum;
+}
+
+static uint64_t dt_total(const DtSeg *segs, size_t n)
+{
+    uint64_t total = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        total += segs[i].len;
+    }
+    return total;
+}
+
+static void dt_put_list_at(DtDev *d, uint64_t at, const DtSeg *segs,
+                           size_t n)
+{
+    g_autofree uint8_t *buf = g_malloc(n * DT_SEG_SIZE);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        stq_le_p(buf + i * DT_SEG_SIZE, segs[i].addr);
+        stl_le_p(buf + i * DT_SEG_SIZE + 8, segs[i].len);
+        stl_le_p(buf + i * DT_SEG_SIZE + 12, segs[i].flags);
+    }
+    qtest_bufwrite(d->qts, at, buf, n * DT_SEG_SIZE);
+}
+
+/* Put a segment list into freshly allocated guest memory. */
+static uint64_t dt_put_list(DtDev *d, const DtSeg *segs, size_t n)
+{
+    uint64_t at = guest_alloc(&d->alloc, n * DT_SEG_SIZE);
+
+    g_assert_cmphex(at % DT_SEG_ALIGN, ==, 0);
+    dt_put_list_at(d, at, segs, n);
+    return at;
+}
+
+/* Write @stream into the segments, in transfer order, from the host. */
+static void dt_scatter(DtDev *d, const DtSeg *segs, size_t n,
+                       const uint8_t *stream)
+{
+    uint64_t off = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        qtest_bufwrite(d->qts, segs[i].addr, stream + off, segs[i].len);
+        off += segs[i].len;
+    }
+}
+
+/*
+ * Check guest memory [base, base + size): each byte covered by a segment
+ * holds the byte of @stream at its transfer offset (later segments win
+ * where segments overlap), each other byte still holds @guard.
+ */
+static void dt_check_image(DtDev *d, const char *what, uint64_t base,
+                           uint64_t size, const DtSeg *segs, size_t n,
+                           const uint8_t *stream, uint8_t guard)
+{
+    g_autofree uint8_t *exp = g_malloc(size);
+    g_autofree uint8_t *got = g_malloc(size);
+    uint64_t off = 0, i, bad = 0, first = 0;
+    size_t s;
+
+    memset(exp, guard, size);
+    for (s = 0; s < n; s++) {
+        g_assert_cmphex(segs[s].addr, >=, base);
+        g_assert_cmphex(segs[s].addr + segs[s].len, <=, base + size);
+        memcpy(exp + (segs[s].addr - base), stream + off, segs[s].len);
+        off += segs[s].len;
+    }
+    qtest_bufread(d->qts, base, got, size);
+    if (!memcmp(exp, got, size)) {
+        return;
+    }
+
+    for (i = 0; i < size; i++) {
+        if (exp[i] != got[i]) {
+            if (!bad++) {
+                first = i;
+            }
+        }
+    }
+    /* Say what the first bad byte is: which segment, or a guard byte. */
+    off = 0;
+    for (s = 0; s < n; s++) {
+        uint64_t a = base + first;
+
+        if (a >= segs[s].addr && a < segs[s].addr + segs[s].len) {
+            break;
+        }
+        off += segs[s].len;
+    }
+    if (s < n) {
+        dt_report("%s: addr 0x%" PRIx64 " (segment %zu, transfer offset "
+                  "0x%" PRIx64 "): expected 0x%02x found 0x%02x "
+                  "(%" PRIu64 " bad bytes in 0x%" PRIx64 "+0x%" PRIx64 ")",
+                  what, base + first, s,
+                  off + (base + first - segs[s].addr), exp[first],
+                  got[first], bad, base, size);
+    } else {
+        dt_report("%s: addr 0x%" PRIx64 " (guard byte): expected 0x%02x "
+                  "found 0x%02x (%" PRIu64 " bad bytes in 0x%" PRIx64
+                  "+0x%" PRIx64 ")", what, base + first, exp[first],
+                  got[first], bad, base, size);
+    }
+}
+
+/* Check that [addr, addr + len) still holds @guard. */
+static void dt_check_untouched(DtDev *d, const char *what, uint64_t addr,
+                               uint64_t len, uint8_t guard)
+{
+    dt_check_image(d, what, addr, len, NULL, 0, NULL, guard);
+}
+
+/*
+ * The DMA log
+ */
+
+static uint64_t dt_qdict_uint(QDict *e, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(e, key));
+    uint64_t val = 0;
+
+    if (!n || !qnum_get_try_uint(n, &val)) {
+        dt_report("DMA log entry: no unsigned integer '%s'", key);
+    }
+    return val;
+}
+
+static void dt_qdict_str(QDict *e, const char *key, char *buf, size_t size)
+{
+    const char *s = qdict_get_try_str(e, key);
+
+    if (!s) {
+        dt_report("DMA log entry: no string '%s'", key);
+        return;
+    }
+    g_strlcpy(buf, s, size);
+}
+
+/* The DMA log entries of command @cmd (0: all), oldest first. */
+static GArray *dt_log_get(DtDev *d, uint64_t cmd)
+{
+    GArray *log = g_array_new(false, true, sizeof(DtLogEntry));
+    QListEntry *le;
+    QDict *resp;
+    QList *list;
+
+    resp = qtest_qmp(d->qts, "{'execute': 'qom-get', 'arguments': {"
+                     "'path': '/machine/peripheral/dt0', "
+                     "'property': 'dma-log'}}");
+    g_assert_nonnull(resp);
+    if (!qdict_haskey(resp, "return")) {
+        dt_report("qom-get dma-log failed");
+    }
+    list = qdict_get_qlist(resp, "return");
+    g_assert_nonnull(list);
+
+    QLIST_FOREACH_ENTRY(list, le) {
+        QDict *e = qobject_to(QDict, qlist_entry_obj(le));
+        DtLogEntry ent = { 0 };
+
+        g_assert_nonnull(e);
+        ent.cmd = dt_qdict_uint(e, "cmd");
+        if (cmd && ent.cmd != cmd) {
+            continue;
+        }
+        ent.seq = dt_qdict_uint(e, "seq");
+        ent.index = dt_qdict_uint(e, "index");
+        ent.addr = dt_qdict_uint(e, "addr");
+        ent.len = dt_qdict_uint(e, "len");
+        ent.done = dt_qdict_uint(e, "done");
+        dt_qdict_str(e, "op", ent.op, sizeof(ent.op));
+        dt_qdict_str(e, "list", ent.list, sizeof(ent.list));
+        dt_qdict_str(e, "dir", ent.dir, sizeof(ent.dir));
+        dt_qdict_str(e, "result", ent.result, sizeof(ent.result));
+        g_array_append_val(log, ent);
+    }
+    qobject_unref(resp);
+    return log;
+}
+
+static void dt_check_log(const DtLogEntry *e, const char *op,
+                         const char *list, uint32_t index, const char *dir,
+                         uint64_t addr, uint64_t len, uint64_t done,
+                         const char *result)
+{
+    if (strcmp(e->op, op) || strcmp(e->list, list) || e->index != index ||
+        strcmp(e->dir, dir) || e->addr != addr || e->len != len ||
+        e->done != done || strcmp(e->result, result)) {
+        dt_report("DMA log entry seq %" PRIu64 " (cmd %" PRIu64 "): "
+                  "expected %s %s[%u] %s addr 0x%" PRIx64 " len 0x%" PRIx64
+                  " done 0x%" PRIx64 " %s, found %s %s[%u] %s addr 0x%"
+                  PRIx64 " len 0x%" PRIx64 " done 0x%" PRIx64 " %s",
+                  e->seq, e->cmd, op, list, index, dir, addr, len, done,
+                  result, e->op, e->list, e->index, e->dir, e->addr,
+                  e->len, e->done, e->result);
+    }
+}
+
+static void dt_check_log_seqs(GArray *log)
+{
+    guint i;
+
+    for (i = 1; i < log->len; i++) {
+        g_assert_cmpuint(g_array_index(log, DtLogEntry, i).seq, ==,
+                         g_array_index(log, DtLogEntry, i - 1).seq + 1);
+    }
+}
+
+/* Check the data entries of @list ("src"/"dst") in @log from @from on. */
+static void dt_check_log_segs(GArray *log, guint from, const char *op,
+                              const char *list, const DtSeg *segs, size_t n)
+{
+    const char *dir = !strcmp(list, "dst") ? "write" : "read";
+    size_t seen = 0;
+    guint i;
+
+    for (i = from; i < log->len; i++) {
+        DtLogEntry *e = &g_array_index(log, DtLogEntry, i);
+
+        if (strcmp(e->list, list)) {
+            continue;
+        }
+        g_assert_cmpuint(seen, <, n);
+        dt_check_log(e, op, list, seen, dir, segs[seen].addr,
+                     segs[seen].len, segs[seen].len, "ok");
+        seen++;
+    }
+    g_assert_cmpuint(seen, ==, n);
+}
+
+/*
+ * The log of a successful single-list command: the list read, then one
+ * entry per segment.
+ */
+static void dt_check_log_single(DtDev *d, uint64_t cmd, const char *op,
+                                const char *list, uint64_t list_addr,
+                                const DtSeg *segs, size_t n)
+{
+    g_autoptr(GArray) log = dt_log_get(d, cmd);
+    g_autofree char *list_kind = g_strdup_printf("%s-list", list);
+
+    g_assert_cmpuint(log->len, ==, n + 1);
+    dt_check_log_seqs(log);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), op, list_kind, 0,
+                 "read", list_addr, n * DT_SEG_SIZE, n * DT_SEG_SIZE, "ok");
+    dt_check_log_segs(log, 1, op, list, segs, n);
+}
+
+/* Nothing but list reads was logged for @cmd; returns how many. */
+static guint dt_check_log_no_data(DtDev *d, uint64_t cmd)
+{
+    g_autoptr(GArray) log = dt_log_get(d, cmd);
+    guint i;
+
+    for (i = 0; i < log->len; i++) {
+        DtLogEntry *e = &g_array_index(log, DtLogEntry, i);
+
+        if (!g_str_has_suffix(e->list, "-list")) {
+            dt_report("DMA log entry seq %" PRIu64 ": cmd %" PRIu64
+                      " moved no data, but %s[%u] addr 0x%" PRIx64
+                      " was logged", e->seq, cmd, e->list, e->index,
+                      e->addr);
+        }
+    }
+    return log->len;
+}
+
+/*
+ * Segment layouts
+ */
+
+/*
+ * Six segments of odd sizes and alignments in a 16 KiB region, in
+ * descending and ascending address order, with guard bytes around each.
+ * Words of the transfer are split across segments, and the total is not a
+ * multiple of 8.
+ */
+#define DT_ODD_REGION       0x4000
+#define DT_ODD_NSEGS        6
+
+static void dt_odd_layout(uint64_t base, DtSeg *segs)
+{
+    static const DtSeg layout[DT_ODD_NSEGS] = {
+        { 0x3011, 1 },          /* transfer offset 0 */
+        { 0x0103, 7 },          /* 1: odd address, rest of word 0 */
+        { 0x1000, 4096 },       /* 8: a whole page */
+        { 0x2009, 3 },          /* 4104 */
+        { 0x0205, 13 },         /* 4107: spans words both ways */
+        { 0x2401, 3071 },       /* 4120: ends in a partial word */
+    };
+    int i;
+
+    for (i = 0; i < DT_ODD_NSEGS; i++) {
+        segs[i] = layout[i];
+        segs[i].addr += base;
+    }
+}
+
+/* A region of guest memory filled with DT_GUARD. */
+static uint64_t dt_region(DtDev *d, uint64_t size)
+{
+    uint64_t base = guest_alloc(&d->alloc, size);
+
+    qtest_memset(d->qts, base, DT_GUARD, size);
+    return base;
+}
+
+/*
+ * Functional tests (q35 and pc)
+ */
+
+static void test_identity(const void *data)
+{
+    const DtMachine *m = data;
+    DtDev *d = dt_start(m, "", "");
+    uint32_t bar0;
+    uint8_t cap;
+
+    g_assert_cmphex(qpci_config_readw(d->dev, PCI_VENDOR_ID), ==,
+                    DMA_TESTDEV_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(d->dev, PCI_DEVICE_ID), ==,
+                    DMA_TESTDEV_DEVICE_ID);
+    g_assert_cmphex(qpci_config_readb(d->dev, PCI_REVISION_ID), ==,
+                    DMA_TESTDEV_REVISION);
+    g_assert_cmphex(qpci_config_readw(d->dev, PCI_CLASS_DEVICE), ==, 0x00ff);
+    g_assert_cmphex(qpci_config_readb(d->dev, PCI_CLASS_PROG), ==, 0);
+    g_assert_cmphex(qpci_config_readb(d->dev, PCI_HEADER_TYPE) & 0x7f, ==,
+                    PCI_HEADER_TYPE_NORMAL);
+
+    /* BAR0: 4 KiB of memory space, now where qpci_iomap put it. */
+    g_assert_cmphex(d->bar_size, ==, DMA_TESTDEV_BAR0_SIZE);
+    bar0 = qpci_config_readl(d->dev, PCI_BASE_ADDRESS_0);
+    g_assert_cmphex(bar0 & PCI_BASE_ADDRESS_SPACE, ==,
+                    PCI_BASE_ADDRESS_SPACE_MEMORY);
+    g_assert_true((bar0 & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+                  PCI_BASE_ADDRESS_MEM_TYPE_32 ||
+                  (bar0 & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+                  PCI_BASE_ADDRESS_MEM_TYPE_64);
+    g_assert_cmphex(bar0 & PCI_BASE_ADDRESS_MEM_MASK, ==, d->bar.addr);
+
+    cap = dt_find_cap(d->dev, PCI_CAP_ID_EXP);
+    if (m->pcie) {
+        g_assert_cmphex(cap, !=, 0);
+        g_assert_cmphex((qpci_config_readw(d->dev, cap + PCI_EXP_FLAGS) &
+                         PCI_EXP_FLAGS_TYPE) >> 4, ==, PCI_EXP_TYPE_ENDPOINT);
+    } else {
+        g_assert_cmphex(cap, ==, 0);
+    }
+
+    DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
+    DT_CHECK_REG(d, DT_REG_VERSION, DMA_TESTDEV_VERSION_VALUE);
+    DT_CHECK_REG(d, DT_REG_CAPS, DT_ALL_OPS);
+    DT_CHECK_REG(d, DT_REG_ADDR_BITS, 64);
+    DT_CHECK_REG(d, DT_REG_MAX_SEGS, 65536);
+    DT_CHECK_REG64(d, DT_REG_MAX_XFER_LO, 1 * GiB);
+    DT_CHECK_REG(d, DT_REG_STATUS, 0);
+    DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_NONE);
+    DT_CHECK_REG(d, DT_REG_CMD, DT_OP_NONE);
+    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, 0);
+
+    dt_stop(d);
+}
+
+static void test_identity_props(const void *data)
+{
+    DtDev *d = dt_start(data, ",addr-bits=32,max-segments=8,"
+                        "max-transfer=0x123456789", "");
+
+    DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
+    DT_CHECK_REG(d, DT_REG_ADDR_BITS, 32);
+    DT_CHECK_REG(d, DT_REG_MAX_SEGS, 8);
+    DT_CHECK_REG64(d, DT_REG_MAX_XFER_LO, 0x123456789ULL);
+    dt_stop(d);
+}
+
+static void test_write_pattern(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    DtSeg segs[DT_ODD_NSEGS];
+    uint64_t base = dt_region(d, DT_ODD_REGION);
+    uint64_t total, list, cmd;
+    g_autofree uint8_t *stream = NULL;
+
+    dt_odd_layout(base, segs);
+    total = dt_total(segs, DT_ODD_NSEGS);
+    stream = g_malloc(total);
+    dt_pattern(stream, DT_SEED, 0, total);
+
+    list = dt_put_list(d, segs, DT_ODD_NSEGS);
+    dt_set_dst(d, list, DT_ODD_NSEGS);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    g_assert_cmpuint(cmd, ==, 1);
+    dt_check_ok(d, total, dt_csum_buf(stream, total));
+    dt_check_image(d, "write-pattern", base, DT_ODD_REGION, segs,
+                   DT_ODD_NSEGS, stream, DT_GUARD);
+    dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs,
+                        DT_ODD_NSEGS);
+
+    /* Again with another seed: every byte changes, the guards do not. */
+    dt_wr(d, DT_REG_SEED, ~DT_SEED);
+    dt_pattern(stream, ~DT_SEED, 0, total);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, total, dt_csum_buf(stream, total));
+    dt_check_image(d, "write-pattern, second seed", base, DT_ODD_REGION,
+                   segs, DT_ODD_NSEGS, stream, DT_GUARD);
+    dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs,
+                        DT_ODD_NSEGS);
+    dt_stop(d);
+}
+
+static void test_verify_pattern(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    DtSeg segs[DT_ODD_NSEGS];
+    uint64_t base = dt_region(d, DT_ODD_REGION);
+    uint64_t total, list, cmd, tail, exp;
+    g_autofree uint8_t *good = NULL;
+    g_autofree uint8_t *bad = NULL;
+
+    dt_odd_layout(base, segs);
+    total = dt_total(segs, DT_ODD_NSEGS);
+    good = g_malloc(total);
+    dt_pattern(good, DT_SEED, 0, total);
+    bad = g_memdup2(good, total);
+
+    /* Good data, put there by the test itself. */
+    dt_scatter(d, segs, DT_ODD_NSEGS, good);
+    list = dt_put_list(d, segs, DT_ODD_NSEGS);
+    dt_set_src(d, list, DT_ODD_NSEGS);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_ok(d, total, dt_csum_buf(good, total));
+    dt_check_log_single(d, cmd, "verify-pattern", "src", list, segs,
+                        DT_ODD_NSEGS);
+    /* VERIFY only reads. */
+    dt_check_image(d, "verify-pattern", base, DT_ODD_REGION, segs,
+                   DT_ODD_NSEGS, good, DT_GUARD);
+
+    /*
+     * One byte flipped at transfer offset 5: word 0 is bad, and it starts
+     * in segment 0 although the bad byte sits in segment 1.
+     */
+    bad[5] ^= 0x40;
+    dt_scatter(d, segs, DT_ODD_NSEGS, bad);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, total, 1, 0, 0, dt_pattern_word(DT_SEED, 0),
+                      ldq_le_p(bad));
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, dt_csum_buf(bad, total));
+    bad[5] = good[5];
+
+    /* Two bad words: the first (offset 4096, segment 2) is reported. */
+    bad[4100] ^= 0x01;
+    bad[total - 2] ^= 0x80;
+    dt_scatter(d, segs, DT_ODD_NSEGS, bad);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, total, 2, 2, 4096, dt_pattern_word(DT_SEED, 4096),
+                      ldq_le_p(bad + 4096));
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, dt_csum_buf(bad, total));
+    bad[4100] = good[4100];
+
+    /*
+     * Only the final partial word is bad: both sides are its present
+     * bytes, zero-padded.
+     */
+    dt_scatter(d, segs, DT_ODD_NSEGS, bad);
+    tail = total & ~7ULL;
+    g_assert_cmpuint(total - tail, ==, 7);
+    exp = dt_pattern_word(DT_SEED, tail) & MAKE_64BIT_MASK(0, 56);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, total, 1, DT_ODD_NSEGS - 1, tail, exp,
+                      exp ^ (0x80ULL << 40));
+    bad[total - 2] = good[total - 2];
+
+    /* The wrong seed: every word is bad, word 0 reported. */
+    dt_scatter(d, segs, DT_ODD_NSEGS, good);
+    dt_wr(d, DT_REG_SEED, DT_SEED + 1);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, total, DIV_ROUND_UP(total, 8), 0, 0,
+                      dt_pattern_word(DT_SEED + 1, 0),
+                      dt_pattern_word(DT_SEED, 0));
+
+    /* And good again. */
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_ok(d, total, dt_csum_buf(good, total));
+    dt_stop(d);
+}
+
+/* Copy segments: different splits on each side, same total (6419). */
+#define DT_COPY_NSRC        6
+#define DT_COPY_NDST        4
+
+static void dt_copy_layout(uint64_t src_base, uint64_t dst_base,
+                           DtSeg *src, DtSeg *dst)
+{
+    static const DtSeg src_layout[DT_COPY_NSRC] = {
+        { 0x2003, 5 }, { 0x0800, 4096 }, { 0x1ff1, 1 },
+        { 0x3100, 300 }, { 0x1801, 2000 }, { 0x0011, 17 },
+    };
+    static const DtSeg dst_layout[DT_COPY_NDST] = {
+        { 0x2805, 1000 }, { 0x0009, 3 }, { 0x1000, 4096 }, { 0x0101, 1320 },
+    };
+    int i;
+
+    for (i = 0; i < DT_COPY_NSRC; i++) {
+        src[i] = src_layout[i];
+        src[i].addr += src_base;
+    }
+    for (i = 0; i < DT_COPY_NDST; i++) {
+        dst[i] = dst_layout[i];
+        dst[i].addr += dst_base;
+    }
+}
+
+static void test_copy(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    DtSeg src[DT_COPY_NSRC], dst[DT_COPY_NDST], dst_long[DT_COPY_NDST];
+    uint64_t src_base = dt_region(d, DT_ODD_REGION);
+    uint64_t dst_base = dt_region(d, DT_ODD_REGION);
+    uint64_t total, src_list, dst_list, cmd;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(0xc0b1);
+    g_autofree uint8_t *stream = NULL;
+    g_autoptr(GArray) log = NULL;
+    uint64_t i;
+
+    dt_copy_layout(src_base, dst_base, src, dst);
+    total = dt_total(src, DT_COPY_NSRC);
+    g_assert_cmpuint(total, ==, dt_total(dst, DT_COPY_NDST));
+    stream = g_malloc(total);
+    for (i = 0; i < total; i++) {
+        stream[i] = g_rand_int(rand);
+    }
+    dt_scatter(d, src, DT_COPY_NSRC, stream);
+
+    src_list = dt_put_list(d, src, DT_COPY_NSRC);
+    dst_list = dt_put_list(d, dst, DT_COPY_NDST);
+    dt_set_src(d, src_list, DT_COPY_NSRC);
+    dt_set_dst(d, dst_list, DT_COPY_NDST);
+    cmd = dt_cmd(d, DT_OP_COPY);
+    dt_check_ok(d, total, dt_csum_buf(stream, total));
+    dt_check_image(d, "copy destination", dst_base, DT_ODD_REGION, dst,
+                   DT_COPY_NDST, stream, DT_GUARD);
+    dt_check_image(d, "copy source", src_base, DT_ODD_REGION, src,
+                   DT_COPY_NSRC, stream, DT_GUARD);
+
+    /* Both list reads first (source first), then the data segments. */
+    log = dt_log_get(d, cmd);
+    g_assert_cmpuint(log->len, ==, 2 + DT_COPY_NSRC + DT_COPY_NDST);
+    dt_check_log_seqs(log);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "copy", "src-list", 0,
+                 "read", src_list, DT_COPY_NSRC * DT_SEG_SIZE,
+                 DT_COPY_NSRC * DT_SEG_SIZE, "ok");
+    dt_check_log(&g_array_index(log, DtLogEntry, 1), "copy", "dst-list", 0,
+                 "read", dst_list, DT_COPY_NDST * DT_SEG_SIZE,
+                 DT_COPY_NDST * DT_SEG_SIZE, "ok");
+    dt_check_log_segs(log, 2, "copy", "src", src, DT_COPY_NSRC);
+    dt_check_log_segs(log, 2, "copy", "dst", dst, DT_COPY_NDST);
+
+    /* One byte more on the destination side: nothing is copied. */
+    qtest_memset(d->qts, dst_base, DT_GUARD, DT_ODD_REGION);
+    memcpy(dst_long, dst, sizeof(dst));
+    dst_long[DT_COPY_NDST - 1].len++;
+    dst_list = dt_put_list(d, dst_long, DT_COPY_NDST);
+    dt_set_dst(d, dst_list, DT_COPY_NDST);
+    cmd = dt_cmd(d, DT_OP_COPY);
+    dt_check_error(d, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0, 0);
+    dt_check_untouched(d, "copy length mismatch", dst_base, DT_ODD_REGION,
+                       DT_GUARD);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 2);
+    dt_stop(d);
+}
+
+static void test_fill(const void *data)
+{
+    const uint64_t fill = 0x0123456789abcdefULL;
+    DtDev *d = dt_start(data, "", "");
+    DtSeg segs[DT_ODD_NSEGS];
+    uint64_t base = dt_region(d, DT_ODD_REGION);
+    uint64_t total, list, cmd;
+    g_autofree uint8_t *stream = NULL;
+
+    dt_odd_layout(base, segs);
+    total = dt_total(segs, DT_ODD_NSEGS);
+    stream = g_malloc(total);
+    dt_fill_stream(stream, fill, total);
+
+    list = dt_put_list(d, segs, DT_ODD_NSEGS);
+    dt_set_dst(d, list, DT_ODD_NSEGS);
+    dt_wr64(d, DT_REG_FILL_LO, fill);
+    DT_CHECK_REG64(d, DT_REG_FILL_LO, fill);
+    cmd = dt_cmd(d, DT_OP_FILL);
+    dt_check_ok(d, total, dt_csum_buf(stream, total));
+    dt_check_image(d, "fill", base, DT_ODD_REGION, segs, DT_ODD_NSEGS,
+                   stream, DT_GUARD);
+    dt_check_log_single(d, cmd, "fill", "dst", list, segs, DT_ODD_NSEGS);
+    dt_stop(d);
+}
+
+/*
+ * The pin ioctl model: a 64-page user buffer whose pages the kernel
+ * pinned at scattered physical addresses, some in physically contiguous
+ * runs.  IOMMU_IOAS_NOIOMMU_GET_PA reports one segment per contiguous run,
+ * and that is the list the device gets.
+ */
+#define DT_PIN_PAGES        64
+#define DT_PIN_SLOTS        160     /* pool size in pages */
+
+static const unsigned dt_pin_runs[] = {
+    2, 1, 1, 8, 1, 3, 1, 1, 16, 1, 2, 1, 1, 4, 1, 1, 5, 1, 1, 1, 2, 1,
+    1, 1, 3, 1, 1, 1,
+};
+
+static void test_pin_model(const void *data)
+{
+    const unsigned nruns = ARRAY_SIZE(dt_pin_runs);
+    DtDev *d = dt_start(data, "", "");
+    g_autoptr(GRand) rand = g_rand_new_with_seed(0x9a9e5);
+    uint64_t pool = dt_region(d, DT_PIN_SLOTS * DT_PAGE);
+    const uint64_t total = DT_PIN_PAGES * DT_PAGE;
+    uint64_t pa[DT_PIN_PAGES], seg_off[DT_PIN_PAGES];
+    unsigned order[ARRAY_SIZE(dt_pin_runs)];
+    unsigned run_page[ARRAY_SIZE(dt_pin_runs)];
+    DtSeg segs[DT_PIN_PAGES];
+    g_autofree uint8_t *stream = g_malloc(total);
+    uint64_t list, cmd, off, exp, got, addr;
+    unsigned i, j, slot, page, nsegs, k, w, s;
+    bool sorted = true;
+
+    /* The user buffer's pages, run by run, in user order. */
+    for (i = 0, page = 0; i < nruns; i++) {
+        run_page[i] = page;
+        page += dt_pin_runs[i];
+        order[i] = i;
+    }
+    g_assert_cmpuint(page, ==, DT_PIN_PAGES);
+
+    /* Place the runs in the pool in shuffled order, guard pages between. */
+    for (i = nruns - 1; i > 0; i--) {
+        j = g_rand_int_range(rand, 0, i + 1);
+        k = order[i];
+        order[i] = order[j];
+        order[j] = k;
+    }
+    for (i = 0, slot = 1; i < nruns; i++) {
+        unsigned r = order[i];
+
+        sorted &= i == 0 || order[i] > order[i - 1];
+        for (j = 0; j < dt_pin_runs[r]; j++) {
+            pa[run_page[r] + j] = pool + (uint64_t)(slot + j) * DT_PAGE;
+        }
+        slot += dt_pin_runs[r] + 1 + g_rand_int_range(rand, 0, 2);
+    }
+    g_assert_cmpuint(slot, <=, DT_PIN_SLOTS);
+    g_assert_false(sorted);
+
+    /* What GET_PA reports: physically contiguous pages merged. */
+    for (i = 0, nsegs = 0; i < DT_PIN_PAGES; i++) {
+        if (nsegs && pa[i] == segs[nsegs - 1].addr + segs[nsegs - 1].len) {
+            segs[nsegs - 1].len += DT_PAGE;
+        } else {
+            seg_off[nsegs] = (uint64_t)i * DT_PAGE;
+            segs[nsegs++] = (DtSeg) { .addr = pa[i], .len = DT_PAGE };
+        }
+    }
+    g_assert_cmpuint(nsegs, ==, nruns);
+
+    /* WRITE: every page holds the words of its place in the buffer. */
+    dt_pattern(stream, DT_SEED, 0, total);
+    list = dt_put_list(d, segs, nsegs);
+    dt_set_dst(d, list, nsegs);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
+    dt_check_image(d, "pinned pages", pool, DT_PIN_SLOTS * DT_PAGE, segs,
+                   nsegs, stream, DT_GUARD);
+    for (i = 0; i < DT_PIN_PAGES; i += 9) {
+        /* The same, word-wise, as a reader of the page would see it. */
+        off = (uint64_t)i * DT_PAGE + 8 * i;
+        dt_check_u64("pinned page word", pa[i] + 8 * i,
+                     dt_pattern_word(DT_SEED, off),
+                     qtest_readq(d->qts, pa[i] + 8 * i));
+    }
+    dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs, nsegs);
+
+    /* VERIFY passes. */
+    dt_set_src(d, list, nsegs);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
+    dt_check_log_single(d, cmd, "verify-pattern", "src", list, segs, nsegs);
+
+    /* One bad word in the middle of the 16-page run is pinpointed. */
+    k = run_page[8] + 5;
+    w = 77;
+    addr = pa[k] + 8 * w;
+    off = (uint64_t)k * DT_PAGE + 8 * w;
+    exp = dt_pattern_word(DT_SEED, off);
+    got = exp ^ 0x0000010000000400ULL;
+    dt_check_u64("word to flip", addr, exp, qtest_readq(d->qts, addr));
+    qtest_writeq(d->qts, addr, got);
+    stq_le_p(stream + off, got);
+    for (s = 0; s < nsegs; s++) {
+        if (off < seg_off[s] + segs[s].len) {
+            break;
+        }
+    }
+    g_assert_cmpuint(s, ==, 8);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, total, 1, s, off, exp, got);
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, dt_csum_buf(stream, total));
+    dt_check_log_single(d, cmd, "verify-pattern", "src", list, segs, nsegs);
+    dt_stop(d);
+}
+
+/*
+ * DMA log ring and register access (q35)
+ */
+
+static void test_dma_log_ring(const void *data)
+{
+    DtDev *d = dt_start(data, ",dma-log-size=4", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg segs[3] = {
+        { base + 0x10, 8 }, { base + 0x100, 3 }, { base + 0x201, 100 },
+    };
+    uint64_t list = dt_put_list(d, segs, 3);
+    g_autoptr(GArray) log = NULL;
+    guint i;
+
+    dt_set_dst(d, list, 3);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+
+    /* 8 entries were logged; the ring keeps the newest 4. */
+    log = dt_log_get(d, 0);
+    g_assert_cmpuint(log->len, ==, 4);
+    for (i = 0; i < 4; i++) {
+        DtLogEntry *e = &g_array_index(log, DtLogEntry, i);
+
+        g_assert_cmpuint(e->seq, ==, 5 + i);
+        g_assert_cmpuint(e->cmd, ==, 2);
+    }
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern",
+                 "dst-list", 0, "read", list, 3 * DT_SEG_SIZE,
+                 3 * DT_SEG_SIZE, "ok");
+    dt_check_log_segs(log, 1, "write-pattern", "dst", segs, 3);
+    dt_stop(d);
+}
+
+static void test_mmio_access(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    QTestState *qts = d->qts;
+    uint64_t bar = d->bar.addr;
+
+    /* 1- and 2-byte and unaligned accesses are ignored and read as 0. */
+    g_assert_cmphex(qtest_readb(qts, bar + DT_REG_ID), ==, 0);
+    g_assert_cmphex(qtest_readb(qts, bar + DT_REG_ID + 1), ==, 0);
+    g_assert_cmphex(qtest_readw(qts, bar + DT_REG_ID), ==, 0);
+    g_assert_cmphex(qtest_readw(qts, bar + DT_REG_ID + 2), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, bar + DT_REG_ID + 2), ==, 0);
+    g_assert_cmphex(qtest_readq(qts, bar + DT_REG_VERSION), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, bar + DT_REG_ID), ==,
+                    DMA_TESTDEV_ID_VALUE);
+
+    dt_wr(d, DT_REG_SEED, 0x11223344);
+    qtest_writeb(qts, bar + DT_REG_SEED, 0xff);
+    qtest_writew(qts, bar + DT_REG_SEED + 2, 0xffff);
+    qtest_writel(qts, bar + DT_REG_SEED + 1, 0xffffffff);
+    qtest_writeq(qts, bar + DT_REG_SEED + 4, ~0ULL);
+    DT_CHECK_REG(d, DT_REG_SEED, 0x11223344);
+    DT_CHECK_REG64(d, DT_REG_SRC_LIST_LO, 0);
+
+    /* Aligned 8-byte accesses at a _LO offset cover both halves. */
+    dt_wr(d, DT_REG_SRC_LIST_LO, 0x89abcdef);
+    dt_wr(d, DT_REG_SRC_LIST_HI, 0x01234567);
+    g_assert_cmphex(qtest_readq(qts, bar + DT_REG_SRC_LIST_LO), ==,
+                    0x0123456789abcdefULL);
+    qtest_writeq(qts, bar + DT_REG_DST_LIST_LO, 0xfedcba9876543210ULL);
+    DT_CHECK_REG(d, DT_REG_DST_LIST_LO, 0x76543210);
+    DT_CHECK_REG(d, DT_REG_DST_LIST_HI, 0xfedcba98);
+    g_assert_cmphex(qtest_readq(qts, bar + DT_REG_MAX_XFER_LO), ==, 1 * GiB);
+    qtest_writeq(qts, bar + DT_REG_FILL_LO, 0x0102030405060708ULL);
+    DT_CHECK_REG(d, DT_REG_FILL_LO, 0x05060708);
+    DT_CHECK_REG(d, DT_REG_FILL_HI, 0x01020304);
+
+    /* Read-only registers ignore writes. */
+    dt_wr(d, DT_REG_ID, 0);
+    dt_wr(d, DT_REG_ADDR_BITS, 12);
+    dt_wr(d, DT_REG_MAX_SEGS, 1);
+    dt_wr64(d, DT_REG_CMD_SEQ_LO, 1000);
+    dt_wr(d, DT_REG_STATUS, DT_STATUS_ERROR);
+    DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
+    DT_CHECK_REG(d, DT_REG_ADDR_BITS, 64);
+    DT_CHECK_REG(d, DT_REG_MAX_SEGS, 65536);
+    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, 0);
+    DT_CHECK_REG(d, DT_REG_STATUS, 0);
+
+    /* Unknown registers read as 0. */
+    DT_CHECK_REG(d, 0x800, 0);
+    DT_CHECK_REG(d, DMA_TESTDEV_BAR0_SIZE - 4, 0);
+
+    /* A CMD byte write does not start a command. */
+    qtest_writeb(qts, bar + DT_REG_CMD, DT_OP_WRITE_PATTERN);
+    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, 0);
+    DT_CHECK_REG(d, DT_REG_STATUS, 0);
+    dt_stop(d);
+}
+
+/*
+ * Error paths (q35): every one checks the result registers and that no
+ * memory was written that should not have been.
+ */
+
+static void test_err_bad_opcode(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg seg = { base + 0x100, 64 };
+    uint64_t list = dt_put_list(d, &seg, 1);
+    g_autofree uint8_t *stream = g_malloc(64);
+    uint64_t cmd;
+
+    /* A valid list is programmed: a bad opcode must not use it. */
+    dt_set_dst(d, list, 1);
+    dt_set_src(d, list, 1);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    cmd = dt_cmd(d, DT_OP_NONE);
+    g_assert_cmpuint(cmd, ==, 1);
+    dt_check_error(d, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0, 0);
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+    dt_check_untouched(d, "opcode 0", base, DT_PAGE, DT_GUARD);
+
+    /* Results of an earlier command are cleared by the next one. */
+    dt_pattern(stream, DT_SEED, 0, 64);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, 64, dt_csum_buf(stream, 64));
+    cmd = dt_cmd(d, 99);
+    g_assert_cmpuint(cmd, ==, 3);
+    dt_check_error(d, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0, 0);
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+
+    /* ... mismatch results too. */
+    dt_wr(d, DT_REG_SEED, DT_SEED + 1);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    DT_CHECK_REG(d, DT_REG_MISMATCH_COUNT, 8);
+    dt_cmd(d, DT_OP_MAX + 1);
+    dt_check_error(d, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0, 0);
+    dt_check_image(d, "after bad opcodes", base, DT_PAGE, &seg, 1, stream,
+                   DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_no_segments(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg seg = { base + 0x100, 64 };
+    uint64_t list = dt_put_list(d, &seg, 1);
+    uint64_t cmd;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, list, 0);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_DST, 0, list, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+
+    dt_cmd(d, DT_OP_FILL);
+    dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_DST, 0, list, 0);
+
+    dt_set_src(d, list + 0x100, 0);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_SRC, 0, list + 0x100, 0);
+
+    /* COPY checks the source list first. */
+    dt_cmd(d, DT_OP_COPY);
+    dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_SRC, 0, list + 0x100, 0);
+    dt_set_src(d, list, 1);
+    cmd = dt_cmd(d, DT_OP_COPY);
+    dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_DST, 0, list, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 1);
+
+    /* A count of 0 is reported before a misaligned list. */
+    dt_set_dst(d, list + 4, 0);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_DST, 0, list + 4, 0);
+
+    dt_check_untouched(d, "no segments", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_too_many_segs(const void *data)
+{
+    DtDev *d = dt_start(data, ",max-segments=8", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    g_autofree uint8_t *stream = g_malloc(9 * 16);
+    DtSeg segs[9];
+    uint64_t list, cmd;
+    int i;
+
+    for (i = 0; i < 9; i++) {
+        segs[i] = (DtSeg) { base + 0x100 + i * 0x20, 16 };
+    }
+    list = dt_put_list(d, segs, 9);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, list, 9);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_DST, 0, list, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+    dt_check_untouched(d, "too many segments", base, DT_PAGE, DT_GUARD);
+
+    dt_set_src(d, list, 9);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_SRC, 0, list, 0);
+
+    /* ... before a misaligned list. */
+    dt_set_dst(d, list + 8, 9);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_DST, 0, list + 8, 0);
+
+    /* Exactly max-segments is fine. */
+    dt_set_dst(d, list, 8);
+    dt_pattern(stream, DT_SEED, 0, 8 * 16);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, 8 * 16, dt_csum_buf(stream, 8 * 16));
+    dt_check_image(d, "max-segments", base, DT_PAGE, segs, 8, stream,
+                   DT_GUARD);
+    dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs, 8);
+    dt_stop(d);
+}
+
+static void test_err_list_align(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg segs[2] = { { base + 0x100, 32 }, { base + 0x200, 32 } };
+    uint64_t area = guest_alloc(&d->alloc, DT_PAGE);
+    uint64_t cmd;
+    int mis;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    for (mis = 1; mis < DT_SEG_ALIGN; mis += 7) {
+        /* A list that would be valid where it is, but misaligned. */
+        dt_put_list_at(d, area + mis, segs, 2);
+        dt_set_dst(d, area + mis, 2);
+        cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+        dt_check_error(d, DT_ERR_LIST_ALIGN, DT_LIST_DST, 0, area + mis, 0);
+        g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+
+        dt_set_src(d, area + mis, 2);
+        dt_cmd(d, DT_OP_VERIFY_PATTERN);
+        dt_check_error(d, DT_ERR_LIST_ALIGN, DT_LIST_SRC, 0, area + mis, 0);
+    }
+    dt_check_untouched(d, "misaligned list", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_list_read(const void *data)
+{
+    DtDev *d = dt_start(data, "", "-m 128M");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg segs[2] = { { base + 0x100, 32 }, { base + 0x200, 32 } };
+    const uint64_t straddle = DT_RAM_END_128M - DT_SEG_SIZE;
+    g_autoptr(GArray) log = NULL;
+    uint64_t cmd;
+
+    /* The whole list in unassigned space. */
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, DT_UNASSIGNED, 2);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 0, DT_UNASSIGNED, 0);
+    log = dt_log_get(d, cmd);
+    g_assert_cmpuint(log->len, ==, 1);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern",
+                 "dst-list", 0, "read", DT_UNASSIGNED, 2 * DT_SEG_SIZE, 0,
+                 "decode-error");
+    g_clear_pointer(&log, g_array_unref);
+
+    /* Descriptor 0 in the last bytes of RAM, descriptor 1 past its end. */
+    dt_put_list_at(d, straddle, segs, 1);
+    dt_set_dst(d, straddle, 2);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 1, DT_RAM_END_128M, 0);
+    log = dt_log_get(d, cmd);
+    g_assert_cmpuint(log->len, ==, 1);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern",
+                 "dst-list", 0, "read", straddle, 2 * DT_SEG_SIZE,
+                 DT_SEG_SIZE, "decode-error");
+    g_clear_pointer(&log, g_array_unref);
+
+    dt_set_src(d, straddle, 2);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_SRC, 1, DT_RAM_END_128M, 0);
+
+    /* One descriptor, ending exactly at 2^64: nothing decodes it. */
+    dt_set_dst(d, 0xfffffffffffffff0ULL, 1);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 0,
+                   0xfffffffffffffff0ULL, 0);
+
+    dt_check_untouched(d, "unreadable list", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+/* A two- or three-segment list whose last segment is @bad. */
+static uint64_t dt_err_list(DtDev *d, uint64_t base, DtSeg bad, int n)
+{
+    DtSeg segs[3] = { { base + 0x100, 32 }, { base + 0x200, 32 }, bad };
+
+    segs[n - 1] = bad;
+    return dt_put_list(d, segs, n);
+}
+
+/* Start @op with the list as DST (or SRC for VERIFY), expect an error. */
+static void dt_expect_seg_error(DtDev *d, uint32_t op, uint64_t list, int n,
+                                uint32_t err, uint32_t seg, uint64_t addr)
+{
+    uint32_t which = op == DT_OP_VERIFY_PATTERN ? DT_LIST_SRC : DT_LIST_DST;
+    uint64_t cmd;
+
+    if (which == DT_LIST_SRC) {
+        dt_set_src(d, list, n);
+    } else {
+        dt_set_dst(d, list, n);
+    }
+    cmd = dt_cmd(d, op);
+    dt_check_error(d, err, which, seg, addr, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 1);
+}
+
+static void test_err_seg_flags(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    uint64_t list;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_err_list(d, base, (DtSeg) { base + 0x300, 32, 1 }, 3);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 3, DT_ERR_SEG_FLAGS,
+                        2, base + 0x300);
+    dt_expect_seg_error(d, DT_OP_FILL, list, 3, DT_ERR_SEG_FLAGS, 2,
+                        base + 0x300);
+    dt_expect_seg_error(d, DT_OP_VERIFY_PATTERN, list, 3, DT_ERR_SEG_FLAGS,
+                        2, base + 0x300);
+
+    /* The top flag bit, in segment 0; flags come before a zero length. */
+    list = dt_err_list(d, base, (DtSeg) { base + 0x400, 0, 0x80000000 }, 1);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 1, DT_ERR_SEG_FLAGS,
+                        0, base + 0x400);
+
+    dt_check_untouched(d, "segment flags", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_zero_length(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    uint64_t list;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_err_list(d, base, (DtSeg) { base + 0x300, 0 }, 3);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 3, DT_ERR_ZERO_LENGTH,
+                        2, base + 0x300);
+    dt_expect_seg_error(d, DT_OP_VERIFY_PATTERN, list, 3,
+                        DT_ERR_ZERO_LENGTH, 2, base + 0x300);
+
+    /* A zero length is reported before an address that would overflow. */
+    list = dt_err_list(d, base, (DtSeg) { UINT64_MAX, 0 }, 2);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2, DT_ERR_ZERO_LENGTH,
+                        1, UINT64_MAX);
+
+    dt_check_untouched(d, "zero length", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_addr_overflow(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    uint64_t list, cmd;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_err_list(d, base, (DtSeg) { 0xfffffffffffff000ULL, 0x2000 },
+                       2);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2,
+                        DT_ERR_ADDR_OVERFLOW, 1, 0xfffffffffffff000ULL);
+    dt_expect_seg_error(d, DT_OP_VERIFY_PATTERN, list, 2,
+                        DT_ERR_ADDR_OVERFLOW, 1, 0xfffffffffffff000ULL);
+
+    /* Wrapping by a single byte. */
+    list = dt_err_list(d, base, (DtSeg) { UINT64_MAX, 2 }, 3);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 3,
+                        DT_ERR_ADDR_OVERFLOW, 2, UINT64_MAX);
+
+    /* A list whose end wraps. */
+    dt_set_dst(d, 0xfffffffffffffff0ULL, 2);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_ADDR_OVERFLOW, DT_LIST_DST, 0,
+                   0xfffffffffffffff0ULL, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+
+    dt_check_untouched(d, "address overflow", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_addr_width(const void *data)
+{
+    DtDev *d = dt_start(data, ",addr-bits=32", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    uint64_t list;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_err_list(d, base, (DtSeg) { 0x100000000ULL, 16 }, 2);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2, DT_ERR_ADDR_WIDTH,
+                        1, 0x100000000ULL);
+    dt_expect_seg_error(d, DT_OP_VERIFY_PATTERN, list, 2, DT_ERR_ADDR_WIDTH,
+                        1, 0x100000000ULL);
+
+    /* Starting below 4 GiB but with the last byte above. */
+    list = dt_err_list(d, base, (DtSeg) { 0xfffffff8ULL, 16 }, 3);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 3, DT_ERR_ADDR_WIDTH,
+                        2, 0xfffffff8ULL);
+
+    /* Overflow is checked before the width. */
+    list = dt_err_list(d, base, (DtSeg) { UINT64_MAX, 2 }, 2);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2,
+                        DT_ERR_ADDR_OVERFLOW, 1, UINT64_MAX);
+
+    dt_check_untouched(d, "address width", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_list_width(const void *data)
+{
+    DtDev *d = dt_start(data, ",addr-bits=32", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    uint64_t cmd;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, 0x100000000ULL, 1);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_ADDR_WIDTH, DT_LIST_DST, 0, 0x100000000ULL, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+
+    /* The list's last byte is above 4 GiB. */
+    dt_set_src(d, 0xfffffff0ULL, 2);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_ADDR_WIDTH, DT_LIST_SRC, 0, 0xfffffff0ULL, 0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
+
+    dt_check_untouched(d, "list width", base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+static void test_err_xfer_too_large(const void *data)
+{
+    DtDev *d = dt_start(data, ",max-transfer=8192", "");
+    uint64_t base = dt_region(d, 4 * DT_PAGE);
+    DtSeg segs[2] = { { base + 0x10, 4097 }, { base + 0x2000, 4097 } };
+    g_autofree uint8_t *stream = g_malloc(8192);
+    uint64_t list, other, cmd;
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_put_list(d, segs, 2);
+    dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2,
+                        DT_ERR_XFER_TOO_LARGE, 1, base + 0x2000);
+    dt_expect_seg_error(d, DT_OP_VERIFY_PATTERN, list, 2,
+                        DT_ERR_XFER_TOO_LARGE, 1, base + 0x2000);
+
+    /* COPY: the source list is too large, the destination fine. */
+    segs[1].len = 4095;
+    other = dt_put_list(d, segs, 2);
+    dt_set_src(d, list, 2);
+    dt_set_dst(d, other, 2);
+    cmd = dt_cmd(d, DT_OP_COPY);
+    dt_check_error(d, DT_ERR_XFER_TOO_LARGE, DT_LIST_SRC, 1, base + 0x2000,
+                   0);
+    g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 1);
+    dt_check_untouched(d, "transfer too large", base, 4 * DT_PAGE,
+                       DT_GUARD);
+
+    /* Exactly max-transfer is fine. */
+    segs[0].len = 4096;
+    segs[1].len = 4096;
+    list = dt_put_list(d, segs, 2);
+    dt_set_dst(d, list, 2);
+    dt_pattern(stream, DT_SEED, 0, 8192);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, 8192, dt_csum_buf(stream, 8192));
+    dt_check_image(d, "max-transfer", base, 4 * DT_PAGE, segs, 2, stream,
+                   DT_GUARD);
+    dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs, 2);
+    dt_stop(d);
+}
+
+static void test_err_length_mismatch(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t src_base = dt_region(d, DT_PAGE);
+    uint64_t dst_base = dt_region(d, DT_PAGE);
+    DtSeg src[2] = { { src_base + 0x10, 100 }, { src_base + 0x200, 28 } };
+    DtSeg dst[1] = { { dst_base + 0x10, 127 } };
+    uint64_t src_list = dt_put_list(d, src, 2);
+    uint64_t dst_list, cmd;
+    g_autoptr(GArray) log = NULL;
+    int extra;
+
+    dt_set_src(d, src_list, 2);
+    /* One byte short, then one byte long. */
+    for (extra = 0; extra < 3; extra += 2) {
+        dst[0].len = 127 + extra;
+        dst_list = dt_put_list(d, dst, 1);
+        dt_set_dst(d, dst_list, 1);
+        cmd = dt_cmd(d, DT_OP_COPY);
+        dt_check_error(d, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0, 0);
+        log = dt_log_get(d, cmd);
+        g_assert_cmpuint(log->len, ==, 2);
+        dt_check_log(&g_array_index(log, DtLogEntry, 0), "copy", "src-list",
+                     0, "read", src_list, 2 * DT_SEG_SIZE, 2 * DT_SEG_SIZE,
+                     "ok");
+        dt_check_log(&g_array_index(log, DtLogEntry, 1), "copy", "dst-list",
+                     0, "read", dst_list, DT_SEG_SIZE, DT_SEG_SIZE, "ok");
+        g_clear_pointer(&log, g_array_unref);
+    }
+    dt_check_untouched(d, "copy length mismatch", dst_base, DT_PAGE,
+                       DT_GUARD);
+    dt_check_untouched(d, "copy source", src_base, DT_PAGE, DT_GUARD);
+    dt_stop(d);
+}
+
+/*
+ * A data-phase failure of @op at segment @seg of @list ("src"/"dst").
+ * The segments before it are logged as done, the failing one with
+ * @done bytes and @result, the ones after it not at all.
+ */
+static void dt_check_log_failed(DtDev *d, uint64_t cmd, const char *op,
+                                const char *list, const DtSeg *segs,
+                                uint32_t seg, uint64_t done,
+                                const char *result)
+{
+    g_autoptr(GArray) log = dt_log_get(d, cmd);
+    const char *dir = !strcmp(list, "dst") ? "write" : "read";
+    uint32_t seen = 0;
+    guint i;
+
+    for (i = 0; i < log->len; i++) {
+        DtLogEntry *e = &g_array_index(log, DtLogEntry, i);
+
+        if (strcmp(e->list, list)) {
+            continue;
+        }
+        g_assert_cmpuint(seen, <=, seg);
+        dt_check_log(e, op, list, seen, dir, segs[seen].addr,
+                     segs[seen].len, seen < seg ? segs[seen].len : done,
+                     seen < seg ? "ok" : result);
+        seen++;
+    }
+    g_assert_cmpuint(seen, ==, seg + 1);
+}
+
+static void test_err_dma_unassigned(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg segs[3] = {
+        { base + 0x10, 100 }, { DT_UNASSIGNED, 64 }, { base + 0x200, 8 },
+    };
+    g_autofree uint8_t *stream = g_malloc(100);
+    uint64_t list, cmd;
+
+    /* WRITE: segment 0 is written, segment 2 not. */
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_put_list(d, segs, 3);
+    dt_set_dst(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_DST, 1, DT_UNASSIGNED,
+                   100);
+    dt_pattern(stream, DT_SEED, 0, 100);
+    dt_check_image(d, "write to unassigned", base, DT_PAGE, segs, 1, stream,
+                   DT_GUARD);
+    dt_check_log_failed(d, cmd, "write-pattern", "dst", segs, 1, 0,
+                        "decode-error");
+
+    /* VERIFY reads segment 0 (good data) and fails on segment 1. */
+    dt_set_src(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_SRC, 1, DT_UNASSIGNED,
+                   100);
+    dt_check_log_failed(d, cmd, "verify-pattern", "src", segs, 1, 0,
+                        "decode-error");
+
+    /* A segment that ends exactly at 2^64 is valid; nothing decodes it. */
+    qtest_memset(d->qts, base, DT_GUARD, DT_PAGE);
+    segs[1] = (DtSeg) { 0xfffffffffffff000ULL, 0x1000 };
+    list = dt_put_list(d, segs, 3);
+    dt_set_dst(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_DST, 1,
+                   0xfffffffffffff000ULL, 100);
+    dt_check_image(d, "write up to 2^64", base, DT_PAGE, segs, 1, stream,
+                   DT_GUARD);
+    dt_check_log_failed(d, cmd, "write-pattern", "dst", segs, 1, 0,
+                        "decode-error");
+    dt_stop(d);
+}
+
+static void test_err_dma_unassigned_copy(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t src_base = dt_region(d, DT_PAGE);
+    uint64_t dst_base = dt_region(d, DT_PAGE);
+    DtSeg src[2] = { { src_base + 0x10, 40 }, { src_base + 0x100, 24 } };
+    DtSeg dst[2] = { { dst_base + 0x10, 40 }, { DT_UNASSIGNED, 24 } };
+    g_autofree uint8_t *stream = g_malloc(64);
+    uint64_t src_list, dst_list, cmd;
+    int i;
+
+    for (i = 0; i < 64; i++) {
+        stream[i] = 0x30 + i;
+    }
+    dt_scatter(d, src, 2, stream);
+    src_list = dt_put_list(d, src, 2);
+    dst_list = dt_put_list(d, dst, 2);
+
+    /* The destination's segment 1 fails, its segment 0 was copied. */
+    dt_set_src(d, src_list, 2);
+    dt_set_dst(d, dst_list, 2);
+    cmd = dt_cmd(d, DT_OP_COPY);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_DST, 1, DT_UNASSIGNED,
+                   40);
+    dt_check_image(d, "copy to unassigned", dst_base, DT_PAGE, dst, 1,
+                   stream, DT_GUARD);
+    dt_check_log_failed(d, cmd, "copy", "dst", dst, 1, 0, "decode-error");
+
+    /* The source's segment 1 fails: only its segment 0 reaches DST. */
+    qtest_memset(d->qts, dst_base, DT_GUARD, DT_PAGE);
+    src[1].addr = DT_UNASSIGNED;
+    dst[1].addr = dst_base + 0x100;
+    src_list = dt_put_list(d, src, 2);
+    dst_list = dt_put_list(d, dst, 2);
+    dt_set_src(d, src_list, 2);
+    dt_set_dst(d, dst_list, 2);
+    cmd = dt_cmd(d, DT_OP_COPY);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_SRC, 1, DT_UNASSIGNED,
+                   40);
+    dt_check_image(d, "copy from unassigned", dst_base, DT_PAGE, dst, 1,
+                   stream, DT_GUARD);
+    dt_check_log_failed(d, cmd, "copy", "src", src, 1, 0, "decode-error");
+    dt_stop(d);
+}
+
+static void test_err_dma_own_bar(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    uint64_t target = d->bar.addr + 0x800;
+    DtSeg segs[3] = {
+        { base + 0x10, 32 }, { target, 16 }, { base + 0x200, 8 },
+    };
+    g_autofree uint8_t *stream = g_malloc(32);
+    uint64_t list, cmd;
+    g_autoptr(GArray) log = NULL;
+
+    /* Writes into the device's own registers are refused. */
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_put_list(d, segs, 3);
+    dt_set_dst(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_ACCESS, DT_LIST_DST, 1, target, 32);
+    dt_pattern(stream, DT_SEED, 0, 32);
+    dt_check_image(d, "write to own BAR", base, DT_PAGE, segs, 1, stream,
+                   DT_GUARD);
+    dt_check_log_failed(d, cmd, "write-pattern", "dst", segs, 1, 0,
+                        "access-error");
+    DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
+    DT_CHECK_REG(d, DT_REG_SEED, DT_SEED);
+
+    /* So are reads, here of the ID register. */
+    segs[1].addr = d->bar.addr + DT_REG_ID;
+    list = dt_put_list(d, segs, 3);
+    dt_set_src(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_ACCESS, DT_LIST_SRC, 1,
+                   d->bar.addr + DT_REG_ID, 32);
+    dt_check_log_failed(d, cmd, "verify-pattern", "src", segs, 1, 0,
+                        "access-error");
+
+    /* And a segment list in the BAR cannot be read. */
+    dt_set_dst(d, target, 1);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 0, target, 0);
+    log = dt_log_get(d, cmd);
+    g_assert_cmpuint(log->len, ==, 1);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern",
+                 "dst-list", 0, "read", target, DT_SEG_SIZE, 0,
+                 "access-error");
+    dt_stop(d);
+}
+
+static void test_err_dma_rom(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg segs[2] = { { base + 0x10, 32 }, { DT_ROM_PAGE + 0x80, 64 } };
+    uint8_t rom_before[256], rom_after[256];
+    g_autofree uint8_t *stream = g_malloc(32);
+    uint64_t list, cmd;
+
+    /* The contract: a write the ROM refuses is an access error. */
+    qtest_memread(d->qts, DT_ROM_PAGE, rom_before, sizeof(rom_before));
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_put_list(d, segs, 2);
+    dt_set_dst(d, list, 2);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_ACCESS, DT_LIST_DST, 1, DT_ROM_PAGE + 0x80,
+                   32);
+    dt_check_log_failed(d, cmd, "write-pattern", "dst", segs, 1, 0,
+                        "access-error");
+    dt_pattern(stream, DT_SEED, 0, 32);
+    dt_check_image(d, "before ROM write", base, DT_PAGE, segs, 1, stream,
+                   DT_GUARD);
+    qtest_memread(d->qts, DT_ROM_PAGE, rom_after, sizeof(rom_after));
+    g_assert_true(!memcmp(rom_before, rom_after, sizeof(rom_before)));
+
+    /* Reading the ROM is fine. */
+    dt_set_src(d, list, 2);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_NONE);
+    DT_CHECK_REG64(d, DT_REG_BYTES_DONE_LO, 96);
+    dt_stop(d);
+}
+
+/* A segment that starts in RAM and runs past its end (q35 and pc). */
+static void test_err_past_ram_end(const void *data)
+{
+    DtDev *d = dt_start(data, "", "-m 128M");
+    uint64_t base = dt_region(d, DT_PAGE);
+    const uint64_t tail = DT_RAM_END_128M - 0x300;
+    DtSeg segs[3] = {
+        { base + 0x10, 64 }, { tail, 0x400 }, { base + 0x200, 8 },
+    };
+    g_autofree uint8_t *stream = g_malloc(64 + 0x300);
+    uint64_t list, cmd;
+
+    qtest_memset(d->qts, tail - DT_PAGE, DT_GUARD, DT_PAGE + 0x300);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    list = dt_put_list(d, segs, 3);
+    dt_set_dst(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_DST, 1,
+                   DT_RAM_END_128M, 64 + 0x300);
+    dt_pattern(stream, DT_SEED, 0, 64 + 0x300);
+    dt_check_image(d, "segment 0", base, DT_PAGE, segs, 1, stream,
+                   DT_GUARD);
+    /* The part of segment 1 in RAM was written, up to the last byte. */
+    dt_check_image(d, "end of RAM", tail - DT_PAGE, DT_PAGE + 0x300,
+                   (DtSeg[]) { { tail, 0x300 } }, 1, stream + 64, DT_GUARD);
+    dt_check_log_failed(d, cmd, "write-pattern", "dst", segs, 1, 0x300,
+                        "decode-error");
+
+    /* VERIFY reads to the end of RAM, the data there is good. */
+    dt_set_src(d, list, 3);
+    cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_error(d, DT_ERR_DMA_UNASSIGNED, DT_LIST_SRC, 1,
+                   DT_RAM_END_128M, 64 + 0x300);
+    dt_check_log_failed(d, cmd, "verify-pattern", "src", segs, 1, 0x300,
+                        "decode-error");
+    dt_stop(d);
+}
+
+static void test_err_bus_master_off(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_PAGE);
+    DtSeg seg = { base + 0x10, 64 };
+    uint64_t list = dt_put_list(d, &seg, 1);
+    g_autofree uint8_t *stream = g_malloc(64);
+    g_autoptr(GArray) log = NULL;
+    uint16_t cmdreg;
+    uint64_t cmd;
+
+    cmdreg = qpci_config_readw(d->dev, PCI_COMMAND);
+    qpci_config_writew(d->dev, PCI_COMMAND, cmdreg & ~PCI_COMMAND_MASTER);
+
+    /* No DMA at all: already the segment list cannot be read. */
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, list, 1);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 0, list, 0);
+    log = dt_log_get(d, cmd);
+    g_assert_cmpuint(log->len, ==, 1);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern",
+                 "dst-list", 0, "read", list, DT_SEG_SIZE, 0,
+                 "decode-error");
+    dt_check_untouched(d, "bus master off", base, DT_PAGE, DT_GUARD);
+
+    /* Bus master back on, all is well. */
+    qpci_config_writew(d->dev, PCI_COMMAND, cmdreg);
+    dt_pattern(stream, DT_SEED, 0, 64);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, 64, dt_csum_buf(stream, 64));
+    dt_check_image(d, "bus master on", base, DT_PAGE, &seg, 1, stream,
+                   DT_GUARD);
+    dt_check_log_single(d, cmd, "write-pattern", "dst", list, &seg, 1);
+    dt_stop(d);
+}
+
+/*
+ * Big commands (q35)
+ */
+
+/* 65536 segments of 8 or 16 bytes, scattered in shuffled order. */
+static void test_big_max_segments(const void *data)
+{
+    const uint32_t n = 65536;
+    const uint64_t region = (uint64_t)n * 32;
+    DtDev *d = dt_start(data, "", "");
+    g_autoptr(GRand) rand = g_rand_new_with_seed(0x65536);
+    g_autofree uint32_t *slot = g_new(uint32_t, n);
+    g_autofree DtSeg *segs = g_new(DtSeg, n);
+    g_autofree uint8_t *stream = NULL;
+    uint64_t base = dt_region(d, region);
+    uint64_t total, list;
+    uint32_t i, j, t;
+
+    for (i = 0; i < n; i++) {
+        slot[i] = i;
+    }
+    for (i = n - 1; i > 0; i--) {
+        j = g_rand_int_range(rand, 0, i + 1);
+        t = slot[i];
+        slot[i] = slot[j];
+        slot[j] = t;
+    }
+    for (i = 0; i < n; i++) {
+        segs[i] = (DtSeg) {
+            .addr = base + (uint64_t)slot[i] * 32 + (i * 5) % 17,
+            .len = (i & 1) ? 8 : 16,
+        };
+    }
+    total = dt_total(segs, n);
+    stream = g_malloc(total);
+    dt_pattern(stream, DT_SEED, 0, total);
+
+    list = dt_put_list(d, segs, n);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, list, n);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, total, dt_csum_buf(stream, total));
+    dt_check_image(d, "65536 segments", base, region, segs, n, stream,
+                   DT_GUARD);
+
+    dt_set_src(d, list, n);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_ok(d, total, dt_csum_buf(stream, total));
+
+    /* One more than the default max-segments. */
+    dt_set_dst(d, list, n + 1);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_DST, 0, list, 0);
+    dt_stop(d);
+}
+
+/* 64 MiB in 16 segments, checked by checksum and spot reads. */
+static void test_big_64m(const void *data)
+{
+    const uint64_t total = 64 * MiB;
+    const uint64_t stride = 4 * MiB + 64 * KiB;
+    DtDev *d = dt_start(data, "", "-m 256M");
+    uint64_t region = 16 * stride;
+    uint64_t base = dt_region(d, region);
+    uint64_t list, off, exp, got, addr;
+    DtSeg segs[16];
+    uint8_t buf[16];
+    int i, j;
+
+    for (i = 0; i < 16; i++) {
+        segs[i] = (DtSeg) { base + i * stride + 16 + 3 * i, 4 * MiB };
+    }
+    segs[0].len -= 3;
+    segs[15].len += 3;
+    g_assert_cmpuint(dt_total(segs, 16), ==, total);
+
+    list = dt_put_list(d, segs, 16);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, list, 16);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
+    dt_check_log_single(d, dt_rd64(d, DT_REG_CMD_SEQ_LO), "write-pattern",
+                        "dst", list, segs, 16);
+
+    /* Each segment's first and last bytes, and the guards around it. */
+    for (i = 0, off = 0; i < 16; off += segs[i].len, i++) {
+        uint8_t exp_buf[16];
+
+        qtest_memread(d->qts, segs[i].addr - 4, buf, 12);
+        memset(exp_buf, DT_GUARD, 4);
+        dt_pattern(exp_buf + 4, DT_SEED, off, 8);
+        for (j = 0; j < 12; j++) {
+            dt_check_u64("segment start", segs[i].addr - 4 + j, exp_buf[j],
+                         buf[j]);
+        }
+        qtest_memread(d->qts, segs[i].addr + segs[i].len - 8, buf, 12);
+        dt_pattern(exp_buf, DT_SEED, off + segs[i].len - 8, 8);
+        memset(exp_buf + 8, DT_GUARD, 4);
+        for (j = 0; j < 12; j++) {
+            dt_check_u64("segment end", segs[i].addr + segs[i].len - 8 + j,
+                         exp_buf[j], buf[j]);
+        }
+    }
+
+    dt_set_src(d, list, 16);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
+
+    /* A bad word deep inside segment 9 is found. */
+    off = 9 * 4 * MiB + 123456 * 8;
+    addr = segs[9].addr + (off - (9 * 4 * MiB - 3));
+    exp = dt_pattern_word(DT_SEED, off);
+    got = ~exp;
+    /* The transfer offset is word-aligned, the address is not. */
+    qtest_memread(d->qts, addr, buf, 8);
+    dt_check_u64("word to flip", addr, exp, ldq_le_p(buf));
+    stq_le_p(buf, got);
+    qtest_memwrite(d->qts, addr, buf, 8);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, total, 1, 9, off, exp, got);
+    dt_stop(d);
+}
+
+/*
+ * A 1 GiB command (the default max-transfer) in 256 segments that all
+ * cover the same 4 MiB of guest memory.
+ */
+static void test_big_1g(const void *data)
+{
+    const uint64_t chunk = 4 * MiB;
+    const uint32_t n = GiB / chunk;
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, chunk + 2 * DT_PAGE) + DT_PAGE;
+    g_autofree DtSeg *segs = g_new(DtSeg, n + 1);
+    uint64_t list, csum, w, off;
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        segs[i] = (DtSeg) { base, chunk };
+    }
+    segs[n] = (DtSeg) { base, 1 };
+    list = dt_put_list(d, segs, n + 1);
+
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_dst(d, list, n);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, GiB, dt_pattern_csum(DT_SEED, GiB));
+    /* The memory holds the last pass. */
+    for (off = 0; off < chunk; off += chunk / 4 - 8) {
+        dt_check_u64("last pass", base + off,
+                     dt_pattern_word(DT_SEED, GiB - chunk + off),
+                     qtest_readq(d->qts, base + off));
+    }
+    dt_check_untouched(d, "below 1 GiB region", base - DT_PAGE, DT_PAGE,
+                       DT_GUARD);
+    dt_check_untouched(d, "above 1 GiB region", base + chunk, DT_PAGE,
+                       DT_GUARD);
+
+    /* One byte more is too much, and nothing is written. */
+    dt_wr(d, DT_REG_SEED, DT_SEED + 1);
+    dt_set_dst(d, list, n + 1);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_error(d, DT_ERR_XFER_TOO_LARGE, DT_LIST_DST, n, base, 0);
+    dt_check_u64("after too large", base,
+                 dt_pattern_word(DT_SEED, GiB - chunk),
+                 qtest_readq(d->qts, base));
+
+    /*
+     * VERIFY over the same list: only the last pass matches, so every
+     * word of the 255 others is bad.
+     */
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_set_src(d, list, n);
+    dt_cmd(d, DT_OP_VERIFY_PATTERN);
+    dt_check_mismatch(d, GiB, (n - 1) * (chunk / 8), 0, 0,
+                      dt_pattern_word(DT_SEED, 0),
+                      dt_pattern_word(DT_SEED, GiB - chunk));
+    csum = DT_CSUM_INIT;
+    for (i = 0; i < n; i++) {
+        for (w = 0; w < chunk; w += 8) {
+            csum = dt_csum_word(csum,
+                                dt_pattern_word(DT_SEED, GiB - chunk + w));
+        }
+    }
+    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, csum);
+    dt_stop(d);
+}
+
+/*
+ * Registration
+ */
+
+static void dt_add(const DtMachine *m, const char *name,
+                   void (*fn)(const void *))
+{
+    g_autofree char *path = g_strdup_printf("dma-testdev/%s/%s", m->name,
+                                            name);
+
+    qtest_add_data_func(path, m, fn);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(const void *);
+        bool pc;                /* also on pc */
+    } tests[] = {
+        { "identity", test_identity, true },
+        { "identity-props", test_identity_props, true },
+        { "write-pattern", test_write_pattern, true },
+        { "verify-pattern", test_verify_pattern, true },
+        { "copy", test_copy, true },
+        { "fill", test_fill, true },
+        { "pin-model", test_pin_model, true },
+        { "dma-log-ring", test_dma_log_ring, false },
+        { "mmio-access", test_mmio_access, false },
+        { "err/bad-opcode", test_err_bad_opcode, false },
+        { "err/no-segments", test_err_no_segments, false },
+        { "err/too-many-segments", test_err_too_many_segs, false },
+        { "err/list-align", test_err_list_align, false },
+        { "err/list-read", test_err_list_read, false },
+        { "err/seg-flags", test_err_seg_flags, false },
+        { "err/zero-length", test_err_zero_length, false },
+        { "err/addr-overflow", test_err_addr_overflow, false },
+        { "err/addr-width", test_err_addr_width, false },
+        { "err/list-width", test_err_list_width, false },
+        { "err/xfer-too-large", test_err_xfer_too_large, false },
+        { "err/length-mismatch", test_err_length_mismatch, false },
+        { "err/dma-unassigned", test_err_dma_unassigned, false },
+        { "err/dma-unassigned-copy", test_err_dma_unassigned_copy, false },
+        { "err/dma-own-bar", test_err_dma_own_bar, false },
+        { "err/dma-rom-write", test_err_dma_rom, false },
+        { "err/past-ram-end", test_err_past_ram_end, true },
+        { "err/bus-master-off", test_err_bus_master_off, false },
+        { "big/max-segments", test_big_max_segments, false },
+        { "big/64m", test_big_64m, false },
+        { "big/1g", test_big_1g, false },
+    };
+    size_t i;
+
+    g_test_init(&argc, &argv, NULL);
+
+    for (i = 0; i < ARRAY_SIZE(tests); i++) {
+        if (qtest_has_machine("q35")) {
+            dt_add(&dt_q35, tests[i].name, tests[i].fn);
+        }
+        if (tests[i].pc && qtest_has_machine("pc")) {
+            dt_add(&dt_pc, tests[i].name, tests[i].fn);
+        }
+    }
+    return g_test_run();
+}
