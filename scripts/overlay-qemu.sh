@@ -92,7 +92,7 @@ toctree_entry() {
 
 copy_in hw/misc/dma-testdev.c
 copy_in include/hw/misc/dma-testdev.h
-[ -f "$DT_ROOT/tests/qtest/dma-testdev-test.c" ] && copy_in tests/qtest/dma-testdev-test.c
+copy_in tests/qtest/dma-testdev-test.c
 copy_in docs/specs/dma-testdev.rst
 
 block_in hw/misc/Kconfig hw/misc/Kconfig ""

@@ -42,6 +42,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
  * so that every access there goes through a checked pci_dma_read/write.
  */
 #define DT_BOUNCE_SIZE          (64 * KiB)
+/* How far "x-misdirect-offset" sends its word: one page. */
+#define DT_MISDIRECT_DELTA      (4 * KiB)
 
 #define DT_DEFAULT_MAX_SEGS     65536
 #define DT_LIMIT_MAX_SEGS       (1u << 20)
@@ -80,6 +82,7 @@ struct DmaTestdevState {
     uint32_t max_segs;
     uint64_t max_xfer;
     uint32_t log_size;
+    uint64_t misdirect_off;     /* negative control for DMA oracles */
 
     /* Command registers */
     uint32_t cmd;
@@ -540,6 +543,35 @@ static void *dt_map_ram(DmaTestdevState *s, uint64_t addr, uint64_t *len,
     return p;
 }
 
+/*
+ * Negative control for oracles outside the guest ("x-misdirect-offset"):
+ * the word at that transfer offset of a WRITE_PATTERN lands one page
+ * further than programmed, and its home keeps its old content.  A test
+ * whose oracle does not catch this is not testing anything.  Only words
+ * wholly inside one mapped chunk are redirected.
+ */
+static void dt_misdirect(DmaTestdevState *s, DmaTestdevCursor *c,
+                         uint8_t *p, uint64_t chunk_off, uint64_t n,
+                         const uint8_t *saved)
+{
+    uint64_t pos = s->misdirect_off - chunk_off;
+    uint64_t target = c->seg_addr + c->seg_pos + pos + DT_MISDIRECT_DELTA;
+    MemTxResult res;
+
+    res = pci_dma_write(PCI_DEVICE(s), target, p + pos, 8);
+    memcpy(p + pos, saved, 8);
+    dt_log_add(s, DT_LOG_DST, c->index, target, 8, 8,
+               res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+}
+
+static bool dt_misdirect_hits(DmaTestdevState *s, uint64_t chunk_off,
+                              uint64_t n)
+{
+    return s->cmd == DT_OP_WRITE_PATTERN && n >= 8 &&
+           s->misdirect_off >= chunk_off &&
+           s->misdirect_off - chunk_off <= n - 8;
+}
+
 /* WRITE_PATTERN, FILL and VERIFY_PATTERN: one list, one direction. */
 static void dt_run_single(DmaTestdevState *s, DmaTestdevCursor *c,
                           DMADirection dir)
@@ -557,10 +589,19 @@ static void dt_run_single(DmaTestdevState *s, DmaTestdevCursor *c,
         uint8_t *p = dt_map_ram(s, addr, &n, dir);
 
         if (p) {
+            uint8_t saved[8];
+            bool misdirect = dt_misdirect_hits(s, st.off, n);
+
+            if (misdirect) {
+                memcpy(saved, p + (s->misdirect_off - st.off), 8);
+            }
             if (to_mem) {
                 dt_generate(s, p, st.off, n);
             }
             dt_stream_feed(s, &st, p, n, c->index);
+            if (misdirect) {
+                dt_misdirect(s, c, p, st.off - n, n, saved);
+            }
             pci_dma_unmap(pdev, p, n, dir, n);
         } else {
             MemTxResult res;
@@ -1114,6 +1155,8 @@ static const Property dt_properties[] = {
                        DT_DEFAULT_MAX_XFER),
     DEFINE_PROP_UINT32("dma-log-size", DmaTestdevState, log_size,
                        DT_DEFAULT_LOG_SIZE),
+    DEFINE_PROP_UINT64("x-misdirect-offset", DmaTestdevState, misdirect_off,
+                       UINT64_MAX),
 };
 
 static void dt_class_init(ObjectClass *klass, void *data)
