@@ -17,7 +17,8 @@ what=${1:-all}
 qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
     libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev python3-venv
     seabios ipxe-qemu ccache xz-utils)
-kernel_pkgs=(bc libelf-dev rsync cpio busybox-static kmod)
+kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync cpio
+    busybox-static kmod)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 

@@ -40,17 +40,30 @@ EOF
     fi
 }
 
+# The options that point apt at the private configuration.
+dt_apt_private_opts() {
+    DT_APT_OPTS=(
+        -o "Dir::Etc::SourceList=$DT_APT_DIR/sources.list"
+        -o "Dir::Etc::SourceParts=$DT_APT_DIR/sources.list.d"
+        -o "Dir::Etc::Preferences=$DT_APT_DIR/preferences"
+        -o "Dir::Etc::PreferencesParts=$DT_APT_DIR/preferences.d"
+        -o "Dir::State::Lists=$DT_APT_DIR/lists"
+        -o "Dir::Cache=$DT_APT_DIR"
+    )
+}
+
 dt_apt_private() {
-    apt-get \
-        -o "Dir::Etc::SourceList=$DT_APT_DIR/sources.list" \
-        -o "Dir::Etc::SourceParts=$DT_APT_DIR/sources.list.d" \
-        -o "Dir::Etc::Preferences=$DT_APT_DIR/preferences" \
-        -o "Dir::Etc::PreferencesParts=$DT_APT_DIR/preferences.d" \
-        -o "Dir::State::Lists=$DT_APT_DIR/lists" \
-        -o "Dir::Cache=$DT_APT_DIR" \
+    dt_apt_private_opts
+    apt-get "${DT_APT_OPTS[@]}" \
         -o "Dir::Cache::Archives=$DT_APT_DIR/archives" \
         -o "APT::Sandbox::User=root" \
         "$@"
+}
+
+# apt-cache sees sid's and experimental's package names only this way.
+dt_apt_cache_private() {
+    dt_apt_private_opts
+    apt-cache "${DT_APT_OPTS[@]}" "$@"
 }
 
 # Newest version of a source package in a suite, e.g. "qemu" "trixie".

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build the guest kernel (bzImage) and install its UAPI headers, out of
+# tree, in the cache.  Prints key=value lines on stdout:
+#   kernel_version=<release>  bzimage=<path>  uapi=<include dir>
+# Everything else goes to stderr; make's output goes to a log in the build
+# directory, whose tail is shown if a step fails.
+#
+# Usage: scripts/build-kernel.sh
+#
+# Environment:
+#   DMA_TESTDEV_KERNEL_SRC=/path  build this Linux tree instead of Debian's
+#                                 linux-source-7.N (see fetch-kernel.sh)
+#   DMA_TESTDEV_BZIMAGE=/path     boot this bzImage instead of building one;
+#                                 the UAPI headers still come from the
+#                                 kernel source (headers_install only)
+#   DMA_TESTDEV_JOBS=N            make -jN (default: nproc)
+
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+
+fragment=$DT_ROOT/guest/kernel/dma-testdev.config
+arch=x86_64
+# Bump when the way .config is produced changes (base config, merge
+# method), so that a new build directory is used rather than a stale one.
+recipe="v1 ARCH=$arch base=tinyconfig merge=merge_config.sh-m+olddefconfig"
+
+"$DT_ROOT/scripts/install-deps.sh" kernel
+# Kbuild's own host tools; install-deps.sh may not list all of them.
+for tool in make gcc flex bison bc rsync xz; do
+    command -v "$tool" > /dev/null ||
+        dt_die "$tool not found: apt-get install build-essential flex bison bc rsync xz-utils libelf-dev"
+done
+[ -f "$fragment" ] || dt_die "missing $fragment"
+
+src=$("$DT_ROOT/scripts/fetch-kernel.sh")
+
+# Fail before spending minutes on a build that cannot serve the tests.
+hdr=$src/include/uapi/linux/iommufd.h
+grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$hdr" 2> /dev/null ||
+    dt_die "$src is too old: $hdr does not define IOMMU_IOAS_NOIOMMU_GET_PA (needs Linux >= 7.3)"
+
+# Kbuild refuses O= builds from a tree that was configured in place; say
+# how to fix it instead of leaving that to the log.
+if [ -f "$src/.config" ] || [ -d "$src/include/config" ]; then
+    dt_die "$src has been built in place; O= builds need a clean tree: make -C '$src' mrproper"
+fi
+
+srcversion=$(make -s -C "$src" kernelversion)
+[ -n "$srcversion" ] || dt_die "cannot read the kernel version of $src"
+
+# The build directory is named by everything that decides .config, so a
+# changed fragment gets a fresh tree and going back to an old fragment
+# finds its build still there.  The compiler is part of it because a new
+# one rebuilds everything anyway.
+key=$( {
+    printf '%s\n' "$recipe" "src=$(cd "$src" && pwd)" "srcversion=$srcversion"
+    "${CC:-gcc}" --version | head -n1
+    cat "$fragment"
+} | sha256sum | cut -c1-12)
+build=$DT_CACHE/build/linux-$srcversion-$key
+mkdir -p "$build"
+log=$build/build.log
+
+kmake() {
+    make -C "$src" O="$build" ARCH="$arch" "$@"
+}
+
+# Run make with its output in the log; show the log's tail on failure.
+logged() {
+    local what=$1 rc=0
+    shift
+    printf '\n=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$log"
+    dt_log "$what ..."
+    local start
+    start=$(date +%s)
+    "$@" >> "$log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        tail -n 40 "$log" >&2
+        dt_die "$what failed (exit $rc); full log: $log"
+    fi
+    dt_log "$what: done in $(( $(date +%s) - start )) s"
+}
+
+# Every CONFIG_X=v line of the fragment must appear verbatim in .config,
+# and every "# CONFIG_X is not set" must have no CONFIG_X= line there.
+check_config() {
+    local config=$1 line sym want got bad=0
+    while IFS= read -r line; do
+        if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+            sym=${BASH_REMATCH[1]} want=${BASH_REMATCH[2]}
+        elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+            sym=${BASH_REMATCH[1]} want=''
+        else
+            continue
+        fi
+        got=$(sed -n "s/^$sym=//p" "$config")
+        if [ "$got" != "$want" ]; then
+            dt_log "dropped: $sym: fragment wants ${want:-not set}, .config has ${got:-not set} (a dependency is off?)"
+            bad=1
+        fi
+    done < "$fragment"
+    [ "$bad" -eq 0 ] ||
+        dt_die "options of $fragment did not land in $config (Kconfig drops options whose dependencies are off)"
+}
+
+if [ -n "${DMA_TESTDEV_BZIMAGE:-}" ]; then
+    bzimage=$(cd "$(dirname "$DMA_TESTDEV_BZIMAGE")" && pwd)/$(basename "$DMA_TESTDEV_BZIMAGE")
+    [ -f "$bzimage" ] || dt_die "DMA_TESTDEV_BZIMAGE=$DMA_TESTDEV_BZIMAGE: no such file"
+    # x86 boot protocol: "HdrS" at 0x202; the kernel version string's
+    # offset (minus 0x200) is the 16-bit word at 0x20e.
+    [ "$(dd if="$bzimage" bs=1 skip=$((0x202)) count=4 2> /dev/null)" = HdrS ] ||
+        dt_die "DMA_TESTDEV_BZIMAGE=$bzimage is not an x86 bzImage"
+    off=$(od -An -t u2 -j $((0x20e)) -N 2 "$bzimage" | tr -d ' ')
+    kernel_version=$(dd if="$bzimage" bs=1 skip=$((off + 0x200)) count=256 2> /dev/null |
+        tr '\0' '\n' | head -n1 | cut -d' ' -f1)
+    dt_log "using the given bzImage $bzimage ($kernel_version); UAPI headers from $src"
+else
+    # The build directory is keyed by the fragment, so a finished
+    # configuration never needs redoing; the marker also covers a
+    # configuration interrupted half-way.
+    if [ ! -f "$build/.dt-config-ok" ]; then
+        rm -f "$build/.config"
+        logged "make tinyconfig ($arch)" kmake tinyconfig
+        logged "merge $(basename "$fragment")" \
+            "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$fragment"
+        logged "make olddefconfig" kmake olddefconfig
+        check_config "$build/.config"
+        touch "$build/.dt-config-ok"
+    else
+        check_config "$build/.config"
+    fi
+    logged "make bzImage -j$DT_JOBS" kmake -j"$DT_JOBS" bzImage
+    # arch/x86_64/boot/bzImage is only a symlink to this.
+    bzimage=$build/arch/x86/boot/bzImage
+    kernel_version=$(cat "$build/include/config/kernel.release")
+fi
+
+logged "make headers_install" kmake headers_install INSTALL_HDR_PATH="$build/uapi"
+uapi=$build/uapi/include
+grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
+    dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"
+
+printf 'kernel_version=%s\nbzimage=%s\nuapi=%s\n' "$kernel_version" "$bzimage" "$uapi"
