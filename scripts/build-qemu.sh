@@ -87,7 +87,8 @@ done
 [ -e "$fw_dir/bios-256k.bin" ] ||
     dt_die "no bios-256k.bin for QEMU: install the seabios package (scripts/install-deps.sh)"
 
-targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test "${extra_targets[@]}")
+targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
+    tests/qtest/dma-testdev-guest-test "${extra_targets[@]}")
 log=$build/ninja.log.txt
 # ninja prints a line per step: keep the whole log, show every 250th line
 # and anything that went wrong.

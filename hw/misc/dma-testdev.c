@@ -668,7 +668,7 @@ static void dt_run_copy(DmaTestdevState *s, DmaTestdevCursor *src,
         dn = n;
         dp = dt_map_ram(s, daddr, &dn, DMA_DIRECTION_FROM_DEVICE);
         if (dp) {
-            memcpy(dp, sp ? sp : s->bounce, dn);
+            memmove(dp, sp ? sp : s->bounce, dn);
             pci_dma_unmap(pdev, dp, dn, DMA_DIRECTION_FROM_DEVICE, dn);
         } else {
             dn = MIN(dn, n);

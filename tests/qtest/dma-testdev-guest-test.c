@@ -1,0 +1,875 @@
+/*
+ * Guest-level qtest for dma-testdev: a real Linux guest pins memory with
+ * IOMMU_IOAS_NOIOMMU_GET_PA (or, for the legacy path, mlock + pagemap) and
+ * programs the device, while this test, outside the guest, is the oracle
+ * that says where every DMA really landed.
+ *
+ * The oracle does not trust the guest.  It finds the buffer's pages in
+ * guest physical memory on its own: the guest tool writes a nonce and the
+ * page index into every page, and the test scans guest RAM (shared memory
+ * backends it maps) with the VM stopped.  Against that map it checks the
+ * runs the ioctl returned, every word of the position-tagged pattern the
+ * device wrote, and every address in the device's DMA log.  The console
+ * protocol is docs/guest-protocol.rst.
+ *
+ * Environment: DT_GUEST_KERNEL (bzImage), DT_GUEST_INITRD (initramfs with
+ * dt-pin), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
+ * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh).
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/cutils.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "qobject/qstring.h"
+#include "hw/misc/dma-testdev.h"
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <poll.h>
+
+#define DT_PAGE                 ((uint64_t)4096)
+#define DT_NODES                2
+#define DT_NONE                 UINT64_MAX
+/* q35 puts RAM above this in the PCI hole at 4 GiB instead. */
+#define DT_Q35_LOWMEM_SMALL     0xb0000000ULL
+#define DT_Q35_LOWMEM_LARGE     0x80000000ULL
+/* A guest case is one boot; TCG boots a tiny kernel in seconds. */
+#define DT_CASE_TIMEOUT_S       600
+/* The word that "x-misdirect-offset" sends one page too far. */
+#define DT_MISDIRECT_OFF        ((uint64_t)0x1008)
+
+typedef enum {
+    DT_EXPECT_PASS,             /* the oracle finds nothing wrong */
+    DT_EXPECT_MISDIRECT,        /* negative control: exactly one word */
+    DT_EXPECT_LEGACY_HAZARD,    /* DMA hit frames the buffer left */
+} DtExpect;
+
+typedef struct DtGuestCase {
+    const char *name;
+    const char *tool_args;
+    uint64_t node_mb;           /* RAM per NUMA node */
+    unsigned hugepages;         /* 2 MiB pages reserved at boot */
+    const char *device_props;
+    DtExpect expect;
+} DtGuestCase;
+
+typedef struct DtRun {
+    uint64_t iova;
+    uint64_t pa;
+    uint64_t len;
+} DtRun;
+
+/* One buffer, from "@dt begin" to "@dt end". */
+typedef struct DtBuf {
+    char *name;
+    bool legacy;
+    uint64_t len;
+    uint64_t offset;
+    uint64_t npages;
+    uint64_t *page_gpa;         /* current location of each page */
+    uint64_t *first_gpa;        /* location when first found */
+    GArray *runs;               /* DtRun, from the ioctl */
+    GArray *moved;              /* uint64_t page indexes the tool moved */
+    uint32_t seed;
+    bool wrote;                 /* a WRITE_PATTERN was reported */
+    uint64_t log_seq;           /* DMA log entries after this are ours */
+    bool passed;                /* the tool's own verdict */
+} DtBuf;
+
+typedef struct DtVm {
+    QTestState *qts;
+    int listen_fd;
+    int serial_fd;
+    char *sock_path;
+    char *mem_path[DT_NODES];
+    uint8_t *ram[DT_NODES];
+    uint64_t node_size;
+    uint64_t below_4g;
+    GString *console;           /* everything the guest printed */
+    GString *pending;           /* an incomplete line */
+    GPtrArray *errors;          /* oracle findings */
+    GPtrArray *bufs;            /* DtBuf *, finished */
+    DtBuf *cur;
+    int tool_status;
+    gint64 deadline;
+} DtVm;
+
+static const char *dt_kernel;
+static const char *dt_initrd;
+static const char *dt_accel;
+
+static void G_GNUC_PRINTF(2, 3) dt_error(DtVm *vm, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(vm->errors, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+/*
+ * Guest physical memory, as the test sees it
+ */
+
+static uint8_t *dt_gpa_ptr(DtVm *vm, uint64_t gpa, uint64_t len)
+{
+    uint64_t ram_off;
+
+    if (gpa < vm->below_4g) {
+        ram_off = gpa;
+    } else if (gpa >= 4 * GiB) {
+        ram_off = gpa - 4 * GiB + vm->below_4g;
+    } else {
+        return NULL;
+    }
+    if (ram_off / vm->node_size != (ram_off + len - 1) / vm->node_size ||
+        ram_off + len > DT_NODES * vm->node_size) {
+        return NULL;
+    }
+    return vm->ram[ram_off / vm->node_size] + ram_off % vm->node_size;
+}
+
+static uint64_t dt_ram_off_to_gpa(DtVm *vm, uint64_t ram_off)
+{
+    return ram_off < vm->below_4g ? ram_off
+                                  : ram_off - vm->below_4g + 4 * GiB;
+}
+
+/*
+ * Locate every page of the buffer by its nonce.  Runs with the VM
+ * stopped, so nothing moves while it looks.
+ */
+static void dt_scan_nonce(DtVm *vm, DtBuf *b, uint64_t nonce)
+{
+    uint64_t i, node, off;
+
+    for (i = 0; i < b->npages; i++) {
+        b->page_gpa[i] = DT_NONE;
+    }
+    for (node = 0; node < DT_NODES; node++) {
+        for (off = 0; off < vm->node_size; off += DT_PAGE) {
+            const uint8_t *p = vm->ram[node] + off;
+            uint64_t idx, gpa;
+
+            if (ldq_le_p(p) != nonce) {
+                continue;
+            }
+            idx = ldq_le_p(p + 8);
+            gpa = dt_ram_off_to_gpa(vm, node * vm->node_size + off);
+            if (idx >= b->npages) {
+                dt_error(vm, "%s: nonce at 0x%" PRIx64 " names page %" PRIu64
+                         " of a %" PRIu64 "-page buffer", b->name, gpa, idx,
+                         b->npages);
+            } else if (b->page_gpa[idx] != DT_NONE) {
+                dt_error(vm, "%s: page %" PRIu64 " found twice, at 0x%"
+                         PRIx64 " and 0x%" PRIx64, b->name, idx,
+                         b->page_gpa[idx], gpa);
+            } else {
+                b->page_gpa[idx] = gpa;
+            }
+        }
+    }
+    for (i = 0; i < b->npages; i++) {
+        if (b->page_gpa[i] == DT_NONE) {
+            dt_error(vm, "%s: page %" PRIu64 " not found in guest RAM",
+                     b->name, i);
+        }
+        if (b->first_gpa[i] == DT_NONE) {
+            b->first_gpa[i] = b->page_gpa[i];
+        }
+    }
+}
+
+/* Where byte @b of the buffer really is, by the nonce map. */
+static uint64_t dt_buf_gpa(DtBuf *b, uint64_t byte)
+{
+    uint64_t pos = b->offset + byte;
+    uint64_t page = b->page_gpa[pos / DT_PAGE];
+
+    return page == DT_NONE ? DT_NONE : page + pos % DT_PAGE;
+}
+
+/*
+ * The runs GET_PA returned must cover the buffer exactly, in IOVA order,
+ * and each must be physically contiguous: every page inside a run must be
+ * where the run says.  A PA one page off, or a run merged across a
+ * discontinuity, fails here naming the page.
+ */
+static void dt_check_runs(DtVm *vm, DtBuf *b)
+{
+    uint64_t byte = 0, i;
+
+    for (i = 0; i < b->runs->len; i++) {
+        DtRun *r = &g_array_index(b->runs, DtRun, i);
+        DtRun *first = &g_array_index(b->runs, DtRun, 0);
+        uint64_t end = byte + r->len, pos;
+
+        if (r->iova != first->iova + byte) {
+            dt_error(vm, "%s: run %" PRIu64 " starts at IOVA 0x%" PRIx64
+                     ", expected 0x%" PRIx64, b->name, i, r->iova,
+                     first->iova + byte);
+        }
+        if (end > b->len) {
+            dt_error(vm, "%s: run %" PRIu64 " ends at buffer byte 0x%"
+                     PRIx64 ", past its length 0x%" PRIx64, b->name, i, end,
+                     b->len);
+            return;
+        }
+        /* One check per page the run touches. */
+        for (pos = byte; pos < end;
+             pos = QEMU_ALIGN_DOWN(b->offset + pos, DT_PAGE) + DT_PAGE -
+                   b->offset) {
+            uint64_t real = dt_buf_gpa(b, pos);
+            uint64_t said = r->pa + (pos - byte);
+
+            if (real != said) {
+                dt_error(vm, "%s: page %" PRIu64 " (buffer byte 0x%" PRIx64
+                         "): run %" PRIu64 " says PA 0x%" PRIx64
+                         ", the page is at 0x%" PRIx64, b->name,
+                         (b->offset + pos) / DT_PAGE, pos, i, said, real);
+            }
+        }
+        byte = end;
+    }
+    if (byte != b->len) {
+        dt_error(vm, "%s: runs cover 0x%" PRIx64 " bytes of 0x%" PRIx64,
+                 b->name, byte, b->len);
+    }
+}
+
+static bool dt_in_runs(DtBuf *b, uint64_t addr, uint64_t len)
+{
+    uint64_t i;
+
+    for (i = 0; i < b->runs->len; i++) {
+        DtRun *r = &g_array_index(b->runs, DtRun, i);
+
+        if (addr >= r->pa && addr + len <= r->pa + r->len) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Which page of the buffer, by the current nonce map, holds @gpa? */
+static uint64_t dt_page_at(DtBuf *b, uint64_t gpa)
+{
+    uint64_t i;
+
+    for (i = 0; i < b->npages; i++) {
+        if (b->page_gpa[i] != DT_NONE && gpa >= b->page_gpa[i] &&
+            gpa < b->page_gpa[i] + DT_PAGE) {
+            return i;
+        }
+    }
+    return DT_NONE;
+}
+
+/*
+ * Every word of the pattern must be on the page, and at the offset, it
+ * belongs to; none may be anywhere else in guest RAM.  Words split across
+ * two pages are the guest tool's to check.
+ */
+static void dt_check_pattern(DtVm *vm, DtBuf *b)
+{
+    uint64_t phase = b->offset % 8, node, off, nwords = 0, found = 0, t;
+
+    for (node = 0; node < DT_NODES; node++) {
+        const uint8_t *base = vm->ram[node];
+
+        for (off = phase; off + 8 <= vm->node_size; off += 8) {
+            uint64_t w = ldq_le_p(base + off), gpa, exp;
+
+            if ((uint32_t)(w >> 32) != b->seed) {
+                continue;
+            }
+            t = (uint64_t)(uint32_t)w * 8;
+            gpa = dt_ram_off_to_gpa(vm, node * vm->node_size + off);
+            if (t + 8 > b->len) {
+                dt_error(vm, "%s: word 0x%016" PRIx64 " at 0x%" PRIx64
+                         " is past the transfer (offset 0x%" PRIx64 ")",
+                         b->name, w, gpa, t);
+                continue;
+            }
+            exp = dt_buf_gpa(b, t);
+            if (gpa == exp) {
+                found++;
+            } else {
+                dt_error(vm, "%s: word for transfer offset 0x%" PRIx64
+                         " (page %" PRIu64 ") found at 0x%" PRIx64
+                         ", expected at 0x%" PRIx64, b->name, t,
+                         (b->offset + t) / DT_PAGE, gpa, exp);
+            }
+        }
+    }
+    /* Then every word that should be there, by its expected address. */
+    for (t = 0; t + 8 <= b->len; t += 8) {
+        uint64_t gpa = dt_buf_gpa(b, t);
+        const uint8_t *p;
+
+        if ((b->offset + t) / DT_PAGE != (b->offset + t + 7) / DT_PAGE) {
+            continue;
+        }
+        nwords++;
+        p = gpa == DT_NONE ? NULL : dt_gpa_ptr(vm, gpa, 8);
+        if (!p || ldq_le_p(p) != dt_pattern_word(b->seed, t)) {
+            dt_error(vm, "%s: transfer offset 0x%" PRIx64 " (page %" PRIu64
+                     ") at 0x%" PRIx64 ": expected 0x%016" PRIx64
+                     " found 0x%016" PRIx64, b->name, t,
+                     (b->offset + t) / DT_PAGE, gpa,
+                     dt_pattern_word(b->seed, t), p ? ldq_le_p(p) : 0);
+        }
+    }
+    g_test_message("%s: %" PRIu64 " of %" PRIu64 " pattern words in place",
+                   b->name, found, nwords);
+}
+
+static uint64_t dt_get_u64(QDict *d, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(d, key));
+
+    g_assert_nonnull(n);
+    return qnum_get_uint(n);
+}
+
+static QList *dt_dma_log(DtVm *vm)
+{
+    QDict *rsp = qtest_qmp(vm->qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': '/machine/peripheral/dt0', "
+                           "'property': 'dma-log'}}");
+    QList *log;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    log = qlist_copy(qdict_get_qlist(rsp, "return"));
+    qobject_unref(rsp);
+    return log;
+}
+
+static uint64_t dt_last_log_seq(DtVm *vm)
+{
+    QList *log = dt_dma_log(vm);
+    uint64_t seq = 0;
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(log, e) {
+        seq = dt_get_u64(qobject_to(QDict, qlist_entry_obj(e)), "seq");
+    }
+    qobject_unref(log);
+    return seq;
+}
+
+/*
+ * The device's own record of what it did since the buffer began: the
+ * cdev path may only have written inside the runs the ioctl returned,
+ * and any DMA that read or wrote at a pinned or mlocked address must hit
+ * a frame that still holds the buffer's page.
+ */
+static void dt_check_log(DtVm *vm, DtBuf *b)
+{
+    QList *log = dt_dma_log(vm);
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(log, e) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+        const char *list = qdict_get_str(d, "list");
+        uint64_t addr = dt_get_u64(d, "addr");
+        uint64_t len = dt_get_u64(d, "len");
+        uint64_t first, i;
+
+        if (dt_get_u64(d, "seq") <= b->log_seq ||
+            g_str_has_suffix(list, "-list")) {
+            continue;
+        }
+        if (!b->legacy && !strcmp(list, "dst") &&
+            !strcmp(qdict_get_str(d, "op"), "write-pattern") &&
+            !dt_in_runs(b, addr, len)) {
+            dt_error(vm, "%s: DMA log: cmd %" PRIu64 " wrote 0x%" PRIx64
+                     "+0x%" PRIx64 ", outside every run the ioctl returned",
+                     b->name, dt_get_u64(d, "cmd"), addr, len);
+        }
+        if (!b->legacy) {
+            continue;
+        }
+        /* Legacy: the addresses came from pagemap; are they still ours? */
+        for (i = 0; i < b->npages; i++) {
+            first = b->first_gpa[i];
+            if (first == DT_NONE || addr >= first + DT_PAGE ||
+                addr + len <= first) {
+                continue;
+            }
+            if (dt_page_at(b, first) != i) {
+                dt_error(vm, "%s: DMA log: cmd %" PRIu64 " %s 0x%" PRIx64
+                         "+0x%" PRIx64 ": page %" PRIu64 " left 0x%" PRIx64
+                         " (now at 0x%" PRIx64 "): the DMA hit memory that "
+                         "is no longer the buffer's", b->name,
+                         dt_get_u64(d, "cmd"), list, addr, len, i, first,
+                         b->page_gpa[i]);
+            }
+        }
+    }
+    qobject_unref(log);
+}
+
+/*
+ * The console
+ */
+
+static char *dt_field(const char *line, const char *key)
+{
+    g_autofree char *pat = g_strdup_printf(" %s=", key);
+    const char *p = strstr(line, pat);
+    size_t n;
+
+    if (!p) {
+        return NULL;
+    }
+    p += strlen(pat);
+    n = strcspn(p, " \r\n");
+    return g_strndup(p, n);
+}
+
+static uint64_t dt_field_u64(DtVm *vm, const char *line, const char *key)
+{
+    g_autofree char *v = dt_field(line, key);
+    uint64_t n;
+
+    if (!v || qemu_strtou64(v, NULL, 0, &n)) {
+        dt_error(vm, "protocol: no number %s= in '%s'", key, line);
+        return 0;
+    }
+    return n;
+}
+
+static void dt_send(DtVm *vm, const char *s)
+{
+    size_t len = strlen(s), done = 0;
+
+    while (done < len) {
+        ssize_t n = write(vm->serial_fd, s + done, len - done);
+
+        g_assert_cmpint(n, >, 0);
+        done += n;
+    }
+}
+
+static void dt_buf_free(gpointer p)
+{
+    DtBuf *b = p;
+
+    g_free(b->name);
+    g_free(b->page_gpa);
+    g_free(b->first_gpa);
+    g_array_free(b->runs, true);
+    g_array_free(b->moved, true);
+    g_free(b);
+}
+
+static void dt_begin(DtVm *vm, const char *line)
+{
+    g_autofree char *mode = dt_field(line, "mode");
+    DtBuf *b = g_new0(DtBuf, 1);
+    uint64_t i;
+
+    b->name = dt_field(line, "case");
+    b->name = b->name ? b->name : g_strdup("?");
+    b->legacy = mode && !strcmp(mode, "legacy");
+    b->len = dt_field_u64(vm, line, "len");
+    b->offset = dt_field_u64(vm, line, "offset");
+    g_assert_cmpuint(b->offset, <, DT_PAGE);
+    b->npages = DIV_ROUND_UP(b->offset + b->len, DT_PAGE);
+    b->page_gpa = g_new(uint64_t, b->npages);
+    b->first_gpa = g_new(uint64_t, b->npages);
+    for (i = 0; i < b->npages; i++) {
+        b->page_gpa[i] = b->first_gpa[i] = DT_NONE;
+    }
+    b->runs = g_array_new(false, false, sizeof(DtRun));
+    b->moved = g_array_new(false, false, sizeof(uint64_t));
+    b->log_seq = dt_last_log_seq(vm);
+    vm->cur = b;
+}
+
+/* "@dt wait": stop the VM, look, let it go on. */
+static void dt_wait(DtVm *vm, const char *line)
+{
+    g_autofree char *what = dt_field(line, "what");
+    g_autofree char *nonce_s = dt_field(line, "nonce");
+    DtBuf *b = vm->cur;
+
+    g_assert_nonnull(b);
+    qtest_qmp_assert_success(vm->qts, "{'execute': 'stop'}");
+    if (what && !strcmp(what, "checked")) {
+        if (!b->legacy) {
+            dt_check_runs(vm, b);
+        }
+        if (b->wrote) {
+            dt_check_pattern(vm, b);
+        }
+        dt_check_log(vm, b);
+    } else {
+        uint64_t nonce = nonce_s ? dt_field_u64(vm, line, "nonce")
+                                 : dt_field_u64(vm, vm->console->str, "nonce");
+
+        if (nonce_s == NULL) {
+            /* The begin line's nonce: find it again. */
+            const char *bl = g_strrstr(vm->console->str, "@dt begin");
+
+            nonce = bl ? dt_field_u64(vm, bl, "nonce") : 0;
+        }
+        dt_scan_nonce(vm, b, nonce);
+    }
+    qtest_qmp_assert_success(vm->qts, "{'execute': 'cont'}");
+    dt_send(vm, "go\n");
+}
+
+static void dt_line(DtVm *vm, const char *line)
+{
+    const char *p = strstr(line, "@dt ");
+    DtBuf *b = vm->cur;
+
+    if (!p) {
+        return;
+    }
+    p += 4;
+    if (g_str_has_prefix(p, "begin ")) {
+        g_assert_null(vm->cur);
+        dt_begin(vm, p - 1);
+    } else if (g_str_has_prefix(p, "wait ")) {
+        dt_wait(vm, p - 1);
+    } else if (g_str_has_prefix(p, "run ") && b) {
+        DtRun r = {
+            .iova = dt_field_u64(vm, p - 1, "iova"),
+            .pa = dt_field_u64(vm, p - 1, "pa"),
+            .len = dt_field_u64(vm, p - 1, "len"),
+        };
+
+        g_array_append_val(b->runs, r);
+    } else if (g_str_has_prefix(p, "moved ") && b) {
+        uint64_t page = dt_field_u64(vm, p - 1, "page");
+
+        g_array_append_val(b->moved, page);
+    } else if (g_str_has_prefix(p, "dma ") && b) {
+        g_autofree char *op = dt_field(p - 1, "op");
+
+        if (op && !strcmp(op, "write")) {
+            b->wrote = true;
+            b->seed = dt_field_u64(vm, p - 1, "seed");
+        }
+    } else if (g_str_has_prefix(p, "end ") && b) {
+        g_autofree char *result = dt_field(p - 1, "result");
+
+        b->passed = result && !strcmp(result, "pass");
+        g_ptr_array_add(vm->bufs, b);
+        vm->cur = NULL;
+    } else if (g_str_has_prefix(p, "exit ")) {
+        vm->tool_status = dt_field_u64(vm, p - 1, "status");
+    }
+}
+
+/* Read the console until the tool exits or time runs out. */
+static void dt_run_console(DtVm *vm)
+{
+    char buf[4096];
+
+    while (vm->tool_status < 0) {
+        struct pollfd pfd = { .fd = vm->serial_fd, .events = POLLIN };
+        int left = (vm->deadline - g_get_monotonic_time()) / 1000;
+        ssize_t n;
+        char *nl;
+
+        if (left <= 0) {
+            g_test_message("console so far:\n%s", vm->console->str);
+            g_error("guest did not finish within %d s", DT_CASE_TIMEOUT_S);
+        }
+        if (poll(&pfd, 1, MIN(left, 1000)) <= 0) {
+            continue;
+        }
+        n = read(vm->serial_fd, buf, sizeof(buf));
+        if (n <= 0) {
+            g_test_message("console:\n%s", vm->console->str);
+            g_error("guest console closed before the tool exited");
+        }
+        g_string_append_len(vm->console, buf, n);
+        g_string_append_len(vm->pending, buf, n);
+        while ((nl = memchr(vm->pending->str, '\n', vm->pending->len))) {
+            g_autofree char *line = g_strndup(vm->pending->str,
+                                              nl - vm->pending->str);
+
+            g_string_erase(vm->pending, 0, nl - vm->pending->str + 1);
+            dt_line(vm, line);
+        }
+    }
+}
+
+static uint8_t *dt_map_node(const char *path, uint64_t size)
+{
+    int fd = open(path, O_RDONLY);
+    void *p;
+
+    g_assert_cmpint(fd, >=, 0);
+    p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    g_assert(p != MAP_FAILED);
+    close(fd);
+    return p;
+}
+
+static DtVm *dt_vm_start(const DtGuestCase *c)
+{
+    DtVm *vm = g_new0(DtVm, 1);
+    g_autofree char *dir = g_dir_make_tmp("dt-guest-XXXXXX", NULL);
+    g_autofree char *append = NULL;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    QDict *rsp;
+    int i;
+
+    vm->node_size = c->node_mb * MiB;
+    vm->below_4g = MIN(DT_NODES * vm->node_size,
+                       DT_NODES * vm->node_size >= DT_Q35_LOWMEM_SMALL ?
+                       DT_Q35_LOWMEM_LARGE : DT_Q35_LOWMEM_SMALL);
+    vm->console = g_string_new(NULL);
+    vm->pending = g_string_new(NULL);
+    vm->errors = g_ptr_array_new_with_free_func(g_free);
+    vm->bufs = g_ptr_array_new_with_free_func(dt_buf_free);
+    vm->tool_status = -1;
+    vm->deadline = g_get_monotonic_time() +
+                   (gint64)DT_CASE_TIMEOUT_S * G_USEC_PER_SEC;
+
+    /* QEMU connects to us: nothing it prints at boot is lost. */
+    vm->sock_path = g_strdup_printf("%s/serial.sock", dir);
+    g_assert_cmpuint(strlen(vm->sock_path), <, sizeof(sa.sun_path));
+    strcpy(sa.sun_path, vm->sock_path);
+    vm->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_assert_cmpint(vm->listen_fd, >=, 0);
+    g_assert_cmpint(bind(vm->listen_fd, (struct sockaddr *)&sa,
+                         sizeof(sa)), ==, 0);
+    g_assert_cmpint(listen(vm->listen_fd, 1), ==, 0);
+
+    /* Guest RAM in files the oracle can map and scan at memory speed. */
+    for (i = 0; i < DT_NODES; i++) {
+        vm->mem_path[i] = g_strdup_printf("/dev/shm/dt-guest-%d-%d",
+                                          getpid(), i);
+    }
+
+    append = g_strdup_printf("console=ttyS0 panic=-1 quiet "
+                             "vfio.enable_unsafe_noiommu_mode=1 "
+                             "hugepages=%u dt.run=\"dt-pin --handshake %s\"",
+                             c->hugepages, c->tool_args);
+    vm->qts = qtest_initf(
+        "-accel %s -machine q35 -cpu max -nodefaults "
+        "-m %" PRIu64 "M -smp 2,sockets=2,cores=1,threads=1 "
+        "-object memory-backend-file,id=m0,size=%" PRIu64 "M,"
+        "mem-path=%s,share=on "
+        "-object memory-backend-file,id=m1,size=%" PRIu64 "M,"
+        "mem-path=%s,share=on "
+        "-numa node,nodeid=0,cpus=0,memdev=m0 "
+        "-numa node,nodeid=1,cpus=1,memdev=m1 "
+        "-chardev socket,id=ser0,path=%s -serial chardev:ser0 "
+        "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
+        "-device dma-testdev,id=dt0,bus=rp0%s "
+        "-kernel %s -initrd %s -append '%s' -no-reboot",
+        dt_accel, DT_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
+        c->node_mb, vm->mem_path[1], vm->sock_path,
+        c->device_props ? c->device_props : "", dt_kernel, dt_initrd,
+        append);
+    vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
+    g_assert_cmpint(vm->serial_fd, >=, 0);
+
+    for (i = 0; i < DT_NODES; i++) {
+        vm->ram[i] = dt_map_node(vm->mem_path[i], vm->node_size);
+        unlink(vm->mem_path[i]);
+    }
+    unlink(vm->sock_path);
+    rmdir(dir);
+
+    /* Say which accelerator really runs the guest. */
+    rsp = qtest_qmp(vm->qts, "{'execute': 'query-kvm'}");
+    g_test_message("accelerator: %s (asked for %s)",
+                   qdict_get_bool(qdict_get_qdict(rsp, "return"), "enabled") ?
+                   "kvm" : "tcg", dt_accel);
+    qobject_unref(rsp);
+    return vm;
+}
+
+static void dt_vm_stop(DtVm *vm)
+{
+    int i;
+
+    qtest_quit(vm->qts);
+    for (i = 0; i < DT_NODES; i++) {
+        munmap(vm->ram[i], vm->node_size);
+        g_free(vm->mem_path[i]);
+    }
+    close(vm->serial_fd);
+    close(vm->listen_fd);
+    g_free(vm->sock_path);
+    g_string_free(vm->console, true);
+    g_string_free(vm->pending, true);
+    g_ptr_array_free(vm->errors, true);
+    g_ptr_array_free(vm->bufs, true);
+    if (vm->cur) {
+        dt_buf_free(vm->cur);
+    }
+    g_free(vm);
+}
+
+static void dt_report_errors(DtVm *vm)
+{
+    guint i;
+
+    for (i = 0; i < vm->errors->len; i++) {
+        g_test_message("oracle: %s", (char *)vm->errors->pdata[i]);
+    }
+}
+
+/* Did the oracle name exactly this transfer offset, and nothing else? */
+static bool dt_errors_only_offsets(DtVm *vm, uint64_t a, uint64_t b)
+{
+    g_autofree char *sa = g_strdup_printf("offset 0x%" PRIx64 " ", a);
+    g_autofree char *sb = g_strdup_printf("offset 0x%" PRIx64 " ", b);
+    bool seen_a = false;
+    guint i;
+
+    for (i = 0; i < vm->errors->len; i++) {
+        const char *e = vm->errors->pdata[i];
+
+        if (strstr(e, sa)) {
+            seen_a = true;
+        } else if (!strstr(e, sb)) {
+            return false;
+        }
+    }
+    return seen_a;
+}
+
+static void test_guest_case(const void *data)
+{
+    const DtGuestCase *c = data;
+    DtVm *vm;
+    guint i, nbufs;
+
+    if (!dt_kernel || !dt_initrd) {
+        g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
+        return;
+    }
+    vm = dt_vm_start(c);
+    dt_run_console(vm);
+    nbufs = vm->bufs->len;
+
+    switch (c->expect) {
+    case DT_EXPECT_PASS:
+        dt_report_errors(vm);
+        if (vm->tool_status) {
+            g_test_message("console:\n%s", vm->console->str);
+        }
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        for (i = 0; i < nbufs; i++) {
+            DtBuf *b = vm->bufs->pdata[i];
+
+            g_assert_true(b->passed);
+            g_test_message("%s: 0x%" PRIx64 " bytes, %u runs, pass", b->name,
+                           b->len, b->runs->len);
+        }
+        break;
+    case DT_EXPECT_MISDIRECT:
+        /*
+         * Negative control: the device sent the word at DT_MISDIRECT_OFF
+         * one page too far, over the word that belongs there.  The oracle
+         * must name exactly those two offsets.
+         */
+        dt_report_errors(vm);
+        g_assert_cmpuint(nbufs, ==, 1);
+        g_assert_cmpuint(vm->errors->len, >, 0);
+        g_assert_true(dt_errors_only_offsets(vm, DT_MISDIRECT_OFF,
+                                             DT_MISDIRECT_OFF + DT_PAGE));
+        break;
+    case DT_EXPECT_LEGACY_HAZARD: {
+        DtBuf *b;
+        uint64_t p;
+        guint flagged = 0;
+
+        /*
+         * mlock() does not stop migration: the pages moved, pagemap's PA
+         * went stale, and the device still read there.  The oracle must
+         * flag every moved page, and only those: this is the bug
+         * IOMMU_IOAS_NOIOMMU_GET_PA exists to fix.
+         */
+        dt_report_errors(vm);
+        g_assert_cmpuint(nbufs, ==, 1);
+        b = vm->bufs->pdata[0];
+        g_assert_cmpuint(b->moved->len, >, 0);
+        for (i = 0; i < b->moved->len; i++) {
+            g_autofree char *needle = NULL;
+            guint j;
+
+            p = g_array_index(b->moved, uint64_t, i);
+            g_assert_cmphex(b->first_gpa[p], !=, b->page_gpa[p]);
+            needle = g_strdup_printf(": page %" PRIu64 " left ", p);
+            for (j = 0; j < vm->errors->len; j++) {
+                if (strstr(vm->errors->pdata[j], needle)) {
+                    break;
+                }
+            }
+            g_assert_cmpuint(j, <, vm->errors->len);
+        }
+        for (i = 0; i < vm->errors->len; i++) {
+            g_assert_nonnull(strstr(vm->errors->pdata[i], " left "));
+            flagged++;
+        }
+        g_test_message("legacy hazard: %u pages moved, %u DMA log findings",
+                       b->moved->len, flagged);
+        break;
+    }
+    }
+    dt_vm_stop(vm);
+}
+
+static const DtGuestCase dt_cases[] = {
+    { "cdev/4k-page", "--len 4K", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/4k-1M", "--len 1M", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/offset", "--len 10001 --offset 1234", 256, 0, NULL,
+      DT_EXPECT_PASS },
+    { "cdev/fixed-iova", "--len 256K --fixed-iova 0x40000000", 256, 0, NULL,
+      DT_EXPECT_PASS },
+    { "cdev/thp", "--backing thp --len 4M", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/hugetlb", "--backing hugetlb --len 4M", 256, 8, NULL,
+      DT_EXPECT_PASS },
+    { "cdev/memfd", "--backing memfd --len 1M", 256, 0, NULL,
+      DT_EXPECT_PASS },
+    { "cdev/maps", "--len 64K --maps 3", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/scatter", "--scatter --len 1M", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/migrate", "--len 1M --migrate", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/compact", "--len 1M --compact", 256, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/256M", "--len 256M", 1024, 0, NULL, DT_EXPECT_PASS },
+    { "cdev/errno", "--errno", 256, 0, NULL, DT_EXPECT_PASS },
+    { "negative/misdirect", "--len 64K", 256, 0,
+      ",x-misdirect-offset=0x1008", DT_EXPECT_MISDIRECT },
+    { "legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256, 0,
+      NULL, DT_EXPECT_LEGACY_HAZARD },
+};
+
+int main(int argc, char **argv)
+{
+    size_t i;
+
+    g_test_init(&argc, &argv, NULL);
+    dt_kernel = getenv("DT_GUEST_KERNEL");
+    dt_initrd = getenv("DT_GUEST_INITRD");
+    dt_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
+    g_assert(!strcmp(dt_accel, "tcg") || !strcmp(dt_accel, "kvm"));
+
+    for (i = 0; i < ARRAY_SIZE(dt_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/x86_64/dma-testdev/guest/%s",
+                                                dt_cases[i].name);
+
+        qtest_add_data_func(path, &dt_cases[i], test_guest_case);
+    }
+    return g_test_run();
+}
