@@ -1038,6 +1038,50 @@ static void test_fill(const void *data)
 }
 
 /*
+ * The "x-misdirect-offset" negative control that guest-level oracles rely
+ * on: exactly one word of a WRITE_PATTERN lands one page further than
+ * programmed, its home keeps its old content, and the DMA log shows the
+ * stray write.
+ */
+#define DT_MISDIRECT_OFF    0x1008
+
+static void test_misdirect(const void *data)
+{
+    DtDev *d = dt_start(data, ",x-misdirect-offset=0x1008", "");
+    uint64_t base = dt_region(d, 3 * DT_PAGE);
+    DtSeg seg = { base, 3 * DT_PAGE };
+    uint64_t list = dt_put_list(d, &seg, 1);
+    g_autofree uint8_t *got = g_malloc(3 * DT_PAGE);
+    g_autoptr(GArray) log = NULL;
+    uint64_t cmd, t;
+
+    dt_set_dst(d, list, 1);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
+    dt_check_ok(d, 3 * DT_PAGE, dt_pattern_csum(DT_SEED, 3 * DT_PAGE));
+
+    qtest_memread(d->qts, base, got, 3 * DT_PAGE);
+    for (t = 0; t < 3 * DT_PAGE; t += 8) {
+        uint64_t exp = dt_pattern_word(DT_SEED, t);
+
+        if (t == DT_MISDIRECT_OFF) {
+            exp = 0x0101010101010101ULL * DT_GUARD;
+        } else if (t == DT_MISDIRECT_OFF + DT_PAGE) {
+            exp = dt_pattern_word(DT_SEED, DT_MISDIRECT_OFF);
+        }
+        dt_check_u64("misdirect", base + t, exp, ldq_le_p(got + t));
+    }
+
+    log = dt_log_get(d, cmd);
+    g_assert_cmpuint(log->len, ==, 3);
+    dt_check_log(&g_array_index(log, DtLogEntry, 1), "write-pattern", "dst",
+                 0, "write", base + DT_MISDIRECT_OFF + DT_PAGE, 8, 8, "ok");
+    dt_check_log(&g_array_index(log, DtLogEntry, 2), "write-pattern", "dst",
+                 0, "write", base, 3 * DT_PAGE, 3 * DT_PAGE, "ok");
+    dt_stop(d);
+}
+
+/*
  * The pin ioctl model: a 64-page user buffer whose pages the kernel
  * pinned at scattered physical addresses, some in physically contiguous
  * runs.  IOMMU_IOAS_NOIOMMU_GET_PA reports one segment per contiguous run,
@@ -2164,6 +2208,7 @@ int main(int argc, char **argv)
         { "copy", test_copy, true },
         { "fill", test_fill, true },
         { "pin-model", test_pin_model, true },
+        { "misdirect", test_misdirect, false },
         { "dma-log-ring", test_dma_log_ring, false },
         { "mmio-access", test_mmio_access, false },
         { "err/bad-opcode", test_err_bad_opcode, false },
