@@ -94,7 +94,7 @@ log=$build/ninja.log.txt
 # and anything that went wrong.
 run_ninja() {
     ninja -C "$build" -j"$DT_JOBS" "${targets[@]}" 2>&1 | tee "$log" |
-        awk 'NR % 250 == 1 || /FAILED|error:|warning:/' >&2
+        awk 'NR % 250 == 1 || /FAILED|error:|warning:/ { print; fflush() }' >&2
 }
 if ! (dt_step "build QEMU: ${targets[*]}" run_ninja); then
     dt_die "QEMU build failed: see $log"

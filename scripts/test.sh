@@ -1,31 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The test command: build everything that is missing (QEMU with dma-testdev
-# overlaid), then run every test through `meson test` and print a summary.
+# The test command: build whatever is missing (QEMU with dma-testdev
+# overlaid, the guest kernel, the guest tools and initramfs), then run
+# every test through `meson test` and print a summary.
 #
-# Usage: scripts/test.sh [--suite NAME] [meson test args...]
-#   --suite device    device-level qtests only (accel qtest)
-# Environment: see scripts/build-qemu.sh (own QEMU tree), and
-#   CI=true           skipped tests count as failures
+# Usage: scripts/test.sh [--suite device|guest] [other meson test args]
+#   --suite device    device-level qtests only (accel qtest); builds no
+#                     guest kernel
+# Environment: see scripts/build-qemu.sh (your own QEMU tree),
+# scripts/build-kernel.sh (your own kernel), scripts/lib/accel.sh, and
+#   CI=true           a skipped test counts as a failure
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/build.sh
+source "$DT_ROOT/scripts/lib/build.sh"
 
 start=$(date +%s)
-
-qemu_vars=$("$DT_ROOT/scripts/build-qemu.sh")
-qemu_build=$(sed -n 's/^qemu_build=//p' <<< "$qemu_vars")
-dt_log "QEMU: $(sed -n 's/^qemu_version=//p' <<< "$qemu_vars")"
-
-key=$(printf '%s\n' "$DT_ROOT" "$qemu_build" | sha256sum | cut -c1-12)
-build=$DT_CACHE/build/dma-testdev-$key
-setup_args=(-Dqemu_build="$qemu_build")
-if [ -f "$build/build.ninja" ]; then
-    meson setup --reconfigure "${setup_args[@]}" "$build" "$DT_ROOT" > /dev/null
+if [ "$*" = "--suite device" ]; then
+    dt_build_all device-only
 else
-    meson setup "${setup_args[@]}" "$build" "$DT_ROOT" > /dev/null
+    dt_build_all
+    dt_log "guest tests use accelerator: $DT_ACCEL"
 fi
 
 summary_args=()
@@ -34,8 +32,9 @@ if [ "${CI:-}" = true ]; then
 fi
 
 rc=0
-meson test -C "$build" --print-errorlogs "$@" || rc=$?
+meson test -C "$DT_MESON_BUILD" --print-errorlogs "$@" || rc=$?
 "$DT_PYTHON" "$DT_ROOT/scripts/lib/test-summary.py" \
-    "$build/meson-logs/testlog.json" "${summary_args[@]}" || rc=1
-dt_log "test run took $(( $(date +%s) - start )) s (log: $build/meson-logs/testlog.txt)"
+    "$DT_MESON_BUILD/meson-logs/testlog.json" "${summary_args[@]}" || rc=1
+dt_log "test run took $(( $(date +%s) - start )) s" \
+    "(log: $DT_MESON_BUILD/meson-logs/testlog.txt)"
 exit "$rc"

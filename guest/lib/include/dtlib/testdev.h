@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dtlib: a user-space driver for dma-testdev (include/hw/misc/dma-testdev.h)
+ * on top of dtlib/vfio.h.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ */
+#ifndef DTLIB_TESTDEV_H
+#define DTLIB_TESTDEV_H
+
+#include <stdint.h>
+
+#include <hw/misc/dma-testdev.h>
+
+#include <dtlib/vfio.h>
+
+/*
+ * A segment list lives in its own small buffer, pinned (cdev) or locked
+ * (legacy) like any other DMA buffer.  The device reads it as one
+ * physically contiguous array, so only the part of it that is physically
+ * contiguous from its start can be used: @cap.
+ */
+struct dt_seglist {
+	struct dt_buf buf;
+	struct dt_mapping map;
+	uint64_t pa;		/* physical address of segment 0 */
+	uint32_t cap;		/* segments usable */
+	uint32_t count;		/* segments written */
+};
+
+struct dt_dev {
+	struct dt_vfio vfio;
+	volatile uint8_t *regs;	/* BAR0 */
+	size_t regs_len;
+	uint32_t caps;
+	uint32_t addr_bits;
+	uint32_t max_segs;
+	uint64_t max_xfer;
+	struct dt_seglist src;
+	struct dt_seglist dst;
+};
+
+/* The result registers after a command. */
+struct dt_result {
+	uint32_t status;
+	uint32_t error;
+	uint32_t err_seg;
+	uint32_t err_list;
+	uint64_t err_addr;
+	uint64_t bytes_done;
+	uint32_t mismatch_seg;
+	uint32_t mismatch_count;
+	uint64_t mismatch_off;
+	uint64_t mismatch_exp;
+	uint64_t mismatch_got;
+	uint64_t checksum;
+	uint64_t cmd_seq;
+};
+
+/* Longest segment we build: page aligned, below the 32-bit limit. */
+#define DT_SEG_MAX_LEN	(1U << 31)
+
+/*
+ * Bind and open the device in @mode, map BAR0, check its identity, enable
+ * DMA, read its limits and set up both segment lists.
+ */
+int dt_dev_open(struct dt_dev *dev, const char *bdf, enum dt_vfio_mode mode);
+void dt_dev_close(struct dt_dev *dev);
+
+uint32_t dt_readl(struct dt_dev *dev, uint32_t reg);
+void dt_writel(struct dt_dev *dev, uint32_t reg, uint32_t val);
+uint64_t dt_readq(struct dt_dev *dev, uint32_t reg);
+void dt_writeq(struct dt_dev *dev, uint32_t reg, uint64_t val);
+
+/* Fill @l with segments covering @runs in order. */
+int dt_seglist_set(struct dt_dev *dev, struct dt_seglist *l,
+		   const struct dt_run *runs, size_t nr);
+
+/*
+ * Run DT_OP_@op with the segment lists as they are set (NULL: count 0)
+ * and wait for it to finish.  Returns 0 once the device says DONE (look at
+ * @res for errors), -ETIMEDOUT if it never does.
+ */
+int dt_dev_cmd(struct dt_dev *dev, uint32_t op, uint32_t seed, uint64_t fill,
+	       struct dt_seglist *src, struct dt_seglist *dst,
+	       struct dt_result *res);
+
+const char *dt_op_name(uint32_t op);
+const char *dt_error_name(uint32_t err);
+
+/* DT_REG_CHECKSUM of @len bytes of the pattern of @seed. */
+uint64_t dt_pattern_csum(uint32_t seed, uint64_t len);
+
+/* DT_REG_CHECKSUM of @len bytes at @p. */
+uint64_t dt_buf_csum(const uint8_t *p, uint64_t len);
+
+#endif /* DTLIB_TESTDEV_H */

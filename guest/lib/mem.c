@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dtlib: DMA buffers, /proc/self/pagemap, page migration.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <dtlib/log.h>
+#include <dtlib/mem.h>
+#include <dtlib/pci.h>
+
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+
+static const char *const backing_names[] = {
+	[DT_BACKING_4K] = "4k",
+	[DT_BACKING_THP] = "thp",
+	[DT_BACKING_HUGETLB] = "hugetlb",
+	[DT_BACKING_MEMFD] = "memfd",
+};
+
+const char *dt_backing_name(enum dt_backing backing)
+{
+	return backing_names[backing];
+}
+
+int dt_backing_parse(const char *name, enum dt_backing *backing)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(backing_names); i++) {
+		if (!strcmp(name, backing_names[i])) {
+			*backing = i;
+			return 0;
+		}
+	}
+	return dt_fail(EINVAL, "unknown backing '%s' (4k, thp, hugetlb, memfd)",
+		       name);
+}
+
+/*
+ * Ask for 4 KiB pages.  madvise() is ENOSYS in a kernel without
+ * ADVISE_SYSCALLS; PR_SET_THP_DISABLE then does the same for the process.
+ */
+static int no_thp(void *p, size_t len)
+{
+	if (!madvise(p, len, MADV_NOHUGEPAGE))
+		return 0;
+	if (errno != ENOSYS && errno != EINVAL)
+		return dt_err(errno, "madvise MADV_NOHUGEPAGE %p+0x%zx", p, len);
+	dt_log("madvise MADV_NOHUGEPAGE: %s; using PR_SET_THP_DISABLE",
+	       strerror(errno));
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return dt_err(errno, "prctl PR_SET_THP_DISABLE");
+	return 0;
+}
+
+/* MADV_HUGEPAGE does nothing while THP is "never". */
+static int thp_usable(void)
+{
+	const char *path = "/sys/kernel/mm/transparent_hugepage/enabled";
+	char buf[128];
+	int ret;
+
+	if (access(path, F_OK))
+		return dt_fail(EOPNOTSUPP, "no %s: is CONFIG_TRANSPARENT_HUGEPAGE set?",
+			       path);
+	ret = dt_sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (strstr(buf, "[never]"))
+		return dt_fail(EOPNOTSUPP, "%s is '%s' (Linux turns THP off below 512 MiB of RAM): write madvise to it",
+			       path, buf);
+	return 0;
+}
+
+/* A 2 MiB aligned anonymous mapping: over-allocate, trim both ends. */
+static void *mmap_aligned(size_t len, size_t align)
+{
+	uint8_t *p, *start;
+	size_t head;
+
+	p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	start = (uint8_t *)DT_ALIGN((uintptr_t)p, align);
+	head = start - p;
+	if (head)
+		munmap(p, head);
+	if (align - head)
+		munmap(start + len, align - head);
+	return start;
+}
+
+int dt_buf_alloc(struct dt_buf *b, enum dt_backing backing, size_t len,
+		 size_t offset)
+{
+	const int prot = PROT_READ | PROT_WRITE;
+	size_t i;
+	void *p;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->memfd = -1;
+	b->backing = backing;
+	b->len = len;
+	b->offset = offset;
+	b->page_size = DT_PAGE_SIZE;
+	if (backing == DT_BACKING_THP || backing == DT_BACKING_HUGETLB)
+		b->page_size = DT_HPAGE_SIZE;
+	if (!len)
+		return dt_fail(EINVAL, "buffer length 0");
+	b->map_len = DT_ALIGN(offset + len, b->page_size);
+
+	switch (backing) {
+	case DT_BACKING_4K:
+		p = mmap(NULL, b->map_len, prot, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			return dt_err(errno, "mmap 0x%zx bytes", b->map_len);
+		b->map = p;
+		ret = no_thp(p, b->map_len);
+		if (ret)
+			goto fail;
+		break;
+	case DT_BACKING_THP:
+		ret = thp_usable();
+		if (ret)
+			return ret;
+		p = mmap_aligned(b->map_len, DT_HPAGE_SIZE);
+		if (p == MAP_FAILED)
+			return dt_err(errno, "mmap 0x%zx bytes (2 MiB aligned)",
+				      b->map_len);
+		b->map = p;
+		if (madvise(p, b->map_len, MADV_HUGEPAGE)) {
+			ret = dt_err(errno, "madvise MADV_HUGEPAGE %p+0x%zx (is CONFIG_TRANSPARENT_HUGEPAGE set?)",
+				     p, b->map_len);
+			goto fail;
+		}
+		break;
+	case DT_BACKING_HUGETLB:
+		p = mmap(NULL, b->map_len, prot,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (p == MAP_FAILED)
+			return dt_err(errno, "mmap MAP_HUGETLB 0x%zx bytes (enough free 2 MiB pages in vm.nr_hugepages?)",
+				      b->map_len);
+		b->map = p;
+		break;
+	case DT_BACKING_MEMFD:
+		b->memfd = memfd_create("dt-buf", MFD_CLOEXEC);
+		if (b->memfd < 0)
+			return dt_err(errno, "memfd_create");
+		if (ftruncate(b->memfd, b->map_len)) {
+			ret = dt_err(errno, "ftruncate memfd to 0x%zx",
+				     b->map_len);
+			goto fail;
+		}
+		p = mmap(NULL, b->map_len, prot, MAP_SHARED, b->memfd, 0);
+		if (p == MAP_FAILED) {
+			ret = dt_err(errno, "mmap memfd 0x%zx bytes",
+				     b->map_len);
+			goto fail;
+		}
+		b->map = p;
+		break;
+	default:
+		return dt_fail(EINVAL, "bad backing %d", backing);
+	}
+
+	b->va = b->map + offset;
+	/* Give every page its frame now, before anything looks it up. */
+	for (i = 0; i < b->map_len; i += DT_PAGE_SIZE)
+		b->map[i] = 0;
+	return 0;
+fail:
+	dt_buf_free(b);
+	return ret;
+}
+
+void dt_buf_free(struct dt_buf *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	if (b->memfd >= 0)
+		close(b->memfd);
+	b->map = NULL;
+	b->va = NULL;
+	b->memfd = -1;
+}
+
+int dt_buf_lock(struct dt_buf *b)
+{
+	if (mlock(b->map, b->map_len))
+		return dt_err(errno, "mlock %p+0x%zx", b->map, b->map_len);
+	b->locked = true;
+	return 0;
+}
+
+size_t dt_buf_pages(const struct dt_buf *b)
+{
+	uintptr_t first = (uintptr_t)b->va & ~(DT_PAGE_SIZE - 1);
+	uintptr_t end = (uintptr_t)b->va + b->len;
+
+	return (DT_ALIGN(end, DT_PAGE_SIZE) - first) / DT_PAGE_SIZE;
+}
+
+uint8_t *dt_buf_page(const struct dt_buf *b, size_t i)
+{
+	uintptr_t first = (uintptr_t)b->va & ~(DT_PAGE_SIZE - 1);
+
+	return (uint8_t *)(first + i * DT_PAGE_SIZE);
+}
+
+int dt_pagemap_open(void)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return dt_err(errno, "open /proc/self/pagemap (is CONFIG_PROC_PAGE_MONITOR set?)");
+	return fd;
+}
+
+int dt_pagemap_pa(int fd, const void *va, size_t n, uint64_t *pa)
+{
+	uint64_t first = (uintptr_t)va / DT_PAGE_SIZE;
+	const size_t chunk = 4096;
+	uint64_t ent[4096];
+	size_t i, done;
+
+	for (done = 0; done < n; done += chunk) {
+		size_t cnt = n - done < chunk ? n - done : chunk;
+		off_t off = (first + done) * sizeof(uint64_t);
+		ssize_t got = pread(fd, ent, cnt * sizeof(uint64_t), off);
+
+		if (got != (ssize_t)(cnt * sizeof(uint64_t)))
+			return dt_err(got < 0 ? errno : EIO,
+				      "pread /proc/self/pagemap for %zu pages at %p",
+				      cnt, (const uint8_t *)va +
+				      done * DT_PAGE_SIZE);
+		for (i = 0; i < cnt; i++) {
+			uint64_t e = ent[i];
+
+			if (!(e & PM_PRESENT)) {
+				pa[done + i] = 0;
+				continue;
+			}
+			if (!(e & PM_PFN_MASK))
+				return dt_fail(EPERM, "/proc/self/pagemap hides PFNs: needs CAP_SYS_ADMIN");
+			pa[done + i] = (e & PM_PFN_MASK) * DT_PAGE_SIZE;
+		}
+	}
+	return 0;
+}
+
+int dt_numa_nodes(void)
+{
+	const char *path = "/sys/devices/system/node/online";
+	char buf[64], *p = buf;
+	int nodes = 0;
+
+	if (access(path, F_OK))
+		return 1;
+	if (dt_sysfs_read(path, buf, sizeof(buf)))
+		return -EIO;
+	/* A list of ranges: "0", "0-1", "0,2-3". */
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), z = a;
+
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			z = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		nodes += z - a + 1;
+		if (*p == ',')
+			p++;
+	}
+	return nodes ? nodes : 1;
+}
+
+long dt_move_pages(unsigned long count, void **pages, const int *nodes,
+		   int *status, int flags)
+{
+	long ret = syscall(SYS_move_pages, 0, count, pages, nodes, status,
+			   flags);
+
+	return ret < 0 ? -errno : ret;
+}
+
+int dt_frag_make(struct dt_frag *f, size_t len)
+{
+	size_t i;
+	int ret;
+
+	f->len = DT_ALIGN(len, 2 * DT_PAGE_SIZE);
+	f->map = mmap(NULL, f->len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		return dt_err(errno, "mmap 0x%zx bytes to fragment", f->len);
+	}
+	ret = no_thp(f->map, f->len);
+	if (ret)
+		goto fail;
+	for (i = 0; i < f->len; i += DT_PAGE_SIZE)
+		f->map[i] = 1;
+	/*
+	 * Free every other page: each freed frame's buddy stays in use, so
+	 * the frames cannot merge back into larger free blocks.
+	 */
+	for (i = DT_PAGE_SIZE; i < f->len; i += 2 * DT_PAGE_SIZE) {
+		if (madvise(f->map + i, DT_PAGE_SIZE, MADV_DONTNEED)) {
+			ret = dt_err(errno, "madvise MADV_DONTNEED %p",
+				     f->map + i);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	dt_frag_free(f);
+	return ret;
+}
+
+void dt_frag_free(struct dt_frag *f)
+{
+	if (f->map)
+		munmap(f->map, f->len);
+	f->map = NULL;
+}
+
+int dt_pin_cpu(int *cpu)
+{
+	cpu_set_t set;
+	int c = sched_getcpu();
+
+	if (c < 0)
+		return dt_err(errno, "sched_getcpu");
+	CPU_ZERO(&set);
+	CPU_SET(c, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return dt_err(errno, "sched_setaffinity to CPU %d", c);
+	if (cpu)
+		*cpu = c;
+	return 0;
+}

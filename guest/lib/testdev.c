@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dtlib: a user-space driver for dma-testdev.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <dtlib/log.h>
+#include <dtlib/testdev.h>
+
+/* Commands run for at most this long (TCG, 1 GiB transfers). */
+#define DT_CMD_TIMEOUT_S	300
+
+static const char *const op_names[] = {
+	[DT_OP_NONE] = "none",
+	[DT_OP_WRITE_PATTERN] = "write",
+	[DT_OP_VERIFY_PATTERN] = "verify",
+	[DT_OP_COPY] = "copy",
+	[DT_OP_FILL] = "fill",
+};
+
+static const char *const error_names[] = {
+	[DT_ERR_NONE] = "none",
+	[DT_ERR_BAD_OPCODE] = "bad-opcode",
+	[DT_ERR_BUSY] = "busy",
+	[DT_ERR_NO_SEGMENTS] = "no-segments",
+	[DT_ERR_TOO_MANY_SEGS] = "too-many-segments",
+	[DT_ERR_LIST_ALIGN] = "list-align",
+	[DT_ERR_LIST_READ] = "list-read",
+	[DT_ERR_SEG_FLAGS] = "segment-flags",
+	[DT_ERR_ZERO_LENGTH] = "zero-length",
+	[DT_ERR_ADDR_OVERFLOW] = "address-overflow",
+	[DT_ERR_ADDR_WIDTH] = "address-width",
+	[DT_ERR_XFER_TOO_LARGE] = "transfer-too-large",
+	[DT_ERR_LENGTH_MISMATCH] = "length-mismatch",
+	[DT_ERR_DMA_UNASSIGNED] = "decode-error",
+	[DT_ERR_DMA_ACCESS] = "access-error",
+};
+
+const char *dt_op_name(uint32_t op)
+{
+	return op <= DT_OP_MAX ? op_names[op] : "invalid";
+}
+
+const char *dt_error_name(uint32_t err)
+{
+	return err <= DT_ERR_MAX ? error_names[err] : "unknown";
+}
+
+/*
+ * BAR0 takes aligned 4-byte accesses; 64-bit registers are written as two
+ * halves, low first, which the contract allows.
+ */
+uint32_t dt_readl(struct dt_dev *dev, uint32_t reg)
+{
+	return le32toh(*(volatile uint32_t *)(dev->regs + reg));
+}
+
+void dt_writel(struct dt_dev *dev, uint32_t reg, uint32_t val)
+{
+	*(volatile uint32_t *)(dev->regs + reg) = htole32(val);
+}
+
+uint64_t dt_readq(struct dt_dev *dev, uint32_t reg)
+{
+	uint64_t lo = dt_readl(dev, reg);
+
+	return lo | (uint64_t)dt_readl(dev, reg + 4) << 32;
+}
+
+void dt_writeq(struct dt_dev *dev, uint32_t reg, uint64_t val)
+{
+	dt_writel(dev, reg, (uint32_t)val);
+	dt_writel(dev, reg + 4, val >> 32);
+}
+
+/*
+ * A segment list buffer: 2 MiB of THP so that a full list (65536
+ * segments, 1 MiB) is physically contiguous; what is contiguous is
+ * measured, not assumed, and limits the list.
+ */
+static int seglist_init(struct dt_dev *dev, struct dt_seglist *l)
+{
+	size_t want = (size_t)dev->max_segs * DT_SEG_SIZE;
+	struct dt_run *runs = NULL;
+	size_t nr = 0;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->buf.memfd = -1;
+	ret = dt_buf_alloc(&l->buf, DT_BACKING_THP, want, 0);
+	if (ret)
+		return ret;
+	ret = dt_dma_map(&dev->vfio, &l->buf, &l->map, NULL);
+	if (ret)
+		return ret;
+	ret = dt_dma_runs(&dev->vfio, &l->map, 0, want, &runs, &nr);
+	if (ret)
+		return ret;
+	l->pa = runs[0].pa;
+	l->cap = runs[0].len / DT_SEG_SIZE;
+	if (l->cap > dev->max_segs)
+		l->cap = dev->max_segs;
+	if (nr > 1)
+		dt_log("segment list at pa 0x%" PRIx64 ": only %u of %u segments are physically contiguous (no THP?)",
+		       l->pa, l->cap, dev->max_segs);
+	free(runs);
+	return 0;
+}
+
+static void seglist_fini(struct dt_dev *dev, struct dt_seglist *l)
+{
+	if (l->map.mapped)
+		dt_dma_unmap(&dev->vfio, &l->map);
+	dt_buf_free(&l->buf);
+}
+
+int dt_dev_open(struct dt_dev *dev, const char *bdf, enum dt_vfio_mode mode)
+{
+	void *regs;
+	uint32_t id, version;
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->src.buf.memfd = -1;
+	dev->dst.buf.memfd = -1;
+	ret = dt_vfio_open(&dev->vfio, bdf, mode);
+	if (ret)
+		return ret;
+	ret = dt_vfio_map_bar(&dev->vfio, 0, &regs, &dev->regs_len);
+	if (ret)
+		goto fail;
+	dev->regs = regs;
+	if (dev->regs_len < DMA_TESTDEV_BAR0_SIZE) {
+		ret = dt_fail(ENODEV, "%s: BAR0 is 0x%zx bytes, want 0x%x",
+			      bdf, dev->regs_len, DMA_TESTDEV_BAR0_SIZE);
+		goto fail;
+	}
+	id = dt_readl(dev, DT_REG_ID);
+	version = dt_readl(dev, DT_REG_VERSION);
+	if (id != DMA_TESTDEV_ID_VALUE ||
+	    version >> 16 != DMA_TESTDEV_VERSION_MAJOR) {
+		ret = dt_fail(ENODEV, "%s: ID 0x%08x version 0x%08x: not a dma-testdev %u.x",
+			      bdf, id, version, DMA_TESTDEV_VERSION_MAJOR);
+		goto fail;
+	}
+	dev->caps = dt_readl(dev, DT_REG_CAPS);
+	dev->addr_bits = dt_readl(dev, DT_REG_ADDR_BITS);
+	dev->max_segs = dt_readl(dev, DT_REG_MAX_SEGS);
+	dev->max_xfer = dt_readq(dev, DT_REG_MAX_XFER_LO);
+	if (!dev->max_segs) {
+		ret = dt_fail(ENODEV, "%s: MAX_SEGS is 0", bdf);
+		goto fail;
+	}
+
+	ret = dt_vfio_enable_dma(&dev->vfio);
+	if (ret)
+		goto fail;
+	ret = seglist_init(dev, &dev->src);
+	if (ret)
+		goto fail;
+	ret = seglist_init(dev, &dev->dst);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	dt_dev_close(dev);
+	return ret;
+}
+
+void dt_dev_close(struct dt_dev *dev)
+{
+	seglist_fini(dev, &dev->src);
+	seglist_fini(dev, &dev->dst);
+	dt_vfio_unmap_bar((void *)dev->regs, dev->regs_len);
+	dev->regs = NULL;
+	dt_vfio_close(&dev->vfio);
+}
+
+int dt_seglist_set(struct dt_dev *dev, struct dt_seglist *l,
+		   const struct dt_run *runs, size_t nr)
+{
+	struct dma_testdev_seg *seg = (struct dma_testdev_seg *)l->buf.va;
+	uint32_t n = 0;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		uint64_t pa = runs[i].pa, left = runs[i].len;
+
+		if (pa + left - 1 < pa || (dev->addr_bits < 64 &&
+		    (pa + left - 1) >> dev->addr_bits))
+			return dt_fail(ERANGE, "run pa 0x%" PRIx64 " len 0x%" PRIx64 " is beyond the device's %u address bits",
+				       pa, left, dev->addr_bits);
+		while (left) {
+			uint64_t len = left < DT_SEG_MAX_LEN ? left :
+				       DT_SEG_MAX_LEN;
+
+			if (n == l->cap)
+				return dt_fail(E2BIG, "segment list full at %u segments (device max %u): run %zu of %zu",
+					       l->cap, dev->max_segs, i, nr);
+			seg[n].addr = htole64(pa);
+			seg[n].len = htole32((uint32_t)len);
+			seg[n].flags = 0;
+			n++;
+			pa += len;
+			left -= len;
+		}
+	}
+	l->count = n;
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int dt_dev_cmd(struct dt_dev *dev, uint32_t op, uint32_t seed, uint64_t fill,
+	       struct dt_seglist *src, struct dt_seglist *dst,
+	       struct dt_result *res)
+{
+	double deadline;
+	uint32_t status;
+
+	dt_writel(dev, DT_REG_SEED, seed);
+	dt_writeq(dev, DT_REG_FILL_LO, fill);
+	dt_writeq(dev, DT_REG_SRC_LIST_LO, src ? src->pa : 0);
+	dt_writel(dev, DT_REG_SRC_COUNT, src ? src->count : 0);
+	dt_writeq(dev, DT_REG_DST_LIST_LO, dst ? dst->pa : 0);
+	dt_writel(dev, DT_REG_DST_COUNT, dst ? dst->count : 0);
+	/* The lists must be in memory before the device is told to go. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	dt_writel(dev, DT_REG_CMD, op);
+
+	deadline = now() + DT_CMD_TIMEOUT_S;
+	while ((status = dt_readl(dev, DT_REG_STATUS)) & DT_STATUS_BUSY) {
+		if (now() > deadline)
+			return dt_fail(ETIMEDOUT, "%s: command %s still busy after %d s (status 0x%x)",
+				       dev->vfio.bdf, dt_op_name(op),
+				       DT_CMD_TIMEOUT_S, status);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	memset(res, 0, sizeof(*res));
+	res->status = status;
+	res->error = dt_readl(dev, DT_REG_ERROR);
+	res->err_seg = dt_readl(dev, DT_REG_ERR_SEG);
+	res->err_list = dt_readl(dev, DT_REG_ERR_LIST);
+	res->err_addr = dt_readq(dev, DT_REG_ERR_ADDR_LO);
+	res->bytes_done = dt_readq(dev, DT_REG_BYTES_DONE_LO);
+	res->mismatch_seg = dt_readl(dev, DT_REG_MISMATCH_SEG);
+	res->mismatch_count = dt_readl(dev, DT_REG_MISMATCH_COUNT);
+	res->mismatch_off = dt_readq(dev, DT_REG_MISMATCH_OFF_LO);
+	res->mismatch_exp = dt_readq(dev, DT_REG_MISMATCH_EXP_LO);
+	res->mismatch_got = dt_readq(dev, DT_REG_MISMATCH_GOT_LO);
+	res->checksum = dt_readq(dev, DT_REG_CHECKSUM_LO);
+	res->cmd_seq = dt_readq(dev, DT_REG_CMD_SEQ_LO);
+	if (!(status & DT_STATUS_DONE))
+		return dt_fail(EIO, "%s: command %s finished without DONE (status 0x%x)",
+			       dev->vfio.bdf, dt_op_name(op), status);
+	return 0;
+}
+
+uint64_t dt_pattern_csum(uint32_t seed, uint64_t len)
+{
+	uint64_t csum = DT_CSUM_INIT, off;
+
+	for (off = 0; off + 8 <= len; off += 8)
+		csum = dt_csum_word(csum, dt_pattern_word(seed, off));
+	if (off < len) {
+		uint64_t mask = (1ULL << ((len - off) * 8)) - 1;
+
+		csum = dt_csum_word(csum, dt_pattern_word(seed, off) & mask);
+	}
+	return csum;
+}
+
+uint64_t dt_buf_csum(const uint8_t *p, uint64_t len)
+{
+	uint64_t csum = DT_CSUM_INIT, off, w;
+
+	for (off = 0; off + 8 <= len; off += 8) {
+		memcpy(&w, p + off, 8);
+		csum = dt_csum_word(csum, le64toh(w));
+	}
+	if (off < len) {
+		w = 0;
+		memcpy(&w, p + off, len - off);
+		csum = dt_csum_word(csum, le64toh(w));
+	}
+	return csum;
+}

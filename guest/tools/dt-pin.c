@@ -1,0 +1,1754 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dt-pin: check no-IOMMU DMA to pinned user memory with dma-testdev.
+ *
+ * The tool pins a buffer for DMA (cdev: IOMMU_IOAS_MAP, addresses from
+ * IOMMU_IOAS_NOIOMMU_GET_PA; legacy: mlock() and /proc/self/pagemap),
+ * makes the device write and verify a pattern through the addresses it
+ * got, and checks the result.  It prints TAP for a human or a harness,
+ * and the "@dt" lines of docs/guest-protocol.rst for the host oracle,
+ * which checks from outside the guest where every page and every DMA
+ * really was.  With --handshake it stops at each "@dt wait" until the
+ * host writes "go" on stdin.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/mempolicy.h>
+
+#include <dtlib/log.h>
+#include <dtlib/testdev.h>
+
+#define MAX_MAPS	64
+/* Scatter: fragment at most this much memory. */
+#define FRAG_MAX	(512UL << 20)
+#define COMPACT_FRAG_MIN	(64UL << 20)
+
+struct opts {
+	const char *bdf;
+	enum dt_vfio_mode mode;
+	bool mode_set;
+	enum dt_backing backing;
+	uint64_t len;
+	uint64_t offset;
+	bool fixed;
+	uint64_t fixed_iova;
+	unsigned int maps;
+	bool scatter;
+	bool handshake;
+	bool migrate;
+	bool compact;
+	bool errno_cases;
+	bool hazard;
+	/* u64: never a pattern word's high half in memory, see scrub_cpu() */
+	uint64_t seed;
+	bool seed_set;
+};
+
+/*
+ * One buffer under test.  The host scans all guest RAM for the nonce at
+ * page starts and for words of the pattern, so this process keeps neither
+ * in a form it could find: the nonces inverted, the seed in a u64.
+ */
+struct buffer {
+	struct dt_buf buf;
+	struct dt_mapping map;
+	uint64_t nonce_inv;	/* ~nonce in the page headers now */
+	uint64_t old_nonce_inv;	/* ~nonce before the last renonce() */
+	uint64_t seed;
+	char name[32];
+	struct dt_run *runs;
+	size_t nr;
+};
+
+static struct opts opt = {
+	.mode = DT_VFIO_CDEV,
+	.backing = DT_BACKING_4K,
+	.len = 1 << 20,
+	.maps = 1,
+};
+
+static struct dt_dev dev;
+static char bdf[DT_BDF_LEN];
+/* The CPU the tool runs on, see main() and scrub_cpu(). */
+static int tool_cpu;
+
+/* --- Output: TAP and the @dt protocol ----------------------------------- */
+
+static unsigned int tap_n, tap_pass, tap_fail;
+static const char *cur_case;
+static bool cur_failed;
+
+static void __printf(1, 2) diag(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printf("# %s\n", line);
+}
+
+static void __printf(1, 2) proto(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printf("@dt %s\n", line);
+}
+
+static void lib_log(const char *msg)
+{
+	diag("dtlib: %s", msg);
+}
+
+/*
+ * Record one check: a TAP test line, and an "@dt check" line for the host.
+ * Returns @ok so that callers can stop when a check they depend on fails.
+ */
+static bool __printf(3, 4) check(const char *name, bool ok,
+				  const char *fmt, ...)
+{
+	char detail[768] = "";
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	proto("check name=%s result=%s%s%s", name, ok ? "ok" : "fail",
+	      detail[0] ? " " : "", detail);
+	tap_n++;
+	printf("%sok %u %s/%s\n", ok ? "" : "not ", tap_n,
+	       cur_case ? cur_case : "setup", name);
+	if (detail[0] && !ok)
+		diag("%s: %s", name, detail);
+	if (ok) {
+		tap_pass++;
+	} else {
+		tap_fail++;
+		cur_failed = true;
+	}
+	return ok;
+}
+
+static noinline void begin_case(const char *name, const struct buffer *b)
+{
+	cur_case = name;
+	cur_failed = false;
+	/* The offset into the buffer's first 4 KiB page (page 0). */
+	proto("begin case=%s mode=%s backing=%s len=0x%zx offset=0x%" PRIxPTR " nonce=0x%016" PRIx64,
+	      name, dt_vfio_mode_name(opt.mode),
+	      dt_backing_name(b->buf.backing), b->buf.len,
+	      (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1), ~b->nonce_inv);
+}
+
+static void end_case(void)
+{
+	const char *result = cur_failed ? "fail" : "pass";
+
+	proto("end case=%s result=%s", cur_case, result);
+	cur_case = NULL;
+}
+
+static void __noreturn __printf(1, 2) fatal(const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	proto("fatal msg=%s", msg);
+	if (cur_case)
+		proto("end case=%s result=fail", cur_case);
+	printf("Bail out! %s\n", msg);
+	fflush(stdout);
+	exit(2);
+}
+
+/* A library call failed: its message names the call and the errno. */
+#define CHECK_CALL(expr)						\
+	do {								\
+		if ((expr) < 0)						\
+			fatal("%s", dt_last_error());			\
+	} while (0)
+
+/*
+ * While we wait, the host scans all of guest RAM for the nonce (at page
+ * starts) and for words of the pattern (anywhere).  Copies of them that
+ * this process leaves behind would look like a page found twice or a
+ * misdirected DMA, and the kernel keeps more of them than one would think:
+ *  - dead stack frames of the functions that wrote or checked them (all
+ *    the more at -O0): wiped;
+ *  - registers, saved into guest RAM by the kernel: the GPRs into pt_regs
+ *    on the task stack when we block in read(), the vector registers into
+ *    the task's XSAVE area, and the GPRs of the last interrupt taken in
+ *    user mode on each CPU into that CPU's entry stack (measured: a timer
+ *    tick in dt_pattern_csum() left r9 = seed << 32 there).
+ * The functions that handle pattern words and nonces are noinline, so the
+ * callee-saved registers of the frames still active hold none.  Here the
+ * caller-saved GPRs are zeroed and the vector registers loaded with a
+ * harmless non-zero value (XSAVEOPT skips registers in their initial, all
+ * zero, state, which would leave the old contents in memory), and then a
+ * page fault is taken from user mode on every CPU, which overwrites each
+ * entry stack with these registers.
+ */
+static noinline void clobber_regs(void)
+{
+#ifdef __x86_64__
+	static const uint64_t one[8] __aligned(64) = {
+		1, 1, 1, 1, 1, 1, 1, 1,
+	};
+
+	if (__builtin_cpu_supports("avx512f"))
+		__asm__ volatile(
+			"vmovdqa64 %0, %%zmm16\n\t"
+			"vmovdqa64 %%zmm16, %%zmm17\n\t"
+			"vmovdqa64 %%zmm16, %%zmm18\n\t"
+			"vmovdqa64 %%zmm16, %%zmm19\n\t"
+			"vmovdqa64 %%zmm16, %%zmm20\n\t"
+			"vmovdqa64 %%zmm16, %%zmm21\n\t"
+			"vmovdqa64 %%zmm16, %%zmm22\n\t"
+			"vmovdqa64 %%zmm16, %%zmm23\n\t"
+			"vmovdqa64 %%zmm16, %%zmm24\n\t"
+			"vmovdqa64 %%zmm16, %%zmm25\n\t"
+			"vmovdqa64 %%zmm16, %%zmm26\n\t"
+			"vmovdqa64 %%zmm16, %%zmm27\n\t"
+			"vmovdqa64 %%zmm16, %%zmm28\n\t"
+			"vmovdqa64 %%zmm16, %%zmm29\n\t"
+			"vmovdqa64 %%zmm16, %%zmm30\n\t"
+			"vmovdqa64 %%zmm16, %%zmm31\n\t"
+			"vmovdqa64 %%zmm16, %%zmm0\n\t"
+			"vmovdqa64 %%zmm16, %%zmm1\n\t"
+			"vmovdqa64 %%zmm16, %%zmm2\n\t"
+			"vmovdqa64 %%zmm16, %%zmm3\n\t"
+			"vmovdqa64 %%zmm16, %%zmm4\n\t"
+			"vmovdqa64 %%zmm16, %%zmm5\n\t"
+			"vmovdqa64 %%zmm16, %%zmm6\n\t"
+			"vmovdqa64 %%zmm16, %%zmm7\n\t"
+			"vmovdqa64 %%zmm16, %%zmm8\n\t"
+			"vmovdqa64 %%zmm16, %%zmm9\n\t"
+			"vmovdqa64 %%zmm16, %%zmm10\n\t"
+			"vmovdqa64 %%zmm16, %%zmm11\n\t"
+			"vmovdqa64 %%zmm16, %%zmm12\n\t"
+			"vmovdqa64 %%zmm16, %%zmm13\n\t"
+			"vmovdqa64 %%zmm16, %%zmm14\n\t"
+			"vmovdqa64 %%zmm16, %%zmm15"
+			: : "m"(one) : "memory");
+	else if (__builtin_cpu_supports("avx"))
+		__asm__ volatile(
+			"vmovdqa %0, %%ymm0\n\t"
+			"vmovdqa %%ymm0, %%ymm1\n\t"
+			"vmovdqa %%ymm0, %%ymm2\n\t"
+			"vmovdqa %%ymm0, %%ymm3\n\t"
+			"vmovdqa %%ymm0, %%ymm4\n\t"
+			"vmovdqa %%ymm0, %%ymm5\n\t"
+			"vmovdqa %%ymm0, %%ymm6\n\t"
+			"vmovdqa %%ymm0, %%ymm7\n\t"
+			"vmovdqa %%ymm0, %%ymm8\n\t"
+			"vmovdqa %%ymm0, %%ymm9\n\t"
+			"vmovdqa %%ymm0, %%ymm10\n\t"
+			"vmovdqa %%ymm0, %%ymm11\n\t"
+			"vmovdqa %%ymm0, %%ymm12\n\t"
+			"vmovdqa %%ymm0, %%ymm13\n\t"
+			"vmovdqa %%ymm0, %%ymm14\n\t"
+			"vmovdqa %%ymm0, %%ymm15"
+			: : "m"(one) : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+			  "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+			  "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+	else
+		__asm__ volatile(
+			"movdqa %0, %%xmm0\n\t"
+			"movdqa %%xmm0, %%xmm1\n\t"
+			"movdqa %%xmm0, %%xmm2\n\t"
+			"movdqa %%xmm0, %%xmm3\n\t"
+			"movdqa %%xmm0, %%xmm4\n\t"
+			"movdqa %%xmm0, %%xmm5\n\t"
+			"movdqa %%xmm0, %%xmm6\n\t"
+			"movdqa %%xmm0, %%xmm7\n\t"
+			"movdqa %%xmm0, %%xmm8\n\t"
+			"movdqa %%xmm0, %%xmm9\n\t"
+			"movdqa %%xmm0, %%xmm10\n\t"
+			"movdqa %%xmm0, %%xmm11\n\t"
+			"movdqa %%xmm0, %%xmm12\n\t"
+			"movdqa %%xmm0, %%xmm13\n\t"
+			"movdqa %%xmm0, %%xmm14\n\t"
+			"movdqa %%xmm0, %%xmm15"
+			: : "m"(one) : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+			  "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+			  "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+	__asm__ volatile(
+		"xor %%eax, %%eax\n\t"
+		"xor %%ecx, %%ecx\n\t"
+		"xor %%edx, %%edx\n\t"
+		"xor %%esi, %%esi\n\t"
+		"xor %%edi, %%edi\n\t"
+		"xor %%r8d, %%r8d\n\t"
+		"xor %%r9d, %%r9d\n\t"
+		"xor %%r10d, %%r10d\n\t"
+		"xor %%r11d, %%r11d"
+		: : : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+		  "r11", "cc", "memory");
+#endif
+}
+
+/*
+ * A fault from user mode on each CPU: see above.  Back on @cpu after.
+ * It must not allocate memory: a frame just freed by a page move would be
+ * handed straight back (--legacy-hazard reads those frames).  So it is a
+ * read fault on a page never written, which maps the shared zero page,
+ * and MADV_DONTNEED (which keeps the page table) arms it again.
+ */
+static void fault_on_every_cpu(int cpu)
+{
+	static volatile uint8_t *zero_page;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	cpu_set_t set;
+	long c;
+
+	if (!zero_page) {
+		void *p = mmap(NULL, DT_PAGE_SIZE, PROT_READ,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			fatal("mmap a page to fault on: %s (errno %d)",
+			      strerror(errno), errno);
+		zero_page = p;
+	}
+	for (c = 0; c < ncpu && c < CPU_SETSIZE; c++) {
+		CPU_ZERO(&set);
+		CPU_SET(c, &set);
+		/* Offline CPUs refuse: nothing of ours ran there. */
+		if (sched_setaffinity(0, sizeof(set), &set))
+			continue;
+		if (madvise((void *)zero_page, DT_PAGE_SIZE, MADV_DONTNEED))
+			fatal("madvise MADV_DONTNEED %p: %s (errno %d)",
+			      zero_page, strerror(errno), errno);
+		clobber_regs();
+		(void)*zero_page;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fatal("sched_setaffinity back to CPU %d: %s (errno %d)", cpu,
+		      strerror(errno), errno);
+}
+
+static noinline void scrub_cpu(void)
+{
+	char junk[512 << 10];
+
+	explicit_bzero(junk, sizeof(junk));
+	__asm__ volatile("" : : "r"(junk) : "memory");
+	fault_on_every_cpu(tool_cpu);
+	clobber_regs();
+}
+
+/*
+ * "@dt wait what=@what", then wait for "go".  With @b the line names the
+ * nonce the host must look for now (after renonce()).
+ *
+ * The scrub runs from the caller's frame, as a macro: the frame of a
+ * function that scrubbed for itself would overlay, unwiped, the dead
+ * frames it should have wiped.
+ */
+#define wait_go(what, b)						\
+	do {								\
+		if (opt.handshake)					\
+			scrub_cpu();					\
+		do_wait_go(what, b);					\
+	} while (0)
+
+static noinline void do_wait_go(const char *what, const struct buffer *b)
+{
+	static char line[256];
+
+	if (!opt.handshake)
+		return;
+	if (b)
+		proto("wait what=%s nonce=0x%016" PRIx64, what, ~b->nonce_inv);
+	else
+		proto("wait what=%s", what);
+	fflush(stdout);
+	for (;;) {
+		size_t n;
+
+		if (!fgets(line, sizeof(line), stdin)) {
+			if (ferror(stdin))
+				fatal("reading 'go' from stdin: %s (errno %d)",
+				      strerror(errno), errno);
+			fatal("stdin closed while waiting for 'go' after @dt wait what=%s",
+			      what);
+		}
+		n = strlen(line);
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+			     line[n - 1] == ' '))
+			line[--n] = '\0';
+		if (!strcmp(line, "go"))
+			return;
+		/* The console echoes; anything but "go" is not for us. */
+	}
+}
+
+/* --- Helpers ------------------------------------------------------------ */
+
+static noinline uint64_t random64(void)
+{
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ getpid();
+	}
+	return v;
+}
+
+/* splitmix64: a cheap, good 64-bit mixer for content that is not pattern. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static int parse_u64(const char *s, uint64_t *val, bool suffix, int base)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || end == s)
+		return -EINVAL;
+	if (suffix && *end) {
+		unsigned int shift;
+
+		switch (*end) {
+		case 'k': case 'K':
+			shift = 10;
+			break;
+		case 'm': case 'M':
+			shift = 20;
+			break;
+		case 'g': case 'G':
+			shift = 30;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (v > (ULLONG_MAX >> shift))
+			return -ERANGE;
+		v <<= shift;
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+/* Physical addresses of every 4 KiB page the buffer touches. */
+static uint64_t *buffer_page_pas(struct buffer *b, size_t *npages)
+{
+	size_t n = dt_buf_pages(&b->buf);
+	uint64_t *pa = calloc(n, sizeof(*pa));
+	int fd;
+
+	if (!pa)
+		fatal("calloc %zu page addresses: %s", n, strerror(ENOMEM));
+	fd = dt_vfio_pagemap(&dev.vfio);
+	CHECK_CALL(fd);
+	CHECK_CALL(dt_pagemap_pa(fd, dt_buf_page(&b->buf, 0), n, pa));
+	*npages = n;
+	return pa;
+}
+
+/* Physical address of buffer page @i according to the runs. */
+static bool runs_page_pa(const struct buffer *b, size_t i, uint64_t *pa)
+{
+	uint64_t va = (uintptr_t)dt_buf_page(&b->buf, i);
+	uint64_t off = va - (uintptr_t)b->buf.map;	/* from map start */
+	uint64_t iova = b->map.iova + off;
+	size_t r;
+
+	/* Page 0 may start before the buffer: look up its first byte. */
+	if (i == 0)
+		iova = b->map.iova + b->buf.offset;
+	for (r = 0; r < b->nr; r++) {
+		const struct dt_run *run = &b->runs[r];
+
+		if (iova >= run->iova && iova < run->iova + run->len) {
+			*pa = (run->pa + (iova - run->iova)) &
+			      ~(DT_PAGE_SIZE - 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --- Buffers ------------------------------------------------------------ */
+
+static noinline void write_nonces(struct buffer *b)
+{
+	size_t i, n = dt_buf_pages(&b->buf);
+
+	for (i = 0; i < n; i++) {
+		uint64_t *hdr = (uint64_t *)dt_buf_page(&b->buf, i);
+
+		hdr[0] = ~b->nonce_inv;
+		hdr[1] = i;
+	}
+}
+
+static noinline uint64_t random_nonzero(void)
+{
+	uint64_t v;
+
+	do {
+		v = random64();
+	} while (!v || !~v);
+	return v;
+}
+
+/*
+ * A page that moved leaves its old frame behind, nonce and all: give the
+ * pages a new nonce so that the host finds each of them exactly once.
+ */
+static noinline void renonce(struct buffer *b)
+{
+	b->old_nonce_inv = b->nonce_inv;
+	b->nonce_inv = ~random_nonzero();
+	write_nonces(b);
+}
+
+static noinline void buffer_alloc(struct buffer *b, enum dt_backing backing,
+			 const char *name, unsigned int idx)
+{
+	memset(b, 0, sizeof(*b));
+	CHECK_CALL(dt_buf_alloc(&b->buf, backing, opt.len, opt.offset));
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->nonce_inv = ~random_nonzero();
+	b->old_nonce_inv = b->nonce_inv;
+	/* A seed per buffer: the host tells their patterns apart. */
+	b->seed = (uint32_t)(opt.seed + idx);
+	if (!b->seed)
+		b->seed = 1;
+	write_nonces(b);
+}
+
+static void buffer_free(struct buffer *b)
+{
+	if (b->map.mapped)
+		dt_dma_unmap(&dev.vfio, &b->map);
+	dt_buf_free(&b->buf);
+	free(b->runs);
+	b->runs = NULL;
+}
+
+static void translate(struct buffer *b)
+{
+	free(b->runs);
+	b->runs = NULL;
+	CHECK_CALL(dt_dma_runs(&dev.vfio, &b->map, b->buf.offset, b->buf.len,
+			       &b->runs, &b->nr));
+}
+
+/* The runs (cdev) or page addresses (legacy) as protocol lines. */
+static void report_translation(struct buffer *b)
+{
+	size_t i, n;
+	uint64_t *pa;
+
+	if (opt.mode == DT_VFIO_CDEV) {
+		for (i = 0; i < b->nr; i++)
+			proto("run index=%zu iova=0x%" PRIx64 " pa=0x%" PRIx64 " len=0x%" PRIx64,
+			      i, b->runs[i].iova, b->runs[i].pa,
+			      b->runs[i].len);
+		return;
+	}
+	pa = buffer_page_pas(b, &n);
+	for (i = 0; i < n; i++)
+		proto("pfn page=%zu pa=0x%" PRIx64, i, pa[i]);
+	free(pa);
+}
+
+/* --- Checks on the translation ----------------------------------------- */
+
+static void check_runs(struct buffer *b)
+{
+	uint64_t sum = 0, expect_iova = b->map.iova + b->buf.offset;
+	uint64_t first_off = (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1);
+	size_t i, merged = 0, bad = SIZE_MAX, largest = 0;
+
+	for (i = 0; i < b->nr; i++) {
+		const struct dt_run *r = &b->runs[i];
+
+		if (!r->len || r->iova != expect_iova) {
+			if (bad == SIZE_MAX)
+				bad = i;
+		}
+		if (i && b->runs[i - 1].pa + b->runs[i - 1].len == r->pa)
+			merged++;
+		if (r->len > b->runs[largest].len)
+			largest = i;
+		expect_iova = r->iova + r->len;
+		sum += r->len;
+	}
+	check("runs-cover", bad == SIZE_MAX && sum == b->buf.len,
+	      "runs=%zu bytes=0x%" PRIx64 " want=0x%zx first-bad-run=%zd",
+	      b->nr, sum, b->buf.len, bad == SIZE_MAX ? -1 : (ssize_t)bad);
+	check("runs-first-offset", b->nr &&
+	      (b->runs[0].pa & (DT_PAGE_SIZE - 1)) == first_off,
+	      "pa=0x%" PRIx64 " page-offset=0x%" PRIx64,
+	      b->nr ? b->runs[0].pa : 0, first_off);
+	/*
+	 * In cdev mode every run comes from one GET_PA call, which returns a
+	 * maximal contiguous run: two adjacent runs that are contiguous
+	 * mean the kernel split one.  The legacy runs are merged by us.
+	 */
+	if (opt.mode == DT_VFIO_CDEV)
+		check("runs-maximal", !merged,
+		      "%zu run boundaries are physically contiguous", merged);
+	diag("%s: %zu physically contiguous run(s), largest 0x%" PRIx64 " bytes",
+	     b->name, b->nr, b->nr ? b->runs[largest].len : 0);
+}
+
+/* cdev: every page's GET_PA address is where pagemap says it is. */
+static void check_pagemap_agrees(struct buffer *b)
+{
+	size_t i, n, bad = 0, first = SIZE_MAX;
+	uint64_t *pa = buffer_page_pas(b, &n), rpa = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!runs_page_pa(b, i, &rpa) || rpa != pa[i]) {
+			if (first == SIZE_MAX)
+				first = i;
+			bad++;
+		}
+	}
+	if (first != SIZE_MAX)
+		runs_page_pa(b, first, &rpa);
+	check("get-pa-matches-pagemap", !bad,
+	      "pages=%zu differ=%zu first=%zd get-pa=0x%" PRIx64 " pagemap=0x%" PRIx64,
+	      n, bad, first == SIZE_MAX ? -1 : (ssize_t)first,
+	      first == SIZE_MAX ? 0 : rpa,
+	      first == SIZE_MAX ? 0 : pa[first]);
+	free(pa);
+}
+
+/* thp/hugetlb: each 2 MiB of the mapping is one aligned physical block. */
+static void check_huge(struct buffer *b)
+{
+	size_t i, n = b->buf.map_len / DT_PAGE_SIZE, bad = 0;
+	const size_t per = DT_HPAGE_SIZE / DT_PAGE_SIZE;
+	uint64_t *pa = calloc(n, sizeof(*pa));
+	int fd;
+
+	if (!pa)
+		fatal("calloc %zu page addresses: %s", n, strerror(ENOMEM));
+	fd = dt_vfio_pagemap(&dev.vfio);
+	CHECK_CALL(fd);
+	CHECK_CALL(dt_pagemap_pa(fd, b->buf.map, n, pa));
+	for (i = 0; i < n; i += per) {
+		size_t j;
+
+		if (pa[i] & (DT_HPAGE_SIZE - 1)) {
+			bad++;
+			continue;
+		}
+		for (j = 1; j < per; j++) {
+			if (pa[i + j] != pa[i] + j * DT_PAGE_SIZE) {
+				bad++;
+				break;
+			}
+		}
+	}
+	check("huge-backing", !bad, "%zu of %zu 2 MiB blocks are not huge pages",
+	      bad, n / per);
+	free(pa);
+}
+
+/* --- DMA through the device -------------------------------------------- */
+
+static void report_dma(const char *op, uint64_t seed, struct dt_seglist *l,
+		       const struct dt_result *r)
+{
+	proto("dma op=%s seed=0x%08" PRIx64 " segs=%u status=0x%x error=%u bytes=0x%" PRIx64 " seq=0x%" PRIx64 " list=0x%" PRIx64,
+	      op, seed, l->count, r->status, r->error, r->bytes_done,
+	      r->cmd_seq, l->pa);
+}
+
+static bool check_dma_ok(const char *name, const struct dt_result *r,
+			 uint64_t len)
+{
+	return check(name, r->status == DT_STATUS_DONE &&
+		     r->error == DT_ERR_NONE && r->bytes_done == len,
+		     "status=0x%x error=%s err-seg=%u err-list=%u err-addr=0x%" PRIx64 " bytes=0x%" PRIx64 " want=0x%" PRIx64,
+		     r->status, dt_error_name(r->error), r->err_seg,
+		     r->err_list, r->err_addr, r->bytes_done, len);
+}
+
+/* The CPU reads the pattern back through its own mapping. */
+static noinline void check_cpu_pattern(struct buffer *b)
+{
+	uint64_t base = (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1);
+	uint64_t off, bad = 0, first = UINT64_MAX, got = 0, want = 0;
+	const uint8_t *p = b->buf.va;
+
+	for (off = 0; off < b->buf.len; off += 8) {
+		uint64_t w = 0, e = dt_pattern_word(b->seed, off);
+		size_t n = b->buf.len - off < 8 ? b->buf.len - off : 8;
+
+		memcpy(&w, p + off, n);
+		if (n < 8)
+			e &= (1ULL << (n * 8)) - 1;
+		if (w != e) {
+			if (first == UINT64_MAX) {
+				first = off;
+				got = w;
+				want = e;
+			}
+			bad++;
+		}
+	}
+	if (first == UINT64_MAX) {
+		check("cpu-sees-pattern", true, "words=%" PRIu64,
+		      (b->buf.len + 7) / 8);
+		return;
+	}
+	check("cpu-sees-pattern", false,
+	      "bad-words=%" PRIu64 " first: page=%" PRIu64 " page-offset=0x%" PRIx64 " transfer-offset=0x%" PRIx64 " got=0x%016" PRIx64 " want=0x%016" PRIx64,
+	      bad, (base + first) / DT_PAGE_SIZE,
+	      (base + first) & (DT_PAGE_SIZE - 1), first, got, want);
+}
+
+static noinline void dma_write_verify(struct buffer *b)
+{
+	struct dt_result r;
+
+	CHECK_CALL(dt_seglist_set(&dev, &dev.dst, b->runs, b->nr));
+	CHECK_CALL(dt_dev_cmd(&dev, DT_OP_WRITE_PATTERN, b->seed, 0, NULL,
+			      &dev.dst, &r));
+	report_dma("write", b->seed, &dev.dst, &r);
+	check_dma_ok("dma-write", &r, b->buf.len);
+	check_cpu_pattern(b);
+
+	CHECK_CALL(dt_seglist_set(&dev, &dev.src, b->runs, b->nr));
+	CHECK_CALL(dt_dev_cmd(&dev, DT_OP_VERIFY_PATTERN, b->seed, 0,
+			      &dev.src, NULL, &r));
+	report_dma("verify", b->seed, &dev.src, &r);
+	check_dma_ok("dma-verify", &r, b->buf.len);
+	check("dma-verify-match", !(r.status & DT_STATUS_MISMATCH) &&
+	      !r.mismatch_count &&
+	      r.checksum == dt_pattern_csum(b->seed, b->buf.len),
+	      "mismatches=%u seg=%u offset=0x%" PRIx64 " want=0x%016" PRIx64 " got=0x%016" PRIx64 " checksum=0x%016" PRIx64 " want=0x%016" PRIx64,
+	      r.mismatch_count, r.mismatch_seg, r.mismatch_off,
+	      r.mismatch_exp, r.mismatch_got, r.checksum,
+	      dt_pattern_csum(b->seed, b->buf.len));
+}
+
+/* --- Page migration ----------------------------------------------------- */
+
+/* The unit move_pages() moves: one address per THP or huge page. */
+static size_t unit_size(const struct buffer *b)
+{
+	return b->buf.page_size;
+}
+
+struct move {
+	size_t count;
+	void **addr;
+	int *status;
+	int *nodes;
+	long ret;
+	int target;
+};
+
+static void move_prepare(struct buffer *b, struct move *mv)
+{
+	uint64_t unit = unit_size(b);
+	uintptr_t start = (uintptr_t)b->buf.va & ~(unit - 1);
+	uintptr_t end = DT_ALIGN((uintptr_t)b->buf.va + b->buf.len, unit);
+	int nodes = dt_numa_nodes(), cur;
+	size_t i;
+
+	mv->count = (end - start) / unit;
+	mv->addr = calloc(mv->count, sizeof(*mv->addr));
+	mv->status = calloc(mv->count, sizeof(*mv->status));
+	mv->nodes = calloc(mv->count, sizeof(*mv->nodes));
+	if (!mv->addr || !mv->status || !mv->nodes)
+		fatal("calloc for %zu pages to move: %s", mv->count,
+		      strerror(ENOMEM));
+	for (i = 0; i < mv->count; i++)
+		mv->addr[i] = (void *)(start + i * unit);
+	if (nodes < 2)
+		fatal("moving pages needs 2 NUMA nodes, the guest has %d (QEMU -numa, CONFIG_NUMA)",
+		      nodes);
+	/* Where the first page is now: move_pages() with no nodes asks. */
+	mv->ret = dt_move_pages(1, mv->addr, NULL, mv->status, 0);
+	if (mv->ret < 0)
+		fatal("move_pages query of %p: %s (errno %ld)", mv->addr[0],
+		      strerror(-mv->ret), -mv->ret);
+	cur = mv->status[0];
+	if (cur < 0)
+		fatal("move_pages query of %p: page status %d (%s)",
+		      mv->addr[0], cur, strerror(-cur));
+	mv->target = (cur + 1) % nodes;
+	for (i = 0; i < mv->count; i++)
+		mv->nodes[i] = mv->target;
+	diag("%s: moving %zu page(s) of 0x%" PRIx64 " bytes from node %d to node %d",
+	     b->name, mv->count, unit, cur, mv->target);
+}
+
+/*
+ * move_pages() leaves the status of a page it did not migrate (a pinned
+ * one) unwritten: preset every slot to a sentinel to see that.
+ */
+static void move_run(struct move *mv)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	size_t i;
+
+	for (i = 0; i < mv->count; i++)
+		mv->status[i] = INT_MIN;
+	mv->ret = dt_move_pages(mv->count, mv->addr, mv->nodes, mv->status,
+				MPOL_MF_MOVE);
+	/*
+	 * The frames the pages left are on this CPU's free list, first in
+	 * line for its next allocation (ours, or the kernel's on our
+	 * behalf).  Go on from another CPU, so that they stay as they were
+	 * until the device has read them (--legacy-hazard).
+	 */
+	if (ncpu > 1) {
+		int next = (tool_cpu + 1) % ncpu;
+
+		CPU_ZERO(&set);
+		CPU_SET(next, &set);
+		if (!sched_setaffinity(0, sizeof(set), &set))
+			tool_cpu = next;
+	}
+	if (mv->ret < 0)
+		fatal("move_pages of %zu pages to node %d: %s (errno %ld)",
+		      mv->count, mv->target, strerror(-mv->ret), -mv->ret);
+}
+
+static void move_free(struct move *mv)
+{
+	free(mv->addr);
+	free(mv->status);
+	free(mv->nodes);
+}
+
+/* Status of the move of the unit holding buffer page @i. */
+static int move_status(const struct buffer *b, const struct move *mv,
+		       size_t i)
+{
+	uintptr_t va = (uintptr_t)dt_buf_page(&b->buf, i);
+	size_t u = (va - (uintptr_t)mv->addr[0]) / unit_size(b);
+
+	return u < mv->count ? mv->status[u] : INT_MIN;
+}
+
+/* Print "@dt moved" for every page whose PA changed; count them. */
+static size_t report_moved(const struct buffer *b, const uint64_t *before,
+			   const uint64_t *after, size_t n,
+			   const struct move *mv, bool proto_lines)
+{
+	size_t i, moved = 0;
+
+	for (i = 0; i < n; i++) {
+		int st = mv ? move_status(b, mv, i) : -1;
+
+		if (before[i] == after[i])
+			continue;
+		moved++;
+		if (proto_lines)
+			proto("moved page=%zu old=0x%" PRIx64 " new=0x%" PRIx64 " status=%d",
+			      i, before[i], after[i], st);
+		else if (moved <= 3)
+			diag("control: page %zu moved 0x%" PRIx64 " -> 0x%" PRIx64 " status %d",
+			     i, before[i], after[i], st);
+	}
+	if (!proto_lines && moved > 3)
+		diag("control: ... %zu pages moved in all", moved);
+	return moved;
+}
+
+static bool runs_equal(const struct buffer *b, const struct dt_run *runs,
+		       size_t nr)
+{
+	return nr == b->nr && !memcmp(runs, b->runs, nr * sizeof(*runs));
+}
+
+/*
+ * cdev: pinned pages must not move.  The kernel reports them as not
+ * migrated (a positive count) and leaves their status slots alone.
+ */
+static void migrate_pinned(struct buffer *b)
+{
+	size_t n, i, written = 0, moved;
+	uint64_t *before, *after;
+	struct dt_run *runs0;
+	struct move mv;
+	size_t nr0;
+
+	before = buffer_page_pas(b, &n);
+	move_prepare(b, &mv);
+	move_run(&mv);
+	after = buffer_page_pas(b, &n);
+	for (i = 0; i < mv.count; i++)
+		written += mv.status[i] != INT_MIN;
+	moved = report_moved(b, before, after, n, &mv, true);
+	check("pinned-move-pages-refused", mv.ret == (long)mv.count,
+	      "move_pages returned %ld for %zu pages", mv.ret, mv.count);
+	check("pinned-status-unwritten", !written,
+	      "%zu of %zu status slots written (first %d)", written, mv.count,
+	      mv.status[0]);
+	check("pinned-pfn-unchanged", !moved, "%zu of %zu pages moved", moved,
+	      n);
+
+	runs0 = b->runs;
+	nr0 = b->nr;
+	b->runs = NULL;
+	translate(b);
+	check("pinned-get-pa-unchanged", runs_equal(b, runs0, nr0),
+	      "runs before=%zu after=%zu", nr0, b->nr);
+	free(runs0);
+	free(before);
+	free(after);
+	move_free(&mv);
+}
+
+/* cdev control: once unmapped, the same pages do move. */
+static void migrate_unpinned(struct buffer *b)
+{
+	size_t n, i, ok = 0, moved;
+	uint64_t *before, *after;
+	struct move mv;
+
+	CHECK_CALL(dt_dma_unmap(&dev.vfio, &b->map));
+	before = buffer_page_pas(b, &n);
+	move_prepare(b, &mv);
+	move_run(&mv);
+	after = buffer_page_pas(b, &n);
+	for (i = 0; i < mv.count; i++)
+		ok += mv.status[i] == mv.target;
+	moved = report_moved(b, before, after, n, &mv, false);
+	check("unpinned-pages-move", !mv.ret && ok == mv.count && moved == n,
+	      "move_pages returned %ld, %zu of %zu at node %d, %zu of %zu pages moved",
+	      mv.ret, ok, mv.count, mv.target, moved, n);
+	free(before);
+	free(after);
+	move_free(&mv);
+}
+
+/* Legacy: mlock()ed pages move; report each with its old and new PA. */
+static void migrate_locked(struct buffer *b, const uint64_t *before)
+{
+	size_t n, i, ok = 0, moved;
+	uint64_t *after;
+	struct move mv;
+
+	move_prepare(b, &mv);
+	move_run(&mv);
+	after = buffer_page_pas(b, &n);
+	for (i = 0; i < mv.count; i++)
+		ok += mv.status[i] == mv.target;
+	moved = report_moved(b, before, after, n, &mv, true);
+	check("locked-pages-move", !mv.ret && ok == mv.count,
+	      "move_pages returned %ld, %zu of %zu at node %d",
+	      mv.ret, ok, mv.count, mv.target);
+	check("locked-pfn-changed", moved == n, "%zu of %zu pages moved",
+	      moved, n);
+	free(after);
+	move_free(&mv);
+}
+
+/* --- Compaction --------------------------------------------------------- */
+
+static struct dt_frag frag;
+
+static void fragment(size_t len)
+{
+	if (len > FRAG_MAX)
+		len = FRAG_MAX;
+	/* Pinned to one CPU (main()): we allocate from the lists we free to. */
+	CHECK_CALL(dt_frag_make(&frag, len));
+	diag("fragmented 0x%zx bytes: every other 4 KiB page freed",
+	     frag.len);
+}
+
+/* PAs of the fragment's pages that are still in use (the even ones). */
+static uint64_t *frag_pas(size_t *n)
+{
+	size_t i, cnt = frag.len / DT_PAGE_SIZE;
+	uint64_t *pa = calloc(cnt, sizeof(*pa)), *even;
+	int fd = dt_vfio_pagemap(&dev.vfio);
+
+	even = calloc(cnt / 2 + 1, sizeof(*even));
+	if (!pa || !even)
+		fatal("calloc %zu page addresses: %s", cnt, strerror(ENOMEM));
+	CHECK_CALL(fd);
+	CHECK_CALL(dt_pagemap_pa(fd, frag.map, cnt, pa));
+	for (i = 0; i < cnt; i += 2)
+		even[i / 2] = pa[i];
+	free(pa);
+	*n = cnt / 2;
+	return even;
+}
+
+static void compact(struct buffer *b)
+{
+	uint64_t *before, *after, *fb, *fa;
+	size_t n, fn, i, moved, fmoved = 0;
+
+	if (!frag.map)
+		fatal("compaction needs the fragmentation made before the buffer");
+	before = buffer_page_pas(b, &n);
+	fb = frag_pas(&fn);
+	CHECK_CALL(dt_sysfs_write("/proc/sys/vm/compact_memory", "1"));
+	after = buffer_page_pas(b, &n);
+	fa = frag_pas(&fn);
+	for (i = 0; i < fn; i++)
+		fmoved += fb[i] != fa[i];
+	diag("compaction moved %zu of %zu unpinned fragment pages", fmoved,
+	     fn);
+	moved = report_moved(b, before, after, n, NULL, true);
+	if (opt.mode == DT_VFIO_CDEV) {
+		/* Only this is asserted: how much compaction moves varies. */
+		if (!fmoved)
+			diag("compaction moved no unpinned page either: the next check proves little");
+		check("pinned-not-compacted", !moved,
+		      "%zu of %zu pinned pages moved (%zu of %zu unpinned)",
+		      moved, n, fmoved, fn);
+	} else {
+		diag("%s: compaction moved %zu of %zu mlocked pages", b->name,
+		     moved, n);
+	}
+	free(before);
+	free(after);
+	free(fb);
+	free(fa);
+}
+
+/* --- The pin case ------------------------------------------------------- */
+
+static void run_buffer(struct buffer *b)
+{
+	/* Legacy DMA after a move would hit freed frames: not here. */
+	bool moves = opt.migrate || opt.compact;
+	bool dma = !(opt.mode == DT_VFIO_LEGACY && moves);
+	uint64_t *before = NULL;
+	size_t n;
+
+	begin_case(b->name, b);
+	translate(b);
+	if (opt.mode == DT_VFIO_LEGACY)
+		before = buffer_page_pas(b, &n);
+	wait_go("pinned", NULL);
+	report_translation(b);
+	check_runs(b);
+	if (opt.mode == DT_VFIO_CDEV)
+		check_pagemap_agrees(b);
+	if (b->buf.backing == DT_BACKING_THP ||
+	    b->buf.backing == DT_BACKING_HUGETLB)
+		check_huge(b);
+	if (opt.scatter)
+		check("scattered", b->nr > 1, "runs=%zu", b->nr);
+
+	if (opt.migrate) {
+		if (opt.mode == DT_VFIO_CDEV)
+			migrate_pinned(b);
+		else
+			migrate_locked(b, before);
+	}
+	if (opt.compact)
+		compact(b);
+	if (moves) {
+		/*
+		 * The host locates the pages again: the legacy ones that
+		 * moved, and the pinned ones that must not have.
+		 */
+		renonce(b);
+		wait_go("moved", b);
+	}
+	if (dma)
+		dma_write_verify(b);
+	/* Still mapped and pinned: the host checks the pattern and log. */
+	wait_go("checked", NULL);
+	if (opt.migrate && opt.mode == DT_VFIO_CDEV)
+		migrate_unpinned(b);
+	free(before);
+	end_case();
+}
+
+static void check_unmapped(struct buffer *b)
+{
+	struct iommu_ioas_noiommu_get_pa cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = dev.vfio.ioas_id,
+		.iova = b->map.iova,
+		.length = b->buf.map_len,
+	};
+	int ret;
+
+	if (!b->map.mapped)
+		return;
+	CHECK_CALL(dt_dma_unmap(&dev.vfio, &b->map));
+	if (opt.mode != DT_VFIO_CDEV)
+		return;
+	ret = __dt_get_pa(dev.vfio.iommufd, &cmd);
+	check("unmap-releases", ret == -ENOENT,
+	      "GET_PA after IOMMU_IOAS_UNMAP: %s (pa 0x%llx len 0x%llx)",
+	      ret ? strerror(-ret) : "success",
+	      (unsigned long long)cmd.out_phys,
+	      (unsigned long long)cmd.length);
+}
+
+static void case_pin(void)
+{
+	struct buffer *bufs = calloc(opt.maps, sizeof(*bufs));
+	uint64_t stride = 0;
+	unsigned int i, j;
+
+	if (!bufs)
+		fatal("calloc %u buffers: %s", opt.maps, strerror(ENOMEM));
+	if (opt.scatter || opt.compact) {
+		size_t len = 2 * DT_ALIGN(opt.offset + opt.len, DT_PAGE_SIZE) *
+			     opt.maps;
+
+		/* Compaction needs enough movable pages around to act. */
+		if (opt.compact && len < COMPACT_FRAG_MIN)
+			len = COMPACT_FRAG_MIN;
+		fragment(len);
+	}
+	for (i = 0; i < opt.maps; i++) {
+		char name[32];
+		const char *base = opt.migrate ? "migrate" :
+				   opt.compact ? "compact" :
+				   opt.scatter ? "scatter" : "pin";
+
+		if (opt.maps > 1)
+			snprintf(name, sizeof(name), "%s.%u", base, i);
+		else
+			snprintf(name, sizeof(name), "%s", base);
+		buffer_alloc(&bufs[i], opt.backing, name, i);
+	}
+	/* The holes are used; the rest of the fragment stays for compact. */
+	if (!opt.compact)
+		dt_frag_free(&frag);
+
+	for (i = 0; i < opt.maps; i++) {
+		uint64_t iova;
+
+		if (!opt.fixed) {
+			CHECK_CALL(dt_dma_map(&dev.vfio, &bufs[i].buf,
+					      &bufs[i].map, NULL));
+			continue;
+		}
+		/* A 2 MiB gap between fixed mappings. */
+		stride = DT_ALIGN(bufs[i].buf.map_len, DT_HPAGE_SIZE) +
+			 DT_HPAGE_SIZE;
+		iova = opt.fixed_iova + i * stride;
+		CHECK_CALL(dt_dma_map(&dev.vfio, &bufs[i].buf, &bufs[i].map,
+				      &iova));
+		if (bufs[i].map.iova != iova)
+			fatal("IOMMU_IOAS_MAP_FIXED_IOVA 0x%" PRIx64 " returned iova 0x%" PRIx64,
+			      iova, bufs[i].map.iova);
+	}
+	for (i = 0; i < opt.maps; i++)
+		diag("%s: va %p map 0x%zx bytes at %s 0x%" PRIx64,
+		     bufs[i].name, bufs[i].buf.map, bufs[i].buf.map_len,
+		     opt.mode == DT_VFIO_CDEV ? "iova" : "va",
+		     bufs[i].map.iova);
+	if (opt.maps > 1 && opt.mode == DT_VFIO_CDEV) {
+		bool disjoint = true;
+
+		for (i = 0; i < opt.maps; i++)
+			for (j = i + 1; j < opt.maps; j++)
+				if (bufs[i].map.iova < bufs[j].map.iova +
+				    bufs[j].buf.map_len &&
+				    bufs[j].map.iova < bufs[i].map.iova +
+				    bufs[i].buf.map_len)
+					disjoint = false;
+		cur_case = "maps";
+		check("iovas-disjoint", disjoint, "%u mappings in IOAS %u",
+		      opt.maps, dev.vfio.ioas_id);
+		cur_case = NULL;
+	}
+
+	for (i = 0; i < opt.maps; i++)
+		run_buffer(&bufs[i]);
+
+	cur_case = "unmap";
+	for (i = 0; i < opt.maps; i++)
+		check_unmapped(&bufs[i]);
+	cur_case = NULL;
+	for (i = 0; i < opt.maps; i++)
+		buffer_free(&bufs[i]);
+	dt_frag_free(&frag);
+	free(bufs);
+}
+
+/* --- The errno case ----------------------------------------------------- */
+
+static int set_rawio(bool on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return dt_err(errno, "capget");
+	if (on)
+		data[0].effective |= 1U << CAP_SYS_RAWIO;
+	else
+		data[0].effective &= ~(1U << CAP_SYS_RAWIO);
+	if (syscall(SYS_capset, &hdr, data))
+		return dt_err(errno, "capset %s CAP_SYS_RAWIO",
+			      on ? "raising" : "dropping");
+	return 0;
+}
+
+static const char *errname(int ret)
+{
+	static char buf[64];
+
+	if (!ret)
+		return "success";
+	snprintf(buf, sizeof(buf), "%s (errno %d)", strerror(-ret), -ret);
+	return buf;
+}
+
+static bool expect_errno(const char *name, int ret, int want,
+			 const struct iommu_ioas_noiommu_get_pa *cmd)
+{
+	return check(name, ret == -want,
+		     "got %s, want %s; size=%u flags=0x%x ioas=%u reserved=0x%x iova=0x%llx length=0x%llx",
+		     errname(ret), want ? strerror(want) : "success",
+		     cmd->size, cmd->flags, cmd->ioas_id, cmd->__reserved,
+		     (unsigned long long)cmd->iova,
+		     (unsigned long long)cmd->length);
+}
+
+static void case_errno(void)
+{
+	struct iommu_ioas_noiommu_get_pa cmd, base;
+	int fd = dev.vfio.iommufd, ret;
+	uint64_t iova2 = 0, pa = 0, len = 0, hole, *page_pa;
+	struct buffer b;
+	uint32_t ioas2;
+	size_t n;
+	struct {
+		struct iommu_ioas_noiommu_get_pa cmd;
+		uint64_t tail;
+	} big;
+
+	if (opt.mode != DT_VFIO_CDEV)
+		fatal("--errno tests the cdev ioctl: use --mode cdev");
+	buffer_alloc(&b, opt.backing, "errno", 0);
+	CHECK_CALL(dt_dma_map(&dev.vfio, &b.buf, &b.map, NULL));
+	begin_case("errno", &b);
+	page_pa = buffer_page_pas(&b, &n);
+
+	base = (struct iommu_ioas_noiommu_get_pa) {
+		.size = sizeof(base),
+		.ioas_id = dev.vfio.ioas_id,
+		.iova = b.map.iova + b.buf.offset,
+		.length = b.buf.len,
+	};
+
+	cmd = base;
+	ret = __dt_get_pa(fd, &cmd);
+	expect_errno("valid", ret, 0, &base);
+	check("valid-pa", !ret && (cmd.out_phys & ~(DT_PAGE_SIZE - 1)) ==
+	      page_pa[0] && cmd.length && cmd.length <= b.buf.len,
+	      "out_phys=0x%llx pagemap=0x%" PRIx64 " length=0x%llx",
+	      (unsigned long long)cmd.out_phys, page_pa[0],
+	      (unsigned long long)cmd.length);
+
+	cmd = base;
+	cmd.flags = 1;
+	expect_errno("flags-nonzero", __dt_get_pa(fd, &cmd), EOPNOTSUPP, &cmd);
+
+	cmd = base;
+	cmd.__reserved = 1;
+	expect_errno("reserved-nonzero", __dt_get_pa(fd, &cmd), EOPNOTSUPP,
+		     &cmd);
+
+	cmd = base;
+	cmd.length = 0;
+	expect_errno("length-zero", __dt_get_pa(fd, &cmd), EINVAL, &cmd);
+
+	/* Above every mapping of ours: the buffer and both segment lists. */
+	hole = b.map.iova + b.buf.map_len;
+	if (dev.src.map.iova + dev.src.buf.map_len > hole)
+		hole = dev.src.map.iova + dev.src.buf.map_len;
+	if (dev.dst.map.iova + dev.dst.buf.map_len > hole)
+		hole = dev.dst.map.iova + dev.dst.buf.map_len;
+	hole = DT_ALIGN(hole, 1ULL << 30) + (1ULL << 30);
+	cmd = base;
+	cmd.iova = hole;
+	expect_errno("iova-unmapped", __dt_get_pa(fd, &cmd), ENOENT, &cmd);
+
+	cmd = base;
+	cmd.iova = ~0ULL;
+	expect_errno("iova-max", __dt_get_pa(fd, &cmd), EOVERFLOW, &cmd);
+
+	cmd = base;
+	cmd.ioas_id = dev.vfio.ioas_id + 1000;
+	expect_errno("ioas-unknown", __dt_get_pa(fd, &cmd), ENOENT, &cmd);
+
+	cmd = base;
+	cmd.size = offsetof(struct iommu_ioas_noiommu_get_pa, out_phys);
+	expect_errno("size-short", __dt_get_pa(fd, &cmd), EINVAL, &cmd);
+
+	/* A newer, larger struct is fine as long as the tail is zero. */
+	memset(&big, 0, sizeof(big));
+	big.cmd = base;
+	big.cmd.size = sizeof(big);
+	expect_errno("size-long-zero-tail", __dt_get_pa(fd, &big.cmd), 0,
+		     &big.cmd);
+	big.cmd = base;
+	big.cmd.size = sizeof(big);
+	big.tail = 1;
+	expect_errno("size-long-nonzero-tail", __dt_get_pa(fd, &big.cmd),
+		     E2BIG, &big.cmd);
+
+	/* Output length: capped by the input length ... */
+	cmd = base;
+	cmd.length = 1;
+	ret = __dt_get_pa(fd, &cmd);
+	check("length-capped-by-input", !ret && cmd.length == 1,
+	      "%s, length 0x%llx", errname(ret),
+	      (unsigned long long)cmd.length);
+
+	/* ... and by the end of the mapping. */
+	cmd = base;
+	cmd.iova = b.map.iova + b.buf.map_len - DT_PAGE_SIZE;
+	cmd.length = 1ULL << 40;
+	ret = __dt_get_pa(fd, &cmd);
+	check("length-capped-by-mapping", !ret && cmd.length == DT_PAGE_SIZE,
+	      "%s, length 0x%llx", errname(ret),
+	      (unsigned long long)cmd.length);
+
+	/* An IOVA inside a page translates to the same offset in the frame. */
+	cmd = base;
+	cmd.iova = (b.map.iova + b.buf.offset) & ~(DT_PAGE_SIZE - 1);
+	cmd.iova += 0x123;
+	cmd.length = 8;
+	ret = __dt_get_pa(fd, &cmd);
+	check("iova-unaligned", !ret && cmd.out_phys == page_pa[0] + 0x123,
+	      "%s, out_phys 0x%llx, page 0x%" PRIx64, errname(ret),
+	      (unsigned long long)cmd.out_phys, page_pa[0]);
+
+	/* Mapped, but in an IOAS no no-IOMMU device is attached to. */
+	CHECK_CALL(dt_ioas_alloc(fd, &ioas2));
+	if (b.buf.backing == DT_BACKING_MEMFD)
+		CHECK_CALL(dt_ioas_map_file(fd, ioas2, b.buf.memfd, 0,
+					    b.buf.map_len, &iova2, false));
+	else
+		CHECK_CALL(dt_ioas_map(fd, ioas2, b.buf.map, b.buf.map_len,
+				       &iova2, false));
+	cmd = base;
+	cmd.ioas_id = ioas2;
+	cmd.iova = iova2;
+	expect_errno("ioas-without-device", __dt_get_pa(fd, &cmd), EOPNOTSUPP,
+		     &cmd);
+	CHECK_CALL(dt_ioas_unmap(fd, ioas2, iova2, b.buf.map_len, NULL));
+	CHECK_CALL(dt_iommufd_destroy(fd, ioas2));
+
+	/*
+	 * CAP_SYS_RAWIO is checked by capable(), i.e. in the effective set:
+	 * drop it from there (it stays permitted) and raise it again.
+	 */
+	CHECK_CALL(set_rawio(false));
+	cmd = base;
+	ret = __dt_get_pa(fd, &cmd);
+	{
+		int cfd = open(dev.vfio.cdev, O_RDWR | O_CLOEXEC);
+		int cerr = cfd < 0 ? -errno : 0;
+
+		if (cfd >= 0)
+			close(cfd);
+		CHECK_CALL(set_rawio(true));
+		expect_errno("no-cap-sys-rawio", ret, EPERM, &cmd);
+		check("no-cap-sys-rawio-cdev-open", cerr == -EPERM,
+		      "open %s: %s", dev.vfio.cdev, errname(cerr));
+	}
+	cmd = base;
+	expect_errno("cap-sys-rawio-restored", __dt_get_pa(fd, &cmd), 0,
+		     &cmd);
+
+	CHECK_CALL(dt_dma_unmap(&dev.vfio, &b.map));
+	cmd = base;
+	ret = __dt_get_pa(fd, &cmd);
+	pa = cmd.out_phys;
+	len = cmd.length;
+	check("after-unmap", ret == -ENOENT,
+	      "got %s (pa 0x%" PRIx64 " len 0x%" PRIx64 "), want %s",
+	      errname(ret), pa, len, strerror(ENOENT));
+	free(page_pa);
+	end_case();
+	buffer_free(&b);
+}
+
+/* --- The legacy hazard case --------------------------------------------- */
+
+/*
+ * What the buffer holds before (@gen 0) and after (@gen 1) the move, at
+ * buffer offset @off: the nonce header at the start of each 4 KiB page,
+ * else bytes of a keyed hash.  Neither is the pattern of any seed.
+ */
+static noinline uint8_t hazard_byte(const struct buffer *b, int gen,
+				    uint64_t off)
+{
+	uint64_t pos = b->buf.offset + off;	/* from the mapping start */
+	uint64_t in_page = ((uintptr_t)b->buf.map + pos) & (DT_PAGE_SIZE - 1);
+	uint64_t w;
+
+	if (in_page < 16) {
+		uint64_t page = (pos - (b->buf.offset & ~(DT_PAGE_SIZE - 1))) /
+				DT_PAGE_SIZE;
+
+		w = in_page < 8 ? ~(gen ? b->nonce_inv : b->old_nonce_inv) :
+				  page;
+		return w >> ((in_page & 7) * 8);
+	}
+	w = mix64(b->old_nonce_inv ^ (gen ? 0x6e6577ULL : 0x6f6c64ULL) ^
+		  (off >> 3));
+	return w >> ((off & 7) * 8);
+}
+
+static noinline void hazard_fill(struct buffer *b, int gen)
+{
+	uint64_t off;
+
+	for (off = 0; off < b->buf.len; off++)
+		b->buf.va[off] = hazard_byte(b, gen, off);
+}
+
+/* Pages of @p (laid out like @b) that hold generation @gen. */
+static noinline size_t hazard_pages_match(const struct buffer *b,
+					  const uint8_t *p, int gen,
+					  size_t *first_bad)
+{
+	size_t pages = dt_buf_pages(&b->buf), good = 0, i;
+	uint64_t base = (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1);
+
+	*first_bad = SIZE_MAX;
+	for (i = 0; i < pages; i++) {
+		uint64_t s = i ? i * DT_PAGE_SIZE - base : 0;
+		uint64_t e = (i + 1) * DT_PAGE_SIZE - base, off;
+		bool ok = true;
+
+		if (e > b->buf.len)
+			e = b->buf.len;
+		for (off = s; off < e && ok; off++)
+			ok = p[off] == hazard_byte(b, gen, off);
+		if (ok)
+			good++;
+		else if (*first_bad == SIZE_MAX)
+			*first_bad = i;
+	}
+	return good;
+}
+
+static void case_legacy_hazard(void)
+{
+	struct buffer b, d;
+	uint64_t *stale;
+	struct dt_result r;
+	size_t n, old_pages, new_pages, first_bad, reused, pages;
+
+	if (opt.mode != DT_VFIO_LEGACY)
+		fatal("--legacy-hazard needs --mode legacy");
+
+	/*
+	 * Everything the copy needs is allocated before the move: frames
+	 * the move frees could otherwise be handed straight back to us.
+	 */
+	buffer_alloc(&d, DT_BACKING_4K, "hazard-dst", 1);
+	CHECK_CALL(dt_dma_map(&dev.vfio, &d.buf, &d.map, NULL));
+	translate(&d);
+
+	buffer_alloc(&b, opt.backing, "legacy-hazard", 0);
+	CHECK_CALL(dt_dma_map(&dev.vfio, &b.buf, &b.map, NULL));
+	hazard_fill(&b, 0);
+	pages = dt_buf_pages(&b.buf);
+
+	begin_case("legacy-hazard", &b);
+	/* What a DPDK-style driver reads once and keeps using. */
+	translate(&b);
+	stale = buffer_page_pas(&b, &n);
+	wait_go("pinned", NULL);
+	report_translation(&b);
+	check_runs(&b);
+
+	migrate_locked(&b, stale);
+
+	/* The CPU now writes new data (new nonce): the new frames get it. */
+	renonce(&b);
+	hazard_fill(&b, 1);
+	wait_go("moved", &b);
+
+	/* The device reads the addresses the driver still has. */
+	CHECK_CALL(dt_seglist_set(&dev, &dev.src, b.runs, b.nr));
+	CHECK_CALL(dt_seglist_set(&dev, &dev.dst, d.runs, d.nr));
+	CHECK_CALL(dt_dev_cmd(&dev, DT_OP_COPY, 0, 0, &dev.src, &dev.dst, &r));
+	report_dma("copy", 0, &dev.src, &r);
+	check_dma_ok("dma-copy", &r, b.buf.len);
+
+	new_pages = hazard_pages_match(&b, b.buf.va, 1, &first_bad);
+	check("cpu-sees-new-data", new_pages == pages,
+	      "%zu of %zu pages, first bad %zd", new_pages, pages,
+	      first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
+	old_pages = hazard_pages_match(&b, d.buf.va, 0, &first_bad);
+	new_pages = hazard_pages_match(&b, d.buf.va, 1, &reused);
+	check("device-reads-stale-data", old_pages == pages,
+	      "%zu of %zu pages the device read hold the old data, %zu the new, first with other data: page %zd",
+	      old_pages, pages, new_pages,
+	      first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
+	check("device-checksum-old-data", r.checksum ==
+	      dt_buf_csum(d.buf.va, d.buf.len),
+	      "checksum=0x%016" PRIx64 " of-copy=0x%016" PRIx64, r.checksum,
+	      dt_buf_csum(d.buf.va, d.buf.len));
+	wait_go("checked", NULL);
+	end_case();
+	free(stale);
+	buffer_free(&b);
+	buffer_free(&d);
+}
+
+/* --- main --------------------------------------------------------------- */
+
+static void print_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dt-pin [options]\n"
+		"  --dev BDF            PCI device (default: the 1af4:10f0)\n"
+		"  --mode cdev|legacy   VFIO path (default cdev)\n"
+		"  --backing 4k|thp|hugetlb|memfd  buffer memory (default 4k)\n"
+		"  --len BYTES          buffer length, K/M/G suffixes (default 1M)\n"
+		"  --offset BYTES       start the buffer this far into its page\n"
+		"  --fixed-iova ADDR    map at this IOVA (cdev)\n"
+		"  --maps N             N buffers, N mappings in one IOAS\n"
+		"  --scatter            make the buffer physically scattered\n"
+		"  --handshake          stop at each '@dt wait' until 'go'\n"
+		"  --seed HEX           pattern seed (default random)\n"
+		"  --migrate            move the pinned pages to another node\n"
+		"  --compact            fragment, then compact memory\n"
+		"  --errno              every errno case of GET_PA (cdev)\n"
+		"  --legacy-hazard      legacy: a page moves under the device\n"
+		"  --help\n");
+}
+
+enum {
+	OPT_DEV = 256, OPT_MODE, OPT_BACKING, OPT_LEN, OPT_OFFSET,
+	OPT_FIXED, OPT_MAPS, OPT_SCATTER, OPT_HANDSHAKE, OPT_SEED,
+	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "dev", required_argument, NULL, OPT_DEV },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "backing", required_argument, NULL, OPT_BACKING },
+	{ "len", required_argument, NULL, OPT_LEN },
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "fixed-iova", required_argument, NULL, OPT_FIXED },
+	{ "maps", required_argument, NULL, OPT_MAPS },
+	{ "scatter", no_argument, NULL, OPT_SCATTER },
+	{ "handshake", no_argument, NULL, OPT_HANDSHAKE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "migrate", no_argument, NULL, OPT_MIGRATE },
+	{ "compact", no_argument, NULL, OPT_COMPACT },
+	{ "errno", no_argument, NULL, OPT_ERRNO },
+	{ "legacy-hazard", no_argument, NULL, OPT_HAZARD },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void __noreturn bad_arg(const char *what, const char *arg)
+{
+	fprintf(stderr, "dt-pin: bad %s '%s'\n", what, arg);
+	print_usage(stderr);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DEV:
+			opt.bdf = optarg;
+			break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "cdev"))
+				opt.mode = DT_VFIO_CDEV;
+			else if (!strcmp(optarg, "legacy"))
+				opt.mode = DT_VFIO_LEGACY;
+			else
+				bad_arg("--mode", optarg);
+			opt.mode_set = true;
+			break;
+		case OPT_BACKING:
+			if (dt_backing_parse(optarg, &opt.backing))
+				bad_arg("--backing", optarg);
+			break;
+		case OPT_LEN:
+			if (parse_u64(optarg, &opt.len, true, 0) || !opt.len)
+				bad_arg("--len", optarg);
+			break;
+		case OPT_OFFSET:
+			if (parse_u64(optarg, &opt.offset, true, 0))
+				bad_arg("--offset", optarg);
+			break;
+		case OPT_FIXED:
+			if (parse_u64(optarg, &opt.fixed_iova, true, 0) ||
+			    opt.fixed_iova & (DT_PAGE_SIZE - 1))
+				bad_arg("--fixed-iova (page aligned)", optarg);
+			opt.fixed = true;
+			break;
+		case OPT_MAPS:
+			if (parse_u64(optarg, &v, false, 10) || !v ||
+			    v > MAX_MAPS)
+				bad_arg("--maps (1..64)", optarg);
+			opt.maps = v;
+			break;
+		case OPT_SCATTER:
+			opt.scatter = true;
+			break;
+		case OPT_HANDSHAKE:
+			opt.handshake = true;
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, &v, false, 16) || !v ||
+			    v > UINT32_MAX)
+				bad_arg("--seed (32-bit hex, not 0)", optarg);
+			opt.seed = v;
+			opt.seed_set = true;
+			break;
+		case OPT_MIGRATE:
+			opt.migrate = true;
+			break;
+		case OPT_COMPACT:
+			opt.compact = true;
+			break;
+		case OPT_ERRNO:
+			opt.errno_cases = true;
+			break;
+		case OPT_HAZARD:
+			opt.hazard = true;
+			break;
+		case OPT_HELP:
+			print_usage(stdout);
+			exit(0);
+		default:
+			print_usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		bad_arg("argument", argv[optind]);
+	if (opt.hazard && !opt.mode_set)
+		opt.mode = DT_VFIO_LEGACY;
+	if (opt.fixed && opt.mode != DT_VFIO_CDEV)
+		bad_arg("--fixed-iova with --mode", "legacy");
+	if (opt.errno_cases && opt.mode != DT_VFIO_CDEV)
+		bad_arg("--errno (tests the cdev ioctl) with --mode", "legacy");
+	if (opt.hazard && opt.mode != DT_VFIO_LEGACY)
+		bad_arg("--legacy-hazard with --mode", "cdev");
+	if (opt.errno_cases + opt.hazard + (opt.migrate || opt.compact) > 1)
+		bad_arg("combination",
+			"--errno, --legacy-hazard, --migrate/--compact");
+}
+
+int main(int argc, char **argv)
+{
+	struct utsname u;
+	double t0;
+	struct timespec ts;
+
+	parse_args(argc, argv);
+	/* Whole lines, in order with the host's reads: line buffered. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dt_set_log_fn(lib_log);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+
+	printf("TAP version 13\n");
+	if (!opt.seed_set) {
+		do {
+			opt.seed = (uint32_t)random64();
+		} while (!opt.seed);
+	}
+	if (!uname(&u))
+		diag("kernel %s %s", u.release, u.version);
+
+	/*
+	 * One CPU throughout: its per-CPU free lists (--scatter) and its
+	 * interrupt entry stack (scrub_cpu()) are then the ones that matter.
+	 */
+	CHECK_CALL(dt_pin_cpu(&tool_cpu));
+	if (opt.bdf)
+		snprintf(bdf, sizeof(bdf), "%s", opt.bdf);
+	else
+		CHECK_CALL(dt_pci_find(DMA_TESTDEV_VENDOR_ID,
+				       DMA_TESTDEV_DEVICE_ID, bdf,
+				       sizeof(bdf)));
+	CHECK_CALL(dt_dev_open(&dev, bdf, opt.mode));
+	diag("%s: cpu %d, mode %s%s%s, addr-bits %u, max-segments %u, max-transfer 0x%" PRIx64 ", lists at pa 0x%" PRIx64 "/0x%" PRIx64 " (%u/%u segments), seed 0x%08" PRIx64,
+	     bdf, tool_cpu, dt_vfio_mode_name(opt.mode),
+	     opt.mode == DT_VFIO_CDEV ? " " : "",
+	     opt.mode == DT_VFIO_CDEV ? dev.vfio.cdev : "",
+	     dev.addr_bits, dev.max_segs, dev.max_xfer, dev.src.pa,
+	     dev.dst.pa, dev.src.cap, dev.dst.cap, opt.seed);
+
+	if (opt.errno_cases)
+		case_errno();
+	else if (opt.hazard)
+		case_legacy_hazard();
+	else
+		case_pin();
+
+	dt_dev_close(&dev);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("1..%u\n", tap_n);
+	diag("Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0 (%.2f s)",
+	     tap_pass, tap_fail, ts.tv_sec + ts.tv_nsec / 1e9 - t0);
+	return tap_fail ? 1 : 0;
+}

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Build everything the tests and the developer VM need, reusing whatever
+# the cache already holds.  Sourced after lib/common.sh; scripts/test.sh
+# and scripts/vm.sh share it so that they always test the same things.
+#
+#   dt_build_all [device-only]
+#
+# sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY, and unless
+# "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_INITRD DT_ACCEL;
+# always DT_MESON_BUILD (our meson build tree: tests and guest tools).
+
+# shellcheck source=scripts/lib/accel.sh
+source "$DT_ROOT/scripts/lib/accel.sh"
+
+_dt_var() {
+    sed -n "s/^$1=//p" <<< "$2"
+}
+
+dt_build_all() {
+    local what=${1:-all} vars key setup_args=()
+
+    vars=$("$DT_ROOT/scripts/build-qemu.sh")
+    DT_QEMU_VERSION=$(_dt_var qemu_version "$vars")
+    DT_QEMU_BUILD=$(_dt_var qemu_build "$vars")
+    DT_QEMU_BINARY=$(_dt_var qemu_binary "$vars")
+    dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_BINARY)"
+    setup_args+=(-Dqemu_build="$DT_QEMU_BUILD")
+
+    if [ "$what" != device-only ]; then
+        "$DT_ROOT/scripts/install-deps.sh" kernel
+        vars=$("$DT_ROOT/scripts/build-kernel.sh")
+        DT_KERNEL_VERSION=$(_dt_var kernel_version "$vars")
+        DT_BZIMAGE=$(_dt_var bzimage "$vars")
+        DT_UAPI=$(_dt_var uapi "$vars")
+        dt_log "guest kernel: $DT_KERNEL_VERSION ($DT_BZIMAGE)"
+        DT_ACCEL=$(dt_probe_accel "$DT_QEMU_BINARY" "$DT_BZIMAGE")
+        setup_args+=(-Dkernel_uapi="$DT_UAPI" -Dguest_kernel="$DT_BZIMAGE"
+            -Dguest_accel="$DT_ACCEL")
+    fi
+
+    key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
+    DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key
+    if [ -f "$DT_MESON_BUILD/build.ninja" ]; then
+        meson setup --reconfigure "${setup_args[@]}" "$DT_MESON_BUILD" \
+            "$DT_ROOT" > "$DT_MESON_BUILD/setup.log" 2>&1 ||
+            { cat "$DT_MESON_BUILD/setup.log" >&2; dt_die "meson setup failed"; }
+    else
+        mkdir -p "$DT_MESON_BUILD"
+        meson setup "${setup_args[@]}" "$DT_MESON_BUILD" "$DT_ROOT" \
+            > "$DT_CACHE/build/setup-$key.log" 2>&1 ||
+            { cat "$DT_CACHE/build/setup-$key.log" >&2; dt_die "meson setup failed"; }
+    fi
+    dt_step "build guest tools and initramfs" \
+        meson compile -C "$DT_MESON_BUILD" > /dev/null
+    if [ "$what" != device-only ]; then
+        DT_INITRD=$DT_MESON_BUILD/guest/initramfs.cpio.gz
+        [ -f "$DT_INITRD" ] || dt_die "initramfs was not built: $DT_INITRD"
+    fi
+    export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_MESON_BUILD
+    export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_INITRD DT_ACCEL
+}
