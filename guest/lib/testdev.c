@@ -25,32 +25,9 @@ static const char *const op_names[] = {
 	[DT_OP_FILL] = "fill",
 };
 
-static const char *const error_names[] = {
-	[DT_ERR_NONE] = "none",
-	[DT_ERR_BAD_OPCODE] = "bad-opcode",
-	[DT_ERR_BUSY] = "busy",
-	[DT_ERR_NO_SEGMENTS] = "no-segments",
-	[DT_ERR_TOO_MANY_SEGS] = "too-many-segments",
-	[DT_ERR_LIST_ALIGN] = "list-align",
-	[DT_ERR_LIST_READ] = "list-read",
-	[DT_ERR_SEG_FLAGS] = "segment-flags",
-	[DT_ERR_ZERO_LENGTH] = "zero-length",
-	[DT_ERR_ADDR_OVERFLOW] = "address-overflow",
-	[DT_ERR_ADDR_WIDTH] = "address-width",
-	[DT_ERR_XFER_TOO_LARGE] = "transfer-too-large",
-	[DT_ERR_LENGTH_MISMATCH] = "length-mismatch",
-	[DT_ERR_DMA_UNASSIGNED] = "decode-error",
-	[DT_ERR_DMA_ACCESS] = "access-error",
-};
-
 const char *dt_op_name(uint32_t op)
 {
 	return op <= DT_OP_MAX ? op_names[op] : "invalid";
-}
-
-const char *dt_error_name(uint32_t err)
-{
-	return err <= DT_ERR_MAX ? error_names[err] : "unknown";
 }
 
 /*

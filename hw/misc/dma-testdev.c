@@ -147,24 +147,6 @@ static const char *const dt_op_names[] = {
     [DT_OP_FILL] = "fill",
 };
 
-static const char *const dt_err_names[] = {
-    [DT_ERR_NONE] = "ok",
-    [DT_ERR_BAD_OPCODE] = "bad-opcode",
-    [DT_ERR_BUSY] = "busy",
-    [DT_ERR_NO_SEGMENTS] = "no-segments",
-    [DT_ERR_TOO_MANY_SEGS] = "too-many-segments",
-    [DT_ERR_LIST_ALIGN] = "list-align",
-    [DT_ERR_LIST_READ] = "list-read",
-    [DT_ERR_SEG_FLAGS] = "segment-flags",
-    [DT_ERR_ZERO_LENGTH] = "zero-length",
-    [DT_ERR_ADDR_OVERFLOW] = "address-overflow",
-    [DT_ERR_ADDR_WIDTH] = "address-width",
-    [DT_ERR_XFER_TOO_LARGE] = "transfer-too-large",
-    [DT_ERR_LENGTH_MISMATCH] = "length-mismatch",
-    [DT_ERR_DMA_UNASSIGNED] = "decode-error",
-    [DT_ERR_DMA_ACCESS] = "access-error",
-};
-
 static const char *const dt_log_kind_names[] = {
     [DT_LOG_SRC_LIST] = "src-list",
     [DT_LOG_DST_LIST] = "dst-list",
@@ -205,7 +187,7 @@ static void dt_log_add(DmaTestdevState *s, DmaTestdevLogKind kind,
 
     trace_dma_testdev_dma(s->cmd_seq, dt_log_kind_names[kind], index,
                           is_write ? "write" : "read", addr, len, done,
-                          dt_err_names[result]);
+                          dt_error_name(result));
 }
 
 /*
@@ -225,9 +207,9 @@ static void dt_fail(DmaTestdevState *s, uint32_t err, uint8_t list,
     qemu_log_mask(LOG_GUEST_ERROR,
                   "%s: command %" PRIu64 " (%s) failed: %s, %s segment %u, "
                   "address 0x%" PRIx64 "\n", TYPE_DMA_TESTDEV, s->cmd_seq,
-                  dt_op_name(s->cmd), dt_err_names[err], dt_list_name(list),
+                  dt_op_name(s->cmd), dt_error_name(err), dt_list_name(list),
                   seg, addr);
-    trace_dma_testdev_error(s->cmd_seq, dt_err_names[err], dt_list_name(list),
+    trace_dma_testdev_error(s->cmd_seq, dt_error_name(err), dt_list_name(list),
                             seg, addr);
 }
 
@@ -783,7 +765,7 @@ static void dt_start(DmaTestdevState *s, uint32_t op)
     if (s->mismatch_count) {
         s->status |= DT_STATUS_MISMATCH;
     }
-    trace_dma_testdev_cmd_done(s->cmd_seq, s->status, dt_err_names[s->error],
+    trace_dma_testdev_cmd_done(s->cmd_seq, s->status, dt_error_name(s->error),
                                s->bytes_done, s->mismatch_count, s->checksum);
 }
 
@@ -1011,7 +993,7 @@ static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
         char *op = (char *)dt_op_name(e->op);
         char *list = (char *)dt_log_kind_names[e->kind];
         char *dir = (char *)(e->kind == DT_LOG_DST ? "write" : "read");
-        char *result = (char *)dt_err_names[e->result];
+        char *result = (char *)dt_error_name(e->result);
         uint32_t index = e->index;
 
         if (!visit_start_struct(v, NULL, NULL, 0, errp)) {

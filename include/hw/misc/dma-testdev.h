@@ -127,6 +127,32 @@ enum {
     DT_ERR_MAX              = DT_ERR_DMA_ACCESS,
 };
 
+/*
+ * Short names of the error codes, as the DMA log's "result" field and the
+ * trace events spell them; shared so that every tool reads the same words.
+ */
+static inline const char *dt_error_name(uint32_t err)
+{
+    switch (err) {
+    case DT_ERR_NONE:               return "ok";
+    case DT_ERR_BAD_OPCODE:         return "bad-opcode";
+    case DT_ERR_BUSY:               return "busy";
+    case DT_ERR_NO_SEGMENTS:        return "no-segments";
+    case DT_ERR_TOO_MANY_SEGS:      return "too-many-segments";
+    case DT_ERR_LIST_ALIGN:         return "list-align";
+    case DT_ERR_LIST_READ:          return "list-read";
+    case DT_ERR_SEG_FLAGS:          return "segment-flags";
+    case DT_ERR_ZERO_LENGTH:        return "zero-length";
+    case DT_ERR_ADDR_OVERFLOW:      return "address-overflow";
+    case DT_ERR_ADDR_WIDTH:         return "address-width";
+    case DT_ERR_XFER_TOO_LARGE:     return "transfer-too-large";
+    case DT_ERR_LENGTH_MISMATCH:    return "length-mismatch";
+    case DT_ERR_DMA_UNASSIGNED:     return "decode-error";
+    case DT_ERR_DMA_ACCESS:         return "access-error";
+    default:                        return "unknown";
+    }
+}
+
 /* DT_REG_ERR_LIST values. */
 enum {
     DT_LIST_NONE            = 0,

@@ -86,7 +86,6 @@ int dt_dev_cmd(struct dt_dev *dev, uint32_t op, uint32_t seed, uint64_t fill,
 	       struct dt_result *res);
 
 const char *dt_op_name(uint32_t op);
-const char *dt_error_name(uint32_t err);
 
 /* DT_REG_CHECKSUM of @len bytes of the pattern of @seed. */
 uint64_t dt_pattern_csum(uint32_t seed, uint64_t len);
