@@ -99,26 +99,31 @@ static unsigned int tap_n, tap_pass, tap_fail;
 static const char *cur_case;
 static bool cur_failed;
 
-static void __printf(1, 2) diag(const char *fmt, ...)
+/* One whole line at a time, so that lines never interleave on the console. */
+static void vline(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	printf("%s%s\n", prefix, line);
+}
+
+static void __printf(1, 2) diag(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vline("# ", fmt, ap);
 	va_end(ap);
-	printf("# %s\n", line);
 }
 
 static void __printf(1, 2) proto(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vline("@dt ", fmt, ap);
 	va_end(ap);
-	printf("@dt %s\n", line);
 }
 
 static void lib_log(const char *msg)

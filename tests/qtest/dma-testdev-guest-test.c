@@ -73,6 +73,7 @@ typedef struct DtBuf {
     bool legacy;
     uint64_t len;
     uint64_t offset;
+    uint64_t nonce;             /* from "@dt begin" */
     uint64_t npages;
     uint64_t *page_gpa;         /* current location of each page */
     uint64_t *first_gpa;        /* location when first found */
@@ -209,13 +210,12 @@ static void dt_check_runs(DtVm *vm, DtBuf *b)
 
     for (i = 0; i < b->runs->len; i++) {
         DtRun *r = &g_array_index(b->runs, DtRun, i);
-        DtRun *first = &g_array_index(b->runs, DtRun, 0);
         uint64_t end = byte + r->len, pos;
 
-        if (r->iova != first->iova + byte) {
+        if (r->iova != g_array_index(b->runs, DtRun, 0).iova + byte) {
             dt_error(vm, "%s: run %" PRIu64 " starts at IOVA 0x%" PRIx64
                      ", expected 0x%" PRIx64, b->name, i, r->iova,
-                     first->iova + byte);
+                     g_array_index(b->runs, DtRun, 0).iova + byte);
         }
         if (end > b->len) {
             dt_error(vm, "%s: run %" PRIu64 " ends at buffer byte 0x%"
@@ -483,6 +483,7 @@ static void dt_begin(DtVm *vm, const char *line)
     b->legacy = mode && !strcmp(mode, "legacy");
     b->len = dt_field_u64(vm, line, "len");
     b->offset = dt_field_u64(vm, line, "offset");
+    b->nonce = dt_field_u64(vm, line, "nonce");
     g_assert_cmpuint(b->offset, <, DT_PAGE);
     b->npages = DIV_ROUND_UP(b->offset + b->len, DT_PAGE);
     b->page_gpa = g_new(uint64_t, b->npages);
@@ -514,16 +515,9 @@ static void dt_wait(DtVm *vm, const char *line)
         }
         dt_check_log(vm, b);
     } else {
-        uint64_t nonce = nonce_s ? dt_field_u64(vm, line, "nonce")
-                                 : dt_field_u64(vm, vm->console->str, "nonce");
-
-        if (nonce_s == NULL) {
-            /* The begin line's nonce: find it again. */
-            const char *bl = g_strrstr(vm->console->str, "@dt begin");
-
-            nonce = bl ? dt_field_u64(vm, bl, "nonce") : 0;
-        }
-        dt_scan_nonce(vm, b, nonce);
+        /* After moving pages the tool rewrites them with a new nonce. */
+        dt_scan_nonce(vm, b, nonce_s ? dt_field_u64(vm, line, "nonce")
+                                     : b->nonce);
     }
     qtest_qmp_assert_success(vm->qts, "{'execute': 'cont'}");
     dt_send(vm, "go\n");
