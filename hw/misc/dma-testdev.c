@@ -4,9 +4,13 @@
  *
  * The guest hands the device lists of (address, length) segments; the
  * device writes or checks a position-tagged pattern, copies or fills, and
- * reports precisely what went wrong and where.  Every transaction is kept
- * in a bounded DMA log that the host reads through QOM, so a test outside
- * the guest can check where each DMA really went.
+ * reports precisely what went wrong and where.  Commands are started
+ * either synchronously through registers or through a command queue in
+ * guest memory, whose commands run in steps from a bottom half, paced in
+ * virtual time, and complete with a record written back by DMA and an
+ * INTx, MSI or MSI-X interrupt.  Every transaction is kept in a bounded
+ * DMA log that the host reads through QOM, so a test outside the guest can
+ * check where each DMA really went.
  *
  * The guest-visible contract is include/hw/misc/dma-testdev.h; the spec is
  * docs/specs/dma-testdev.rst.
@@ -23,15 +27,21 @@
 #include "qemu/rcu.h"
 #include "qemu/bitops.h"
 #include "qemu/host-utils.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/msi.h"
+#include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "hw/resettable.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
 #include "hw/misc/dma-testdev.h"
+#include "dma-testdev-compat.h"
 #include "trace.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
@@ -51,6 +61,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
 /* Holds one COPY of two full lists plus their list reads. */
 #define DT_DEFAULT_LOG_SIZE     (4 * DT_DEFAULT_MAX_SEGS)
 #define DT_LIMIT_LOG_SIZE       (1u << 24)
+/* A step must at least read one descriptor, so that it always progresses. */
+#define DT_MIN_STEP_SIZE        64
+#define DT_MSI_CAP_OFFSET       0x50
+#define DT_PCIE_CAP_OFFSET      0x80
 
 /* What a DMA log entry describes. */
 typedef enum {
@@ -58,6 +72,8 @@ typedef enum {
     DT_LOG_DST_LIST,
     DT_LOG_SRC,
     DT_LOG_DST,
+    DT_LOG_SQ,
+    DT_LOG_CQ,
 } DmaTestdevLogKind;
 
 typedef struct DmaTestdevLogEntry {
@@ -71,51 +87,6 @@ typedef struct DmaTestdevLogEntry {
     uint8_t kind;
     uint8_t result;             /* MemTxResult-derived DT_ERR_* or 0 */
 } DmaTestdevLogEntry;
-
-struct DmaTestdevState {
-    PCIDevice parent_obj;
-
-    MemoryRegion mmio;
-
-    /* Properties */
-    uint8_t addr_bits;
-    uint32_t max_segs;
-    uint64_t max_xfer;
-    uint32_t log_size;
-    uint64_t misdirect_off;     /* negative control for DMA oracles */
-
-    /* Command registers */
-    uint32_t cmd;
-    uint32_t seed;
-    uint64_t src_list;
-    uint32_t src_count;
-    uint64_t dst_list;
-    uint32_t dst_count;
-    uint64_t fill;
-
-    /* Result registers */
-    uint32_t status;
-    uint32_t error;
-    uint32_t err_seg;
-    uint32_t err_list;
-    uint64_t err_addr;
-    uint64_t bytes_done;
-    uint32_t mismatch_seg;
-    uint32_t mismatch_count;
-    uint64_t mismatch_off;
-    uint64_t mismatch_exp;
-    uint64_t mismatch_got;
-    uint64_t checksum;
-    uint64_t cmd_seq;
-
-    /* DMA log: a ring of the newest log_size entries */
-    DmaTestdevLogEntry *log;
-    uint32_t log_head;          /* next slot to write */
-    uint32_t log_count;
-    uint64_t log_seq;
-
-    uint8_t *bounce;
-};
 
 /* One segment list being walked. */
 typedef struct DmaTestdevCursor {
@@ -139,6 +110,121 @@ typedef struct DmaTestdevStream {
     bool verify;
 } DmaTestdevStream;
 
+/* What a command reports: the result registers, or a completion entry. */
+typedef struct DmaTestdevResult {
+    uint32_t status;
+    uint32_t error;
+    uint32_t err_seg;
+    uint32_t err_list;
+    uint64_t err_addr;
+    uint64_t bytes_done;
+    uint32_t mismatch_seg;
+    uint32_t mismatch_count;
+    uint64_t mismatch_off;
+    uint64_t mismatch_exp;
+    uint64_t mismatch_got;
+    uint64_t checksum;
+} DmaTestdevResult;
+
+/* Where a command is; it may stop between any two steps. */
+typedef enum {
+    DT_PHASE_START,
+    DT_PHASE_CHECK_SRC,         /* validating the source list */
+    DT_PHASE_CHECK_DST,         /* validating the destination list */
+    DT_PHASE_RUN,               /* moving data */
+    DT_PHASE_DONE,
+    DT_PHASE_MAX = DT_PHASE_DONE,
+} DmaTestdevPhase;
+
+/* One command, from either path, with all of its progress. */
+typedef struct DmaTestdevCmd {
+    uint32_t op;
+    uint32_t seed;
+    uint64_t src_list;
+    uint32_t src_count;
+    uint64_t dst_list;
+    uint32_t dst_count;
+    uint64_t fill;
+    uint64_t seq;
+    /* Queue commands only */
+    uint64_t tag;
+    uint32_t vector;
+    uint32_t flags;
+
+    uint32_t phase;             /* DmaTestdevPhase */
+    DmaTestdevCursor src;
+    DmaTestdevCursor dst;
+    DmaTestdevStream st;
+    uint64_t src_total;
+    DmaTestdevResult res;
+} DmaTestdevCmd;
+
+struct DmaTestdevState {
+    PCIDevice parent_obj;
+
+    MemoryRegion mmio;
+    QEMUTimer *timer;           /* paces queue steps in virtual time */
+    QEMUBH *bh;                 /* runs them, under the re-entrancy guard */
+
+    /* Properties */
+    uint8_t addr_bits;
+    uint32_t max_segs;
+    uint64_t max_xfer;
+    uint32_t log_size;
+    uint32_t msi_vectors;
+    uint32_t msix_vectors;
+    uint64_t latency_ns;
+    uint64_t step_size;
+    uint64_t misdirect_off;     /* negative control for DMA oracles */
+
+    /* Register path: parameters and the result of the last command */
+    uint32_t cmd;
+    uint32_t seed;
+    uint64_t src_list;
+    uint32_t src_count;
+    uint64_t dst_list;
+    uint32_t dst_count;
+    uint64_t fill;
+    DmaTestdevResult result;
+    uint64_t cmd_seq;           /* shared by both paths */
+
+    /* Interrupts */
+    uint32_t intr_status;
+    uint32_t intr_enable;
+    uint32_t intr_vector;
+
+    /* Guest programming errors without a command */
+    uint32_t bad_count;
+    uint32_t bad_info;
+
+    /* Command queue */
+    uint32_t q_ctrl;
+    uint32_t q_status;
+    uint32_t q_size;
+    uint32_t q_error;
+    uint32_t q_err_cause;
+    uint64_t q_err_addr;
+    uint64_t sq_base;
+    uint64_t cq_base;
+    uint32_t sq_tail;
+    uint32_t sq_head;
+    uint32_t cq_head;
+    uint32_t cq_tail;
+    bool cq_phase;
+    uint64_t q_done;
+    bool q_active;              /* q_cmd is in flight */
+    bool q_scheduled;           /* the timer or the bottom half is armed */
+    DmaTestdevCmd q_cmd;
+
+    /* DMA log: a ring of the newest log_size entries */
+    DmaTestdevLogEntry *log;
+    uint32_t log_head;          /* next slot to write */
+    uint32_t log_count;
+    uint64_t log_seq;
+
+    uint8_t *bounce;
+};
+
 static const char *const dt_op_names[] = {
     [DT_OP_NONE] = "none",
     [DT_OP_WRITE_PATTERN] = "write-pattern",
@@ -152,6 +238,18 @@ static const char *const dt_log_kind_names[] = {
     [DT_LOG_DST_LIST] = "dst-list",
     [DT_LOG_SRC] = "src",
     [DT_LOG_DST] = "dst",
+    [DT_LOG_SQ] = "sq",
+    [DT_LOG_CQ] = "cq",
+};
+
+static const char *const dt_bad_names[] = {
+    [DT_BAD_NONE] = "none",
+    [DT_BAD_ACCESS_SIZE] = "access size or alignment",
+    [DT_BAD_READ_ONLY] = "read-only register",
+    [DT_BAD_UNKNOWN_REG] = "no such register",
+    [DT_BAD_RESERVED_BITS] = "reserved bits set",
+    [DT_BAD_QUEUE_ENABLED] = "queue setup while the queue is enabled",
+    [DT_BAD_QUEUE_DISABLED] = "doorbell while the queue is not running",
 };
 
 static const char *dt_op_name(uint32_t op)
@@ -164,52 +262,89 @@ static const char *dt_list_name(uint8_t list)
     return list == DT_LIST_SRC ? "src" : list == DT_LIST_DST ? "dst" : "none";
 }
 
-static void dt_log_add(DmaTestdevState *s, DmaTestdevLogKind kind,
-                       uint32_t index, uint64_t addr, uint64_t len,
-                       uint64_t done, uint32_t result)
+/*
+ * Guest programming errors that have no command to fail: counted and kept
+ * in DT_REG_BAD_COUNT/INFO so that the guest sees them too.
+ */
+static void G_GNUC_PRINTF(6, 7) dt_bad(DmaTestdevState *s, hwaddr addr,
+                                        unsigned size, bool is_write,
+                                        uint32_t reason, const char *fmt, ...)
+{
+    g_autofree char *what = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    if (s->bad_count < UINT32_MAX) {
+        s->bad_count++;
+    }
+    s->bad_info = (addr & 0xfff) | (MIN(size, 15) << 12) |
+                  (is_write ? DT_BAD_INFO_WRITE : 0) | (reason << 24);
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: %u-byte %s at 0x%03" HWADDR_PRIx
+                  ": %s: %s\n", TYPE_DMA_TESTDEV, size,
+                  is_write ? "write" : "read", addr, dt_bad_names[reason],
+                  what);
+    trace_dma_testdev_bad_access(addr, size, is_write, dt_bad_names[reason]);
+}
+
+/*
+ * DMA log
+ */
+
+static void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
+                       DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
+                       uint64_t len, uint64_t done, uint32_t result)
 {
     DmaTestdevLogEntry *e = &s->log[s->log_head];
-    bool is_write = kind == DT_LOG_DST;
+    bool is_write = kind == DT_LOG_DST || kind == DT_LOG_CQ;
 
     *e = (DmaTestdevLogEntry) {
         .seq = ++s->log_seq,
-        .cmd = s->cmd_seq,
+        .cmd = c->seq,
         .addr = addr,
         .len = len,
         .done = done,
         .index = index,
-        .op = s->cmd,
+        .op = c->op <= DT_OP_MAX ? c->op : UINT8_MAX,
         .kind = kind,
         .result = result,
     };
     s->log_head = (s->log_head + 1) % s->log_size;
     s->log_count = MIN(s->log_count + 1, s->log_size);
 
-    trace_dma_testdev_dma(s->cmd_seq, dt_log_kind_names[kind], index,
+    trace_dma_testdev_dma(c->seq, dt_log_kind_names[kind], index,
                           is_write ? "write" : "read", addr, len, done,
                           dt_error_name(result));
 }
 
 /*
+ * The command engine.  A command is validated and run in steps, each
+ * limited by a byte budget; the register path runs one unlimited step,
+ * the queue runs "step-size" bytes per step.
+ */
+
+/*
  * Record a failed command.  Only the first error of a command is kept:
  * it is the one that stopped it.
  */
-static void dt_fail(DmaTestdevState *s, uint32_t err, uint8_t list,
+static void dt_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
                     uint32_t seg, uint64_t addr)
 {
-    if (s->error != DT_ERR_NONE) {
+    if (c->res.error != DT_ERR_NONE) {
         return;
     }
-    s->error = err;
-    s->err_list = list;
-    s->err_seg = seg;
-    s->err_addr = addr;
+    c->res.error = err;
+    c->res.err_list = list;
+    c->res.err_seg = seg;
+    c->res.err_addr = addr;
     qemu_log_mask(LOG_GUEST_ERROR,
                   "%s: command %" PRIu64 " (%s) failed: %s, %s segment %u, "
-                  "address 0x%" PRIx64 "\n", TYPE_DMA_TESTDEV, s->cmd_seq,
-                  dt_op_name(s->cmd), dt_error_name(err), dt_list_name(list),
+                  "address 0x%" PRIx64 "\n", TYPE_DMA_TESTDEV, c->seq,
+                  dt_op_name(c->op), dt_error_name(err), dt_list_name(list),
                   seg, addr);
-    trace_dma_testdev_error(s->cmd_seq, dt_error_name(err), dt_list_name(list),
+    trace_dma_testdev_error(c->seq, dt_error_name(err), dt_list_name(list),
                             seg, addr);
 }
 
@@ -234,53 +369,10 @@ static uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr,
     return DT_ERR_NONE;
 }
 
-/*
- * Load and check segment c->index.  Used both when validating a whole list
- * before any data moves and again while moving data, because the guest
- * may rewrite the list in between.
- */
-static uint32_t dt_load_seg(DmaTestdevState *s, DmaTestdevCursor *c,
-                            uint64_t *fail_addr)
+static void dt_cursor_init(DmaTestdevCursor *cur, uint8_t list,
+                           uint64_t base, uint32_t count)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
-    uint64_t desc_addr = c->base + (uint64_t)c->index * DT_SEG_SIZE;
-    uint8_t raw[DT_SEG_SIZE];
-    MemTxResult res;
-    uint32_t flags, err;
-
-    res = pci_dma_read(pdev, desc_addr, raw, sizeof(raw));
-    if (res != MEMTX_OK) {
-        *fail_addr = desc_addr;
-        c->list_dma_err = dt_memtx_error(res);
-        return DT_ERR_LIST_READ;
-    }
-    c->seg_addr = ldq_le_p(raw);
-    c->seg_len = ldl_le_p(raw + 8);
-    flags = ldl_le_p(raw + 12);
-    c->seg_pos = 0;
-    *fail_addr = c->seg_addr;
-
-    if (flags) {
-        return DT_ERR_SEG_FLAGS;
-    }
-    if (!c->seg_len) {
-        return DT_ERR_ZERO_LENGTH;
-    }
-    err = dt_check_range(s, c->seg_addr, c->seg_len);
-    if (err) {
-        return err;
-    }
-    c->total += c->seg_len;
-    if (c->total > s->max_xfer) {
-        return DT_ERR_XFER_TOO_LARGE;
-    }
-    return DT_ERR_NONE;
-}
-
-static void dt_cursor_init(DmaTestdevCursor *c, uint8_t list, uint64_t base,
-                           uint32_t count)
-{
-    *c = (DmaTestdevCursor) {
+    *cur = (DmaTestdevCursor) {
         .list = list,
         .base = base,
         .count = count,
@@ -288,51 +380,103 @@ static void dt_cursor_init(DmaTestdevCursor *c, uint8_t list, uint64_t base,
 }
 
 /*
- * Check a whole segment list before any data moves, so that a malformed
- * command fails without having written anything.  Returns the total
- * transfer length, or 0 on error (with the error recorded).
+ * Load and check segment cur->index.  Used both when validating a whole
+ * list before any data moves and again while moving data, because the
+ * guest may rewrite the list in between.
  */
-static uint64_t dt_validate_list(DmaTestdevState *s, uint8_t list,
-                                 uint64_t base, uint32_t count)
+static uint32_t dt_load_seg(DmaTestdevState *s, DmaTestdevCursor *cur,
+                            uint64_t *fail_addr)
 {
-    DmaTestdevLogKind kind = list == DT_LIST_SRC ? DT_LOG_SRC_LIST
-                                                 : DT_LOG_DST_LIST;
-    DmaTestdevCursor c;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint64_t desc_addr = cur->base + (uint64_t)cur->index * DT_SEG_SIZE;
+    uint8_t raw[DT_SEG_SIZE];
+    MemTxResult res;
+    uint32_t flags, err;
+
+    res = pci_dma_read(pdev, desc_addr, raw, sizeof(raw));
+    if (res != MEMTX_OK) {
+        *fail_addr = desc_addr;
+        cur->list_dma_err = dt_memtx_error(res);
+        return DT_ERR_LIST_READ;
+    }
+    cur->seg_addr = ldq_le_p(raw);
+    cur->seg_len = ldl_le_p(raw + 8);
+    flags = ldl_le_p(raw + 12);
+    cur->seg_pos = 0;
+    *fail_addr = cur->seg_addr;
+
+    if (flags) {
+        return DT_ERR_SEG_FLAGS;
+    }
+    if (!cur->seg_len) {
+        return DT_ERR_ZERO_LENGTH;
+    }
+    err = dt_check_range(s, cur->seg_addr, cur->seg_len);
+    if (err) {
+        return err;
+    }
+    cur->total += cur->seg_len;
+    if (cur->total > s->max_xfer) {
+        return DT_ERR_XFER_TOO_LARGE;
+    }
+    return DT_ERR_NONE;
+}
+
+/* The checks a list passes before any descriptor of it is read. */
+static bool dt_list_begin(DmaTestdevState *s, DmaTestdevCmd *c,
+                          DmaTestdevCursor *cur, uint8_t list, uint64_t base,
+                          uint32_t count)
+{
+    uint32_t err;
+
+    dt_cursor_init(cur, list, base, count);
+    if (!count) {
+        err = DT_ERR_NO_SEGMENTS;
+    } else if (count > s->max_segs) {
+        err = DT_ERR_TOO_MANY_SEGS;
+    } else if (base % DT_SEG_ALIGN) {
+        err = DT_ERR_LIST_ALIGN;
+    } else {
+        err = dt_check_range(s, base, (uint64_t)count * DT_SEG_SIZE);
+    }
+    if (err) {
+        dt_fail(c, err, list, 0, base);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Check the descriptors of a list before any data moves, so that a
+ * malformed command fails without having written anything.  Each
+ * descriptor costs DT_SEG_SIZE of the budget.  Returns true once the list
+ * is checked or has failed, false when the budget ran out first.
+ */
+static bool dt_list_check(DmaTestdevState *s, DmaTestdevCmd *c,
+                          DmaTestdevCursor *cur, uint64_t *budget)
+{
+    DmaTestdevLogKind kind = cur->list == DT_LIST_SRC ? DT_LOG_SRC_LIST
+                                                      : DT_LOG_DST_LIST;
+    uint64_t list_len = (uint64_t)cur->count * DT_SEG_SIZE;
     uint64_t fail_addr;
     uint32_t err;
 
-    if (!count) {
-        dt_fail(s, DT_ERR_NO_SEGMENTS, list, 0, base);
-        return 0;
-    }
-    if (count > s->max_segs) {
-        dt_fail(s, DT_ERR_TOO_MANY_SEGS, list, 0, base);
-        return 0;
-    }
-    if (base % DT_SEG_ALIGN) {
-        dt_fail(s, DT_ERR_LIST_ALIGN, list, 0, base);
-        return 0;
-    }
-    err = dt_check_range(s, base, (uint64_t)count * DT_SEG_SIZE);
-    if (err) {
-        dt_fail(s, err, list, 0, base);
-        return 0;
-    }
-
-    dt_cursor_init(&c, list, base, count);
-    for (; c.index < count; c.index++) {
-        err = dt_load_seg(s, &c, &fail_addr);
+    for (; cur->index < cur->count; cur->index++) {
+        if (*budget < DT_SEG_SIZE) {
+            return false;
+        }
+        *budget -= DT_SEG_SIZE;
+        err = dt_load_seg(s, cur, &fail_addr);
         if (err) {
-            dt_log_add(s, kind, 0, base, (uint64_t)count * DT_SEG_SIZE,
-                       (uint64_t)c.index * DT_SEG_SIZE,
-                       err == DT_ERR_LIST_READ ? c.list_dma_err : 0);
-            dt_fail(s, err, list, c.index, fail_addr);
-            return 0;
+            dt_log_add(s, c, kind, 0, cur->base, list_len,
+                       (uint64_t)cur->index * DT_SEG_SIZE,
+                       err == DT_ERR_LIST_READ ? cur->list_dma_err : 0);
+            dt_fail(c, err, cur->list, cur->index, fail_addr);
+            return true;
         }
     }
-    dt_log_add(s, kind, 0, base, (uint64_t)count * DT_SEG_SIZE,
-               (uint64_t)count * DT_SEG_SIZE, DT_ERR_NONE);
-    return c.total;
+    dt_log_add(s, c, kind, 0, cur->base, list_len, list_len, DT_ERR_NONE);
+    return true;
 }
 
 /*
@@ -340,44 +484,57 @@ static uint64_t dt_validate_list(DmaTestdevState *s, uint8_t list,
  * descriptor when the current one is used up.  Returns false at the end of
  * the list or on error (recorded).
  */
-static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCursor *c)
+static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
+                           DmaTestdevCursor *cur)
 {
-    DmaTestdevLogKind kind = c->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST;
+    DmaTestdevLogKind kind = cur->list == DT_LIST_SRC ? DT_LOG_SRC
+                                                      : DT_LOG_DST;
     uint64_t fail_addr;
     uint32_t err;
 
-    if (c->seg_len && c->seg_pos < c->seg_len) {
+    if (cur->seg_len && cur->seg_pos < cur->seg_len) {
         return true;
     }
-    if (c->seg_len) {
-        dt_log_add(s, kind, c->index, c->seg_addr, c->seg_len, c->seg_len,
-                   DT_ERR_NONE);
-        c->index++;
-        c->seg_len = 0;
+    if (cur->seg_len) {
+        dt_log_add(s, c, kind, cur->index, cur->seg_addr, cur->seg_len,
+                   cur->seg_len, DT_ERR_NONE);
+        cur->index++;
+        cur->seg_len = 0;
     }
-    if (c->index >= c->count) {
+    if (cur->index >= cur->count) {
         return false;
     }
-    err = dt_load_seg(s, c, &fail_addr);
+    err = dt_load_seg(s, cur, &fail_addr);
     if (err) {
-        dt_fail(s, err, c->list, c->index, fail_addr);
-        c->seg_len = 0;
+        dt_fail(c, err, cur->list, cur->index, fail_addr);
+        cur->seg_len = 0;
         return false;
     }
     return true;
 }
 
-static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCursor *c,
-                           MemTxResult res)
+/* Log the segment a failed command was working on, if it had started. */
+static void dt_cursor_abandon(DmaTestdevState *s, DmaTestdevCmd *c,
+                              DmaTestdevCursor *cur)
 {
-    uint64_t addr = c->seg_addr + c->seg_pos;
+    if (cur->seg_len && cur->seg_pos) {
+        dt_log_add(s, c, cur->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
+                   cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos,
+                   DT_ERR_NONE);
+    }
+}
+
+static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
+                           DmaTestdevCursor *cur, MemTxResult res)
+{
+    uint64_t addr = cur->seg_addr + cur->seg_pos;
     uint32_t err = dt_memtx_error(res);
 
     /*
      * The memory core refuses a write to ROM as a decode error, but to the
      * guest that memory exists: the access was refused, not unanswered.
      */
-    if (err == DT_ERR_DMA_UNASSIGNED && c->list == DT_LIST_DST) {
+    if (err == DT_ERR_DMA_UNASSIGNED && cur->list == DT_LIST_DST) {
         WITH_RCU_READ_LOCK_GUARD() {
             hwaddr xlat, plen = 1;
             MemoryRegion *mr;
@@ -391,40 +548,45 @@ static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCursor *c,
         }
     }
 
-    dt_log_add(s, c->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
-               c->index, c->seg_addr, c->seg_len, c->seg_pos, err);
-    dt_fail(s, err, c->list, c->index, addr);
+    dt_log_add(s, c, cur->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
+               cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos, err);
+    dt_fail(c, err, cur->list, cur->index, addr);
 }
 
 /* Fold one complete (or final, zero-padded) word into the stream state. */
-static void dt_stream_word(DmaTestdevState *s, DmaTestdevStream *st,
-                           uint64_t word, uint64_t word_off, unsigned nbytes)
+static void dt_stream_word(DmaTestdevCmd *c, uint64_t word, uint64_t word_off,
+                           unsigned nbytes)
 {
+    DmaTestdevStream *st = &c->st;
+    DmaTestdevResult *r = &c->res;
+
     st->csum = dt_csum_word(st->csum, word);
     if (st->verify) {
-        uint64_t exp = dt_pattern_word(s->seed, word_off);
+        uint64_t exp = dt_pattern_word(c->seed, word_off);
 
         if (nbytes < 8) {
             exp &= MAKE_64BIT_MASK(0, nbytes * 8);
         }
         if (word != exp) {
-            if (!s->mismatch_count) {
-                s->mismatch_seg = st->word_seg;
-                s->mismatch_off = word_off;
-                s->mismatch_exp = exp;
-                s->mismatch_got = word;
+            if (!r->mismatch_count) {
+                r->mismatch_seg = st->word_seg;
+                r->mismatch_off = word_off;
+                r->mismatch_exp = exp;
+                r->mismatch_got = word;
             }
-            if (s->mismatch_count < UINT32_MAX) {
-                s->mismatch_count++;
+            if (r->mismatch_count < UINT32_MAX) {
+                r->mismatch_count++;
             }
         }
     }
 }
 
 /* Account for @len bytes of the stream, which sit in segment @seg. */
-static void dt_stream_feed(DmaTestdevState *s, DmaTestdevStream *st,
-                           const uint8_t *buf, uint64_t len, uint32_t seg)
+static void dt_stream_feed(DmaTestdevCmd *c, const uint8_t *buf, uint64_t len,
+                           uint32_t seg)
 {
+    DmaTestdevStream *st = &c->st;
+
     while (len) {
         unsigned pos = st->off & 7;
 
@@ -436,7 +598,7 @@ static void dt_stream_feed(DmaTestdevState *s, DmaTestdevStream *st,
                 uint64_t n = len & ~7ULL, i;
 
                 for (i = 0; i < n; i += 8) {
-                    dt_stream_word(s, st, ldq_le_p(buf + i), st->off + i, 8);
+                    dt_stream_word(c, ldq_le_p(buf + i), st->off + i, 8);
                 }
                 st->off += n;
                 buf += n;
@@ -449,38 +611,38 @@ static void dt_stream_feed(DmaTestdevState *s, DmaTestdevStream *st,
         buf++;
         len--;
         if (!(st->off & 7)) {
-            dt_stream_word(s, st, st->word, st->off - 8, 8);
+            dt_stream_word(c, st->word, st->off - 8, 8);
         }
     }
 }
 
-static void dt_stream_finish(DmaTestdevState *s, DmaTestdevStream *st)
+static void dt_stream_finish(DmaTestdevCmd *c)
 {
-    unsigned pos = st->off & 7;
+    unsigned pos = c->st.off & 7;
 
     if (pos) {
-        dt_stream_word(s, st, st->word, st->off - pos, pos);
+        dt_stream_word(c, c->st.word, c->st.off - pos, pos);
     }
-    s->checksum = st->csum;
+    c->res.checksum = c->st.csum;
 }
 
 /* Produce the data WRITE_PATTERN or FILL puts at transfer offset @off. */
-static void dt_generate(DmaTestdevState *s, uint8_t *buf, uint64_t off,
+static void dt_generate(const DmaTestdevCmd *c, uint8_t *buf, uint64_t off,
                         uint64_t len)
 {
-    bool fill = s->cmd == DT_OP_FILL;
+    bool fill = c->op == DT_OP_FILL;
     uint64_t i = 0;
 
     for (; i < len && ((off + i) & 7); i++) {
-        buf[i] = fill ? s->fill >> (((off + i) & 7) * 8)
-                      : dt_pattern_byte(s->seed, off + i);
+        buf[i] = fill ? c->fill >> (((off + i) & 7) * 8)
+                      : dt_pattern_byte(c->seed, off + i);
     }
     for (; i + 8 <= len; i += 8) {
-        stq_le_p(buf + i, fill ? s->fill : dt_pattern_word(s->seed, off + i));
+        stq_le_p(buf + i, fill ? c->fill : dt_pattern_word(c->seed, off + i));
     }
     for (; i < len; i++) {
-        buf[i] = fill ? s->fill >> (((off + i) & 7) * 8)
-                      : dt_pattern_byte(s->seed, off + i);
+        buf[i] = fill ? c->fill >> (((off + i) & 7) * 8)
+                      : dt_pattern_byte(c->seed, off + i);
     }
 }
 
@@ -532,57 +694,63 @@ static void *dt_map_ram(DmaTestdevState *s, uint64_t addr, uint64_t *len,
  * whose oracle does not catch this is not testing anything.  Only words
  * wholly inside one mapped chunk are redirected.
  */
-static void dt_misdirect(DmaTestdevState *s, DmaTestdevCursor *c,
-                         uint8_t *p, uint64_t chunk_off, uint64_t n,
+static void dt_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
+                         DmaTestdevCursor *cur, uint8_t *p, uint64_t chunk_off,
                          const uint8_t *saved)
 {
     uint64_t pos = s->misdirect_off - chunk_off;
-    uint64_t target = c->seg_addr + c->seg_pos + pos + DT_MISDIRECT_DELTA;
+    uint64_t target = cur->seg_addr + cur->seg_pos + pos + DT_MISDIRECT_DELTA;
     MemTxResult res;
 
     res = pci_dma_write(PCI_DEVICE(s), target, p + pos, 8);
     memcpy(p + pos, saved, 8);
-    dt_log_add(s, DT_LOG_DST, c->index, target, 8, 8,
+    dt_log_add(s, c, DT_LOG_DST, cur->index, target, 8, 8,
                res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
 }
 
-static bool dt_misdirect_hits(DmaTestdevState *s, uint64_t chunk_off,
-                              uint64_t n)
+static bool dt_misdirect_hits(DmaTestdevState *s, const DmaTestdevCmd *c,
+                              uint64_t chunk_off, uint64_t n)
 {
-    return s->cmd == DT_OP_WRITE_PATTERN && n >= 8 &&
+    return c->op == DT_OP_WRITE_PATTERN && n >= 8 &&
            s->misdirect_off >= chunk_off &&
            s->misdirect_off - chunk_off <= n - 8;
 }
 
-/* WRITE_PATTERN, FILL and VERIFY_PATTERN: one list, one direction. */
-static void dt_run_single(DmaTestdevState *s, DmaTestdevCursor *c,
-                          DMADirection dir)
+/*
+ * WRITE_PATTERN, FILL and VERIFY_PATTERN: one list, one direction.
+ * Returns true when the command is finished (or failed), false when the
+ * budget ran out first.
+ */
+static bool dt_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
+                          DmaTestdevCursor *cur, uint64_t *budget)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    DmaTestdevStream st = {
-        .csum = DT_CSUM_INIT,
-        .verify = s->cmd == DT_OP_VERIFY_PATTERN,
-    };
-    bool to_mem = dir == DMA_DIRECTION_FROM_DEVICE;
+    bool to_mem = cur->list == DT_LIST_DST;
+    DMADirection dir = to_mem ? DMA_DIRECTION_FROM_DEVICE
+                              : DMA_DIRECTION_TO_DEVICE;
 
-    while (dt_cursor_next(s, c)) {
-        uint64_t addr = c->seg_addr + c->seg_pos;
-        uint64_t n = c->seg_len - c->seg_pos;
-        uint8_t *p = dt_map_ram(s, addr, &n, dir);
+    while (dt_cursor_next(s, c, cur)) {
+        uint64_t addr = cur->seg_addr + cur->seg_pos;
+        uint64_t n = MIN(cur->seg_len - cur->seg_pos, *budget);
+        uint8_t *p;
 
+        if (!n) {
+            return false;
+        }
+        p = dt_map_ram(s, addr, &n, dir);
         if (p) {
             uint8_t saved[8];
-            bool misdirect = dt_misdirect_hits(s, st.off, n);
+            bool misdirect = dt_misdirect_hits(s, c, c->st.off, n);
 
             if (misdirect) {
-                memcpy(saved, p + (s->misdirect_off - st.off), 8);
+                memcpy(saved, p + (s->misdirect_off - c->st.off), 8);
             }
             if (to_mem) {
-                dt_generate(s, p, st.off, n);
+                dt_generate(c, p, c->st.off, n);
             }
-            dt_stream_feed(s, &st, p, n, c->index);
+            dt_stream_feed(c, p, n, cur->index);
             if (misdirect) {
-                dt_misdirect(s, c, p, st.off - n, n, saved);
+                dt_misdirect(s, c, cur, p, c->st.off - n, saved);
             }
             pci_dma_unmap(pdev, p, n, dir, n);
         } else {
@@ -590,61 +758,71 @@ static void dt_run_single(DmaTestdevState *s, DmaTestdevCursor *c,
 
             n = MIN(n, DT_BOUNCE_SIZE);
             if (to_mem) {
-                dt_generate(s, s->bounce, st.off, n);
+                dt_generate(c, s->bounce, c->st.off, n);
                 res = pci_dma_write(pdev, addr, s->bounce, n);
             } else {
                 res = pci_dma_read(pdev, addr, s->bounce, n);
             }
             if (res != MEMTX_OK) {
-                dt_cursor_fail(s, c, res);
-                break;
+                dt_cursor_fail(s, c, cur, res);
+                return true;
             }
-            dt_stream_feed(s, &st, s->bounce, n, c->index);
+            dt_stream_feed(c, s->bounce, n, cur->index);
         }
-        c->seg_pos += n;
-        s->bytes_done += n;
+        cur->seg_pos += n;
+        c->res.bytes_done += n;
+        *budget -= n;
     }
-    if (s->error == DT_ERR_NONE) {
-        dt_stream_finish(s, &st);
+    if (c->res.error == DT_ERR_NONE) {
+        dt_stream_finish(c);
     }
+    return true;
 }
 
-static void dt_run_copy(DmaTestdevState *s, DmaTestdevCursor *src,
-                        DmaTestdevCursor *dst)
+/* COPY; returns as dt_run_single does. */
+static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
+                        uint64_t *budget)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    DmaTestdevStream st = { .csum = DT_CSUM_INIT };
+    DmaTestdevCursor *src = &c->src, *dst = &c->dst;
 
     for (;;) {
-        bool have_src = dt_cursor_next(s, src);
-        bool have_dst = s->error == DT_ERR_NONE && dt_cursor_next(s, dst);
+        bool have_src = dt_cursor_next(s, c, src);
+        bool have_dst = c->res.error == DT_ERR_NONE &&
+                        dt_cursor_next(s, c, dst);
         uint64_t saddr, daddr, n, dn;
         uint8_t *sp, *dp;
         MemTxResult res;
 
-        if (s->error != DT_ERR_NONE) {
-            return;
+        if (c->res.error != DT_ERR_NONE) {
+            dt_cursor_abandon(s, c, have_src ? src : dst);
+            return true;
         }
         if (!have_src || !have_dst) {
             if (have_src || have_dst) {
                 /* The guest changed the lists after validation. */
-                dt_fail(s, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0);
-                return;
+                dt_cursor_abandon(s, c, have_src ? src : dst);
+                dt_fail(c, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0);
+                return true;
             }
             break;
+        }
+        if (!*budget) {
+            return false;
         }
 
         saddr = src->seg_addr + src->seg_pos;
         daddr = dst->seg_addr + dst->seg_pos;
         n = MIN(src->seg_len - src->seg_pos, dst->seg_len - dst->seg_pos);
-        n = MIN(n, DT_BOUNCE_SIZE);
+        n = MIN(MIN(n, DT_BOUNCE_SIZE), *budget);
 
         sp = dt_map_ram(s, saddr, &n, DMA_DIRECTION_TO_DEVICE);
         if (!sp) {
             res = pci_dma_read(pdev, saddr, s->bounce, n);
             if (res != MEMTX_OK) {
-                dt_cursor_fail(s, src, res);
-                return;
+                dt_cursor_fail(s, c, src, res);
+                dt_cursor_abandon(s, c, dst);
+                return true;
             }
         }
         dn = n;
@@ -659,118 +837,521 @@ static void dt_run_copy(DmaTestdevState *s, DmaTestdevCursor *src,
                 if (sp) {
                     pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, 0);
                 }
-                dt_cursor_fail(s, dst, res);
-                return;
+                dt_cursor_fail(s, c, dst, res);
+                dt_cursor_abandon(s, c, src);
+                return true;
             }
         }
-        dt_stream_feed(s, &st, sp ? sp : s->bounce, dn, src->index);
+        dt_stream_feed(c, sp ? sp : s->bounce, dn, src->index);
         if (sp) {
             pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, dn);
         }
         src->seg_pos += dn;
         dst->seg_pos += dn;
-        s->bytes_done += dn;
+        c->res.bytes_done += dn;
+        *budget -= dn;
     }
-    dt_stream_finish(s, &st);
+    dt_stream_finish(c);
+    return true;
 }
 
-static void dt_clear_results(DmaTestdevState *s)
+static void dt_cmd_init(DmaTestdevState *s, DmaTestdevCmd *c, uint32_t op)
 {
-    s->status = 0;
-    s->error = DT_ERR_NONE;
-    s->err_seg = 0;
-    s->err_list = DT_LIST_NONE;
-    s->err_addr = 0;
-    s->bytes_done = 0;
-    s->mismatch_seg = 0;
-    s->mismatch_count = 0;
-    s->mismatch_off = 0;
-    s->mismatch_exp = 0;
-    s->mismatch_got = 0;
-    s->checksum = 0;
+    *c = (DmaTestdevCmd) {
+        .op = op,
+        .seq = ++s->cmd_seq,
+        .phase = DT_PHASE_START,
+        .res.status = DT_STATUS_BUSY,
+    };
 }
 
-static void dt_execute(DmaTestdevState *s)
+static void dt_cmd_started(const DmaTestdevCmd *c)
 {
-    DmaTestdevCursor src, dst;
-    uint64_t src_total = 0, dst_total = 0;
+    trace_dma_testdev_cmd_start(c->seq, dt_op_name(c->op), c->seed,
+                                c->src_list, c->src_count, c->dst_list,
+                                c->dst_count);
+}
 
-    switch (s->cmd) {
-    case DT_OP_WRITE_PATTERN:
-    case DT_OP_FILL:
-        dst_total = dt_validate_list(s, DT_LIST_DST, s->dst_list,
-                                     s->dst_count);
-        if (dst_total) {
-            dt_cursor_init(&dst, DT_LIST_DST, s->dst_list, s->dst_count);
-            dt_run_single(s, &dst, DMA_DIRECTION_FROM_DEVICE);
-        }
-        break;
-    case DT_OP_VERIFY_PATTERN:
-        src_total = dt_validate_list(s, DT_LIST_SRC, s->src_list,
-                                     s->src_count);
-        if (src_total) {
-            dt_cursor_init(&src, DT_LIST_SRC, s->src_list, s->src_count);
-            dt_run_single(s, &src, DMA_DIRECTION_TO_DEVICE);
-        }
-        break;
-    case DT_OP_COPY:
-        src_total = dt_validate_list(s, DT_LIST_SRC, s->src_list,
-                                     s->src_count);
-        if (src_total) {
-            dst_total = dt_validate_list(s, DT_LIST_DST, s->dst_list,
-                                         s->dst_count);
-        }
-        if (!src_total || !dst_total) {
+static void dt_run_begin(DmaTestdevCmd *c)
+{
+    dt_cursor_init(&c->src, DT_LIST_SRC, c->src_list, c->src_count);
+    dt_cursor_init(&c->dst, DT_LIST_DST, c->dst_list, c->dst_count);
+    c->st = (DmaTestdevStream) {
+        .csum = DT_CSUM_INIT,
+        .verify = c->op == DT_OP_VERIFY_PATTERN,
+    };
+    c->phase = DT_PHASE_RUN;
+}
+
+/*
+ * Advance a command by at most @budget bytes (descriptor reads count
+ * DT_SEG_SIZE each).  Returns true once it is done, with c->res final.
+ */
+static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t budget)
+{
+    bool copy = c->op == DT_OP_COPY;
+
+    for (;;) {
+        switch (c->phase) {
+        case DT_PHASE_START:
+            switch (c->op) {
+            case DT_OP_WRITE_PATTERN:
+            case DT_OP_FILL:
+                c->phase = dt_list_begin(s, c, &c->dst, DT_LIST_DST,
+                                         c->dst_list, c->dst_count)
+                           ? DT_PHASE_CHECK_DST : DT_PHASE_DONE;
+                break;
+            case DT_OP_VERIFY_PATTERN:
+            case DT_OP_COPY:
+                c->phase = dt_list_begin(s, c, &c->src, DT_LIST_SRC,
+                                         c->src_list, c->src_count)
+                           ? DT_PHASE_CHECK_SRC : DT_PHASE_DONE;
+                break;
+            default:
+                dt_fail(c, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0);
+                c->phase = DT_PHASE_DONE;
+                break;
+            }
             break;
-        }
-        if (src_total != dst_total) {
-            dt_fail(s, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0);
+        case DT_PHASE_CHECK_SRC:
+            if (!dt_list_check(s, c, &c->src, &budget)) {
+                return false;
+            }
+            c->src_total = c->src.total;
+            if (c->res.error != DT_ERR_NONE) {
+                c->phase = DT_PHASE_DONE;
+            } else if (copy) {
+                c->phase = dt_list_begin(s, c, &c->dst, DT_LIST_DST,
+                                         c->dst_list, c->dst_count)
+                           ? DT_PHASE_CHECK_DST : DT_PHASE_DONE;
+            } else {
+                dt_run_begin(c);
+            }
             break;
+        case DT_PHASE_CHECK_DST:
+            if (!dt_list_check(s, c, &c->dst, &budget)) {
+                return false;
+            }
+            if (c->res.error != DT_ERR_NONE) {
+                c->phase = DT_PHASE_DONE;
+            } else if (copy && c->dst.total != c->src_total) {
+                dt_fail(c, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0);
+                c->phase = DT_PHASE_DONE;
+            } else {
+                dt_run_begin(c);
+            }
+            break;
+        case DT_PHASE_RUN:
+            if (!(copy ? dt_run_copy(s, c, &budget)
+                       : dt_run_single(s, c,
+                                       c->op == DT_OP_VERIFY_PATTERN
+                                       ? &c->src : &c->dst, &budget))) {
+                return false;
+            }
+            c->phase = DT_PHASE_DONE;
+            break;
+        case DT_PHASE_DONE:
+            if (c->res.status & DT_STATUS_BUSY) {
+                c->res.status = DT_STATUS_DONE;
+                if (c->res.error != DT_ERR_NONE) {
+                    c->res.status |= DT_STATUS_ERROR;
+                }
+                if (c->res.mismatch_count) {
+                    c->res.status |= DT_STATUS_MISMATCH;
+                }
+                trace_dma_testdev_cmd_done(c->seq, c->res.status,
+                                           dt_error_name(c->res.error),
+                                           c->res.bytes_done,
+                                           c->res.mismatch_count,
+                                           c->res.checksum);
+            }
+            return true;
+        default:
+            g_assert_not_reached();
         }
-        dt_cursor_init(&src, DT_LIST_SRC, s->src_list, s->src_count);
-        dt_cursor_init(&dst, DT_LIST_DST, s->dst_list, s->dst_count);
-        dt_run_copy(s, &src, &dst);
-        break;
-    default:
-        dt_fail(s, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0);
-        break;
     }
 }
 
-static void dt_start(DmaTestdevState *s, uint32_t op)
+/*
+ * Interrupts
+ */
+
+static unsigned dt_intr_mode(DmaTestdevState *s)
 {
-    if (s->status & DT_STATUS_BUSY) {
-        /* Unreachable while commands complete synchronously. */
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: command %u while busy\n",
-                      TYPE_DMA_TESTDEV, op);
-        s->error = DT_ERR_BUSY;
-        s->status |= DT_STATUS_ERROR;
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (msix_enabled(pdev)) {
+        return DT_INTR_MODE_MSIX;
+    }
+    if (msi_enabled(pdev)) {
+        return DT_INTR_MODE_MSI;
+    }
+    return DT_INTR_MODE_INTX;
+}
+
+/* INTx is a level: asserted while an enabled cause is latched. */
+static void dt_intx_update(DmaTestdevState *s)
+{
+    bool level = dt_intr_mode(s) == DT_INTR_MODE_INTX &&
+                 (s->intr_status & s->intr_enable & DT_INTR_CAUSES);
+
+    pci_set_irq(PCI_DEVICE(s), level);
+}
+
+static void dt_irq_raise(DmaTestdevState *s, uint32_t cause, uint32_t vector)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    unsigned mode = dt_intr_mode(s);
+    unsigned nr;
+
+    s->intr_status |= cause;
+    if (!(s->intr_enable & cause)) {
+        return;
+    }
+    if (mode == DT_INTR_MODE_INTX) {
+        trace_dma_testdev_irq(cause, "intx", 0);
+        dt_intx_update(s);
         return;
     }
 
-    dt_clear_results(s);
-    s->cmd = op;
-    s->cmd_seq++;
-    s->status = DT_STATUS_BUSY;
-    trace_dma_testdev_cmd_start(s->cmd_seq, dt_op_name(op), s->seed,
-                                s->src_list, s->src_count, s->dst_list,
-                                s->dst_count);
-
-    dt_execute(s);
-
-    s->status = DT_STATUS_DONE;
-    if (s->error != DT_ERR_NONE) {
-        s->status |= DT_STATUS_ERROR;
+    nr = mode == DT_INTR_MODE_MSIX ? pdev->msix_entries_nr
+                                   : msi_nr_vectors_allocated(pdev);
+    if (vector >= nr) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: interrupt vector %u is not "
+                      "enabled (%u vectors): using vector 0\n",
+                      TYPE_DMA_TESTDEV, vector, nr);
+        s->intr_status |= DT_INTR_VECTOR_FALLBACK;
+        vector = 0;
     }
-    if (s->mismatch_count) {
-        s->status |= DT_STATUS_MISMATCH;
+    if (mode == DT_INTR_MODE_MSIX) {
+        trace_dma_testdev_irq(cause, "msix", vector);
+        msix_notify(pdev, vector);
+    } else {
+        trace_dma_testdev_irq(cause, "msi", vector);
+        msi_notify(pdev, vector);
     }
-    trace_dma_testdev_cmd_done(s->cmd_seq, s->status, dt_error_name(s->error),
-                               s->bytes_done, s->mismatch_count, s->checksum);
 }
 
-static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr)
+/*
+ * Command queue
+ */
+
+static bool dt_queue_running(DmaTestdevState *s)
 {
+    return (s->q_status & DT_QSTATUS_ENABLED) &&
+           !(s->q_status & DT_QSTATUS_ERROR);
+}
+
+/* Drop whatever the queue was doing; no DMA happens for it afterwards. */
+static void dt_queue_stop(DmaTestdevState *s)
+{
+    timer_del(s->timer);
+    qemu_bh_cancel(s->bh);
+    s->q_scheduled = false;
+    if (s->q_active) {
+        trace_dma_testdev_queue_abandon(s->q_cmd.seq, s->q_cmd.phase,
+                                        s->q_cmd.res.bytes_done);
+    }
+    s->q_active = false;
+    s->q_status &= ~(DT_QSTATUS_BUSY | DT_QSTATUS_CQ_FULL);
+}
+
+static void dt_queue_halt(DmaTestdevState *s, uint32_t qerr, uint64_t addr,
+                          uint32_t cause)
+{
+    dt_queue_stop(s);
+    s->q_status |= DT_QSTATUS_ERROR;
+    s->q_error = qerr;
+    s->q_err_addr = addr;
+    s->q_err_cause = cause;
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: command queue halted: %s, address "
+                  "0x%" PRIx64 "%s%s\n", TYPE_DMA_TESTDEV,
+                  dt_qerror_name(qerr), addr, cause ? ", " : "",
+                  cause ? dt_error_name(cause) : "");
+    trace_dma_testdev_queue_error(dt_qerror_name(qerr), addr,
+                                  dt_error_name(cause));
+    dt_irq_raise(s, DT_INTR_QUEUE_ERROR, s->intr_vector);
+}
+
+/*
+ * Arm the next step, "latency-ns" of virtual time from now.  Steps run
+ * only from the timer, so the device moves no data while the VM is
+ * stopped, and from a bottom half behind the re-entrancy guard, so that
+ * DMA aimed at our own BAR is refused like it is for the register path.
+ */
+static void dt_queue_kick(DmaTestdevState *s)
+{
+    if (!dt_queue_running(s) || s->q_scheduled) {
+        return;
+    }
+    if (!s->q_active && s->sq_head == s->sq_tail) {
+        return;
+    }
+    s->q_scheduled = true;
+    timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                        s->latency_ns);
+}
+
+static void dt_queue_timer(void *opaque)
+{
+    DmaTestdevState *s = opaque;
+
+    qemu_bh_schedule(s->bh);
+}
+
+/* Read the entry at SQ_HEAD into q_cmd. */
+static bool dt_queue_fetch(DmaTestdevState *s)
+{
+    DmaTestdevCmd *c = &s->q_cmd;
+    uint64_t addr = s->sq_base + (uint64_t)s->sq_head * DT_SQE_SIZE;
+    uint8_t raw[DT_SQE_SIZE];
+    MemTxResult res;
+    uint32_t rsvd;
+
+    res = pci_dma_read(PCI_DEVICE(s), addr, raw, sizeof(raw));
+    if (res != MEMTX_OK) {
+        DmaTestdevCmd none = { .seq = 0 };
+
+        dt_log_add(s, &none, DT_LOG_SQ, s->sq_head, addr, DT_SQE_SIZE, 0,
+                   dt_memtx_error(res));
+        dt_queue_halt(s, DT_QERR_SQ_READ, addr, dt_memtx_error(res));
+        return false;
+    }
+
+    dt_cmd_init(s, c, ldl_le_p(raw));
+    c->flags = ldl_le_p(raw + 4);
+    c->seed = ldl_le_p(raw + 8);
+    c->vector = ldl_le_p(raw + 12);
+    c->src_list = ldq_le_p(raw + 16);
+    c->src_count = ldl_le_p(raw + 24);
+    rsvd = ldl_le_p(raw + 28);
+    c->dst_list = ldq_le_p(raw + 32);
+    c->dst_count = ldl_le_p(raw + 40);
+    rsvd |= ldl_le_p(raw + 44);
+    c->fill = ldq_le_p(raw + 48);
+    c->tag = ldq_le_p(raw + 56);
+    dt_log_add(s, c, DT_LOG_SQ, s->sq_head, addr, DT_SQE_SIZE, DT_SQE_SIZE,
+               DT_ERR_NONE);
+    trace_dma_testdev_queue_fetch(s->sq_head, c->seq, c->tag);
+    dt_cmd_started(c);
+
+    s->sq_head = (s->sq_head + 1) % s->q_size;
+    s->q_active = true;
+    s->q_status |= DT_QSTATUS_BUSY;
+
+    if (rsvd || (c->flags & ~DT_SQE_F_INTR)) {
+        dt_fail(c, DT_ERR_SQE_RESERVED, DT_LIST_NONE, 0, addr);
+        c->phase = DT_PHASE_DONE;
+    } else if (c->vector >= DT_MAX_VECTORS) {
+        dt_fail(c, DT_ERR_BAD_VECTOR, DT_LIST_NONE, 0, addr);
+        c->phase = DT_PHASE_DONE;
+    }
+    return true;
+}
+
+/* Write q_cmd's completion entry; false if the CQ is full or it failed. */
+static bool dt_queue_complete(DmaTestdevState *s)
+{
+    DmaTestdevCmd *c = &s->q_cmd;
+    DmaTestdevResult *r = &c->res;
+    uint64_t addr = s->cq_base + (uint64_t)s->cq_tail * DT_CQE_SIZE;
+    uint8_t raw[DT_CQE_SIZE];
+    MemTxResult res;
+
+    if ((s->cq_tail + 1) % s->q_size == s->cq_head) {
+        if (!(s->q_status & DT_QSTATUS_CQ_FULL)) {
+            trace_dma_testdev_queue_cq_full(c->seq, s->cq_tail);
+        }
+        s->q_status |= DT_QSTATUS_CQ_FULL;
+        return false;
+    }
+    s->q_status &= ~DT_QSTATUS_CQ_FULL;
+
+    stq_le_p(raw, c->tag);
+    stq_le_p(raw + 8, c->seq);
+    stq_le_p(raw + 16, r->bytes_done);
+    stq_le_p(raw + 24, r->checksum);
+    stq_le_p(raw + 32, r->err_addr);
+    stq_le_p(raw + 40, r->mismatch_off);
+    stl_le_p(raw + 48, r->error | (r->err_list << 16));
+    stl_le_p(raw + 52, r->err_seg);
+    stl_le_p(raw + 56, r->mismatch_count);
+    stl_le_p(raw + 60, r->status | (s->cq_phase ? DT_CQE_PHASE : 0));
+
+    /* The status word goes last: once it is visible, the entry is. */
+    res = pci_dma_write(PCI_DEVICE(s), addr, raw, DT_CQE_SIZE - 4);
+    if (res == MEMTX_OK) {
+        res = pci_dma_write(PCI_DEVICE(s), addr + DT_CQE_SIZE - 4,
+                            raw + DT_CQE_SIZE - 4, 4);
+    }
+    dt_log_add(s, c, DT_LOG_CQ, s->cq_tail, addr, DT_CQE_SIZE,
+               res == MEMTX_OK ? DT_CQE_SIZE : 0,
+               res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+    if (res != MEMTX_OK) {
+        dt_queue_halt(s, DT_QERR_CQ_WRITE, addr, dt_memtx_error(res));
+        return false;
+    }
+    trace_dma_testdev_queue_complete(c->seq, s->cq_tail, r->status);
+
+    s->cq_tail = (s->cq_tail + 1) % s->q_size;
+    if (!s->cq_tail) {
+        s->cq_phase = !s->cq_phase;
+    }
+    s->q_done++;
+    s->q_active = false;
+    s->q_status &= ~DT_QSTATUS_BUSY;
+    if (c->flags & DT_SQE_F_INTR) {
+        dt_irq_raise(s, DT_INTR_QUEUE_CMPL, c->vector);
+    }
+    return true;
+}
+
+/* One step of the queue: fetch if idle, advance, complete if done. */
+static void dt_queue_bh(void *opaque)
+{
+    DmaTestdevState *s = opaque;
+    DmaTestdevCmd *c = &s->q_cmd;
+
+    s->q_scheduled = false;
+    if (!dt_queue_running(s)) {
+        return;
+    }
+    if (!s->q_active) {
+        if (s->sq_head == s->sq_tail || !dt_queue_fetch(s)) {
+            return;
+        }
+    }
+    if (!dt_cmd_step(s, c, s->step_size ? s->step_size : UINT64_MAX)) {
+        trace_dma_testdev_queue_step(c->seq, c->phase, c->res.bytes_done);
+        dt_queue_kick(s);
+        return;
+    }
+    if (dt_queue_complete(s)) {
+        dt_queue_kick(s);
+    }
+}
+
+static void dt_queue_enable(DmaTestdevState *s)
+{
+    uint64_t sq_len = (uint64_t)s->q_size * DT_SQE_SIZE;
+    uint64_t cq_len = (uint64_t)s->q_size * DT_CQE_SIZE;
+
+    s->q_status = DT_QSTATUS_ENABLED;
+    s->q_error = DT_QERR_NONE;
+    s->q_err_addr = 0;
+    s->q_err_cause = 0;
+    s->sq_head = s->sq_tail = s->cq_head = s->cq_tail = 0;
+    s->cq_phase = true;
+
+    if (s->q_size < 2 || s->q_size > DT_Q_MAX_SIZE) {
+        dt_queue_halt(s, DT_QERR_SIZE, s->q_size, 0);
+    } else if (s->sq_base % DT_Q_ALIGN) {
+        dt_queue_halt(s, DT_QERR_ALIGN, s->sq_base, 0);
+    } else if (s->cq_base % DT_Q_ALIGN) {
+        dt_queue_halt(s, DT_QERR_ALIGN, s->cq_base, 0);
+    } else if (dt_check_range(s, s->sq_base, sq_len)) {
+        dt_queue_halt(s, DT_QERR_RANGE, s->sq_base, 0);
+    } else if (dt_check_range(s, s->cq_base, cq_len)) {
+        dt_queue_halt(s, DT_QERR_RANGE, s->cq_base, 0);
+    } else {
+        trace_dma_testdev_queue_enable(s->sq_base, s->cq_base, s->q_size);
+    }
+}
+
+static void dt_queue_ctrl(DmaTestdevState *s, hwaddr addr, uint32_t val)
+{
+    bool was = s->q_ctrl & DT_QCTRL_ENABLE;
+
+    if (val & ~DT_QCTRL_ENABLE) {
+        dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS, "Q_CTRL 0x%x", val);
+    }
+    s->q_ctrl = val & DT_QCTRL_ENABLE;
+    if (!was && s->q_ctrl) {
+        dt_queue_enable(s);
+    } else if (was && !s->q_ctrl) {
+        dt_queue_stop(s);
+        s->q_status = 0;
+        trace_dma_testdev_queue_disable(s->q_done);
+    }
+}
+
+static void dt_queue_sq_doorbell(DmaTestdevState *s, hwaddr addr,
+                                 uint32_t val)
+{
+    if (!dt_queue_running(s)) {
+        dt_bad(s, addr, 4, true, DT_BAD_QUEUE_DISABLED, "SQ_TAIL %u", val);
+        return;
+    }
+    if (val >= s->q_size) {
+        dt_queue_halt(s, DT_QERR_SQ_DOORBELL, val, 0);
+        return;
+    }
+    s->sq_tail = val;
+    dt_queue_kick(s);
+}
+
+static void dt_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
+                                 uint32_t val)
+{
+    uint32_t posted, consumed;
+
+    if (!dt_queue_running(s)) {
+        dt_bad(s, addr, 4, true, DT_BAD_QUEUE_DISABLED, "CQ_HEAD %u", val);
+        return;
+    }
+    posted = (s->cq_tail + s->q_size - s->cq_head) % s->q_size;
+    consumed = (val + s->q_size - s->cq_head) % s->q_size;
+    if (val >= s->q_size || consumed > posted) {
+        dt_queue_halt(s, DT_QERR_CQ_DOORBELL, val, 0);
+        return;
+    }
+    s->cq_head = val;
+    dt_queue_kick(s);
+}
+
+/*
+ * Register path
+ */
+
+/* A command written to DT_REG_CMD runs to completion before it returns. */
+static void dt_reg_command(DmaTestdevState *s, uint32_t op)
+{
+    DmaTestdevCmd c;
+
+    s->cmd = op;
+    if (s->q_active) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: command %u (%s) refused: queue "
+                      "command %" PRIu64 " is in flight\n", TYPE_DMA_TESTDEV,
+                      op, dt_op_name(op), s->q_cmd.seq);
+        trace_dma_testdev_error(s->cmd_seq, dt_error_name(DT_ERR_BUSY),
+                                "none", 0, 0);
+        s->result = (DmaTestdevResult) {
+            .status = DT_STATUS_DONE | DT_STATUS_ERROR,
+            .error = DT_ERR_BUSY,
+        };
+    } else {
+        dt_cmd_init(s, &c, op);
+        c.seed = s->seed;
+        c.src_list = s->src_list;
+        c.src_count = s->src_count;
+        c.dst_list = s->dst_list;
+        c.dst_count = s->dst_count;
+        c.fill = s->fill;
+        dt_cmd_started(&c);
+        s->result.status = DT_STATUS_BUSY;
+        if (!dt_cmd_step(s, &c, UINT64_MAX)) {
+            g_assert_not_reached();
+        }
+        s->result = c.res;
+    }
+    dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);
+}
+
+static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr, unsigned size)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    DmaTestdevResult *r = &s->result;
+
     switch (addr) {
     case DT_REG_ID:
         return DMA_TESTDEV_ID_VALUE;
@@ -779,7 +1360,7 @@ static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr)
     case DT_REG_CAPS:
         return DT_CAP_OP(DT_OP_WRITE_PATTERN) |
                DT_CAP_OP(DT_OP_VERIFY_PATTERN) |
-               DT_CAP_OP(DT_OP_COPY) | DT_CAP_OP(DT_OP_FILL);
+               DT_CAP_OP(DT_OP_COPY) | DT_CAP_OP(DT_OP_FILL) | DT_CAP_QUEUE;
     case DT_REG_ADDR_BITS:
         return s->addr_bits;
     case DT_REG_MAX_SEGS:
@@ -809,48 +1390,97 @@ static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr)
     case DT_REG_FILL_HI:
         return s->fill >> 32;
     case DT_REG_STATUS:
-        return s->status;
+        return r->status;
     case DT_REG_ERROR:
-        return s->error;
+        return r->error;
     case DT_REG_ERR_SEG:
-        return s->err_seg;
+        return r->err_seg;
     case DT_REG_ERR_LIST:
-        return s->err_list;
+        return r->err_list;
     case DT_REG_ERR_ADDR_LO:
-        return s->err_addr;
+        return r->err_addr;
     case DT_REG_ERR_ADDR_HI:
-        return s->err_addr >> 32;
+        return r->err_addr >> 32;
     case DT_REG_BYTES_DONE_LO:
-        return s->bytes_done;
+        return r->bytes_done;
     case DT_REG_BYTES_DONE_HI:
-        return s->bytes_done >> 32;
+        return r->bytes_done >> 32;
     case DT_REG_MISMATCH_SEG:
-        return s->mismatch_seg;
+        return r->mismatch_seg;
     case DT_REG_MISMATCH_COUNT:
-        return s->mismatch_count;
+        return r->mismatch_count;
     case DT_REG_MISMATCH_OFF_LO:
-        return s->mismatch_off;
+        return r->mismatch_off;
     case DT_REG_MISMATCH_OFF_HI:
-        return s->mismatch_off >> 32;
+        return r->mismatch_off >> 32;
     case DT_REG_MISMATCH_EXP_LO:
-        return s->mismatch_exp;
+        return r->mismatch_exp;
     case DT_REG_MISMATCH_EXP_HI:
-        return s->mismatch_exp >> 32;
+        return r->mismatch_exp >> 32;
     case DT_REG_MISMATCH_GOT_LO:
-        return s->mismatch_got;
+        return r->mismatch_got;
     case DT_REG_MISMATCH_GOT_HI:
-        return s->mismatch_got >> 32;
+        return r->mismatch_got >> 32;
     case DT_REG_CHECKSUM_LO:
-        return s->checksum;
+        return r->checksum;
     case DT_REG_CHECKSUM_HI:
-        return s->checksum >> 32;
+        return r->checksum >> 32;
     case DT_REG_CMD_SEQ_LO:
         return s->cmd_seq;
     case DT_REG_CMD_SEQ_HI:
         return s->cmd_seq >> 32;
+    case DT_REG_INTR_STATUS:
+        return s->intr_status;
+    case DT_REG_INTR_ENABLE:
+        return s->intr_enable;
+    case DT_REG_INTR_VECTOR:
+        return s->intr_vector;
+    case DT_REG_INTR_INFO:
+        return (msi_present(pdev) ? s->msi_vectors : 0) |
+               (msix_present(pdev) ? s->msix_vectors << 8 : 0) |
+               dt_intr_mode(s) << 16;
+    case DT_REG_Q_CTRL:
+        return s->q_ctrl;
+    case DT_REG_Q_STATUS:
+        return s->q_status;
+    case DT_REG_Q_SIZE:
+        return s->q_size;
+    case DT_REG_Q_ERROR:
+        return s->q_error;
+    case DT_REG_SQ_BASE_LO:
+        return s->sq_base;
+    case DT_REG_SQ_BASE_HI:
+        return s->sq_base >> 32;
+    case DT_REG_CQ_BASE_LO:
+        return s->cq_base;
+    case DT_REG_CQ_BASE_HI:
+        return s->cq_base >> 32;
+    case DT_REG_SQ_TAIL:
+        return s->sq_tail;
+    case DT_REG_SQ_HEAD:
+        return s->sq_head;
+    case DT_REG_CQ_HEAD:
+        return s->cq_head;
+    case DT_REG_CQ_TAIL:
+        return s->cq_tail;
+    case DT_REG_Q_ERR_ADDR_LO:
+        return s->q_err_addr;
+    case DT_REG_Q_ERR_ADDR_HI:
+        return s->q_err_addr >> 32;
+    case DT_REG_Q_ERR_CAUSE:
+        return s->q_err_cause;
+    case DT_REG_Q_MAX_SIZE:
+        return DT_Q_MAX_SIZE;
+    case DT_REG_Q_DONE_LO:
+        return s->q_done;
+    case DT_REG_Q_DONE_HI:
+        return s->q_done >> 32;
+    case DT_REG_BAD_COUNT:
+        return s->bad_count;
+    case DT_REG_BAD_INFO:
+        return s->bad_info;
     default:
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: read of unknown register 0x%"
-                      HWADDR_PRIx "\n", TYPE_DMA_TESTDEV, addr);
+        dt_bad(s, addr, size, false, DT_BAD_UNKNOWN_REG, "reads as 0");
         return 0;
     }
 }
@@ -865,11 +1495,21 @@ static void dt_set_hi(uint64_t *reg, uint32_t val)
     *reg = deposit64(*reg, 32, 32, val);
 }
 
+/* Queue setup may only change while the queue is disabled. */
+static bool dt_queue_setup_ok(DmaTestdevState *s, hwaddr addr, uint32_t val)
+{
+    if (s->q_ctrl & DT_QCTRL_ENABLE) {
+        dt_bad(s, addr, 4, true, DT_BAD_QUEUE_ENABLED, "0x%x ignored", val);
+        return false;
+    }
+    return true;
+}
+
 static void dt_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
 {
     switch (addr) {
     case DT_REG_CMD:
-        dt_start(s, val);
+        dt_reg_command(s, val);
         break;
     case DT_REG_SEED:
         s->seed = val;
@@ -898,16 +1538,77 @@ static void dt_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
     case DT_REG_FILL_HI:
         dt_set_hi(&s->fill, val);
         break;
+    case DT_REG_INTR_STATUS:
+        if (val & ~DT_INTR_STATUS_MASK) {
+            dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS,
+                   "INTR_STATUS 0x%x", val);
+        }
+        s->intr_status &= ~val;
+        dt_intx_update(s);
+        break;
+    case DT_REG_INTR_ENABLE:
+        if (val & ~DT_INTR_CAUSES) {
+            dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS,
+                   "INTR_ENABLE 0x%x", val);
+        }
+        s->intr_enable = val & DT_INTR_CAUSES;
+        dt_intx_update(s);
+        break;
+    case DT_REG_INTR_VECTOR:
+        if (val >= DT_MAX_VECTORS) {
+            dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS,
+                   "INTR_VECTOR %u", val);
+        }
+        s->intr_vector = val % DT_MAX_VECTORS;
+        break;
+    case DT_REG_Q_CTRL:
+        dt_queue_ctrl(s, addr, val);
+        break;
+    case DT_REG_Q_SIZE:
+        if (dt_queue_setup_ok(s, addr, val)) {
+            s->q_size = val;
+        }
+        break;
+    case DT_REG_SQ_BASE_LO:
+        if (dt_queue_setup_ok(s, addr, val)) {
+            dt_set_lo(&s->sq_base, val);
+        }
+        break;
+    case DT_REG_SQ_BASE_HI:
+        if (dt_queue_setup_ok(s, addr, val)) {
+            dt_set_hi(&s->sq_base, val);
+        }
+        break;
+    case DT_REG_CQ_BASE_LO:
+        if (dt_queue_setup_ok(s, addr, val)) {
+            dt_set_lo(&s->cq_base, val);
+        }
+        break;
+    case DT_REG_CQ_BASE_HI:
+        if (dt_queue_setup_ok(s, addr, val)) {
+            dt_set_hi(&s->cq_base, val);
+        }
+        break;
+    case DT_REG_SQ_TAIL:
+        dt_queue_sq_doorbell(s, addr, val);
+        break;
+    case DT_REG_CQ_HEAD:
+        dt_queue_cq_doorbell(s, addr, val);
+        break;
     case DT_REG_ID ... DT_REG_MAX_XFER_HI:
     case DT_REG_STATUS ... DT_REG_CMD_SEQ_HI:
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: write 0x%x to read-only register "
-                      "0x%" HWADDR_PRIx " ignored\n", TYPE_DMA_TESTDEV, val,
-                      addr);
+    case DT_REG_INTR_INFO:
+    case DT_REG_Q_STATUS:
+    case DT_REG_Q_ERROR:
+    case DT_REG_SQ_HEAD:
+    case DT_REG_CQ_TAIL:
+    case DT_REG_Q_ERR_ADDR_LO ... DT_REG_Q_DONE_HI:
+    case DT_REG_BAD_COUNT:
+    case DT_REG_BAD_INFO:
+        dt_bad(s, addr, 4, true, DT_BAD_READ_ONLY, "0x%x ignored", val);
         break;
     default:
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: write 0x%x to unknown register "
-                      "0x%" HWADDR_PRIx " ignored\n", TYPE_DMA_TESTDEV, val,
-                      addr);
+        dt_bad(s, addr, 4, true, DT_BAD_UNKNOWN_REG, "0x%x ignored", val);
         break;
     }
 }
@@ -917,15 +1618,14 @@ static void dt_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
  * device, not the core, decides what a bad access does: it is ignored and
  * reported, and never reaches a register half.
  */
-static bool dt_access_ok(hwaddr addr, unsigned size, bool is_write)
+static bool dt_access_ok(DmaTestdevState *s, hwaddr addr, unsigned size,
+                         bool is_write)
 {
     if ((size == 4 || size == 8) && !(addr & (size - 1))) {
         return true;
     }
-    qemu_log_mask(LOG_GUEST_ERROR, "%s: %u-byte %s at 0x%" HWADDR_PRIx
-                  " ignored: registers take aligned 4- or 8-byte accesses\n",
-                  TYPE_DMA_TESTDEV, size, is_write ? "write" : "read", addr);
-    trace_dma_testdev_bad_access(addr, size, is_write);
+    dt_bad(s, addr, size, is_write, DT_BAD_ACCESS_SIZE,
+           "registers take aligned 4- or 8-byte accesses");
     return false;
 }
 
@@ -934,12 +1634,12 @@ static uint64_t dt_mmio_read(void *opaque, hwaddr addr, unsigned size)
     DmaTestdevState *s = opaque;
     uint64_t val;
 
-    if (!dt_access_ok(addr, size, false)) {
+    if (!dt_access_ok(s, addr, size, false)) {
         return 0;
     }
-    val = dt_reg_read(s, addr);
+    val = dt_reg_read(s, addr, size);
     if (size == 8) {
-        val |= (uint64_t)dt_reg_read(s, addr + 4) << 32;
+        val |= (uint64_t)dt_reg_read(s, addr + 4, size) << 32;
     }
     trace_dma_testdev_mmio_read(addr, size, val);
     return val;
@@ -950,7 +1650,7 @@ static void dt_mmio_write(void *opaque, hwaddr addr, uint64_t val,
 {
     DmaTestdevState *s = opaque;
 
-    if (!dt_access_ok(addr, size, true)) {
+    if (!dt_access_ok(s, addr, size, true)) {
         return;
     }
     trace_dma_testdev_mmio_write(addr, size, val);
@@ -992,7 +1692,8 @@ static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
         DmaTestdevLogEntry *e = &s->log[slot];
         char *op = (char *)dt_op_name(e->op);
         char *list = (char *)dt_log_kind_names[e->kind];
-        char *dir = (char *)(e->kind == DT_LOG_DST ? "write" : "read");
+        bool is_write = e->kind == DT_LOG_DST || e->kind == DT_LOG_CQ;
+        char *dir = (char *)(is_write ? "write" : "read");
         char *result = (char *)dt_error_name(e->result);
         uint32_t index = e->index;
 
@@ -1020,15 +1721,20 @@ static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
     }
 }
 
+/*
+ * Reset: the queue stops at once (nothing is written for the command in
+ * flight afterwards) and every register returns to its reset value.
+ * CMD_SEQ and the DMA log survive, so that log entries stay unambiguous
+ * across guest reboots.
+ */
 static void dt_reset_hold(Object *obj, ResetType type)
 {
     DmaTestdevState *s = DMA_TESTDEV(obj);
+    uint64_t cmd_seq = s->cmd_seq;
 
-    /*
-     * CMD_SEQ and the DMA log survive reset so that log entries stay
-     * unambiguous across guest reboots.
-     */
-    dt_clear_results(s);
+    trace_dma_testdev_reset(s->q_active, s->q_active ? s->q_cmd.seq : 0);
+    dt_queue_stop(s);
+
     s->cmd = DT_OP_NONE;
     s->seed = 0;
     s->src_list = 0;
@@ -1036,11 +1742,42 @@ static void dt_reset_hold(Object *obj, ResetType type)
     s->dst_list = 0;
     s->dst_count = 0;
     s->fill = 0;
+    s->result = (DmaTestdevResult) { 0 };
+    s->intr_status = 0;
+    s->intr_enable = 0;
+    s->intr_vector = 0;
+    s->bad_count = 0;
+    s->bad_info = 0;
+    s->q_ctrl = 0;
+    s->q_status = 0;
+    s->q_size = 0;
+    s->q_error = DT_QERR_NONE;
+    s->q_err_cause = 0;
+    s->q_err_addr = 0;
+    s->sq_base = 0;
+    s->cq_base = 0;
+    s->sq_tail = s->sq_head = s->cq_head = s->cq_tail = 0;
+    s->cq_phase = true;
+    s->q_done = 0;
+    s->q_cmd = (DmaTestdevCmd) { 0 };
+    s->cmd_seq = cmd_seq;
+}
+
+static void dt_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                            int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    if (pci_is_express(pdev)) {
+        pcie_cap_flr_write_config(pdev, addr, val, len);
+    }
+    /* Turning MSI or MSI-X on or off moves the interrupt to or from INTx. */
+    dt_intx_update(DMA_TESTDEV(pdev));
 }
 
 static void dt_realize(PCIDevice *pdev, Error **errp)
 {
     DmaTestdevState *s = DMA_TESTDEV(pdev);
+    unsigned i;
 
     if (s->addr_bits < 12 || s->addr_bits > 64) {
         error_setg(errp, "addr-bits must be between 12 and 64, not %u",
@@ -1061,12 +1798,31 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
                    DT_LIMIT_LOG_SIZE, s->log_size);
         return;
     }
+    if (s->msi_vectors > DT_MAX_VECTORS ||
+        (s->msi_vectors & (s->msi_vectors - 1))) {
+        error_setg(errp, "msi-vectors must be 0 or a power of 2 up to %u, "
+                   "not %u", DT_MAX_VECTORS, s->msi_vectors);
+        return;
+    }
+    if (s->msix_vectors > DT_MAX_VECTORS) {
+        error_setg(errp, "msix-vectors must be between 0 and %u, not %u",
+                   DT_MAX_VECTORS, s->msix_vectors);
+        return;
+    }
+    if (s->step_size && s->step_size < DT_MIN_STEP_SIZE) {
+        error_setg(errp, "step-size must be 0 (no limit) or at least %u, "
+                   "not %" PRIu64, DT_MIN_STEP_SIZE, s->step_size);
+        return;
+    }
+
+    pci_config_set_interrupt_pin(pdev->config, 1);
 
     if (pci_bus_is_express(pci_get_bus(pdev))) {
-        if (pcie_endpoint_cap_init(pdev, 0x80) < 0) {
+        if (pcie_endpoint_cap_init(pdev, DT_PCIE_CAP_OFFSET) < 0) {
             error_setg(errp, "failed to add the PCI Express capability");
             return;
         }
+        pcie_cap_flr_init(pdev);
     } else {
         /* Conventional PCI on a conventional bus, e.g. on "pc". */
         pdev->cap_present &= ~QEMU_PCI_CAP_EXPRESS;
@@ -1076,14 +1832,45 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
                           "dma-testdev-mmio", DMA_TESTDEV_BAR0_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
 
+    if (s->msi_vectors) {
+        int ret = msi_init(pdev, DT_MSI_CAP_OFFSET, s->msi_vectors, true,
+                           true, errp);
+
+        /* -ENOTSUP: the machine has no working MSI; INTx still works. */
+        if (ret < 0 && ret != -ENOTSUP) {
+            return;
+        }
+    }
+    if (s->msix_vectors) {
+        if (msix_init_exclusive_bar(pdev, s->msix_vectors, 1, errp) < 0) {
+            return;
+        }
+        for (i = 0; i < s->msix_vectors; i++) {
+            msix_vector_use(pdev, i);
+        }
+    }
+
+    s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dt_queue_timer, s);
+    s->bh = qemu_bh_new_guarded(dt_queue_bh, s,
+                                &DEVICE(s)->mem_reentrancy_guard);
     s->log = g_new0(DmaTestdevLogEntry, s->log_size);
     s->bounce = g_malloc(DT_BOUNCE_SIZE);
+    s->cq_phase = true;
 }
 
 static void dt_exit(PCIDevice *pdev)
 {
     DmaTestdevState *s = DMA_TESTDEV(pdev);
 
+    dt_queue_stop(s);
+    timer_free(s->timer);
+    s->timer = NULL;
+    qemu_bh_delete(s->bh);
+    s->bh = NULL;
+    if (msix_present(pdev)) {
+        msix_uninit_exclusive_bar(pdev);
+    }
+    msi_uninit(pdev);
     g_free(s->log);
     s->log = NULL;
     g_free(s->bounce);
@@ -1099,12 +1886,192 @@ static void dt_instance_init(Object *obj)
                         NULL, NULL, NULL);
 }
 
-static const VMStateDescription vmstate_dma_testdev = {
-    .name = TYPE_DMA_TESTDEV,
+/*
+ * Migration.  Everything is migrated, including the command in flight
+ * (cursors, partial word, checksum so far), the step timer and the DMA
+ * log, so that a command interrupted by migration completes afterwards
+ * exactly as it would have.
+ */
+
+static const VMStateDescription vmstate_dt_cursor = {
+    .name = TYPE_DMA_TESTDEV "/cursor",
     .version_id = 1,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(list, DmaTestdevCursor),
+        VMSTATE_UINT64(base, DmaTestdevCursor),
+        VMSTATE_UINT32(count, DmaTestdevCursor),
+        VMSTATE_UINT32(index, DmaTestdevCursor),
+        VMSTATE_UINT64(seg_addr, DmaTestdevCursor),
+        VMSTATE_UINT32(seg_len, DmaTestdevCursor),
+        VMSTATE_UINT32(seg_pos, DmaTestdevCursor),
+        VMSTATE_UINT64(total, DmaTestdevCursor),
+        VMSTATE_UINT32(list_dma_err, DmaTestdevCursor),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_dt_stream = {
+    .name = TYPE_DMA_TESTDEV "/stream",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(off, DmaTestdevStream),
+        VMSTATE_UINT64(csum, DmaTestdevStream),
+        VMSTATE_UINT64(word, DmaTestdevStream),
+        VMSTATE_UINT32(word_seg, DmaTestdevStream),
+        VMSTATE_BOOL(verify, DmaTestdevStream),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_dt_result = {
+    .name = TYPE_DMA_TESTDEV "/result",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(status, DmaTestdevResult),
+        VMSTATE_UINT32(error, DmaTestdevResult),
+        VMSTATE_UINT32(err_seg, DmaTestdevResult),
+        VMSTATE_UINT32(err_list, DmaTestdevResult),
+        VMSTATE_UINT64(err_addr, DmaTestdevResult),
+        VMSTATE_UINT64(bytes_done, DmaTestdevResult),
+        VMSTATE_UINT32(mismatch_seg, DmaTestdevResult),
+        VMSTATE_UINT32(mismatch_count, DmaTestdevResult),
+        VMSTATE_UINT64(mismatch_off, DmaTestdevResult),
+        VMSTATE_UINT64(mismatch_exp, DmaTestdevResult),
+        VMSTATE_UINT64(mismatch_got, DmaTestdevResult),
+        VMSTATE_UINT64(checksum, DmaTestdevResult),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_dt_cmd = {
+    .name = TYPE_DMA_TESTDEV "/cmd",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(op, DmaTestdevCmd),
+        VMSTATE_UINT32(seed, DmaTestdevCmd),
+        VMSTATE_UINT64(src_list, DmaTestdevCmd),
+        VMSTATE_UINT32(src_count, DmaTestdevCmd),
+        VMSTATE_UINT64(dst_list, DmaTestdevCmd),
+        VMSTATE_UINT32(dst_count, DmaTestdevCmd),
+        VMSTATE_UINT64(fill, DmaTestdevCmd),
+        VMSTATE_UINT64(seq, DmaTestdevCmd),
+        VMSTATE_UINT64(tag, DmaTestdevCmd),
+        VMSTATE_UINT32(vector, DmaTestdevCmd),
+        VMSTATE_UINT32(flags, DmaTestdevCmd),
+        VMSTATE_UINT32(phase, DmaTestdevCmd),
+        VMSTATE_STRUCT(src, DmaTestdevCmd, 1, vmstate_dt_cursor,
+                       DmaTestdevCursor),
+        VMSTATE_STRUCT(dst, DmaTestdevCmd, 1, vmstate_dt_cursor,
+                       DmaTestdevCursor),
+        VMSTATE_STRUCT(st, DmaTestdevCmd, 1, vmstate_dt_stream,
+                       DmaTestdevStream),
+        VMSTATE_UINT64(src_total, DmaTestdevCmd),
+        VMSTATE_STRUCT(res, DmaTestdevCmd, 1, vmstate_dt_result,
+                       DmaTestdevResult),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_dt_log_entry = {
+    .name = TYPE_DMA_TESTDEV "/log-entry",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(seq, DmaTestdevLogEntry),
+        VMSTATE_UINT64(cmd, DmaTestdevLogEntry),
+        VMSTATE_UINT64(addr, DmaTestdevLogEntry),
+        VMSTATE_UINT64(len, DmaTestdevLogEntry),
+        VMSTATE_UINT64(done, DmaTestdevLogEntry),
+        VMSTATE_UINT32(index, DmaTestdevLogEntry),
+        VMSTATE_UINT8(op, DmaTestdevLogEntry),
+        VMSTATE_UINT8(kind, DmaTestdevLogEntry),
+        VMSTATE_UINT8(result, DmaTestdevLogEntry),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* Send the log oldest first from slot 0, so only used slots travel. */
+static int dt_pre_save(void *opaque)
+{
+    DmaTestdevState *s = opaque;
+    uint32_t first = (s->log_head + s->log_size - s->log_count) %
+                     s->log_size;
+
+    if (first) {
+        g_autofree DmaTestdevLogEntry *tmp =
+            g_new(DmaTestdevLogEntry, s->log_count);
+        uint32_t i;
+
+        for (i = 0; i < s->log_count; i++) {
+            tmp[i] = s->log[(first + i) % s->log_size];
+        }
+        memcpy(s->log, tmp, s->log_count * sizeof(*tmp));
+    }
+    s->log_head = s->log_count % s->log_size;
+    return 0;
+}
+
+static bool dt_log_fits(void *opaque, int version_id)
+{
+    DmaTestdevState *s = opaque;
+
+    return s->log_count <= s->log_size;
+}
+
+static bool dt_cursor_valid(DmaTestdevState *s, const DmaTestdevCursor *cur)
+{
+    return cur->count <= s->max_segs && cur->index <= cur->count &&
+           cur->seg_pos <= cur->seg_len && cur->list <= DT_LIST_DST;
+}
+
+static int dt_post_load(void *opaque, int version_id)
+{
+    DmaTestdevState *s = opaque;
+    const DmaTestdevCmd *c = &s->q_cmd;
+    bool queue_ok = s->q_size <= DT_Q_MAX_SIZE &&
+                    (!(s->q_status & DT_QSTATUS_ENABLED) ||
+                     (s->q_status & DT_QSTATUS_ERROR) ||
+                     (s->q_size >= 2 && s->sq_head < s->q_size &&
+                      s->sq_tail < s->q_size && s->cq_head < s->q_size &&
+                      s->cq_tail < s->q_size));
+    bool cmd_ok = !s->q_active ||
+                  (c->phase <= DT_PHASE_MAX && dt_cursor_valid(s, &c->src) &&
+                   dt_cursor_valid(s, &c->dst));
+
+    s->log_head = s->log_count % s->log_size;
+    if (!queue_ok || !cmd_ok || s->intr_vector >= DT_MAX_VECTORS) {
+        error_report("%s: inconsistent migration state (queue %s, "
+                     "command %s)", TYPE_DMA_TESTDEV, queue_ok ? "ok" : "bad",
+                     cmd_ok ? "ok" : "bad");
+        return -EINVAL;
+    }
+    /* A pending bottom half is not migrated: re-arm it as a timer. */
+    if (s->q_scheduled && !timer_pending(s->timer)) {
+        timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
+    trace_dma_testdev_post_load(s->q_active, c->seq, c->res.bytes_done,
+                                s->log_count);
+    return 0;
+}
+
+static bool dt_has_msix(void *opaque, int version_id)
+{
+    return msix_present(PCI_DEVICE(opaque));
+}
+
+static const VMStateDescription vmstate_dma_testdev = {
+    .name = TYPE_DMA_TESTDEV,
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .pre_save = dt_pre_save,
+    .post_load = dt_post_load,
+    .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, DmaTestdevState),
+        VMSTATE_MSIX_TEST(parent_obj, DmaTestdevState, dt_has_msix),
         VMSTATE_UINT32(cmd, DmaTestdevState),
         VMSTATE_UINT32(seed, DmaTestdevState),
         VMSTATE_UINT64(src_list, DmaTestdevState),
@@ -1112,19 +2079,39 @@ static const VMStateDescription vmstate_dma_testdev = {
         VMSTATE_UINT64(dst_list, DmaTestdevState),
         VMSTATE_UINT32(dst_count, DmaTestdevState),
         VMSTATE_UINT64(fill, DmaTestdevState),
-        VMSTATE_UINT32(status, DmaTestdevState),
-        VMSTATE_UINT32(error, DmaTestdevState),
-        VMSTATE_UINT32(err_seg, DmaTestdevState),
-        VMSTATE_UINT32(err_list, DmaTestdevState),
-        VMSTATE_UINT64(err_addr, DmaTestdevState),
-        VMSTATE_UINT64(bytes_done, DmaTestdevState),
-        VMSTATE_UINT32(mismatch_seg, DmaTestdevState),
-        VMSTATE_UINT32(mismatch_count, DmaTestdevState),
-        VMSTATE_UINT64(mismatch_off, DmaTestdevState),
-        VMSTATE_UINT64(mismatch_exp, DmaTestdevState),
-        VMSTATE_UINT64(mismatch_got, DmaTestdevState),
-        VMSTATE_UINT64(checksum, DmaTestdevState),
+        VMSTATE_STRUCT(result, DmaTestdevState, 1, vmstate_dt_result,
+                       DmaTestdevResult),
         VMSTATE_UINT64(cmd_seq, DmaTestdevState),
+        VMSTATE_UINT32(intr_status, DmaTestdevState),
+        VMSTATE_UINT32(intr_enable, DmaTestdevState),
+        VMSTATE_UINT32(intr_vector, DmaTestdevState),
+        VMSTATE_UINT32(bad_count, DmaTestdevState),
+        VMSTATE_UINT32(bad_info, DmaTestdevState),
+        VMSTATE_UINT32(q_ctrl, DmaTestdevState),
+        VMSTATE_UINT32(q_status, DmaTestdevState),
+        VMSTATE_UINT32(q_size, DmaTestdevState),
+        VMSTATE_UINT32(q_error, DmaTestdevState),
+        VMSTATE_UINT32(q_err_cause, DmaTestdevState),
+        VMSTATE_UINT64(q_err_addr, DmaTestdevState),
+        VMSTATE_UINT64(sq_base, DmaTestdevState),
+        VMSTATE_UINT64(cq_base, DmaTestdevState),
+        VMSTATE_UINT32(sq_tail, DmaTestdevState),
+        VMSTATE_UINT32(sq_head, DmaTestdevState),
+        VMSTATE_UINT32(cq_head, DmaTestdevState),
+        VMSTATE_UINT32(cq_tail, DmaTestdevState),
+        VMSTATE_BOOL(cq_phase, DmaTestdevState),
+        VMSTATE_UINT64(q_done, DmaTestdevState),
+        VMSTATE_BOOL(q_active, DmaTestdevState),
+        VMSTATE_BOOL(q_scheduled, DmaTestdevState),
+        VMSTATE_STRUCT(q_cmd, DmaTestdevState, 1, vmstate_dt_cmd,
+                       DmaTestdevCmd),
+        VMSTATE_TIMER_PTR(timer, DmaTestdevState),
+        VMSTATE_UINT64(log_seq, DmaTestdevState),
+        VMSTATE_UINT32(log_count, DmaTestdevState),
+        VMSTATE_VALIDATE("dma-log fits dma-log-size", dt_log_fits),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(log, DmaTestdevState, log_count,
+                                             vmstate_dt_log_entry,
+                                             DmaTestdevLogEntry),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -1137,11 +2124,15 @@ static const Property dt_properties[] = {
                        DT_DEFAULT_MAX_XFER),
     DEFINE_PROP_UINT32("dma-log-size", DmaTestdevState, log_size,
                        DT_DEFAULT_LOG_SIZE),
+    DEFINE_PROP_UINT32("msi-vectors", DmaTestdevState, msi_vectors, 8),
+    DEFINE_PROP_UINT32("msix-vectors", DmaTestdevState, msix_vectors, 8),
+    DEFINE_PROP_UINT64("latency-ns", DmaTestdevState, latency_ns, 0),
+    DEFINE_PROP_UINT64("step-size", DmaTestdevState, step_size, 0),
     DEFINE_PROP_UINT64("x-misdirect-offset", DmaTestdevState, misdirect_off,
                        UINT64_MAX),
 };
 
-static void dt_class_init(ObjectClass *klass, void *data)
+static void dt_class_init(ObjectClass *klass, DT_CLASS_INIT_DATA data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
@@ -1149,6 +2140,7 @@ static void dt_class_init(ObjectClass *klass, void *data)
 
     k->realize = dt_realize;
     k->exit = dt_exit;
+    k->config_write = dt_config_write;
     k->vendor_id = DMA_TESTDEV_VENDOR_ID;
     k->device_id = DMA_TESTDEV_DEVICE_ID;
     k->revision = DMA_TESTDEV_REVISION;
@@ -1160,7 +2152,7 @@ static void dt_class_init(ObjectClass *klass, void *data)
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
-static InterfaceInfo dt_interfaces[] = {
+static DT_INTERFACE_INFO dt_interfaces[] = {
     { INTERFACE_PCIE_DEVICE },
     { INTERFACE_CONVENTIONAL_PCI_DEVICE },
     { }

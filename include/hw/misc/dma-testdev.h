@@ -31,7 +31,7 @@
     (((uint32_t)DMA_TESTDEV_DEVICE_ID << 16) | DMA_TESTDEV_VENDOR_ID)
 /* DT_REG_VERSION: major in bits 31:16, minor in bits 15:0. */
 #define DMA_TESTDEV_VERSION_MAJOR   1
-#define DMA_TESTDEV_VERSION_MINOR   0
+#define DMA_TESTDEV_VERSION_MINOR   1
 #define DMA_TESTDEV_VERSION_VALUE \
     (((uint32_t)DMA_TESTDEV_VERSION_MAJOR << 16) | DMA_TESTDEV_VERSION_MINOR)
 
@@ -85,6 +85,36 @@ enum {
     DT_REG_CHECKSUM_HI      = 0x0a4,
     DT_REG_CMD_SEQ_LO       = 0x0a8,  /* sequence number of last command */
     DT_REG_CMD_SEQ_HI       = 0x0ac,
+
+    /* Interrupts. */
+    DT_REG_INTR_STATUS      = 0x0b0,  /* DT_INTR_*; write 1s to acknowledge */
+    DT_REG_INTR_ENABLE      = 0x0b4,  /* DT_INTR_* that signal an interrupt */
+    DT_REG_INTR_VECTOR      = 0x0b8,  /* vector of CMD_DONE and QUEUE_ERROR */
+    DT_REG_INTR_INFO        = 0x0bc,  /* RO: DT_INTR_INFO_* */
+
+    /* Command queue (see struct dma_testdev_sqe and dma_testdev_cqe). */
+    DT_REG_Q_CTRL           = 0x0c0,  /* DT_QCTRL_* */
+    DT_REG_Q_STATUS         = 0x0c4,  /* RO: DT_QSTATUS_* */
+    DT_REG_Q_SIZE           = 0x0c8,  /* entries per ring, 2 .. Q_MAX_SIZE */
+    DT_REG_Q_ERROR          = 0x0cc,  /* RO: DT_QERR_* that halted it */
+    DT_REG_SQ_BASE_LO       = 0x0d0,  /* submission ring, DT_Q_ALIGN */
+    DT_REG_SQ_BASE_HI       = 0x0d4,
+    DT_REG_CQ_BASE_LO       = 0x0d8,  /* completion ring, DT_Q_ALIGN */
+    DT_REG_CQ_BASE_HI       = 0x0dc,
+    DT_REG_SQ_TAIL          = 0x0e0,  /* doorbell: index after last posted */
+    DT_REG_SQ_HEAD          = 0x0e4,  /* RO: next entry the device fetches */
+    DT_REG_CQ_HEAD          = 0x0e8,  /* doorbell: index after last consumed */
+    DT_REG_CQ_TAIL          = 0x0ec,  /* RO: next entry the device writes */
+    DT_REG_Q_ERR_ADDR_LO    = 0x0f0,  /* RO: ring address that failed */
+    DT_REG_Q_ERR_ADDR_HI    = 0x0f4,
+    DT_REG_Q_ERR_CAUSE      = 0x0f8,  /* RO: DT_ERR_DMA_* behind SQ/CQ errors */
+    DT_REG_Q_MAX_SIZE       = 0x0fc,  /* RO: largest Q_SIZE */
+    DT_REG_Q_DONE_LO        = 0x100,  /* RO: completions posted */
+    DT_REG_Q_DONE_HI        = 0x104,
+
+    /* Guest programming errors that have no command to fail. */
+    DT_REG_BAD_COUNT        = 0x110,  /* RO: number of them (saturates) */
+    DT_REG_BAD_INFO         = 0x114,  /* RO: the last one, DT_BAD_INFO() */
 };
 
 /* Operations, written to DT_REG_CMD. */
@@ -99,6 +129,7 @@ enum {
 
 /* DT_REG_CAPS: bit (1 << op) for every operation the device implements. */
 #define DT_CAP_OP(op)               (1u << (op))
+#define DT_CAP_QUEUE                (1u << 16)  /* the command queue */
 
 /* DT_REG_STATUS bits. */
 #define DT_STATUS_BUSY              (1u << 0)  /* command in progress */
@@ -124,7 +155,9 @@ enum {
     DT_ERR_DMA_UNASSIGNED   = 13, /* nothing decodes the address */
     DT_ERR_DMA_ACCESS       = 14, /* target refused the access (e.g. the */
                                   /* device's own BAR, a ROM write) */
-    DT_ERR_MAX              = DT_ERR_DMA_ACCESS,
+    DT_ERR_SQE_RESERVED     = 15, /* queue entry: reserved field not zero */
+    DT_ERR_BAD_VECTOR       = 16, /* queue entry: vector >= DT_MAX_VECTORS */
+    DT_ERR_MAX              = DT_ERR_BAD_VECTOR,
 };
 
 /*
@@ -149,9 +182,142 @@ static inline const char *dt_error_name(uint32_t err)
     case DT_ERR_LENGTH_MISMATCH:    return "length-mismatch";
     case DT_ERR_DMA_UNASSIGNED:     return "decode-error";
     case DT_ERR_DMA_ACCESS:         return "access-error";
+    case DT_ERR_SQE_RESERVED:       return "sqe-reserved";
+    case DT_ERR_BAD_VECTOR:         return "bad-vector";
     default:                        return "unknown";
     }
 }
+
+/*
+ * DT_REG_INTR_STATUS and DT_REG_INTR_ENABLE bits.  A cause is latched in
+ * INTR_STATUS whether or not it is enabled.  INTx is asserted while
+ * (INTR_STATUS & INTR_ENABLE) != 0 and neither MSI nor MSI-X is on; with
+ * MSI or MSI-X every enabled event sends one message on its vector.
+ */
+#define DT_INTR_CMD_DONE            (1u << 0)  /* register command finished */
+#define DT_INTR_QUEUE_CMPL          (1u << 1)  /* completion with SQE_F_INTR */
+#define DT_INTR_QUEUE_ERROR         (1u << 2)  /* the queue halted */
+#define DT_INTR_CAUSES \
+    (DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL | DT_INTR_QUEUE_ERROR)
+/* Status only, never an interrupt: a vector was not enabled, 0 was used. */
+#define DT_INTR_VECTOR_FALLBACK     (1u << 8)
+#define DT_INTR_STATUS_MASK         (DT_INTR_CAUSES | DT_INTR_VECTOR_FALLBACK)
+
+/* Vectors a command may name; MSI and MSI-X offer a prefix of them. */
+#define DT_MAX_VECTORS              32
+
+/* DT_REG_INTR_INFO: vectors the device offers, and the mode in use. */
+#define DT_INTR_INFO_MSI(v)         ((v) & 0xff)          /* MSI vectors */
+#define DT_INTR_INFO_MSIX(v)        (((v) >> 8) & 0xff)   /* MSI-X vectors */
+#define DT_INTR_INFO_MODE(v)        (((v) >> 16) & 0xff)  /* DT_INTR_MODE_* */
+enum {
+    DT_INTR_MODE_INTX       = 0,
+    DT_INTR_MODE_MSI        = 1,
+    DT_INTR_MODE_MSIX       = 2,
+};
+
+/* DT_REG_Q_CTRL bits. */
+#define DT_QCTRL_ENABLE             (1u << 0)
+
+/* DT_REG_Q_STATUS bits. */
+#define DT_QSTATUS_ENABLED          (1u << 0)  /* accepting doorbells */
+#define DT_QSTATUS_BUSY             (1u << 1)  /* a command is in flight */
+#define DT_QSTATUS_ERROR            (1u << 2)  /* halted, see DT_REG_Q_ERROR */
+#define DT_QSTATUS_CQ_FULL          (1u << 3)  /* waiting for CQ_HEAD */
+
+/* DT_REG_Q_ERROR codes: each halts the queue until it is disabled. */
+enum {
+    DT_QERR_NONE            = 0,
+    DT_QERR_SIZE            = 1,  /* Q_SIZE not in 2 .. Q_MAX_SIZE */
+    DT_QERR_ALIGN           = 2,  /* a ring base not DT_Q_ALIGN aligned */
+    DT_QERR_RANGE           = 3,  /* a ring wraps or is beyond ADDR_BITS */
+    DT_QERR_SQ_READ         = 4,  /* an SQ entry could not be read */
+    DT_QERR_CQ_WRITE        = 5,  /* a CQ entry could not be written */
+    DT_QERR_SQ_DOORBELL     = 6,  /* SQ_TAIL >= Q_SIZE */
+    DT_QERR_CQ_DOORBELL     = 7,  /* CQ_HEAD >= Q_SIZE or past CQ_TAIL */
+    DT_QERR_MAX             = DT_QERR_CQ_DOORBELL,
+};
+
+static inline const char *dt_qerror_name(uint32_t err)
+{
+    switch (err) {
+    case DT_QERR_NONE:              return "ok";
+    case DT_QERR_SIZE:              return "size";
+    case DT_QERR_ALIGN:             return "ring-align";
+    case DT_QERR_RANGE:             return "ring-range";
+    case DT_QERR_SQ_READ:           return "sq-read";
+    case DT_QERR_CQ_WRITE:          return "cq-write";
+    case DT_QERR_SQ_DOORBELL:       return "sq-doorbell";
+    case DT_QERR_CQ_DOORBELL:       return "cq-doorbell";
+    default:                        return "unknown";
+    }
+}
+
+#define DT_Q_ALIGN                  64
+#define DT_Q_MAX_SIZE               4096
+
+/*
+ * Submission queue entry, 64 bytes, little-endian.  The fields mean what
+ * the registers of the same name mean for the register path.
+ */
+struct dma_testdev_sqe {
+    uint32_t op;            /* DT_OP_* */
+    uint32_t flags;         /* DT_SQE_F_*; other bits reserved, must be 0 */
+    uint32_t seed;
+    uint32_t vector;        /* interrupt vector of the completion */
+    uint64_t src_list;
+    uint32_t src_count;
+    uint32_t rsvd0;         /* must be 0 */
+    uint64_t dst_list;
+    uint32_t dst_count;
+    uint32_t rsvd1;         /* must be 0 */
+    uint64_t fill;
+    uint64_t tag;           /* copied to the completion */
+};
+#define DT_SQE_SIZE                 64
+#define DT_SQE_F_INTR               (1u << 0)  /* signal DT_INTR_QUEUE_CMPL */
+
+/*
+ * Completion queue entry, 64 bytes, little-endian.  The device writes
+ * bytes 0..59 first and the status word last, so an entry whose phase bit
+ * matches the one the guest expects is complete.  The phase bit is 1 on
+ * the first pass through the ring, 0 on the second, and so on.
+ */
+struct dma_testdev_cqe {
+    uint64_t tag;
+    uint64_t cmd_seq;
+    uint64_t bytes_done;
+    uint64_t checksum;
+    uint64_t err_addr;
+    uint64_t mismatch_off;
+    uint32_t error;         /* DT_ERR_* */
+    uint32_t err_seg;
+    uint32_t mismatch_count;
+    uint32_t status;        /* DT_STATUS_* | DT_CQE_PHASE; written last */
+};
+#define DT_CQE_SIZE                 64
+#define DT_CQE_PHASE                (1u << 31)
+/* err_list is in bits 23:16 of the error word. */
+#define DT_CQE_ERROR(e)             ((e) & 0xffff)
+#define DT_CQE_ERR_LIST(e)          (((e) >> 16) & 0xff)
+
+/*
+ * DT_REG_BAD_INFO: the last guest programming error that is not a command
+ * error: register offset, access size, direction and DT_BAD_*.
+ */
+#define DT_BAD_INFO_OFFSET(v)       ((v) & 0xfff)
+#define DT_BAD_INFO_SIZE(v)         (((v) >> 12) & 0xf)
+#define DT_BAD_INFO_WRITE           (1u << 16)
+#define DT_BAD_INFO_REASON(v)       (((v) >> 24) & 0xff)
+enum {
+    DT_BAD_NONE             = 0,
+    DT_BAD_ACCESS_SIZE      = 1,  /* not an aligned 4- or 8-byte access */
+    DT_BAD_READ_ONLY        = 2,  /* write to a read-only register */
+    DT_BAD_UNKNOWN_REG      = 3,  /* no register at that offset */
+    DT_BAD_RESERVED_BITS    = 4,  /* reserved bits set; they were dropped */
+    DT_BAD_QUEUE_ENABLED    = 5,  /* queue setup written while enabled */
+    DT_BAD_QUEUE_DISABLED   = 6,  /* doorbell rung while disabled/halted */
+};
 
 /* DT_REG_ERR_LIST values. */
 enum {
