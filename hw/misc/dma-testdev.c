@@ -524,17 +524,17 @@ static void dt_cursor_abandon(DmaTestdevState *s, DmaTestdevCmd *c,
     }
 }
 
-static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
-                           DmaTestdevCursor *cur, MemTxResult res)
+/*
+ * The DT_ERR_* of a failed DMA.  The memory core refuses a write to ROM as
+ * a decode error, but to the guest that memory exists: the access was
+ * refused, not unanswered.
+ */
+static uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr,
+                             MemTxResult res, bool is_write)
 {
-    uint64_t addr = cur->seg_addr + cur->seg_pos;
     uint32_t err = dt_memtx_error(res);
 
-    /*
-     * The memory core refuses a write to ROM as a decode error, but to the
-     * guest that memory exists: the access was refused, not unanswered.
-     */
-    if (err == DT_ERR_DMA_UNASSIGNED && cur->list == DT_LIST_DST) {
+    if (err == DT_ERR_DMA_UNASSIGNED && is_write) {
         WITH_RCU_READ_LOCK_GUARD() {
             hwaddr xlat, plen = 1;
             MemoryRegion *mr;
@@ -547,6 +547,14 @@ static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
             }
         }
     }
+    return err;
+}
+
+static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
+                           DmaTestdevCursor *cur, MemTxResult res)
+{
+    uint64_t addr = cur->seg_addr + cur->seg_pos;
+    uint32_t err = dt_dma_error(s, addr, res, cur->list == DT_LIST_DST);
 
     dt_log_add(s, c, cur->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
                cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos, err);
@@ -1049,6 +1057,11 @@ static void dt_queue_stop(DmaTestdevState *s)
     qemu_bh_cancel(s->bh);
     s->q_scheduled = false;
     if (s->q_active) {
+        /* The log keeps the part of each segment that was moved. */
+        if (s->q_cmd.phase == DT_PHASE_RUN) {
+            dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.src);
+            dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.dst);
+        }
         trace_dma_testdev_queue_abandon(s->q_cmd.seq, s->q_cmd.phase,
                                         s->q_cmd.res.bytes_done);
     }
@@ -1157,6 +1170,7 @@ static bool dt_queue_complete(DmaTestdevState *s)
     uint64_t addr = s->cq_base + (uint64_t)s->cq_tail * DT_CQE_SIZE;
     uint8_t raw[DT_CQE_SIZE];
     MemTxResult res;
+    uint32_t err;
 
     if ((s->cq_tail + 1) % s->q_size == s->cq_head) {
         if (!(s->q_status & DT_QSTATUS_CQ_FULL)) {
@@ -1184,11 +1198,11 @@ static bool dt_queue_complete(DmaTestdevState *s)
         res = pci_dma_write(PCI_DEVICE(s), addr + DT_CQE_SIZE - 4,
                             raw + DT_CQE_SIZE - 4, 4);
     }
+    err = res == MEMTX_OK ? DT_ERR_NONE : dt_dma_error(s, addr, res, true);
     dt_log_add(s, c, DT_LOG_CQ, s->cq_tail, addr, DT_CQE_SIZE,
-               res == MEMTX_OK ? DT_CQE_SIZE : 0,
-               res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+               res == MEMTX_OK ? DT_CQE_SIZE : 0, err);
     if (res != MEMTX_OK) {
-        dt_queue_halt(s, DT_QERR_CQ_WRITE, addr, dt_memtx_error(res));
+        dt_queue_halt(s, DT_QERR_CQ_WRITE, addr, err);
         return false;
     }
     trace_dma_testdev_queue_complete(c->seq, s->cq_tail, r->status);
@@ -1595,7 +1609,9 @@ static void dt_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
     case DT_REG_CQ_HEAD:
         dt_queue_cq_doorbell(s, addr, val);
         break;
-    case DT_REG_ID ... DT_REG_MAX_XFER_HI:
+    case DT_REG_ID ... DT_REG_MAX_SEGS:
+    case DT_REG_MAX_XFER_LO:
+    case DT_REG_MAX_XFER_HI:
     case DT_REG_STATUS ... DT_REG_CMD_SEQ_HI:
     case DT_REG_INTR_INFO:
     case DT_REG_Q_STATUS:

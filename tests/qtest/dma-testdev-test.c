@@ -66,6 +66,8 @@ typedef struct DtDev {
     QPCIDevice *dev;
     QPCIBar bar;
     uint64_t bar_size;
+    QPCIBar msix_bar;           /* BAR1, when the device has MSI-X */
+    uint64_t msix_bar_size;
 } DtDev;
 
 /* A segment descriptor as the test builds it. */
@@ -223,10 +225,17 @@ static DtDev *dt_start(const DtMachine *m, const char *props,
 
     d->bar = qpci_iomap(d->dev, 0, &d->bar_size);
     g_assert_false(d->bar.is_io);
+    if (dt_find_cap(d->dev, PCI_CAP_ID_MSIX)) {
+        d->msix_bar = qpci_iomap(d->dev, 1, &d->msix_bar_size);
+    }
     if (d->rp) {
+        /* libqos hands out BARs upwards: BAR1 lies above BAR0. */
+        uint64_t end = d->msix_bar_size ? d->msix_bar.addr + d->msix_bar_size
+                                        : d->bar.addr + d->bar_size;
+
         bar0 = qpci_config_readl(d->dev, PCI_BASE_ADDRESS_0);
-        dt_root_port_window(d->rp, d->bar.addr, d->bar_size,
-                            bar0 & PCI_BASE_ADDRESS_MEM_PREFETCH);
+        g_assert_false(bar0 & PCI_BASE_ADDRESS_MEM_PREFETCH);
+        dt_root_port_window(d->rp, d->bar.addr, end - d->bar.addr, false);
     }
     qpci_device_enable(d->dev);
     return d;
@@ -2182,6 +2191,1594 @@ static void test_big_1g(const void *data)
 }
 
 /*
+ * Interrupts (q35 and pc)
+ *
+ * MSI and MSI-X messages are memory writes: the tests point them at guest
+ * RAM and watch the data word arrive, so each vector is told apart by its
+ * address or data.  INTx is seen in PCI_STATUS_INTERRUPT, which mirrors
+ * the function's INTx level.
+ */
+
+#define DT_MSI_DATA         0x4a00u
+
+static bool dt_intx_level(DtDev *d)
+{
+    return qpci_config_readw(d->dev, PCI_STATUS) & PCI_STATUS_INTERRUPT;
+}
+
+/* Run a one-page WRITE_PATTERN through the registers. */
+static void dt_quick_cmd(DtDev *d, uint64_t list)
+{
+    dt_set_dst(d, list, 1);
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dt_cmd(d, DT_OP_WRITE_PATTERN);
+    DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE);
+}
+
+static uint64_t dt_quick_list(DtDev *d)
+{
+    DtSeg seg = { dt_region(d, DT_PAGE), DT_PAGE };
+
+    return dt_put_list(d, &seg, 1);
+}
+
+static void test_intr_intx(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t list = dt_quick_list(d);
+    uint32_t info = dt_rd(d, DT_REG_INTR_INFO);
+
+    g_assert_cmpuint(qpci_config_readb(d->dev, PCI_INTERRUPT_PIN), ==, 1);
+    g_assert_cmpuint(DT_INTR_INFO_MSI(info), ==, 8);
+    g_assert_cmpuint(DT_INTR_INFO_MSIX(info), ==, 8);
+    g_assert_cmpuint(DT_INTR_INFO_MODE(info), ==, DT_INTR_MODE_INTX);
+
+    /* Latched but not enabled: no interrupt. */
+    dt_quick_cmd(d, list);
+    DT_CHECK_REG(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
+    g_assert_false(dt_intx_level(d));
+
+    /* Enabling a latched cause asserts the level at once. */
+    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+    g_assert_true(dt_intx_level(d));
+    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
+    DT_CHECK_REG(d, DT_REG_INTR_STATUS, 0);
+    g_assert_false(dt_intx_level(d));
+
+    /* A new command asserts it again; a wrong acknowledge does not clear. */
+    dt_quick_cmd(d, list);
+    g_assert_true(dt_intx_level(d));
+    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_CMPL);
+    g_assert_true(dt_intx_level(d));
+    dt_wr(d, DT_REG_INTR_ENABLE, 0);
+    g_assert_false(dt_intx_level(d));
+    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+    g_assert_true(dt_intx_level(d));
+    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
+    g_assert_false(dt_intx_level(d));
+    dt_stop(d);
+}
+
+/* Program the MSI capability: @nvec vectors (a power of 2) at @addr. */
+static void dt_msi_enable(DtDev *d, uint64_t addr, unsigned nvec)
+{
+    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSI);
+    uint16_t flags;
+
+    g_assert_cmpuint(cap, !=, 0);
+    flags = qpci_config_readw(d->dev, cap + PCI_MSI_FLAGS);
+    g_assert_true(flags & PCI_MSI_FLAGS_64BIT);
+    g_assert_true(flags & PCI_MSI_FLAGS_MASKBIT);
+    g_assert_cmpuint((flags & PCI_MSI_FLAGS_QMASK) >> 1, ==, 3);
+    qpci_config_writel(d->dev, cap + PCI_MSI_ADDRESS_LO, addr);
+    qpci_config_writel(d->dev, cap + PCI_MSI_ADDRESS_HI, addr >> 32);
+    qpci_config_writew(d->dev, cap + PCI_MSI_DATA_64, DT_MSI_DATA);
+    flags &= ~PCI_MSI_FLAGS_QSIZE;
+    flags |= (ctz32(nvec) << 4) | PCI_MSI_FLAGS_ENABLE;
+    qpci_config_writew(d->dev, cap + PCI_MSI_FLAGS, flags);
+}
+
+static void dt_msi_mask(DtDev *d, uint32_t mask)
+{
+    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSI);
+
+    qpci_config_writel(d->dev, cap + PCI_MSI_MASK_64, mask);
+}
+
+static uint32_t dt_msi_pending(DtDev *d)
+{
+    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSI);
+
+    return qpci_config_readl(d->dev, cap + PCI_MSI_PENDING_64);
+}
+
+static void test_intr_msi(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t list = dt_quick_list(d);
+    uint64_t msg = guest_alloc(&d->alloc, 4);
+    unsigned v;
+
+    dt_msi_enable(d, msg, 8);
+    g_assert_cmpuint(DT_INTR_INFO_MODE(dt_rd(d, DT_REG_INTR_INFO)), ==,
+                     DT_INTR_MODE_MSI);
+    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+
+    /* Every vector delivers its own data word; INTx stays quiet. */
+    for (v = 0; v < 8; v++) {
+        qtest_writel(d->qts, msg, 0);
+        dt_wr(d, DT_REG_INTR_VECTOR, v);
+        dt_quick_cmd(d, list);
+        g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA | v);
+        g_assert_false(dt_intx_level(d));
+    }
+    DT_CHECK_REG(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
+
+    /* A masked vector becomes pending and is delivered on unmask. */
+    qtest_writel(d->qts, msg, 0);
+    dt_msi_mask(d, 1u << 5);
+    dt_wr(d, DT_REG_INTR_VECTOR, 5);
+    dt_quick_cmd(d, list);
+    g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0);
+    g_assert_cmphex(dt_msi_pending(d), ==, 1u << 5);
+    dt_msi_mask(d, 0);
+    g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA | 5);
+    g_assert_cmphex(dt_msi_pending(d), ==, 0);
+
+    /* Only 2 vectors granted: vector 5 falls back to 0, and says so. */
+    dt_msi_enable(d, msg, 2);
+    qtest_writel(d->qts, msg, 0);
+    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_STATUS_MASK);
+    dt_quick_cmd(d, list);
+    g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA);
+    DT_CHECK_REG(d, DT_REG_INTR_STATUS,
+                 DT_INTR_CMD_DONE | DT_INTR_VECTOR_FALLBACK);
+    dt_stop(d);
+}
+
+/* MSI-X through BAR1, with the tests' own view of the table. */
+static uint8_t dt_msix_cap(DtDev *d)
+{
+    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSIX);
+
+    g_assert_cmpuint(cap, !=, 0);
+    g_assert_cmpuint(d->msix_bar_size, !=, 0);
+    return cap;
+}
+
+static uint32_t dt_msix_pba_off(DtDev *d)
+{
+    uint32_t pba = qpci_config_readl(d->dev, dt_msix_cap(d) + PCI_MSIX_PBA);
+
+    g_assert_cmpuint(pba & PCI_MSIX_FLAGS_BIRMASK, ==, 1);
+    return pba & ~PCI_MSIX_FLAGS_BIRMASK;
+}
+
+static void dt_msix_vector(DtDev *d, unsigned v, uint64_t addr,
+                           uint32_t data, bool masked)
+{
+    uint32_t table = qpci_config_readl(d->dev,
+                                       dt_msix_cap(d) + PCI_MSIX_TABLE);
+    uint64_t e = (table & ~PCI_MSIX_FLAGS_BIRMASK) + v * PCI_MSIX_ENTRY_SIZE;
+
+    g_assert_cmpuint(table & PCI_MSIX_FLAGS_BIRMASK, ==, 1);
+    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
+    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_UPPER_ADDR,
+                   addr >> 32);
+    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_DATA, data);
+    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+}
+
+static void dt_msix_enable(DtDev *d)
+{
+    uint8_t cap = dt_msix_cap(d);
+    uint16_t flags = qpci_config_readw(d->dev, cap + PCI_MSIX_FLAGS);
+
+    g_assert_cmpuint((flags & PCI_MSIX_FLAGS_QSIZE) + 1, ==, 8);
+    qpci_config_writew(d->dev, cap + PCI_MSIX_FLAGS,
+                       (flags & ~PCI_MSIX_FLAGS_MASKALL) |
+                       PCI_MSIX_FLAGS_ENABLE);
+}
+
+static void test_intr_msix(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t list = dt_quick_list(d);
+    uint64_t msg = guest_alloc(&d->alloc, 8 * 4);
+    uint32_t pba = dt_msix_pba_off(d);
+    unsigned v, w;
+
+    /* MSI is on as well: MSI-X takes precedence. */
+    dt_msi_enable(d, msg, 8);
+    for (v = 0; v < 8; v++) {
+        dt_msix_vector(d, v, msg + v * 4, 0xc0de0000 | v, false);
+    }
+    dt_msix_enable(d);
+    g_assert_cmpuint(DT_INTR_INFO_MODE(dt_rd(d, DT_REG_INTR_INFO)), ==,
+                     DT_INTR_MODE_MSIX);
+    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+
+    for (v = 0; v < 8; v++) {
+        qtest_memset(d->qts, msg, 0, 8 * 4);
+        dt_wr(d, DT_REG_INTR_VECTOR, v);
+        dt_quick_cmd(d, list);
+        for (w = 0; w < 8; w++) {
+            g_assert_cmphex(qtest_readl(d->qts, msg + w * 4), ==,
+                            w == v ? 0xc0de0000 | v : 0);
+        }
+        g_assert_false(dt_intx_level(d));
+    }
+
+    /* A masked vector sets its pending bit and fires on unmask. */
+    qtest_memset(d->qts, msg, 0, 8 * 4);
+    dt_msix_vector(d, 3, msg + 3 * 4, 0xc0de0003, true);
+    dt_wr(d, DT_REG_INTR_VECTOR, 3);
+    dt_quick_cmd(d, list);
+    g_assert_cmphex(qtest_readl(d->qts, msg + 3 * 4), ==, 0);
+    g_assert_cmphex(qpci_io_readl(d->dev, d->msix_bar, pba), ==, 1u << 3);
+    dt_msix_vector(d, 3, msg + 3 * 4, 0xc0de0003, false);
+    g_assert_cmphex(qtest_readl(d->qts, msg + 3 * 4), ==, 0xc0de0003);
+    g_assert_cmphex(qpci_io_readl(d->dev, d->msix_bar, pba), ==, 0);
+
+    /* A vector past the table falls back to vector 0. */
+    qtest_memset(d->qts, msg, 0, 8 * 4);
+    dt_wr(d, DT_REG_INTR_VECTOR, 20);
+    dt_quick_cmd(d, list);
+    g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0xc0de0000);
+    g_assert_true(dt_rd(d, DT_REG_INTR_STATUS) & DT_INTR_VECTOR_FALLBACK);
+    dt_stop(d);
+}
+
+/*
+ * Command queue (q35 and pc)
+ */
+
+typedef struct DtQueue {
+    uint64_t sq;
+    uint64_t cq;
+    uint32_t size;
+    uint32_t tail;              /* next SQ slot the test fills */
+    uint32_t cq_head;           /* next CQ slot the test reads */
+    bool phase;                 /* phase bit expected there */
+} DtQueue;
+
+typedef struct DtSqe {
+    uint32_t op;
+    uint32_t flags;
+    uint32_t seed;
+    uint32_t vector;
+    uint64_t src_list;
+    uint32_t src_count;
+    uint32_t rsvd0;
+    uint64_t dst_list;
+    uint32_t dst_count;
+    uint32_t rsvd1;
+    uint64_t fill;
+    uint64_t tag;
+} DtSqe;
+
+typedef struct DtCqe {
+    uint64_t tag;
+    uint64_t cmd_seq;
+    uint64_t bytes_done;
+    uint64_t checksum;
+    uint64_t err_addr;
+    uint64_t mismatch_off;
+    uint32_t error;
+    uint32_t err_seg;
+    uint32_t mismatch_count;
+    uint32_t status;
+} DtCqe;
+
+/* Set up and enable a queue of @size entries at fresh addresses. */
+static void dt_q_init(DtDev *d, DtQueue *q, uint32_t size)
+{
+    *q = (DtQueue) {
+        .sq = guest_alloc(&d->alloc, size * DT_SQE_SIZE),
+        .cq = guest_alloc(&d->alloc, size * DT_CQE_SIZE),
+        .size = size,
+        .phase = true,
+    };
+    g_assert_cmphex(q->sq % DT_Q_ALIGN, ==, 0);
+    g_assert_cmphex(q->cq % DT_Q_ALIGN, ==, 0);
+    qtest_memset(d->qts, q->sq, 0, size * DT_SQE_SIZE);
+    qtest_memset(d->qts, q->cq, 0, size * DT_CQE_SIZE);
+    dt_wr(d, DT_REG_Q_CTRL, 0);
+    dt_wr64(d, DT_REG_SQ_BASE_LO, q->sq);
+    dt_wr64(d, DT_REG_CQ_BASE_LO, q->cq);
+    dt_wr(d, DT_REG_Q_SIZE, size);
+    dt_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+    DT_CHECK_REG(d, DT_REG_Q_ERROR, DT_QERR_NONE);
+}
+
+/* Fill the next SQ slot; the doorbell is separate (dt_q_ring). */
+static void dt_q_put(DtDev *d, DtQueue *q, const DtSqe *e)
+{
+    uint8_t raw[DT_SQE_SIZE];
+
+    stl_le_p(raw, e->op);
+    stl_le_p(raw + 4, e->flags);
+    stl_le_p(raw + 8, e->seed);
+    stl_le_p(raw + 12, e->vector);
+    stq_le_p(raw + 16, e->src_list);
+    stl_le_p(raw + 24, e->src_count);
+    stl_le_p(raw + 28, e->rsvd0);
+    stq_le_p(raw + 32, e->dst_list);
+    stl_le_p(raw + 40, e->dst_count);
+    stl_le_p(raw + 44, e->rsvd1);
+    stq_le_p(raw + 48, e->fill);
+    stq_le_p(raw + 56, e->tag);
+    qtest_bufwrite(d->qts, q->sq + q->tail * DT_SQE_SIZE, raw, sizeof(raw));
+    q->tail = (q->tail + 1) % q->size;
+}
+
+static void dt_q_ring(DtDev *d, DtQueue *q)
+{
+    dt_wr(d, DT_REG_SQ_TAIL, q->tail);
+}
+
+static void dt_q_read(DtDev *d, DtQueue *q, uint32_t slot, DtCqe *c)
+{
+    uint8_t raw[DT_CQE_SIZE];
+
+    qtest_bufread(d->qts, q->cq + slot * DT_CQE_SIZE, raw, sizeof(raw));
+    *c = (DtCqe) {
+        .tag = ldq_le_p(raw),
+        .cmd_seq = ldq_le_p(raw + 8),
+        .bytes_done = ldq_le_p(raw + 16),
+        .checksum = ldq_le_p(raw + 24),
+        .err_addr = ldq_le_p(raw + 32),
+        .mismatch_off = ldq_le_p(raw + 40),
+        .error = ldl_le_p(raw + 48),
+        .err_seg = ldl_le_p(raw + 52),
+        .mismatch_count = ldl_le_p(raw + 56),
+        .status = ldl_le_p(raw + 60),
+    };
+}
+
+/* Is the next completion there?  Copies it out if so. */
+static bool dt_q_peek(DtDev *d, DtQueue *q, DtCqe *c)
+{
+    dt_q_read(d, q, q->cq_head, c);
+    return !!(c->status & DT_CQE_PHASE) == q->phase;
+}
+
+/* Consume the next completion, which must be there. */
+static void dt_q_pop(DtDev *d, DtQueue *q, DtCqe *c)
+{
+    if (!dt_q_peek(d, q, c)) {
+        dt_report("no completion in cq[%u] (phase %d expected): CQ_TAIL %u "
+                  "SQ_HEAD %u Q_STATUS 0x%x Q_ERROR %u", q->cq_head,
+                  q->phase, dt_rd(d, DT_REG_CQ_TAIL),
+                  dt_rd(d, DT_REG_SQ_HEAD), dt_rd(d, DT_REG_Q_STATUS),
+                  dt_rd(d, DT_REG_Q_ERROR));
+    }
+    c->status &= ~DT_CQE_PHASE;
+    q->cq_head = (q->cq_head + 1) % q->size;
+    if (!q->cq_head) {
+        q->phase = !q->phase;
+    }
+    dt_wr(d, DT_REG_CQ_HEAD, q->cq_head);
+}
+
+/*
+ * Wait for the next completion, letting @ns of virtual time pass between
+ * looks, at most @max_steps times.  With latency-ns=0 (@ns 0) the device
+ * needs no virtual time, only a turn of the main loop.
+ */
+static void dt_q_wait(DtDev *d, DtQueue *q, DtCqe *c, int64_t ns,
+                      int max_steps)
+{
+    int i;
+
+    for (i = 0; i < max_steps && !dt_q_peek(d, q, c); i++) {
+        if (ns) {
+            qtest_clock_step(d->qts, ns);
+        } else {
+            g_usleep(1000);
+        }
+    }
+    dt_q_pop(d, q, c);
+}
+
+/* Give a latency-ns=0 device time to do whatever it is going to do. */
+static void dt_settle(DtDev *d)
+{
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        dt_rd(d, DT_REG_Q_STATUS);
+        g_usleep(1000);
+    }
+}
+
+static void dt_check_cqe(const DtCqe *c, uint64_t tag, uint32_t status,
+                         uint32_t error, uint64_t bytes, uint64_t csum)
+{
+    if (c->tag != tag || c->status != status ||
+        DT_CQE_ERROR(c->error) != error || c->bytes_done != bytes ||
+        (csum && c->checksum != csum)) {
+        dt_report("completion (cmd %" PRIu64 "): expected tag 0x%" PRIx64
+                  " status 0x%x error %u bytes %" PRIu64 " csum 0x%" PRIx64
+                  ", found tag 0x%" PRIx64 " status 0x%x error %u (%s) "
+                  "bytes %" PRIu64 " csum 0x%" PRIx64, c->cmd_seq, tag,
+                  status, error, bytes, csum, c->tag, c->status,
+                  DT_CQE_ERROR(c->error),
+                  dt_error_name(DT_CQE_ERROR(c->error)), c->bytes_done,
+                  c->checksum);
+    }
+}
+
+/* A WRITE_PATTERN of one segment [addr, addr + len). */
+static DtSqe dt_sqe_write(DtDev *d, uint64_t addr, uint32_t len,
+                          uint32_t seed, uint64_t tag)
+{
+    DtSeg seg = { addr, len };
+
+    return (DtSqe) {
+        .op = DT_OP_WRITE_PATTERN,
+        .seed = seed,
+        .dst_list = dt_put_list(d, &seg, 1),
+        .dst_count = 1,
+        .tag = tag,
+    };
+}
+
+static void dt_check_pattern_at(DtDev *d, const char *what, uint64_t addr,
+                                uint32_t len, uint32_t seed)
+{
+    g_autofree uint8_t *exp = g_malloc(len);
+    DtSeg seg = { addr, len };
+
+    dt_pattern(exp, seed, 0, len);
+    dt_check_image(d, what, addr, len, &seg, 1, exp, 0);
+}
+
+/* All four operations through the queue, checked like register commands. */
+static void test_queue_ops(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t base = dt_region(d, DT_ODD_REGION);
+    uint64_t copy = dt_region(d, DT_ODD_REGION);
+    DtSeg segs[DT_ODD_NSEGS], csegs[DT_ODD_NSEGS];
+    uint64_t len, list, clist, seq0;
+    g_autofree uint8_t *stream = NULL;
+    g_autofree uint8_t *fill = NULL;
+    DtQueue q;
+    DtCqe c;
+    int i;
+
+    dt_odd_layout(base, segs);
+    dt_odd_layout(copy, csegs);
+    len = dt_total(segs, DT_ODD_NSEGS);
+    list = dt_put_list(d, segs, DT_ODD_NSEGS);
+    clist = dt_put_list(d, csegs, DT_ODD_NSEGS);
+    stream = g_malloc(len);
+    fill = g_malloc(len);
+    dt_pattern(stream, DT_SEED, 0, len);
+    dt_fill_stream(fill, 0x0123456789abcdefULL, len);
+
+    dt_q_init(d, &q, 64);
+    g_assert_true(dt_rd(d, DT_REG_CAPS) & DT_CAP_QUEUE);
+    g_assert_cmpuint(dt_rd(d, DT_REG_Q_MAX_SIZE), ==, DT_Q_MAX_SIZE);
+    seq0 = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+
+    /* Four commands, one doorbell: write, verify, copy, then fill. */
+    dt_q_put(d, &q, &(DtSqe) { .op = DT_OP_WRITE_PATTERN, .seed = DT_SEED,
+                               .dst_list = list, .dst_count = DT_ODD_NSEGS,
+                               .tag = 0x1001 });
+    dt_q_put(d, &q, &(DtSqe) { .op = DT_OP_VERIFY_PATTERN, .seed = DT_SEED,
+                               .src_list = list, .src_count = DT_ODD_NSEGS,
+                               .tag = 0x1002 });
+    dt_q_put(d, &q, &(DtSqe) { .op = DT_OP_COPY,
+                               .src_list = list, .src_count = DT_ODD_NSEGS,
+                               .dst_list = clist, .dst_count = DT_ODD_NSEGS,
+                               .tag = 0x1003 });
+    dt_q_put(d, &q, &(DtSqe) { .op = DT_OP_FILL,
+                               .fill = 0x0123456789abcdefULL,
+                               .dst_list = list, .dst_count = DT_ODD_NSEGS,
+                               .tag = 0x1004 });
+    dt_q_ring(d, &q);
+
+    for (i = 0; i < 4; i++) {
+        dt_q_wait(d, &q, &c, 0, 100);
+        g_assert_cmpuint(c.cmd_seq, ==, seq0 + 1 + i);
+        g_assert_cmpuint(c.mismatch_count, ==, 0);
+        dt_check_cqe(&c, 0x1001 + i, DT_STATUS_DONE, DT_ERR_NONE, len,
+                     dt_csum_buf(i == 3 ? fill : stream, len));
+    }
+    DT_CHECK_REG64(d, DT_REG_Q_DONE_LO, 4);
+    DT_CHECK_REG(d, DT_REG_SQ_HEAD, 4);
+    DT_CHECK_REG(d, DT_REG_CQ_TAIL, 4);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+    dt_check_image(d, "queue fill", base, DT_ODD_REGION, segs, DT_ODD_NSEGS,
+                   fill, DT_GUARD);
+    dt_check_image(d, "queue copy", copy, DT_ODD_REGION, csegs,
+                   DT_ODD_NSEGS, stream, DT_GUARD);
+
+    /* The register path is untouched by queue commands. */
+    DT_CHECK_REG(d, DT_REG_STATUS, 0);
+    DT_CHECK_REG64(d, DT_REG_BYTES_DONE_LO, 0);
+
+    /* The log names the ring accesses too. */
+    {
+        g_autoptr(GArray) log = dt_log_get(d, seq0 + 1);
+        DtLogEntry *first = &g_array_index(log, DtLogEntry, 0);
+        DtLogEntry *last = &g_array_index(log, DtLogEntry, log->len - 1);
+
+        dt_check_log(first, "write-pattern", "sq", 0, "read", q.sq,
+                     DT_SQE_SIZE, DT_SQE_SIZE, "ok");
+        dt_check_log(last, "write-pattern", "cq", 0, "write", q.cq,
+                     DT_CQE_SIZE, DT_CQE_SIZE, "ok");
+    }
+    dt_stop(d);
+}
+
+/*
+ * A small ring wraps several times: the phase bit flips on every pass,
+ * and a full completion ring holds the device back until CQ_HEAD moves.
+ */
+static void test_queue_wrap(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t buf = dt_region(d, 16 * DT_PAGE);
+    DtQueue q;
+    DtCqe c;
+    int i;
+
+    dt_q_init(d, &q, 4);
+    for (i = 0; i < 16; i++) {
+        DtSqe e = dt_sqe_write(d, buf + i * DT_PAGE, DT_PAGE, DT_SEED + i, i);
+
+        dt_q_put(d, &q, &e);
+        dt_q_ring(d, &q);
+        dt_q_wait(d, &q, &c, 0, 100);
+        dt_check_cqe(&c, i, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE,
+                     dt_pattern_csum(DT_SEED + i, DT_PAGE));
+        dt_check_pattern_at(d, "wrapped queue", buf + i * DT_PAGE, DT_PAGE,
+                            DT_SEED + i);
+    }
+    /* 16 completions in a ring of 4: four passes, the phase is 1 again. */
+    g_assert_cmpuint(q.cq_head, ==, 0);
+    g_assert_true(q.phase);
+
+    /* Three completions fill the ring; a fourth command waits for room. */
+    for (i = 0; i < 3; i++) {
+        DtSqe e = dt_sqe_write(d, buf + i * DT_PAGE, DT_PAGE, 7 + i, 100 + i);
+
+        dt_q_put(d, &q, &e);
+    }
+    dt_q_ring(d, &q);
+    dt_settle(d);
+    DT_CHECK_REG(d, DT_REG_CQ_TAIL, (q.cq_head + 3) % 4);
+    {
+        DtSqe e = dt_sqe_write(d, buf + 3 * DT_PAGE, DT_PAGE, 10, 103);
+
+        dt_q_put(d, &q, &e);
+        dt_q_ring(d, &q);
+    }
+    dt_settle(d);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY |
+                 DT_QSTATUS_CQ_FULL);
+    /* Its data moved; only the completion waits. */
+    dt_check_pattern_at(d, "held completion", buf + 3 * DT_PAGE, DT_PAGE, 10);
+    for (i = 0; i < 4; i++) {
+        dt_q_wait(d, &q, &c, 0, 100);
+        dt_check_cqe(&c, 100 + i, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE, 0);
+    }
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+    DT_CHECK_REG64(d, DT_REG_Q_DONE_LO, 20);
+    dt_stop(d);
+}
+
+/*
+ * Poll (without letting virtual time pass) until the pattern word at
+ * @addr is there: the bottom half that runs a step has had its turn.
+ */
+static void dt_wait_word(DtDev *d, uint64_t addr, uint64_t word)
+{
+    int i;
+
+    for (i = 0; i < 10000 && qtest_readq(d->qts, addr) != word; i++) {
+        g_usleep(100);
+    }
+    g_assert_cmphex(qtest_readq(d->qts, addr), ==, word);
+}
+
+/*
+ * Many commands in flight, paced in virtual time: with latency-ns L and
+ * step-size 4 KiB, an 8 KiB command takes three steps (16 bytes of list,
+ * then 4080, 4096 and 16 data bytes), each L after the previous one.
+ */
+#define DT_LAT              1000
+#define DT_INFLIGHT         100
+
+static void test_queue_inflight(const void *data)
+{
+    DtDev *d = dt_start(data, ",latency-ns=1000,step-size=4096", "");
+    uint64_t buf = dt_region(d, DT_INFLIGHT * 2 * DT_PAGE);
+    uint64_t rlist = dt_quick_list(d);
+    DtQueue q;
+    DtCqe c;
+    int i;
+
+    dt_q_init(d, &q, 128);
+    for (i = 0; i < DT_INFLIGHT; i++) {
+        DtSqe e = dt_sqe_write(d, buf + i * 2 * DT_PAGE, 2 * DT_PAGE,
+                               DT_SEED + i, i);
+
+        e.flags = DT_SQE_F_INTR;
+        dt_q_put(d, &q, &e);
+    }
+    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_QUEUE_CMPL);
+    dt_q_ring(d, &q);
+    DT_CHECK_REG(d, DT_REG_SQ_TAIL, DT_INFLIGHT);
+
+    /* Nothing before the first latency has passed. */
+    qtest_clock_step(d->qts, DT_LAT - 1);
+    DT_CHECK_REG(d, DT_REG_SQ_HEAD, 0);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+
+    /* Step 1 fetches and writes 4080 bytes, step 2 up to 8176. */
+    qtest_clock_step(d->qts, 1);
+    dt_wait_word(d, buf + 4072, dt_pattern_word(DT_SEED, 4072));
+    DT_CHECK_REG(d, DT_REG_SQ_HEAD, 1);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
+    g_assert_cmphex(qtest_readq(d->qts, buf + 4080), ==,
+                    0xa5a5a5a5a5a5a5a5ULL);
+
+    /* A register command meanwhile is refused as busy, and harmless. */
+    dt_set_dst(d, rlist, 1);
+    dt_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+    DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE | DT_STATUS_ERROR);
+    DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_BUSY);
+
+    qtest_clock_step(d->qts, DT_LAT);
+    dt_wait_word(d, buf + 8168, dt_pattern_word(DT_SEED, 8168));
+    g_assert_false(dt_q_peek(d, &q, &c));
+    g_assert_false(dt_intx_level(d));
+    qtest_clock_step(d->qts, DT_LAT);
+    for (i = 0; i < 10000 && !dt_q_peek(d, &q, &c); i++) {
+        g_usleep(100);
+    }
+    dt_q_pop(d, &q, &c);
+    dt_check_cqe(&c, 0, DT_STATUS_DONE, DT_ERR_NONE, 2 * DT_PAGE,
+                 dt_pattern_csum(DT_SEED, 2 * DT_PAGE));
+    g_assert_true(dt_intx_level(d));
+    /* The refused register command finished too, with an error. */
+    DT_CHECK_REG(d, DT_REG_INTR_STATUS,
+                 DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL);
+    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL);
+
+    /* 99 to go, all posted at once; they complete in order. */
+    for (i = 1; i < DT_INFLIGHT; i++) {
+        dt_q_wait(d, &q, &c, DT_LAT, 100);
+        dt_check_cqe(&c, i, DT_STATUS_DONE, DT_ERR_NONE, 2 * DT_PAGE,
+                     dt_pattern_csum(DT_SEED + i, 2 * DT_PAGE));
+    }
+    for (i = 0; i < DT_INFLIGHT; i++) {
+        dt_check_pattern_at(d, "in-flight command", buf + i * 2 * DT_PAGE,
+                            2 * DT_PAGE, DT_SEED + i);
+    }
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+
+    /* Now idle, the register path works again. */
+    dt_quick_cmd(d, rlist);
+    dt_stop(d);
+}
+
+/* Command errors end up in the completion; the queue goes on. */
+static void test_queue_cmd_errors(const void *data)
+{
+    DtDev *d = dt_start(data, "", "");
+    uint64_t buf = dt_region(d, DT_PAGE);
+    DtSqe good = dt_sqe_write(d, buf, DT_PAGE, DT_SEED, 0x99);
+    DtSqe unassigned = dt_sqe_write(d, DT_UNASSIGNED, DT_PAGE, 1, 5);
+    static const struct {
+        uint32_t op, flags, vector, rsvd0, rsvd1;
+        uint32_t error;
+    } bad[] = {
+        { DT_OP_MAX + 1, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+        { DT_OP_NONE, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+        { DT_OP_WRITE_PATTERN, 1u << 1, 0, 0, 0, DT_ERR_SQE_RESERVED },
+        { DT_OP_WRITE_PATTERN, 1u << 31, 0, 0, 0, DT_ERR_SQE_RESERVED },
+        { DT_OP_WRITE_PATTERN, 0, 0, 1, 0, DT_ERR_SQE_RESERVED },
+        { DT_OP_WRITE_PATTERN, 0, 0, 0, 0x80000000, DT_ERR_SQE_RESERVED },
+        { DT_OP_WRITE_PATTERN, 0, DT_MAX_VECTORS, 0, 0, DT_ERR_BAD_VECTOR },
+    };
+    DtQueue q;
+    DtCqe c;
+    size_t i;
+
+    dt_q_init(d, &q, 16);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        DtSqe e = good;
+
+        e.op = bad[i].op;
+        e.flags = bad[i].flags;
+        e.vector = bad[i].vector;
+        e.rsvd0 = bad[i].rsvd0;
+        e.rsvd1 = bad[i].rsvd1;
+        e.tag = i;
+        dt_q_put(d, &q, &e);
+    }
+    dt_q_put(d, &q, &unassigned);
+    dt_q_put(d, &q, &good);
+    dt_q_ring(d, &q);
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        dt_q_wait(d, &q, &c, 0, 100);
+        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR, bad[i].error,
+                     0, 0);
+    }
+    dt_q_wait(d, &q, &c, 0, 100);
+    dt_check_cqe(&c, 5, DT_STATUS_DONE | DT_STATUS_ERROR,
+                 DT_ERR_DMA_UNASSIGNED, 0, 0);
+    g_assert_cmpuint(DT_CQE_ERR_LIST(c.error), ==, DT_LIST_DST);
+    g_assert_cmphex(c.err_addr, ==, DT_UNASSIGNED);
+    dt_q_wait(d, &q, &c, 0, 100);
+    dt_check_cqe(&c, 0x99, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE,
+                 dt_pattern_csum(DT_SEED, DT_PAGE));
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+    dt_stop(d);
+}
+
+/*
+ * Reset in the middle of a queued command: DMA stops, nothing is written
+ * afterwards, and the registers are at their reset values.
+ */
+
+/* After a reset wiped config space, give the BARs their old addresses. */
+static void dt_reprogram(DtDev *d)
+{
+    if (d->rp) {
+        dt_root_port_init(d->rp);
+    }
+    qpci_config_writel(d->dev, PCI_BASE_ADDRESS_0, d->bar.addr);
+    if (d->msix_bar_size) {
+        qpci_config_writel(d->dev, PCI_BASE_ADDRESS_1, d->msix_bar.addr);
+    }
+    if (d->rp) {
+        uint64_t end = d->msix_bar_size ? d->msix_bar.addr + d->msix_bar_size
+                                        : d->bar.addr + d->bar_size;
+
+        dt_root_port_window(d->rp, d->bar.addr, end - d->bar.addr, false);
+    }
+    qpci_device_enable(d->dev);
+}
+
+static void dt_check_reset_state(DtDev *d, uint64_t cmd_seq)
+{
+    DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
+    DT_CHECK_REG(d, DT_REG_Q_CTRL, 0);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, 0);
+    DT_CHECK_REG(d, DT_REG_Q_SIZE, 0);
+    DT_CHECK_REG(d, DT_REG_Q_ERROR, 0);
+    DT_CHECK_REG64(d, DT_REG_SQ_BASE_LO, 0);
+    DT_CHECK_REG64(d, DT_REG_CQ_BASE_LO, 0);
+    DT_CHECK_REG(d, DT_REG_SQ_HEAD, 0);
+    DT_CHECK_REG(d, DT_REG_SQ_TAIL, 0);
+    DT_CHECK_REG(d, DT_REG_CQ_HEAD, 0);
+    DT_CHECK_REG(d, DT_REG_CQ_TAIL, 0);
+    DT_CHECK_REG64(d, DT_REG_Q_DONE_LO, 0);
+    DT_CHECK_REG(d, DT_REG_INTR_STATUS, 0);
+    DT_CHECK_REG(d, DT_REG_INTR_ENABLE, 0);
+    DT_CHECK_REG(d, DT_REG_INTR_VECTOR, 0);
+    DT_CHECK_REG(d, DT_REG_STATUS, 0);
+    DT_CHECK_REG(d, DT_REG_CMD, 0);
+    DT_CHECK_REG64(d, DT_REG_DST_LIST_LO, 0);
+    DT_CHECK_REG(d, DT_REG_BAD_COUNT, 0);
+    /* Kept, so that DMA log entries stay unambiguous. */
+    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, cmd_seq);
+    g_assert_false(dt_intx_level(d));
+}
+
+static void dt_reset_mid_command(DtDev *d, bool flr)
+{
+    uint32_t len = 64 * DT_PAGE;
+    uint64_t buf = dt_region(d, len);
+    DtSqe e = dt_sqe_write(d, buf, len, DT_SEED, 1);
+    g_autofree uint8_t *before = g_malloc(len);
+    g_autofree uint8_t *after = g_malloc(len);
+    g_autoptr(GArray) log = NULL;
+    uint64_t seq, cq;
+    DtQueue q;
+    int i;
+
+    dt_q_init(d, &q, 8);
+    cq = q.cq;
+    e.flags = DT_SQE_F_INTR;
+    dt_q_put(d, &q, &e);
+    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CAUSES);
+    dt_q_ring(d, &q);
+    for (i = 0; i < 5; i++) {
+        qtest_clock_step(d->qts, DT_LAT);
+        dt_wait_word(d, buf + (i + 1) * DT_PAGE - 24,
+                     dt_pattern_word(DT_SEED, (i + 1) * DT_PAGE - 24));
+    }
+    seq = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
+
+    if (flr) {
+        uint8_t exp = dt_find_cap(d->dev, PCI_CAP_ID_EXP);
+
+        g_assert_true(qpci_config_readl(d->dev, exp + PCI_EXP_DEVCAP) &
+                      PCI_EXP_DEVCAP_FLR);
+        qpci_config_writew(d->dev, exp + PCI_EXP_DEVCTL,
+                           qpci_config_readw(d->dev, exp + PCI_EXP_DEVCTL) |
+                           PCI_EXP_DEVCTL_BCR_FLR);
+    } else {
+        qtest_system_reset(d->qts);
+    }
+    qtest_bufread(d->qts, buf, before, len);
+    g_assert_cmphex(ldq_le_p(before + 5 * DT_PAGE - 24), ==,
+                    dt_pattern_word(DT_SEED, 5 * DT_PAGE - 24));
+    g_assert_cmphex(before[len - 1], ==, DT_GUARD);
+
+    /* Far more time than the command needed: nothing moves any more. */
+    for (i = 0; i < 100; i++) {
+        qtest_clock_step(d->qts, DT_LAT);
+    }
+    qtest_bufread(d->qts, buf, after, len);
+    g_assert_true(memcmp(before, after, len) == 0);
+    dt_check_untouched(d, "completion ring after reset", cq,
+                       8 * DT_CQE_SIZE, 0);
+    /* The log ends with the part of the segment that was written. */
+    log = dt_log_get(d, seq);
+    g_assert_cmpuint(log->len, ==, 3);
+    dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern", "sq",
+                 0, "read", q.sq, DT_SQE_SIZE, DT_SQE_SIZE, "ok");
+    dt_check_log(&g_array_index(log, DtLogEntry, 2), "write-pattern", "dst",
+                 0, "write", buf, len, 5 * DT_PAGE - DT_SEG_SIZE, "ok");
+
+    dt_reprogram(d);
+    dt_check_reset_state(d, seq);
+
+    /* And it works again from scratch. */
+    dt_q_init(d, &q, 8);
+    {
+        DtSqe again = dt_sqe_write(d, buf, DT_PAGE, 77, 2);
+        DtCqe c;
+
+        dt_q_put(d, &q, &again);
+        dt_q_ring(d, &q);
+        dt_q_wait(d, &q, &c, DT_LAT, 1000);
+        dt_check_cqe(&c, 2, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE,
+                     dt_pattern_csum(77, DT_PAGE));
+    }
+}
+
+static void test_reset_flr(const void *data)
+{
+    DtDev *d = dt_start(data, ",latency-ns=1000,step-size=4096", "");
+
+    dt_reset_mid_command(d, true);
+    dt_stop(d);
+}
+
+static void test_reset_system(const void *data)
+{
+    DtDev *d = dt_start(data, ",latency-ns=1000,step-size=4096", "");
+
+    dt_reset_mid_command(d, false);
+    dt_stop(d);
+}
+
+/*
+ * Migration in the middle of a long command: save to a file, restore
+ * into a second QEMU, and the command completes there with exactly the
+ * data and the completion it would have had.
+ */
+
+/* Run QMP command @cmd with a "uri" argument; it must succeed. */
+static void dt_qmp_uri(QTestState *qts, const char *cmd, const char *uri)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': %s, 'arguments': "
+                            "{'uri': %s}}", cmd, uri);
+
+    if (qdict_haskey(resp, "error")) {
+        dt_report("QMP %s failed: %s", cmd,
+                  qdict_get_str(qdict_get_qdict(resp, "error"), "desc"));
+    }
+    qobject_unref(resp);
+}
+
+static void dt_wait_migration(QTestState *qts)
+{
+    int i;
+
+    for (i = 0; i < 6000; i++) {
+        QDict *resp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+        QDict *ret = qdict_get_qdict(resp, "return");
+        const char *status = qdict_get_try_str(ret, "status");
+        bool done = status && !strcmp(status, "completed");
+
+        if (status && !strcmp(status, "failed")) {
+            dt_report("migration failed: %s",
+                      qdict_get_try_str(ret, "error-desc"));
+        }
+        qobject_unref(resp);
+        if (done) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+    dt_report("migration did not complete in 60 s");
+}
+
+static void test_migrate_mid_command(const void *data)
+{
+    const DtMachine *m = data;
+    DtDev *d = dt_start(m, ",latency-ns=1000,step-size=4096", "-m 128M");
+    g_autofree char *file = g_strdup_printf("%s/dt-migrate-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *uri = NULL;
+    uint32_t len = 256 * DT_PAGE;
+    uint64_t buf = dt_region(d, len);
+    uint64_t vbuf = dt_region(d, DT_PAGE);
+    DtSqe w = dt_sqe_write(d, buf, len, DT_SEED, 0xaa);
+    DtSqe v = { .op = DT_OP_VERIFY_PATTERN, .seed = DT_SEED,
+                .src_list = w.dst_list, .src_count = 1, .tag = 0xbb };
+    DtSqe w2 = dt_sqe_write(d, vbuf, DT_PAGE, 5, 0xcc);
+    g_autoptr(GArray) log_before = NULL;
+    g_autoptr(GArray) log_after = NULL;
+    g_autoptr(GArray) log_end = NULL;
+    QTestState *src = d->qts;
+    QDict *resp;
+    uint64_t word_before;
+    DtQueue q;
+    DtCqe c;
+    int fd, i;
+
+    fd = g_mkstemp(file);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", file);
+
+    dt_q_init(d, &q, 8);
+    dt_q_put(d, &q, &w);
+    dt_q_put(d, &q, &v);
+    dt_q_put(d, &q, &w2);
+    dt_q_ring(d, &q);
+    for (i = 0; i < 100; i++) {
+        qtest_clock_step(d->qts, DT_LAT);
+        dt_wait_word(d, buf + (i + 1) * DT_PAGE - 24,
+                     dt_pattern_word(DT_SEED, (i + 1) * DT_PAGE - 24));
+    }
+    g_assert_cmphex(qtest_readq(d->qts, buf + len - 8), ==,
+                    0xa5a5a5a5a5a5a5a5ULL);
+    log_before = dt_log_get(d, 0);
+    word_before = qtest_readq(d->qts, buf + 100 * DT_PAGE);
+
+    /* Save mid-command; the source stops for good. */
+    dt_qmp_uri(src, "migrate", uri);
+    dt_wait_migration(src);
+    qtest_quit(src);
+
+    /* Restore into a fresh QEMU that sees the same devices. */
+    if (m->pcie) {
+        d->qts = qtest_initf("-machine q35 -nodefaults -m 128M "
+                             "-device pcie-root-port,id=rp0,bus=pcie.0,"
+                             "chassis=1,addr=0x%x -device dma-testdev,id=dt0,"
+                             "bus=rp0,latency-ns=1000,step-size=4096 "
+                             "-incoming defer", DT_RP_SLOT);
+    } else {
+        d->qts = qtest_initf("-machine pc -nodefaults -m 128M "
+                             "-device dma-testdev,id=dt0,addr=0x%x,"
+                             "latency-ns=1000,step-size=4096 "
+                             "-incoming defer", DT_PC_SLOT);
+    }
+    dt_qmp_uri(d->qts, "migrate-incoming", uri);
+    dt_wait_migration(d->qts);
+    resp = qtest_qmp(d->qts, "{'execute': 'query-status'}");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(resp, "return"), "status"),
+                    ==, "running");
+    qobject_unref(resp);
+    unlink(file);
+
+    /* Point our libqos view at the new QEMU, without reprogramming. */
+    g_free(d->dev);
+    g_free(d->rp);
+    qpci_free_pc(d->bus);
+    d->bus = qpci_new_pc(d->qts, &d->alloc);
+    if (m->pcie) {
+        d->rp = qpci_device_find(d->bus, QPCI_DEVFN(DT_RP_SLOT, 0));
+        d->dev = qpci_device_find(d->bus, DT_BDF(1, 0, 0));
+    } else {
+        d->dev = qpci_device_find(d->bus, QPCI_DEVFN(DT_PC_SLOT, 0));
+    }
+    g_assert_nonnull(d->dev);
+
+    /* State arrived: mid-command, same place, same log. */
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
+    DT_CHECK_REG(d, DT_REG_SQ_HEAD, 1);
+    g_assert_cmphex(qtest_readq(d->qts, buf + 100 * DT_PAGE), ==,
+                    word_before);
+    log_after = dt_log_get(d, 0);
+    g_assert_cmpuint(log_after->len, ==, log_before->len);
+    for (i = 0; i < log_before->len; i++) {
+        DtLogEntry *a = &g_array_index(log_before, DtLogEntry, i);
+        DtLogEntry *b = &g_array_index(log_after, DtLogEntry, i);
+
+        g_assert_cmpuint(a->seq, ==, b->seq);
+        g_assert_cmphex(a->addr, ==, b->addr);
+        g_assert_cmpstr(a->list, ==, b->list);
+    }
+
+    /* ...and it finishes there, followed by the rest of the queue. */
+    dt_q_wait(d, &q, &c, DT_LAT, 1000);
+    dt_check_cqe(&c, 0xaa, DT_STATUS_DONE, DT_ERR_NONE, len,
+                 dt_pattern_csum(DT_SEED, len));
+    dt_q_wait(d, &q, &c, DT_LAT, 1000);
+    dt_check_cqe(&c, 0xbb, DT_STATUS_DONE, DT_ERR_NONE, len,
+                 dt_pattern_csum(DT_SEED, len));
+    g_assert_cmpuint(c.mismatch_count, ==, 0);
+    dt_q_wait(d, &q, &c, DT_LAT, 1000);
+    dt_check_cqe(&c, 0xcc, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE,
+                 dt_pattern_csum(5, DT_PAGE));
+    dt_check_pattern_at(d, "migrated command", buf, len, DT_SEED);
+    log_end = dt_log_get(d, 0);
+    dt_check_log_seqs(log_end);
+    g_assert_cmpuint(g_array_index(log_end, DtLogEntry, log_end->len - 1).seq,
+                     ==, log_end->len);
+    dt_stop(d);
+}
+
+/*
+ * The bad-input matrix: every register with every bad access, reserved
+ * bits, queue setup at the wrong time, segment lists, data and rings
+ * aimed at MMIO, the device's own BARs, ROM, unassigned space and beyond
+ * the address width, wrapping and huge values, and doorbells while busy
+ * or halted.  Each case must give its documented status and a
+ * LOG_GUEST_ERROR line (the log goes to a file the test reads), and QEMU
+ * must still answer afterwards.  The summary says how many cases ran.
+ */
+
+typedef struct DtMatrix {
+    DtDev *d;
+    FILE *log;                  /* QEMU's -D file, read as it grows */
+    unsigned cases;
+    unsigned by_kind[4];
+    uint64_t list;              /* a one-page list for register commands */
+    uint64_t buf;
+} DtMatrix;
+
+enum { DT_MX_MMIO, DT_MX_CMD, DT_MX_QUEUE, DT_MX_SQE };
+
+static const char *const dt_mx_kinds[] = {
+    "MMIO accesses", "register commands", "queue setup and doorbells",
+    "queue entries",
+};
+
+/* The new part of QEMU's log must mention the device. */
+static void dt_mx_logged(DtMatrix *x, const char *name)
+{
+    char line[512];
+    bool found = false;
+
+    while (fgets(line, sizeof(line), x->log)) {
+        found |= !!strstr(line, TYPE_DMA_TESTDEV ":");
+    }
+    clearerr(x->log);
+    if (!found) {
+        dt_report("bad input '%s': no LOG_GUEST_ERROR message", name);
+    }
+}
+
+static void dt_mx_case(DtMatrix *x, int kind, const char *name)
+{
+    dt_mx_logged(x, name);
+    x->cases++;
+    x->by_kind[kind]++;
+}
+
+/* One bad MMIO access: BAD_COUNT goes up by one and BAD_INFO names it. */
+static void dt_mx_access(DtMatrix *x, uint32_t off, unsigned size,
+                         bool is_write, uint32_t reason)
+{
+    DtDev *d = x->d;
+    uint64_t a = d->bar.addr + off;
+    uint32_t before = dt_rd(d, DT_REG_BAD_COUNT);
+    uint64_t seq = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+    g_autofree char *name = g_strdup_printf("%u-byte %s at 0x%03x", size,
+                                            is_write ? "write" : "read", off);
+    uint32_t info;
+    uint64_t val = 0;
+
+    if (is_write) {
+        switch (size) {
+        case 1:
+            qtest_writeb(d->qts, a, 0xff);
+            break;
+        case 2:
+            qtest_writew(d->qts, a, 0xffff);
+            break;
+        case 4:
+            qtest_writel(d->qts, a, 0xffffffff);
+            break;
+        default:
+            qtest_writeq(d->qts, a, ~0ULL);
+            break;
+        }
+    } else {
+        switch (size) {
+        case 1:
+            val = qtest_readb(d->qts, a);
+            break;
+        case 2:
+            val = qtest_readw(d->qts, a);
+            break;
+        case 4:
+            val = qtest_readl(d->qts, a);
+            break;
+        default:
+            val = qtest_readq(d->qts, a);
+            break;
+        }
+        g_assert_cmphex(val, ==, 0);
+    }
+    info = dt_rd(d, DT_REG_BAD_INFO);
+    if (dt_rd(d, DT_REG_BAD_COUNT) != before + 1 ||
+        DT_BAD_INFO_REASON(info) != reason ||
+        DT_BAD_INFO_OFFSET(info) != off ||
+        DT_BAD_INFO_SIZE(info) != size ||
+        !!(info & DT_BAD_INFO_WRITE) != is_write) {
+        dt_report("bad input '%s': expected BAD_COUNT %u reason %u, found "
+                  "BAD_COUNT %u BAD_INFO 0x%08x", name, before + 1, reason,
+                  dt_rd(d, DT_REG_BAD_COUNT), info);
+    }
+    /* No bad access ever starts a command. */
+    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, seq);
+    dt_mx_case(x, DT_MX_MMIO, name);
+}
+
+/* Every defined register, and whether the guest may write it. */
+static const struct {
+    uint32_t off;
+    bool writable;
+} dt_mx_regs[] = {
+    { DT_REG_ID, false }, { DT_REG_VERSION, false }, { DT_REG_CAPS, false },
+    { DT_REG_ADDR_BITS, false }, { DT_REG_MAX_SEGS, false },
+    { DT_REG_MAX_XFER_LO, false }, { DT_REG_MAX_XFER_HI, false },
+    { DT_REG_CMD, true }, { DT_REG_SEED, true },
+    { DT_REG_SRC_LIST_LO, true }, { DT_REG_SRC_LIST_HI, true },
+    { DT_REG_SRC_COUNT, true }, { DT_REG_DST_LIST_LO, true },
+    { DT_REG_DST_LIST_HI, true }, { DT_REG_DST_COUNT, true },
+    { DT_REG_FILL_LO, true }, { DT_REG_FILL_HI, true },
+    { DT_REG_STATUS, false }, { DT_REG_ERROR, false },
+    { DT_REG_ERR_SEG, false }, { DT_REG_ERR_LIST, false },
+    { DT_REG_ERR_ADDR_LO, false }, { DT_REG_ERR_ADDR_HI, false },
+    { DT_REG_BYTES_DONE_LO, false }, { DT_REG_BYTES_DONE_HI, false },
+    { DT_REG_MISMATCH_SEG, false }, { DT_REG_MISMATCH_COUNT, false },
+    { DT_REG_MISMATCH_OFF_LO, false }, { DT_REG_MISMATCH_OFF_HI, false },
+    { DT_REG_MISMATCH_EXP_LO, false }, { DT_REG_MISMATCH_EXP_HI, false },
+    { DT_REG_MISMATCH_GOT_LO, false }, { DT_REG_MISMATCH_GOT_HI, false },
+    { DT_REG_CHECKSUM_LO, false }, { DT_REG_CHECKSUM_HI, false },
+    { DT_REG_CMD_SEQ_LO, false }, { DT_REG_CMD_SEQ_HI, false },
+    { DT_REG_INTR_STATUS, true }, { DT_REG_INTR_ENABLE, true },
+    { DT_REG_INTR_VECTOR, true }, { DT_REG_INTR_INFO, false },
+    { DT_REG_Q_CTRL, true }, { DT_REG_Q_STATUS, false },
+    { DT_REG_Q_SIZE, true }, { DT_REG_Q_ERROR, false },
+    { DT_REG_SQ_BASE_LO, true }, { DT_REG_SQ_BASE_HI, true },
+    { DT_REG_CQ_BASE_LO, true }, { DT_REG_CQ_BASE_HI, true },
+    { DT_REG_SQ_TAIL, true }, { DT_REG_SQ_HEAD, false },
+    { DT_REG_CQ_HEAD, true }, { DT_REG_CQ_TAIL, false },
+    { DT_REG_Q_ERR_ADDR_LO, false }, { DT_REG_Q_ERR_ADDR_HI, false },
+    { DT_REG_Q_ERR_CAUSE, false }, { DT_REG_Q_MAX_SIZE, false },
+    { DT_REG_Q_DONE_LO, false }, { DT_REG_Q_DONE_HI, false },
+    { DT_REG_BAD_COUNT, false }, { DT_REG_BAD_INFO, false },
+};
+
+/* Offsets inside BAR0 with no register. */
+static const uint32_t dt_mx_holes[] = {
+    0x014, 0x024, 0x02c, 0x03c, 0x04c, 0x058, 0x05c, 0x108, 0x10c, 0x118,
+    0x200, 0x800, DMA_TESTDEV_BAR0_SIZE - 4,
+};
+
+static void dt_mx_mmio(DtMatrix *x)
+{
+    size_t i;
+    int w;
+
+    for (i = 0; i < ARRAY_SIZE(dt_mx_regs); i++) {
+        uint32_t r = dt_mx_regs[i].off;
+
+        for (w = 0; w < 2; w++) {
+            dt_mx_access(x, r, 1, w, DT_BAD_ACCESS_SIZE);
+            dt_mx_access(x, r + 3, 1, w, DT_BAD_ACCESS_SIZE);
+            dt_mx_access(x, r, 2, w, DT_BAD_ACCESS_SIZE);
+            dt_mx_access(x, r + 1, 2, w, DT_BAD_ACCESS_SIZE);
+            dt_mx_access(x, r + 2, 4, w, DT_BAD_ACCESS_SIZE);
+            if (r % 8) {
+                dt_mx_access(x, r, 8, w, DT_BAD_ACCESS_SIZE);
+            }
+        }
+        if (!dt_mx_regs[i].writable) {
+            uint32_t val = dt_rd(x->d, r);
+
+            dt_mx_access(x, r, 4, true, DT_BAD_READ_ONLY);
+            /* The BAD_* registers change by design: they record this. */
+            if (r != DT_REG_BAD_COUNT && r != DT_REG_BAD_INFO) {
+                g_assert_cmphex(dt_rd(x->d, r), ==, val);
+            }
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(dt_mx_holes); i++) {
+        dt_mx_access(x, dt_mx_holes[i], 4, false, DT_BAD_UNKNOWN_REG);
+        dt_mx_access(x, dt_mx_holes[i], 4, true, DT_BAD_UNKNOWN_REG);
+    }
+}
+
+/* A register write whose reserved bits are dropped and reported. */
+#define DT_MX_UNCHANGED     (-1)
+
+static void dt_mx_reserved(DtMatrix *x, uint32_t reg, uint32_t val,
+                           uint32_t reason, int64_t expect)
+{
+    DtDev *d = x->d;
+    uint32_t before = dt_rd(d, DT_REG_BAD_COUNT);
+    uint32_t old = dt_rd(d, reg);
+    g_autofree char *name = g_strdup_printf("0x%x to register 0x%03x", val,
+                                            reg);
+
+    dt_wr(d, reg, val);
+    g_assert_cmpuint(dt_rd(d, DT_REG_BAD_COUNT), ==, before + 1);
+    g_assert_cmpuint(DT_BAD_INFO_REASON(dt_rd(d, DT_REG_BAD_INFO)), ==,
+                     reason);
+    g_assert_cmpuint(DT_BAD_INFO_OFFSET(dt_rd(d, DT_REG_BAD_INFO)), ==, reg);
+    DT_CHECK_REG(d, reg, expect == DT_MX_UNCHANGED ? old : expect);
+    dt_mx_case(x, DT_MX_MMIO, name);
+}
+
+/* One register command that must fail with @err. */
+typedef struct DtMxCmd {
+    const char *name;
+    uint32_t op;
+    bool src;                   /* the list is the source list */
+    uint64_t list;              /* 0: a list of the segments below */
+    uint32_t count;             /* list entries (0: as many as segs) */
+    DtSeg seg[2];
+    uint32_t nseg;
+    uint32_t err;
+} DtMxCmd;
+
+static void dt_mx_cmd(DtMatrix *x, const DtMxCmd *c)
+{
+    DtDev *d = x->d;
+    uint64_t list = c->list;
+    uint32_t count = c->count ? c->count : c->nseg;
+
+    if (!list) {
+        list = dt_put_list(d, c->seg, c->nseg);
+    }
+    dt_wr(d, DT_REG_SEED, DT_SEED);
+    if (c->op == DT_OP_COPY) {
+        /* The bad side is one list, the other a good page. */
+        DtSeg good = { x->buf, c->nseg ? (uint32_t)dt_total(c->seg, c->nseg)
+                                       : DT_PAGE };
+        uint64_t other = dt_put_list(d, &good, 1);
+
+        dt_set_src(d, c->src ? list : other, c->src ? count : 1);
+        dt_set_dst(d, c->src ? other : list, c->src ? 1 : count);
+    } else if (c->src) {
+        dt_set_src(d, list, count);
+    } else {
+        dt_set_dst(d, list, count);
+    }
+    dt_wr(d, DT_REG_CMD, c->op);
+    if (dt_rd(d, DT_REG_STATUS) != (DT_STATUS_DONE | DT_STATUS_ERROR) ||
+        dt_rd(d, DT_REG_ERROR) != c->err) {
+        dt_report("bad input '%s': expected STATUS 0x%x ERROR %u (%s), "
+                  "found STATUS 0x%x ERROR %u (%s)", c->name,
+                  DT_STATUS_DONE | DT_STATUS_ERROR, c->err,
+                  dt_error_name(c->err), dt_rd(d, DT_REG_STATUS),
+                  dt_rd(d, DT_REG_ERROR),
+                  dt_error_name(dt_rd(d, DT_REG_ERROR)));
+    }
+    dt_mx_case(x, DT_MX_CMD, c->name);
+}
+
+static void dt_mx_cmds(DtMatrix *x)
+{
+    DtDev *d = x->d;
+    uint64_t bar = d->bar.addr, msix = d->msix_bar.addr, b = x->buf;
+    uint64_t top = 1ULL << 40;          /* the matrix runs addr-bits=40 */
+    const DtMxCmd cases[] = {
+        { "opcode 0", DT_OP_NONE, .list = x->list, .count = 1,
+          .err = DT_ERR_BAD_OPCODE },
+        { "opcode 5", DT_OP_MAX + 1, .list = x->list, .count = 1,
+          .err = DT_ERR_BAD_OPCODE },
+        { "opcode ~0", UINT32_MAX, .list = x->list, .count = 1,
+          .err = DT_ERR_BAD_OPCODE },
+        { "count 0", DT_OP_WRITE_PATTERN, .list = x->list, .count = 0,
+          .nseg = 0, .err = DT_ERR_NO_SEGMENTS },
+        { "count 2^32-1", DT_OP_WRITE_PATTERN, .list = x->list,
+          .count = UINT32_MAX, .err = DT_ERR_TOO_MANY_SEGS },
+        { "count max+1", DT_OP_VERIFY_PATTERN, true, .list = x->list,
+          .count = 65537, .err = DT_ERR_TOO_MANY_SEGS },
+        { "list misaligned", DT_OP_WRITE_PATTERN, .list = x->list + 8,
+          .count = 1, .err = DT_ERR_LIST_ALIGN },
+        { "list in own BAR0", DT_OP_WRITE_PATTERN, .list = bar, .count = 1,
+          .err = DT_ERR_LIST_READ },
+        { "list in own MSI-X BAR", DT_OP_VERIFY_PATTERN, true, .list = msix,
+          .count = 1, .err = DT_ERR_LIST_READ },
+        { "list unassigned", DT_OP_COPY, true, .list = DT_UNASSIGNED,
+          .count = 1, .err = DT_ERR_LIST_READ },
+        { "list beyond address width", DT_OP_WRITE_PATTERN, .list = top,
+          .count = 1, .err = DT_ERR_ADDR_WIDTH },
+        { "list wraps 2^64", DT_OP_WRITE_PATTERN, .list = -16ULL,
+          .count = 2, .err = DT_ERR_ADDR_OVERFLOW },
+        { "segment flags", DT_OP_WRITE_PATTERN,
+          .seg = { { b, 8, 1 } }, .nseg = 1, .err = DT_ERR_SEG_FLAGS },
+        { "segment length 0", DT_OP_FILL,
+          .seg = { { b, 8 }, { b, 0 } }, .nseg = 2,
+          .err = DT_ERR_ZERO_LENGTH },
+        { "segment wraps 2^64", DT_OP_WRITE_PATTERN,
+          .seg = { { -4096ULL, 8192 } }, .nseg = 1,
+          .err = DT_ERR_ADDR_OVERFLOW },
+        { "segment beyond address width", DT_OP_VERIFY_PATTERN, true,
+          .seg = { { top - 8, 16 } }, .nseg = 1, .err = DT_ERR_ADDR_WIDTH },
+        { "transfer over max-transfer", DT_OP_WRITE_PATTERN,
+          .seg = { { b, UINT32_MAX }, { b, 2 } }, .nseg = 2,
+          .err = DT_ERR_XFER_TOO_LARGE },
+        { "write into own BAR0", DT_OP_WRITE_PATTERN,
+          .seg = { { bar + DT_REG_SEED, 4 } }, .nseg = 1,
+          .err = DT_ERR_DMA_ACCESS },
+        { "read from own BAR0", DT_OP_VERIFY_PATTERN, true,
+          .seg = { { bar, 64 } }, .nseg = 1, .err = DT_ERR_DMA_ACCESS },
+        { "write into own MSI-X table", DT_OP_FILL,
+          .seg = { { msix, 16 } }, .nseg = 1, .err = DT_ERR_DMA_ACCESS },
+        { "copy from own MSI-X table", DT_OP_COPY, true,
+          .seg = { { msix, 16 } }, .nseg = 1, .err = DT_ERR_DMA_ACCESS },
+        { "write into BIOS ROM", DT_OP_WRITE_PATTERN,
+          .seg = { { DT_ROM_PAGE, 64 } }, .nseg = 1,
+          .err = DT_ERR_DMA_ACCESS },
+        { "copy into BIOS ROM", DT_OP_COPY,
+          .seg = { { DT_ROM_PAGE, 64 } }, .nseg = 1,
+          .err = DT_ERR_DMA_ACCESS },
+        { "write unassigned", DT_OP_WRITE_PATTERN,
+          .seg = { { DT_UNASSIGNED, 64 } }, .nseg = 1,
+          .err = DT_ERR_DMA_UNASSIGNED },
+        { "read unassigned", DT_OP_VERIFY_PATTERN, true,
+          .seg = { { DT_UNASSIGNED, 64 } }, .nseg = 1,
+          .err = DT_ERR_DMA_UNASSIGNED },
+        { "write past end of RAM", DT_OP_FILL,
+          .seg = { { DT_RAM_END_128M - 8, 64 } }, .nseg = 1,
+          .err = DT_ERR_DMA_UNASSIGNED },
+        { "copy length mismatch", DT_OP_COPY, .list = x->list, .count = 1,
+          .seg = { { b, 8 } }, .nseg = 1, .err = DT_ERR_LENGTH_MISMATCH },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        dt_mx_cmd(x, &cases[i]);
+    }
+}
+
+/* Set up the queue with @size entries at @sq/@cq and enable it. */
+static void dt_mx_queue_setup(DtDev *d, uint32_t size, uint64_t sq,
+                              uint64_t cq)
+{
+    dt_wr(d, DT_REG_Q_CTRL, 0);
+    dt_wr(d, DT_REG_Q_SIZE, size);
+    dt_wr64(d, DT_REG_SQ_BASE_LO, sq);
+    dt_wr64(d, DT_REG_CQ_BASE_LO, cq);
+    dt_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+}
+
+static void dt_mx_qerror(DtMatrix *x, const char *name, uint32_t qerr,
+                         uint64_t addr, uint32_t cause)
+{
+    DtDev *d = x->d;
+    int i;
+
+    for (i = 0; i < 100 && !(dt_rd(d, DT_REG_Q_STATUS) & DT_QSTATUS_ERROR);
+         i++) {
+        g_usleep(1000);
+    }
+    if (dt_rd(d, DT_REG_Q_STATUS) !=
+        (DT_QSTATUS_ENABLED | DT_QSTATUS_ERROR) ||
+        dt_rd(d, DT_REG_Q_ERROR) != qerr ||
+        dt_rd64(d, DT_REG_Q_ERR_ADDR_LO) != addr ||
+        dt_rd(d, DT_REG_Q_ERR_CAUSE) != cause) {
+        dt_report("bad input '%s': expected Q_ERROR %u (%s) addr 0x%" PRIx64
+                  " cause %u, found Q_STATUS 0x%x Q_ERROR %u addr 0x%" PRIx64
+                  " cause %u", name, qerr, dt_qerror_name(qerr), addr, cause,
+                  dt_rd(d, DT_REG_Q_STATUS), dt_rd(d, DT_REG_Q_ERROR),
+                  dt_rd64(d, DT_REG_Q_ERR_ADDR_LO),
+                  dt_rd(d, DT_REG_Q_ERR_CAUSE));
+    }
+    g_assert_true(dt_rd(d, DT_REG_INTR_STATUS) & DT_INTR_QUEUE_ERROR);
+    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_ERROR);
+
+    /* Halted: doorbells are refused until the queue is disabled. */
+    dt_mx_case(x, DT_MX_QUEUE, name);
+    dt_mx_reserved(x, DT_REG_SQ_TAIL, 1, DT_BAD_QUEUE_DISABLED,
+                   DT_MX_UNCHANGED);
+    dt_wr(d, DT_REG_Q_CTRL, 0);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, 0);
+}
+
+static void dt_mx_queue(DtMatrix *x)
+{
+    DtDev *d = x->d;
+    uint64_t sq = guest_alloc(&d->alloc, 4 * DT_SQE_SIZE);
+    uint64_t cq = guest_alloc(&d->alloc, 4 * DT_CQE_SIZE);
+    uint64_t top = 1ULL << 40, bar = d->bar.addr;
+    DtQueue q = { .sq = sq, .cq = cq, .size = 4, .phase = true };
+    DtSqe e = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 1);
+    static const uint32_t bad_sizes[] = { 0, 1, DT_Q_MAX_SIZE + 1,
+                                          UINT32_MAX };
+    size_t i;
+
+    /* Enabling a queue that cannot work. */
+    for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+        dt_mx_queue_setup(d, bad_sizes[i], sq, cq);
+        dt_mx_qerror(x, "queue size", DT_QERR_SIZE, bad_sizes[i], 0);
+    }
+    dt_mx_queue_setup(d, 4, sq + 32, cq);
+    dt_mx_qerror(x, "SQ misaligned", DT_QERR_ALIGN, sq + 32, 0);
+    dt_mx_queue_setup(d, 4, sq, cq + 8);
+    dt_mx_qerror(x, "CQ misaligned", DT_QERR_ALIGN, cq + 8, 0);
+    dt_mx_queue_setup(d, 4, top, cq);
+    dt_mx_qerror(x, "SQ beyond address width", DT_QERR_RANGE, top, 0);
+    dt_mx_queue_setup(d, 4, sq, -128ULL);
+    dt_mx_qerror(x, "CQ wraps 2^64", DT_QERR_RANGE, -128ULL, 0);
+
+    /* Rings the device cannot use. */
+    dt_mx_queue_setup(d, 4, DT_UNASSIGNED, cq);
+    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dt_mx_qerror(x, "SQ unassigned", DT_QERR_SQ_READ, DT_UNASSIGNED,
+                 DT_ERR_DMA_UNASSIGNED);
+    dt_mx_queue_setup(d, 4, bar, cq);
+    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dt_mx_qerror(x, "SQ in own BAR0", DT_QERR_SQ_READ, bar,
+                 DT_ERR_DMA_ACCESS);
+    q.tail = 0;
+    dt_q_put(d, &q, &e);
+    dt_mx_queue_setup(d, 4, sq, DT_ROM_PAGE);
+    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dt_mx_qerror(x, "CQ in BIOS ROM", DT_QERR_CQ_WRITE, DT_ROM_PAGE,
+                 DT_ERR_DMA_ACCESS);
+    dt_mx_queue_setup(d, 4, sq, d->msix_bar.addr);
+    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dt_mx_qerror(x, "CQ in own MSI-X BAR", DT_QERR_CQ_WRITE,
+                 d->msix_bar.addr, DT_ERR_DMA_ACCESS);
+    dt_mx_queue_setup(d, 4, sq, DT_UNASSIGNED);
+    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dt_mx_qerror(x, "CQ unassigned", DT_QERR_CQ_WRITE, DT_UNASSIGNED,
+                 DT_ERR_DMA_UNASSIGNED);
+
+    /* Doorbells out of range, including while a command runs. */
+    dt_mx_queue_setup(d, 4, sq, cq);
+    dt_wr(d, DT_REG_SQ_TAIL, 4);
+    dt_mx_qerror(x, "SQ_TAIL = size", DT_QERR_SQ_DOORBELL, 4, 0);
+    dt_mx_queue_setup(d, 4, sq, cq);
+    dt_wr(d, DT_REG_SQ_TAIL, UINT32_MAX);
+    dt_mx_qerror(x, "SQ_TAIL = 2^32-1", DT_QERR_SQ_DOORBELL, UINT32_MAX, 0);
+    dt_mx_queue_setup(d, 4, sq, cq);
+    dt_wr(d, DT_REG_CQ_HEAD, 9);
+    dt_mx_qerror(x, "CQ_HEAD past size", DT_QERR_CQ_DOORBELL, 9, 0);
+    dt_mx_queue_setup(d, 4, sq, cq);
+    dt_wr(d, DT_REG_CQ_HEAD, 1);
+    dt_mx_qerror(x, "CQ_HEAD past CQ_TAIL", DT_QERR_CQ_DOORBELL, 1, 0);
+    dt_mx_queue_setup(d, 4, sq, cq);
+    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dt_wr(d, DT_REG_SQ_TAIL, 7);
+    dt_mx_qerror(x, "SQ_TAIL bad while busy", DT_QERR_SQ_DOORBELL, 7, 0);
+
+    /* Setup written while enabled, reserved bits, doorbells while off. */
+    dt_mx_queue_setup(d, 4, sq, cq);
+    dt_mx_reserved(x, DT_REG_Q_SIZE, 8, DT_BAD_QUEUE_ENABLED, 4);
+    dt_mx_reserved(x, DT_REG_SQ_BASE_LO, 0, DT_BAD_QUEUE_ENABLED, sq);
+    dt_mx_reserved(x, DT_REG_SQ_BASE_HI, 1, DT_BAD_QUEUE_ENABLED, sq >> 32);
+    dt_mx_reserved(x, DT_REG_CQ_BASE_LO, 0, DT_BAD_QUEUE_ENABLED, cq);
+    dt_mx_reserved(x, DT_REG_CQ_BASE_HI, 1, DT_BAD_QUEUE_ENABLED, cq >> 32);
+    dt_mx_reserved(x, DT_REG_Q_CTRL, DT_QCTRL_ENABLE | 2,
+                   DT_BAD_RESERVED_BITS, DT_QCTRL_ENABLE);
+    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
+    dt_wr(d, DT_REG_Q_CTRL, 0);
+    dt_mx_reserved(x, DT_REG_SQ_TAIL, 1, DT_BAD_QUEUE_DISABLED,
+                   DT_MX_UNCHANGED);
+    dt_mx_reserved(x, DT_REG_CQ_HEAD, 1, DT_BAD_QUEUE_DISABLED,
+                   DT_MX_UNCHANGED);
+    dt_mx_reserved(x, DT_REG_INTR_STATUS, 1u << 9, DT_BAD_RESERVED_BITS,
+                   DT_MX_UNCHANGED);
+    dt_mx_reserved(x, DT_REG_INTR_ENABLE, UINT32_MAX, DT_BAD_RESERVED_BITS,
+                   DT_INTR_CAUSES);
+    dt_mx_reserved(x, DT_REG_INTR_VECTOR, DT_MAX_VECTORS + 3,
+                   DT_BAD_RESERVED_BITS, 3);
+    dt_wr(d, DT_REG_INTR_ENABLE, 0);
+    dt_wr(d, DT_REG_INTR_VECTOR, 0);
+}
+
+/* Bad queue entries fail alone; the queue carries on. */
+static void dt_mx_sqes(DtMatrix *x)
+{
+    DtDev *d = x->d;
+    DtSqe good = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 0);
+    static const struct {
+        const char *name;
+        uint32_t op, flags, vector, rsvd0, rsvd1, err;
+    } bad[] = {
+        { "SQE opcode 0", 0, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+        { "SQE opcode ~0", UINT32_MAX, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+        { "SQE reserved flag", DT_OP_FILL, 2, 0, 0, 0, DT_ERR_SQE_RESERVED },
+        { "SQE reserved word 0", DT_OP_FILL, 0, 0, 1, 0,
+          DT_ERR_SQE_RESERVED },
+        { "SQE reserved word 1", DT_OP_FILL, 0, 0, 0, 1,
+          DT_ERR_SQE_RESERVED },
+        { "SQE vector 32", DT_OP_FILL, 1, 32, 0, 0, DT_ERR_BAD_VECTOR },
+        { "SQE vector ~0", DT_OP_FILL, 0, UINT32_MAX, 0, 0,
+          DT_ERR_BAD_VECTOR },
+    };
+    DtQueue q;
+    DtCqe c;
+    size_t i;
+
+    dt_q_init(d, &q, 16);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        DtSqe e = good;
+
+        e.op = bad[i].op;
+        e.flags = bad[i].flags;
+        e.vector = bad[i].vector;
+        e.rsvd0 = bad[i].rsvd0;
+        e.rsvd1 = bad[i].rsvd1;
+        e.tag = i;
+        dt_q_put(d, &q, &e);
+        dt_q_ring(d, &q);
+        dt_q_wait(d, &q, &c, 0, 100);
+        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR, bad[i].err,
+                     0, 0);
+        dt_mx_case(x, DT_MX_SQE, bad[i].name);
+    }
+    dt_q_put(d, &q, &good);
+    dt_q_ring(d, &q);
+    dt_q_wait(d, &q, &c, 0, 100);
+    dt_check_cqe(&c, 0, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE, 0);
+    dt_wr(d, DT_REG_Q_CTRL, 0);
+}
+
+static void test_bad_input_matrix(const void *data)
+{
+    g_autofree char *logname = g_strdup_printf("%s/dt-matrix-XXXXXX",
+                                               g_get_tmp_dir());
+    g_autofree char *extra = NULL;
+    DtMatrix x = { 0 };
+    int fd = g_mkstemp(logname);
+    unsigned k;
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-d guest_errors -D %s", logname);
+    x.d = dt_start(data, ",addr-bits=40", extra);
+    x.log = fopen(logname, "r");
+    g_assert_nonnull(x.log);
+    x.buf = dt_region(x.d, DT_PAGE);
+    x.list = dt_quick_list(x.d);
+
+    dt_mx_mmio(&x);
+    dt_mx_cmds(&x);
+    dt_mx_queue(&x);
+    dt_mx_sqes(&x);
+
+    /* QEMU is alive and the device still works. */
+    dt_quick_cmd(x.d, x.list);
+    for (k = 0; k < ARRAY_SIZE(dt_mx_kinds); k++) {
+        g_test_message("bad-input matrix: %u %s", x.by_kind[k],
+                       dt_mx_kinds[k]);
+    }
+    g_test_message("bad-input matrix: %u cases, each with its documented "
+                   "status and a LOG_GUEST_ERROR message", x.cases);
+    fclose(x.log);
+    unlink(logname);
+    dt_stop(x.d);
+}
+
+/*
  * Registration
  */
 
@@ -2232,6 +3829,17 @@ int main(int argc, char **argv)
         { "big/max-segments", test_big_max_segments, false },
         { "big/64m", test_big_64m, false },
         { "big/1g", test_big_1g, false },
+        { "intr/intx", test_intr_intx, true },
+        { "intr/msi", test_intr_msi, true },
+        { "intr/msix", test_intr_msix, true },
+        { "queue/ops", test_queue_ops, true },
+        { "queue/wrap", test_queue_wrap, false },
+        { "queue/in-flight", test_queue_inflight, true },
+        { "queue/cmd-errors", test_queue_cmd_errors, false },
+        { "reset/flr-mid-command", test_reset_flr, false },
+        { "reset/system-mid-command", test_reset_system, true },
+        { "migrate/mid-command", test_migrate_mid_command, true },
+        { "bad-input-matrix", test_bad_input_matrix, false },
     };
     size_t i;
 
