@@ -42,188 +42,8 @@
 #include "system/dma.h"
 #include "hw/misc/dma-testdev.h"
 #include "dma-testdev-compat.h"
+#include "dma-testdev-internal.h"
 #include "trace.h"
-
-OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
-
-/*
- * Data moves through guest RAM mapped in place; this buffer is only used
- * for targets that cannot be mapped (MMIO, ROM writes, unassigned space),
- * so that every access there goes through a checked pci_dma_read/write.
- */
-#define DT_BOUNCE_SIZE          (64 * KiB)
-/* How far "x-misdirect-offset" sends its word: one page. */
-#define DT_MISDIRECT_DELTA      (4 * KiB)
-
-#define DT_DEFAULT_MAX_SEGS     65536
-#define DT_LIMIT_MAX_SEGS       (1u << 20)
-#define DT_DEFAULT_MAX_XFER     (1 * GiB)
-/* Holds one COPY of two full lists plus their list reads. */
-#define DT_DEFAULT_LOG_SIZE     (4 * DT_DEFAULT_MAX_SEGS)
-#define DT_LIMIT_LOG_SIZE       (1u << 24)
-/* A step must at least read one descriptor, so that it always progresses. */
-#define DT_MIN_STEP_SIZE        64
-#define DT_MSI_CAP_OFFSET       0x50
-#define DT_PCIE_CAP_OFFSET      0x80
-
-/* What a DMA log entry describes. */
-typedef enum {
-    DT_LOG_SRC_LIST,
-    DT_LOG_DST_LIST,
-    DT_LOG_SRC,
-    DT_LOG_DST,
-    DT_LOG_SQ,
-    DT_LOG_CQ,
-} DmaTestdevLogKind;
-
-typedef struct DmaTestdevLogEntry {
-    uint64_t seq;
-    uint64_t cmd;
-    uint64_t addr;
-    uint64_t len;
-    uint64_t done;
-    uint32_t index;
-    uint8_t op;
-    uint8_t kind;
-    uint8_t result;             /* MemTxResult-derived DT_ERR_* or 0 */
-} DmaTestdevLogEntry;
-
-/* One segment list being walked. */
-typedef struct DmaTestdevCursor {
-    uint8_t list;               /* DT_LIST_SRC or DT_LIST_DST */
-    uint64_t base;
-    uint32_t count;
-    uint32_t index;             /* current segment */
-    uint64_t seg_addr;
-    uint32_t seg_len;
-    uint32_t seg_pos;           /* bytes of it done */
-    uint64_t total;             /* sum of lengths seen so far */
-    uint32_t list_dma_err;      /* DT_ERR_DMA_* of a failed list read */
-} DmaTestdevCursor;
-
-/* The data stream of one command, in transfer order. */
-typedef struct DmaTestdevStream {
-    uint64_t off;               /* transfer offset of the next byte */
-    uint64_t csum;
-    uint64_t word;              /* the word being assembled */
-    uint32_t word_seg;          /* segment holding the word's first byte */
-    bool verify;
-} DmaTestdevStream;
-
-/* What a command reports: the result registers, or a completion entry. */
-typedef struct DmaTestdevResult {
-    uint32_t status;
-    uint32_t error;
-    uint32_t err_seg;
-    uint32_t err_list;
-    uint64_t err_addr;
-    uint64_t bytes_done;
-    uint32_t mismatch_seg;
-    uint32_t mismatch_count;
-    uint64_t mismatch_off;
-    uint64_t mismatch_exp;
-    uint64_t mismatch_got;
-    uint64_t checksum;
-} DmaTestdevResult;
-
-/* Where a command is; it may stop between any two steps. */
-typedef enum {
-    DT_PHASE_START,
-    DT_PHASE_CHECK_SRC,         /* validating the source list */
-    DT_PHASE_CHECK_DST,         /* validating the destination list */
-    DT_PHASE_RUN,               /* moving data */
-    DT_PHASE_DONE,
-    DT_PHASE_MAX = DT_PHASE_DONE,
-} DmaTestdevPhase;
-
-/* One command, from either path, with all of its progress. */
-typedef struct DmaTestdevCmd {
-    uint32_t op;
-    uint32_t seed;
-    uint64_t src_list;
-    uint32_t src_count;
-    uint64_t dst_list;
-    uint32_t dst_count;
-    uint64_t fill;
-    uint64_t seq;
-    /* Queue commands only */
-    uint64_t tag;
-    uint32_t vector;
-    uint32_t flags;
-
-    uint32_t phase;             /* DmaTestdevPhase */
-    DmaTestdevCursor src;
-    DmaTestdevCursor dst;
-    DmaTestdevStream st;
-    uint64_t src_total;
-    DmaTestdevResult res;
-} DmaTestdevCmd;
-
-struct DmaTestdevState {
-    PCIDevice parent_obj;
-
-    MemoryRegion mmio;
-    QEMUTimer *timer;           /* paces queue steps in virtual time */
-    QEMUBH *bh;                 /* runs them, under the re-entrancy guard */
-
-    /* Properties */
-    uint8_t addr_bits;
-    uint32_t max_segs;
-    uint64_t max_xfer;
-    uint32_t log_size;
-    uint32_t msi_vectors;
-    uint32_t msix_vectors;
-    uint64_t latency_ns;
-    uint64_t step_size;
-    uint64_t misdirect_off;     /* negative control for DMA oracles */
-
-    /* Register path: parameters and the result of the last command */
-    uint32_t cmd;
-    uint32_t seed;
-    uint64_t src_list;
-    uint32_t src_count;
-    uint64_t dst_list;
-    uint32_t dst_count;
-    uint64_t fill;
-    DmaTestdevResult result;
-    uint64_t cmd_seq;           /* shared by both paths */
-
-    /* Interrupts */
-    uint32_t intr_status;
-    uint32_t intr_enable;
-    uint32_t intr_vector;
-
-    /* Guest programming errors without a command */
-    uint32_t bad_count;
-    uint32_t bad_info;
-
-    /* Command queue */
-    uint32_t q_ctrl;
-    uint32_t q_status;
-    uint32_t q_size;
-    uint32_t q_error;
-    uint32_t q_err_cause;
-    uint64_t q_err_addr;
-    uint64_t sq_base;
-    uint64_t cq_base;
-    uint32_t sq_tail;
-    uint32_t sq_head;
-    uint32_t cq_head;
-    uint32_t cq_tail;
-    bool cq_phase;
-    uint64_t q_done;
-    bool q_active;              /* q_cmd is in flight */
-    bool q_scheduled;           /* the timer or the bottom half is armed */
-    DmaTestdevCmd q_cmd;
-
-    /* DMA log: a ring of the newest log_size entries */
-    DmaTestdevLogEntry *log;
-    uint32_t log_head;          /* next slot to write */
-    uint32_t log_count;
-    uint64_t log_seq;
-
-    uint8_t *bounce;
-};
 
 static const char *const dt_op_names[] = {
     [DT_OP_NONE] = "none",
@@ -231,6 +51,9 @@ static const char *const dt_op_names[] = {
     [DT_OP_VERIFY_PATTERN] = "verify-pattern",
     [DT_OP_COPY] = "copy",
     [DT_OP_FILL] = "fill",
+    [DT_LOG_OP_EPF_READ] = "epf-read",
+    [DT_LOG_OP_EPF_WRITE] = "epf-write",
+    [DT_LOG_OP_EPF_COPY] = "epf-copy",
 };
 
 static const char *const dt_log_kind_names[] = {
@@ -252,9 +75,17 @@ static const char *const dt_bad_names[] = {
     [DT_BAD_QUEUE_DISABLED] = "doorbell while the queue is not running",
 };
 
+/* The name of an operation the guest asked for. */
 static const char *dt_op_name(uint32_t op)
 {
-    return op < ARRAY_SIZE(dt_op_names) ? dt_op_names[op] : "invalid";
+    return op <= DT_OP_MAX ? dt_op_names[op] : "invalid";
+}
+
+/* The name of the "op" of a DMA log entry, which may be a personality's. */
+static const char *dt_log_op_name(uint8_t op)
+{
+    return op < ARRAY_SIZE(dt_op_names) && dt_op_names[op] ? dt_op_names[op]
+                                                          : "invalid";
 }
 
 static const char *dt_list_name(uint8_t list)
@@ -266,9 +97,8 @@ static const char *dt_list_name(uint8_t list)
  * Guest programming errors that have no command to fail: counted and kept
  * in DT_REG_BAD_COUNT/INFO so that the guest sees them too.
  */
-static void G_GNUC_PRINTF(6, 7) dt_bad(DmaTestdevState *s, hwaddr addr,
-                                        unsigned size, bool is_write,
-                                        uint32_t reason, const char *fmt, ...)
+void dt_bad(DmaTestdevState *s, hwaddr addr, unsigned size, bool is_write,
+            uint32_t reason, const char *fmt, ...)
 {
     g_autofree char *what = NULL;
     va_list ap;
@@ -293,9 +123,9 @@ static void G_GNUC_PRINTF(6, 7) dt_bad(DmaTestdevState *s, hwaddr addr,
  * DMA log
  */
 
-static void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
-                       DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
-                       uint64_t len, uint64_t done, uint32_t result)
+void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
+                DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
+                uint64_t len, uint64_t done, uint32_t result)
 {
     DmaTestdevLogEntry *e = &s->log[s->log_head];
     bool is_write = kind == DT_LOG_DST || kind == DT_LOG_CQ;
@@ -307,7 +137,8 @@ static void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
         .len = len,
         .done = done,
         .index = index,
-        .op = c->op <= DT_OP_MAX ? c->op : UINT8_MAX,
+        .op = c->op <= DT_OP_MAX || (s->epf && c->op <= DT_LOG_OP_MAX)
+              ? c->op : UINT8_MAX,
         .kind = kind,
         .result = result,
     };
@@ -355,8 +186,7 @@ static uint32_t dt_memtx_error(MemTxResult res)
 }
 
 /* Is [addr, addr + len) free of wrap-around and within the address width? */
-static uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr,
-                               uint64_t len)
+uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len)
 {
     uint64_t last;
 
@@ -529,8 +359,8 @@ static void dt_cursor_abandon(DmaTestdevState *s, DmaTestdevCmd *c,
  * a decode error, but to the guest that memory exists: the access was
  * refused, not unanswered.
  */
-static uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr,
-                             MemTxResult res, bool is_write)
+uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
+                      bool is_write)
 {
     uint32_t err = dt_memtx_error(res);
 
@@ -1706,7 +1536,7 @@ static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
         uint32_t slot = (s->log_head + s->log_size - s->log_count + i) %
                         s->log_size;
         DmaTestdevLogEntry *e = &s->log[slot];
-        char *op = (char *)dt_op_name(e->op);
+        char *op = (char *)dt_log_op_name(e->op);
         char *list = (char *)dt_log_kind_names[e->kind];
         bool is_write = e->kind == DT_LOG_DST || e->kind == DT_LOG_CQ;
         char *dir = (char *)(is_write ? "write" : "read");
@@ -1777,6 +1607,7 @@ static void dt_reset_hold(Object *obj, ResetType type)
     s->q_done = 0;
     s->q_cmd = (DmaTestdevCmd) { 0 };
     s->cmd_seq = cmd_seq;
+    dt_epf_reset(s);
 }
 
 static void dt_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
@@ -1825,6 +1656,15 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
                    DT_MAX_VECTORS, s->msix_vectors);
         return;
     }
+    if (!s->personality || !strcmp(s->personality, "native")) {
+        s->epf = false;
+    } else if (!strcmp(s->personality, "epf-test")) {
+        s->epf = true;
+    } else {
+        error_setg(errp, "personality must be 'native' or 'epf-test', not "
+                   "'%s'", s->personality);
+        return;
+    }
     if (s->step_size && s->step_size < DT_MIN_STEP_SIZE) {
         error_setg(errp, "step-size must be 0 (no limit) or at least %u, "
                    "not %" PRIu64, DT_MIN_STEP_SIZE, s->step_size);
@@ -1844,10 +1684,6 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
         pdev->cap_present &= ~QEMU_PCI_CAP_EXPRESS;
     }
 
-    memory_region_init_io(&s->mmio, OBJECT(s), &dt_mmio_ops, s,
-                          "dma-testdev-mmio", DMA_TESTDEV_BAR0_SIZE);
-    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
-
     if (s->msi_vectors) {
         int ret = msi_init(pdev, DT_MSI_CAP_OFFSET, s->msi_vectors, true,
                            true, errp);
@@ -1857,17 +1693,25 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
             return;
         }
     }
-    if (s->msix_vectors) {
-        if (msix_init_exclusive_bar(pdev, s->msix_vectors, 1, errp) < 0) {
+    if (s->epf) {
+        if (!dt_epf_realize(s, errp)) {
             return;
         }
-        for (i = 0; i < s->msix_vectors; i++) {
-            msix_vector_use(pdev, i);
+    } else {
+        memory_region_init_io(&s->mmio, OBJECT(s), &dt_mmio_ops, s,
+                              "dma-testdev-mmio", DMA_TESTDEV_BAR0_SIZE);
+        pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+        if (s->msix_vectors &&
+            msix_init_exclusive_bar(pdev, s->msix_vectors, 1, errp) < 0) {
+            return;
         }
+    }
+    for (i = 0; i < s->msix_vectors; i++) {
+        msix_vector_use(pdev, i);
     }
 
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dt_queue_timer, s);
-    s->bh = qemu_bh_new_guarded(dt_queue_bh, s,
+    s->bh = qemu_bh_new_guarded(s->epf ? dt_epf_bh : dt_queue_bh, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
     s->log = g_new0(DmaTestdevLogEntry, s->log_size);
     s->bounce = g_malloc(DT_BOUNCE_SIZE);
@@ -1884,7 +1728,11 @@ static void dt_exit(PCIDevice *pdev)
     qemu_bh_delete(s->bh);
     s->bh = NULL;
     if (msix_present(pdev)) {
-        msix_uninit_exclusive_bar(pdev);
+        if (s->epf) {
+            msix_uninit(pdev, &s->epf_bar0, &s->epf_bar0);
+        } else {
+            msix_uninit_exclusive_bar(pdev);
+        }
     }
     msi_uninit(pdev);
     g_free(s->log);
@@ -2066,7 +1914,8 @@ static int dt_post_load(void *opaque, int version_id)
         return -EINVAL;
     }
     /* A pending bottom half is not migrated: re-arm it as a timer. */
-    if (s->q_scheduled && !timer_pending(s->timer)) {
+    if ((s->q_scheduled || (s->epf && s->epf_regs.command)) &&
+        !timer_pending(s->timer)) {
         timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
     }
     trace_dma_testdev_post_load(s->q_active, c->seq, c->res.bytes_done,
@@ -2122,6 +1971,8 @@ static const VMStateDescription vmstate_dma_testdev = {
         VMSTATE_STRUCT(q_cmd, DmaTestdevState, 1, vmstate_dt_cmd,
                        DmaTestdevCmd),
         VMSTATE_TIMER_PTR(timer, DmaTestdevState),
+        VMSTATE_STRUCT(epf_regs, DmaTestdevState, 1, vmstate_dt_epf,
+                       DmaTestdevEpf),
         VMSTATE_UINT64(log_seq, DmaTestdevState),
         VMSTATE_UINT32(log_count, DmaTestdevState),
         VMSTATE_VALIDATE("dma-log fits dma-log-size", dt_log_fits),
@@ -2144,6 +1995,7 @@ static const Property dt_properties[] = {
     DEFINE_PROP_UINT32("msix-vectors", DmaTestdevState, msix_vectors, 8),
     DEFINE_PROP_UINT64("latency-ns", DmaTestdevState, latency_ns, 0),
     DEFINE_PROP_UINT64("step-size", DmaTestdevState, step_size, 0),
+    DEFINE_PROP_STRING("personality", DmaTestdevState, personality),
     DEFINE_PROP_UINT64("x-misdirect-offset", DmaTestdevState, misdirect_off,
                        UINT64_MAX),
 };

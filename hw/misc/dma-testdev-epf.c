@@ -1,0 +1,500 @@
+/*
+ * dma-testdev, "personality=epf-test": the register protocol of Linux's
+ * PCI endpoint test function (drivers/pci/endpoint/functions/
+ * pci-epf-test.c), so that the stock host driver
+ * (drivers/misc/pci_endpoint_test.c) and its kselftest
+ * (tools/testing/selftests/pci_endpoint) run against this device in one
+ * VM, with no endpoint board.  The behaviour follows the endpoint
+ * function: a command clears COMMAND and STATUS, runs, sets its success
+ * or failure bit and IRQ_RAISED, then signals exactly one interrupt of
+ * the type in IRQ_TYPE.  Transfers are DMA like in the native
+ * personality: checked, logged in the DMA log and traced.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "qapi/error.h"
+#include "hw/pci/msi.h"
+#include "hw/pci/msix.h"
+#include "system/dma.h"
+#include "dma-testdev-internal.h"
+#include "trace.h"
+
+#include <zlib.h>
+
+/* The register block, as the host driver knows it (all 32-bit). */
+enum {
+    DT_EPF_MAGIC            = 0x00,
+    DT_EPF_COMMAND          = 0x04,
+    DT_EPF_STATUS           = 0x08,
+    DT_EPF_SRC_LO           = 0x0c,
+    DT_EPF_SRC_HI           = 0x10,
+    DT_EPF_DST_LO           = 0x14,
+    DT_EPF_DST_HI           = 0x18,
+    DT_EPF_SIZE             = 0x1c,
+    DT_EPF_CHECKSUM         = 0x20,
+    DT_EPF_IRQ_TYPE         = 0x24,
+    DT_EPF_IRQ_NUMBER       = 0x28,
+    DT_EPF_FLAGS            = 0x2c,
+    DT_EPF_CAPS             = 0x30,
+    DT_EPF_DB_BAR           = 0x34,
+    DT_EPF_DB_OFFSET        = 0x38,
+    DT_EPF_DB_DATA          = 0x3c,
+    /* The endpoint function rounds its 0x40 bytes up to this. */
+    DT_EPF_REGS_SIZE        = 0x80,
+};
+
+#define DT_EPF_CMD_RAISE_INTX   (1u << 0)
+#define DT_EPF_CMD_RAISE_MSI    (1u << 1)
+#define DT_EPF_CMD_RAISE_MSIX   (1u << 2)
+#define DT_EPF_CMD_READ         (1u << 3)   /* device reads SRC */
+#define DT_EPF_CMD_WRITE        (1u << 4)   /* device writes DST */
+#define DT_EPF_CMD_COPY         (1u << 5)
+
+#define DT_EPF_ST_READ_OK       (1u << 0)
+#define DT_EPF_ST_READ_FAIL     (1u << 1)
+#define DT_EPF_ST_WRITE_OK      (1u << 2)
+#define DT_EPF_ST_WRITE_FAIL    (1u << 3)
+#define DT_EPF_ST_COPY_OK       (1u << 4)
+#define DT_EPF_ST_COPY_FAIL     (1u << 5)
+#define DT_EPF_ST_IRQ_RAISED    (1u << 6)
+#define DT_EPF_ST_SRC_INVALID   (1u << 7)
+#define DT_EPF_ST_DST_INVALID   (1u << 8)
+
+enum {
+    DT_EPF_IRQ_INTX         = 0,
+    DT_EPF_IRQ_MSI          = 1,
+    DT_EPF_IRQ_MSIX         = 2,
+};
+
+/*
+ * CAPS: unaligned buffers, MSI, MSI-X, INTx.  Not offered: BAR subrange
+ * mapping and the doorbell (dynamic inbound mapping); the host driver
+ * then skips those tests, and docs/specs/dma-testdev.rst says why.
+ */
+#define DT_EPF_CAPS_VALUE       0x0f
+#define DT_EPF_NO_BAR           0xffffffffu
+
+/* BAR0: registers, MSI-X table and PBA.  BARs 1..5: plain RAM. */
+#define DT_EPF_BAR0_SIZE        (4 * KiB)
+#define DT_EPF_MSIX_TABLE       DT_EPF_REGS_SIZE
+#define DT_EPF_MSIX_PBA         (2 * KiB)
+
+static const uint64_t dt_epf_bar_size[DT_EPF_NR_BARS] = {
+    DT_EPF_BAR0_SIZE, 4 * KiB, 8 * KiB, 16 * KiB, 128 * KiB, 1 * MiB,
+};
+
+static const char *dt_epf_reg_name(hwaddr addr)
+{
+    static const char *const names[] = {
+        "MAGIC", "COMMAND", "STATUS", "SRC_LO", "SRC_HI", "DST_LO",
+        "DST_HI", "SIZE", "CHECKSUM", "IRQ_TYPE", "IRQ_NUMBER", "FLAGS",
+        "CAPS", "DB_BAR", "DB_OFFSET", "DB_DATA",
+    };
+
+    return addr / 4 < ARRAY_SIZE(names) ? names[addr / 4] : "unknown";
+}
+
+/* INTx is held until the host reads STATUS, as its handler does. */
+static void dt_epf_intx(DmaTestdevState *s, bool level)
+{
+    s->epf_regs.intx = level;
+    pci_set_irq(PCI_DEVICE(s), level);
+}
+
+static void dt_epf_raise(DmaTestdevState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    DmaTestdevEpf *r = &s->epf_regs;
+    unsigned nr = 0, vector = r->irq_number - 1;
+
+    trace_dma_testdev_epf_irq(r->irq_type, r->irq_number);
+    switch (r->irq_type) {
+    case DT_EPF_IRQ_INTX:
+        dt_epf_intx(s, true);
+        return;
+    case DT_EPF_IRQ_MSI:
+        nr = msi_enabled(pdev) ? msi_nr_vectors_allocated(pdev) : 0;
+        break;
+    case DT_EPF_IRQ_MSIX:
+        nr = msix_enabled(pdev) ? pdev->msix_entries_nr : 0;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: IRQ_TYPE %u is not "
+                      "INTx (0), MSI (1) or MSI-X (2): no interrupt\n",
+                      TYPE_DMA_TESTDEV, r->irq_type);
+        return;
+    }
+    if (!r->irq_number || r->irq_number > nr) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: IRQ_NUMBER %u of %s "
+                      "is not enabled (%u vectors): no interrupt\n",
+                      TYPE_DMA_TESTDEV, r->irq_number,
+                      r->irq_type == DT_EPF_IRQ_MSI ? "MSI" : "MSI-X", nr);
+        return;
+    }
+    if (r->irq_type == DT_EPF_IRQ_MSI) {
+        msi_notify(pdev, vector);
+    } else {
+        msix_notify(pdev, vector);
+    }
+}
+
+/*
+ * One transfer of the endpoint function, @read_src and/or @write_dst,
+ * through the bounce buffer with every MemTxResult checked.  WRITE
+ * produces the position-tagged pattern seeded with the command's sequence
+ * number (the endpoint function writes random bytes; a pattern lets an
+ * oracle outside the guest recognise every word).  The CRC is Linux's
+ * crc32_le(~0, buf, size), i.e. zlib's CRC without the final inversion.
+ * Returns the failed-address status bit, or 0.
+ */
+static uint32_t dt_epf_transfer(DmaTestdevState *s, uint8_t log_op,
+                                bool read_src, bool write_dst,
+                                uint32_t *crc_out)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    DmaTestdevEpf *r = &s->epf_regs;
+    DmaTestdevCmd c = { .op = log_op, .seq = ++s->cmd_seq };
+    uint64_t off = 0;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    uint32_t bad = 0, err = DT_ERR_NONE;
+    uint64_t bad_addr = 0;
+
+    /* Size 0 is refused like an address range that does not fit. */
+    if (read_src && (!r->size || dt_check_range(s, r->src, r->size))) {
+        bad = DT_EPF_ST_SRC_INVALID;
+        bad_addr = r->src;
+        err = r->size ? dt_check_range(s, r->src, r->size)
+                      : DT_ERR_ZERO_LENGTH;
+    } else if (write_dst &&
+               (!r->size || dt_check_range(s, r->dst, r->size))) {
+        bad = DT_EPF_ST_DST_INVALID;
+        bad_addr = r->dst;
+        err = r->size ? dt_check_range(s, r->dst, r->size)
+                      : DT_ERR_ZERO_LENGTH;
+    }
+
+    while (!bad && off < r->size) {
+        uint64_t n = MIN(r->size - off, DT_BOUNCE_SIZE);
+        MemTxResult res;
+
+        if (read_src) {
+            res = pci_dma_read(pdev, r->src + off, s->bounce, n);
+            if (res != MEMTX_OK) {
+                bad = DT_EPF_ST_SRC_INVALID;
+                bad_addr = r->src + off;
+                err = dt_dma_error(s, bad_addr, res, false);
+                break;
+            }
+        } else {
+            uint64_t i;
+
+            for (i = 0; i < n; i++) {
+                s->bounce[i] = dt_pattern_byte(c.seq, off + i);
+            }
+        }
+        crc = crc32(crc, s->bounce, n);
+        if (write_dst) {
+            res = pci_dma_write(pdev, r->dst + off, s->bounce, n);
+            if (res != MEMTX_OK) {
+                bad = DT_EPF_ST_DST_INVALID;
+                bad_addr = r->dst + off;
+                err = dt_dma_error(s, bad_addr, res, true);
+                break;
+            }
+        }
+        off += n;
+    }
+
+    if (read_src) {
+        dt_log_add(s, &c, DT_LOG_SRC, 0, r->src, r->size,
+                   bad == DT_EPF_ST_SRC_INVALID ? bad_addr - r->src : off,
+                   bad == DT_EPF_ST_SRC_INVALID ? err : DT_ERR_NONE);
+    }
+    if (write_dst) {
+        dt_log_add(s, &c, DT_LOG_DST, 0, r->dst, r->size,
+                   bad == DT_EPF_ST_DST_INVALID ? bad_addr - r->dst : off,
+                   bad == DT_EPF_ST_DST_INVALID ? err : DT_ERR_NONE);
+    }
+    if (bad) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: command %" PRIu64
+                      ": %s address 0x%" PRIx64 " (size %u) failed: %s\n",
+                      TYPE_DMA_TESTDEV, c.seq,
+                      bad == DT_EPF_ST_SRC_INVALID ? "source" : "destination",
+                      bad_addr, r->size, dt_error_name(err));
+        trace_dma_testdev_error(c.seq, dt_error_name(err), bad ==
+                                DT_EPF_ST_SRC_INVALID ? "src" : "dst", 0,
+                                bad_addr);
+    }
+    *crc_out = ~(uint32_t)crc;
+    return bad;
+}
+
+/* Run the command in COMMAND, from the guarded bottom half. */
+void dt_epf_bh(void *opaque)
+{
+    DmaTestdevState *s = opaque;
+    DmaTestdevEpf *r = &s->epf_regs;
+    uint32_t cmd = r->command, crc, bad;
+
+    r->command = 0;
+    r->status = 0;
+    if (r->intx) {
+        dt_epf_intx(s, false);
+    }
+
+    switch (cmd) {
+    case DT_EPF_CMD_RAISE_INTX:
+    case DT_EPF_CMD_RAISE_MSI:
+    case DT_EPF_CMD_RAISE_MSIX:
+        break;
+    case DT_EPF_CMD_READ:
+        bad = dt_epf_transfer(s, DT_LOG_OP_EPF_READ, true, false, &crc);
+        r->status = bad | (!bad && crc == r->checksum ? DT_EPF_ST_READ_OK
+                                                      : DT_EPF_ST_READ_FAIL);
+        break;
+    case DT_EPF_CMD_WRITE:
+        bad = dt_epf_transfer(s, DT_LOG_OP_EPF_WRITE, false, true, &crc);
+        r->checksum = crc;
+        r->status = bad | (bad ? DT_EPF_ST_WRITE_FAIL : DT_EPF_ST_WRITE_OK);
+        break;
+    case DT_EPF_CMD_COPY:
+        bad = dt_epf_transfer(s, DT_LOG_OP_EPF_COPY, true, true, &crc);
+        r->status = bad | (bad ? DT_EPF_ST_COPY_FAIL : DT_EPF_ST_COPY_OK);
+        break;
+    default:
+        /* Like the endpoint function: no status, no interrupt. */
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: COMMAND 0x%x is not "
+                      "one supported command: ignored\n", TYPE_DMA_TESTDEV,
+                      cmd);
+        trace_dma_testdev_epf_cmd(cmd, 0);
+        return;
+    }
+    r->status |= DT_EPF_ST_IRQ_RAISED;
+    trace_dma_testdev_epf_cmd(cmd, r->status);
+    dt_epf_raise(s);
+}
+
+static uint64_t dt_epf_read(void *opaque, hwaddr addr, unsigned size)
+{
+    DmaTestdevState *s = opaque;
+    DmaTestdevEpf *r = &s->epf_regs;
+    uint32_t val;
+
+    if (size != 4 || (addr & 3)) {
+        dt_bad(s, addr, size, false, DT_BAD_ACCESS_SIZE,
+               "epf-test registers take aligned 4-byte accesses");
+        return 0;
+    }
+    switch (addr) {
+    case DT_EPF_MAGIC:
+        val = r->magic;
+        break;
+    case DT_EPF_COMMAND:
+        val = r->command;
+        break;
+    case DT_EPF_STATUS:
+        val = r->status;
+        if (r->intx) {
+            dt_epf_intx(s, false);
+        }
+        break;
+    case DT_EPF_SRC_LO:
+        val = r->src;
+        break;
+    case DT_EPF_SRC_HI:
+        val = r->src >> 32;
+        break;
+    case DT_EPF_DST_LO:
+        val = r->dst;
+        break;
+    case DT_EPF_DST_HI:
+        val = r->dst >> 32;
+        break;
+    case DT_EPF_SIZE:
+        val = r->size;
+        break;
+    case DT_EPF_CHECKSUM:
+        val = r->checksum;
+        break;
+    case DT_EPF_IRQ_TYPE:
+        val = r->irq_type;
+        break;
+    case DT_EPF_IRQ_NUMBER:
+        val = r->irq_number;
+        break;
+    case DT_EPF_FLAGS:
+        val = r->flags;
+        break;
+    case DT_EPF_CAPS:
+        val = DT_EPF_CAPS_VALUE;
+        break;
+    case DT_EPF_DB_BAR:
+        val = DT_EPF_NO_BAR;
+        break;
+    case DT_EPF_DB_OFFSET:
+    case DT_EPF_DB_DATA:
+        val = 0;
+        break;
+    default:
+        dt_bad(s, addr, size, false, DT_BAD_UNKNOWN_REG, "reads as 0");
+        return 0;
+    }
+    trace_dma_testdev_mmio_read(addr, size, val);
+    return val;
+}
+
+static void dt_epf_write(void *opaque, hwaddr addr, uint64_t val,
+                         unsigned size)
+{
+    DmaTestdevState *s = opaque;
+    DmaTestdevEpf *r = &s->epf_regs;
+
+    if (size != 4 || (addr & 3)) {
+        dt_bad(s, addr, size, true, DT_BAD_ACCESS_SIZE,
+               "epf-test registers take aligned 4-byte accesses");
+        return;
+    }
+    trace_dma_testdev_mmio_write(addr, size, val);
+    switch (addr) {
+    case DT_EPF_MAGIC:
+        r->magic = val;
+        break;
+    case DT_EPF_COMMAND:
+        /*
+         * The endpoint function picks commands up asynchronously; so do
+         * we, from a bottom half behind the re-entrancy guard, via the
+         * virtual-clock timer so that nothing moves while the VM is
+         * stopped.
+         */
+        r->command = val;
+        timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+        break;
+    case DT_EPF_STATUS:
+        r->status = val;
+        break;
+    case DT_EPF_SRC_LO:
+        r->src = deposit64(r->src, 0, 32, val);
+        break;
+    case DT_EPF_SRC_HI:
+        r->src = deposit64(r->src, 32, 32, val);
+        break;
+    case DT_EPF_DST_LO:
+        r->dst = deposit64(r->dst, 0, 32, val);
+        break;
+    case DT_EPF_DST_HI:
+        r->dst = deposit64(r->dst, 32, 32, val);
+        break;
+    case DT_EPF_SIZE:
+        r->size = val;
+        break;
+    case DT_EPF_CHECKSUM:
+        r->checksum = val;
+        break;
+    case DT_EPF_IRQ_TYPE:
+        r->irq_type = val;
+        break;
+    case DT_EPF_IRQ_NUMBER:
+        r->irq_number = val;
+        break;
+    case DT_EPF_FLAGS:
+        /* FLAG_USE_DMA: every transfer here is device DMA anyway. */
+        r->flags = val;
+        break;
+    case DT_EPF_CAPS:
+    case DT_EPF_DB_BAR:
+    case DT_EPF_DB_OFFSET:
+    case DT_EPF_DB_DATA:
+        dt_bad(s, addr, size, true, DT_BAD_READ_ONLY, "%s: 0x%x ignored",
+               dt_epf_reg_name(addr), (uint32_t)val);
+        break;
+    default:
+        dt_bad(s, addr, size, true, DT_BAD_UNKNOWN_REG, "0x%x ignored",
+               (uint32_t)val);
+        break;
+    }
+}
+
+static const MemoryRegionOps dt_epf_ops = {
+    .read = dt_epf_read,
+    .write = dt_epf_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+};
+
+bool dt_epf_realize(DmaTestdevState *s, Error **errp)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    unsigned max_msix = (DT_EPF_MSIX_PBA - DT_EPF_MSIX_TABLE) /
+                        PCI_MSIX_ENTRY_SIZE;
+    int i;
+
+    if (s->msix_vectors > max_msix) {
+        error_setg(errp, "msix-vectors: at most %u with personality=epf-test",
+                   max_msix);
+        return false;
+    }
+
+    memory_region_init(&s->epf_bar0, OBJECT(s), "dma-testdev-epf-bar0",
+                       DT_EPF_BAR0_SIZE);
+    memory_region_init_io(&s->epf_mmio, OBJECT(s), &dt_epf_ops, s,
+                          "dma-testdev-epf-regs", DT_EPF_REGS_SIZE);
+    memory_region_add_subregion(&s->epf_bar0, 0, &s->epf_mmio);
+    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->epf_bar0);
+    if (s->msix_vectors &&
+        msix_init(pdev, s->msix_vectors, &s->epf_bar0, 0, DT_EPF_MSIX_TABLE,
+                  &s->epf_bar0, 0, DT_EPF_MSIX_PBA, 0, errp) < 0) {
+        return false;
+    }
+
+    for (i = 1; i < DT_EPF_NR_BARS; i++) {
+        g_autofree char *name = g_strdup_printf("dma-testdev-epf-bar%d", i);
+
+        if (!memory_region_init_ram(&s->epf_ram[i], OBJECT(s), name,
+                                    dt_epf_bar_size[i], errp)) {
+            return false;
+        }
+        pci_register_bar(pdev, i, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                         &s->epf_ram[i]);
+    }
+    return true;
+}
+
+void dt_epf_reset(DmaTestdevState *s)
+{
+    s->epf_regs = (DmaTestdevEpf) { 0 };
+}
+
+const VMStateDescription vmstate_dt_epf = {
+    .name = TYPE_DMA_TESTDEV "/epf",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(magic, DmaTestdevEpf),
+        VMSTATE_UINT32(command, DmaTestdevEpf),
+        VMSTATE_UINT32(status, DmaTestdevEpf),
+        VMSTATE_UINT64(src, DmaTestdevEpf),
+        VMSTATE_UINT64(dst, DmaTestdevEpf),
+        VMSTATE_UINT32(size, DmaTestdevEpf),
+        VMSTATE_UINT32(checksum, DmaTestdevEpf),
+        VMSTATE_UINT32(irq_type, DmaTestdevEpf),
+        VMSTATE_UINT32(irq_number, DmaTestdevEpf),
+        VMSTATE_UINT32(flags, DmaTestdevEpf),
+        VMSTATE_BOOL(intx, DmaTestdevEpf),
+        VMSTATE_END_OF_LIST()
+    },
+};

@@ -1,0 +1,256 @@
+/*
+ * dma-testdev: state and helpers shared by the files of the device model
+ * (dma-testdev.c, the native personality; dma-testdev-epf.c, the
+ * pci-epf-test compatible one).  Not a guest interface: that is
+ * include/hw/misc/dma-testdev.h.
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MISC_DMA_TESTDEV_INTERNAL_H
+#define HW_MISC_DMA_TESTDEV_INTERNAL_H
+
+#include "qemu/units.h"
+#include "qemu/timer.h"
+#include "hw/pci/pci_device.h"
+#include "migration/vmstate.h"
+#include "hw/misc/dma-testdev.h"
+
+OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
+
+/*
+ * Data moves through guest RAM mapped in place; this buffer is only used
+ * for targets that cannot be mapped (MMIO, ROM writes, unassigned space),
+ * so that every access there goes through a checked pci_dma_read/write.
+ */
+#define DT_BOUNCE_SIZE          (64 * KiB)
+/* How far "x-misdirect-offset" sends its word: one page. */
+#define DT_MISDIRECT_DELTA      (4 * KiB)
+
+#define DT_DEFAULT_MAX_SEGS     65536
+#define DT_LIMIT_MAX_SEGS       (1u << 20)
+#define DT_DEFAULT_MAX_XFER     (1 * GiB)
+/* Holds one COPY of two full lists plus their list reads. */
+#define DT_DEFAULT_LOG_SIZE     (4 * DT_DEFAULT_MAX_SEGS)
+#define DT_LIMIT_LOG_SIZE       (1u << 24)
+/* A step must at least read one descriptor, so that it always progresses. */
+#define DT_MIN_STEP_SIZE        64
+#define DT_MSI_CAP_OFFSET       0x50
+#define DT_PCIE_CAP_OFFSET      0x80
+
+/*
+ * DMA log "op" values beyond the guest's DT_OP_*: transfers of the
+ * pci-epf-test personality.
+ */
+enum {
+    DT_LOG_OP_EPF_READ = 16,
+    DT_LOG_OP_EPF_WRITE,
+    DT_LOG_OP_EPF_COPY,
+    DT_LOG_OP_MAX = DT_LOG_OP_EPF_COPY,
+};
+
+/* What a DMA log entry describes. */
+typedef enum {
+    DT_LOG_SRC_LIST,
+    DT_LOG_DST_LIST,
+    DT_LOG_SRC,
+    DT_LOG_DST,
+    DT_LOG_SQ,
+    DT_LOG_CQ,
+} DmaTestdevLogKind;
+
+typedef struct DmaTestdevLogEntry {
+    uint64_t seq;
+    uint64_t cmd;
+    uint64_t addr;
+    uint64_t len;
+    uint64_t done;
+    uint32_t index;
+    uint8_t op;
+    uint8_t kind;
+    uint8_t result;             /* MemTxResult-derived DT_ERR_* or 0 */
+} DmaTestdevLogEntry;
+
+/* One segment list being walked. */
+typedef struct DmaTestdevCursor {
+    uint8_t list;               /* DT_LIST_SRC or DT_LIST_DST */
+    uint64_t base;
+    uint32_t count;
+    uint32_t index;             /* current segment */
+    uint64_t seg_addr;
+    uint32_t seg_len;
+    uint32_t seg_pos;           /* bytes of it done */
+    uint64_t total;             /* sum of lengths seen so far */
+    uint32_t list_dma_err;      /* DT_ERR_DMA_* of a failed list read */
+} DmaTestdevCursor;
+
+/* The data stream of one command, in transfer order. */
+typedef struct DmaTestdevStream {
+    uint64_t off;               /* transfer offset of the next byte */
+    uint64_t csum;
+    uint64_t word;              /* the word being assembled */
+    uint32_t word_seg;          /* segment holding the word's first byte */
+    bool verify;
+} DmaTestdevStream;
+
+/* What a command reports: the result registers, or a completion entry. */
+typedef struct DmaTestdevResult {
+    uint32_t status;
+    uint32_t error;
+    uint32_t err_seg;
+    uint32_t err_list;
+    uint64_t err_addr;
+    uint64_t bytes_done;
+    uint32_t mismatch_seg;
+    uint32_t mismatch_count;
+    uint64_t mismatch_off;
+    uint64_t mismatch_exp;
+    uint64_t mismatch_got;
+    uint64_t checksum;
+} DmaTestdevResult;
+
+/* Where a command is; it may stop between any two steps. */
+typedef enum {
+    DT_PHASE_START,
+    DT_PHASE_CHECK_SRC,         /* validating the source list */
+    DT_PHASE_CHECK_DST,         /* validating the destination list */
+    DT_PHASE_RUN,               /* moving data */
+    DT_PHASE_DONE,
+    DT_PHASE_MAX = DT_PHASE_DONE,
+} DmaTestdevPhase;
+
+/* One command, from either path, with all of its progress. */
+/* Registers of the pci-epf-test compatible personality. */
+typedef struct DmaTestdevEpf {
+    uint32_t magic;
+    uint32_t command;
+    uint32_t status;
+    uint64_t src;
+    uint64_t dst;
+    uint32_t size;
+    uint32_t checksum;
+    uint32_t irq_type;
+    uint32_t irq_number;
+    uint32_t flags;
+    bool intx;                  /* INTx asserted until STATUS is read */
+} DmaTestdevEpf;
+
+/* BARs of that personality: BAR0 holds the registers, 1..5 are RAM. */
+#define DT_EPF_NR_BARS          6
+
+typedef struct DmaTestdevCmd {
+    uint32_t op;
+    uint32_t seed;
+    uint64_t src_list;
+    uint32_t src_count;
+    uint64_t dst_list;
+    uint32_t dst_count;
+    uint64_t fill;
+    uint64_t seq;
+    /* Queue commands only */
+    uint64_t tag;
+    uint32_t vector;
+    uint32_t flags;
+
+    uint32_t phase;             /* DmaTestdevPhase */
+    DmaTestdevCursor src;
+    DmaTestdevCursor dst;
+    DmaTestdevStream st;
+    uint64_t src_total;
+    DmaTestdevResult res;
+} DmaTestdevCmd;
+
+struct DmaTestdevState {
+    PCIDevice parent_obj;
+
+    MemoryRegion mmio;
+    QEMUTimer *timer;           /* paces queue steps in virtual time */
+    QEMUBH *bh;                 /* runs them, under the re-entrancy guard */
+
+    /* Properties */
+    uint8_t addr_bits;
+    uint32_t max_segs;
+    uint64_t max_xfer;
+    uint32_t log_size;
+    uint32_t msi_vectors;
+    uint32_t msix_vectors;
+    uint64_t latency_ns;
+    uint64_t step_size;
+    uint64_t misdirect_off;     /* negative control for DMA oracles */
+
+    /* Register path: parameters and the result of the last command */
+    uint32_t cmd;
+    uint32_t seed;
+    uint64_t src_list;
+    uint32_t src_count;
+    uint64_t dst_list;
+    uint32_t dst_count;
+    uint64_t fill;
+    DmaTestdevResult result;
+    uint64_t cmd_seq;           /* shared by both paths */
+
+    /* Interrupts */
+    uint32_t intr_status;
+    uint32_t intr_enable;
+    uint32_t intr_vector;
+
+    /* Guest programming errors without a command */
+    uint32_t bad_count;
+    uint32_t bad_info;
+
+    /* Command queue */
+    uint32_t q_ctrl;
+    uint32_t q_status;
+    uint32_t q_size;
+    uint32_t q_error;
+    uint32_t q_err_cause;
+    uint64_t q_err_addr;
+    uint64_t sq_base;
+    uint64_t cq_base;
+    uint32_t sq_tail;
+    uint32_t sq_head;
+    uint32_t cq_head;
+    uint32_t cq_tail;
+    bool cq_phase;
+    uint64_t q_done;
+    bool q_active;              /* q_cmd is in flight */
+    bool q_scheduled;           /* the timer or the bottom half is armed */
+    DmaTestdevCmd q_cmd;
+
+    /* DMA log: a ring of the newest log_size entries */
+    DmaTestdevLogEntry *log;
+    uint32_t log_head;          /* next slot to write */
+    uint32_t log_count;
+    uint64_t log_seq;
+
+    uint8_t *bounce;
+
+    /* The pci-epf-test compatible personality ("personality=epf-test") */
+    char *personality;
+    bool epf;
+    DmaTestdevEpf epf_regs;
+    MemoryRegion epf_bar0;
+    MemoryRegion epf_mmio;
+    MemoryRegion epf_ram[DT_EPF_NR_BARS];
+};
+
+/* dma-testdev.c */
+void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
+                DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
+                uint64_t len, uint64_t done, uint32_t result);
+uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len);
+uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
+                      bool is_write);
+void G_GNUC_PRINTF(6, 7) dt_bad(DmaTestdevState *s, hwaddr addr,
+                                unsigned size, bool is_write,
+                                uint32_t reason, const char *fmt, ...);
+
+/* dma-testdev-epf.c */
+extern const VMStateDescription vmstate_dt_epf;
+bool dt_epf_realize(DmaTestdevState *s, Error **errp);
+void dt_epf_reset(DmaTestdevState *s);
+void dt_epf_bh(void *opaque);
+
+#endif /* HW_MISC_DMA_TESTDEV_INTERNAL_H */
