@@ -88,7 +88,8 @@ done
     dt_die "no bios-256k.bin for QEMU: install the seabios package (scripts/install-deps.sh)"
 
 targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
-    tests/qtest/dma-testdev-guest-test "${extra_targets[@]}")
+    tests/qtest/dma-testdev-guest-test tests/qtest/dma-testdev-bench
+    "${extra_targets[@]}")
 log=$build/ninja.log.txt
 # ninja prints a line per step: keep the whole log, show every 250th line
 # and anything that went wrong.
