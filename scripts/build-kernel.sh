@@ -143,4 +143,4 @@ uapi=$build/uapi/include
 grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
     dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"
 
-printf 'kernel_version=%s\nbzimage=%s\nuapi=%s\n' "$kernel_version" "$bzimage" "$uapi"
+printf 'kernel_version=%s\nbzimage=%s\nuapi=%s\nkernel_src=%s\n' "$kernel_version" "$bzimage" "$uapi" "$(cd "$src" && pwd)"

@@ -5,7 +5,10 @@
 # Idempotent and quick when everything is present: only missing packages
 # are passed to apt-get.
 #
-# Usage: scripts/install-deps.sh [qemu|kernel|all]   (default: all)
+# Usage: scripts/install-deps.sh [qemu|kernel|docs|all]   (default: all)
+#
+# "docs" is the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
+# docs/conf.py (scripts/build-docs.sh); "all" does not include it.
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -19,14 +22,20 @@ qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
     seabios ipxe-qemu ccache xz-utils)
 kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync cpio
     busybox-static kmod)
+# What QEMU's docs/conf.py imports: Sphinx (with docutils and Pygments) and
+# the Read the Docs theme; its extensions (docs/sphinx/) need nothing else
+# but perl for kernel-doc in the whole manual (build-docs.sh --full).  Plus
+# what scripts/fetch-qemu.sh needs to unpack QEMU's source.
+docs_pkgs=(python3-sphinx python3-sphinx-rtd-theme perl dpkg-dev xz-utils)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 
 case $what in
 qemu) pkgs=("${qemu_pkgs[@]}") ;;
 kernel) pkgs=("${kernel_pkgs[@]}") ;;
+docs) pkgs=("${docs_pkgs[@]}") ;;
 all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}") ;;
-*) dt_die "usage: $0 [qemu|kernel|all]" ;;
+*) dt_die "usage: $0 [qemu|kernel|docs|all]" ;;
 esac
 
 missing=()
@@ -42,7 +51,7 @@ meson_ok() {
 }
 
 need_backports=0
-if [ "$what" != kernel ] && ! meson_ok; then
+if [ "$what" != kernel ] && [ "$what" != docs ] && ! meson_ok; then
     need_backports=1
 fi
 

@@ -145,6 +145,31 @@ static void dt_epf_raise(DmaTestdevState *s)
 }
 
 /*
+ * Negative control for oracles ("x-misdirect-offset"): in an endpoint
+ * READ, the 8 bytes at that transfer offset are fetched from one page
+ * past the end of the source buffer instead.  Only a read is
+ * misdirected, so the control never corrupts the guest; the CRC then
+ * fails, and the stray read shows in the DMA log outside any buffer the
+ * kernel mapped.
+ */
+static void dt_epf_misdirect(DmaTestdevState *s, const DmaTestdevCmd *c,
+                             uint64_t off, uint64_t n)
+{
+    DmaTestdevEpf *r = &s->epf_regs;
+    uint64_t pos = s->misdirect_off - off;
+    uint64_t from = r->src + r->size + DT_MISDIRECT_DELTA;
+    MemTxResult res;
+
+    if (s->misdirect_off < off || s->misdirect_off + 8 > r->size ||
+        n < 8 || pos > n - 8) {
+        return;
+    }
+    res = pci_dma_read(PCI_DEVICE(s), from, s->bounce + pos, 8);
+    dt_log_add(s, c, DT_LOG_SRC, 0, from, 8, res == MEMTX_OK ? 8 : 0,
+               res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+}
+
+/*
  * One transfer of the endpoint function, @read_src and/or @write_dst,
  * through the bounce buffer with every MemTxResult checked.  WRITE
  * produces the position-tagged pattern seeded with the command's sequence
@@ -190,6 +215,9 @@ static uint32_t dt_epf_transfer(DmaTestdevState *s, uint8_t log_op,
                 bad_addr = r->src + off;
                 err = dt_dma_error(s, bad_addr, res, false);
                 break;
+            }
+            if (!write_dst) {
+                dt_epf_misdirect(s, &c, off, n);
             }
         } else {
             uint64_t i;

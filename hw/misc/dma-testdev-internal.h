@@ -241,6 +241,7 @@ void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
                 DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
                 uint64_t len, uint64_t done, uint32_t result);
 uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len);
+uint32_t dt_memtx_error(MemTxResult res);
 uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
                       bool is_write);
 void G_GNUC_PRINTF(6, 7) dt_bad(DmaTestdevState *s, hwaddr addr,

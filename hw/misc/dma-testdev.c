@@ -179,7 +179,7 @@ static void dt_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
                             seg, addr);
 }
 
-static uint32_t dt_memtx_error(MemTxResult res)
+uint32_t dt_memtx_error(MemTxResult res)
 {
     return res == MEMTX_DECODE_ERROR ? DT_ERR_DMA_UNASSIGNED
                                      : DT_ERR_DMA_ACCESS;

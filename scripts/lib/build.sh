@@ -8,7 +8,8 @@
 #   dt_build_all [device-only]
 #
 # sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY, and unless
-# "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_INITRD DT_ACCEL;
+# "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD
+# DT_ACCEL;
 # always DT_MESON_BUILD (our meson build tree: tests and guest tools).
 
 # shellcheck source=scripts/lib/accel.sh
@@ -34,9 +35,11 @@ dt_build_all() {
         DT_KERNEL_VERSION=$(_dt_var kernel_version "$vars")
         DT_BZIMAGE=$(_dt_var bzimage "$vars")
         DT_UAPI=$(_dt_var uapi "$vars")
+        DT_KERNEL_SRC=$(_dt_var kernel_src "$vars")
         dt_log "guest kernel: $DT_KERNEL_VERSION ($DT_BZIMAGE)"
         DT_ACCEL=$(dt_probe_accel "$DT_QEMU_BINARY" "$DT_BZIMAGE")
-        setup_args+=(-Dkernel_uapi="$DT_UAPI" -Dguest_kernel="$DT_BZIMAGE"
+        setup_args+=(-Dkernel_uapi="$DT_UAPI" -Dkernel_src="$DT_KERNEL_SRC"
+            -Dguest_kernel="$DT_BZIMAGE"
             -Dguest_accel="$DT_ACCEL")
     fi
 
@@ -59,5 +62,5 @@ dt_build_all() {
         [ -f "$DT_INITRD" ] || dt_die "initramfs was not built: $DT_INITRD"
     fi
     export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_MESON_BUILD
-    export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_INITRD DT_ACCEL
+    export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD DT_ACCEL
 }

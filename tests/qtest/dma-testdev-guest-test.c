@@ -50,11 +50,14 @@ typedef enum {
     DT_EXPECT_PASS,             /* the oracle finds nothing wrong */
     DT_EXPECT_MISDIRECT,        /* negative control: exactly one word */
     DT_EXPECT_LEGACY_HAZARD,    /* DMA hit frames the buffer left */
+    DT_EXPECT_EPF,              /* Linux's pci_endpoint kselftest passes */
+    DT_EXPECT_EPF_MISDIRECT,    /* negative control of the EPF oracle */
 } DtExpect;
 
 typedef struct DtGuestCase {
     const char *name;
-    const char *tool_args;
+    const char *tool_args;      /* of dt-pin, unless @run is given */
+    const char *run;            /* another guest command */
     uint64_t node_mb;           /* RAM per NUMA node */
     unsigned hugepages;         /* 2 MiB pages reserved at boot */
     const char *device_props;
@@ -85,6 +88,14 @@ typedef struct DtBuf {
     bool passed;                /* the tool's own verdict */
 } DtBuf;
 
+/* A buffer the guest kernel's DMA API mapped (dma:dma_map_phys). */
+typedef struct DtDmaMap {
+    char dev[32];
+    char dir[16];
+    uint64_t addr;
+    uint64_t size;
+} DtDmaMap;
+
 typedef struct DtVm {
     QTestState *qts;
     int listen_fd;
@@ -99,6 +110,8 @@ typedef struct DtVm {
     GPtrArray *errors;          /* oracle findings */
     GPtrArray *bufs;            /* DtBuf *, finished */
     DtBuf *cur;
+    GArray *maps;               /* DtDmaMap */
+    int64_t map_overrun;        /* trace events lost, -1: no report */
     int tool_status;
     gint64 deadline;
 } DtVm;
@@ -562,6 +575,19 @@ static void dt_line(DtVm *vm, const char *line)
         b->passed = result && !strcmp(result, "pass");
         g_ptr_array_add(vm->bufs, b);
         vm->cur = NULL;
+    } else if (g_str_has_prefix(p, "dma-map ")) {
+        g_autofree char *dev = dt_field(p - 1, "dev");
+        g_autofree char *dir = dt_field(p - 1, "dir");
+        DtDmaMap m = {
+            .addr = dt_field_u64(vm, p - 1, "addr"),
+            .size = dt_field_u64(vm, p - 1, "size"),
+        };
+
+        g_strlcpy(m.dev, dev ?: "", sizeof(m.dev));
+        g_strlcpy(m.dir, dir ?: "", sizeof(m.dir));
+        g_array_append_val(vm->maps, m);
+    } else if (g_str_has_prefix(p, "dma-map-done ")) {
+        vm->map_overrun = dt_field_u64(vm, p - 1, "overrun");
     } else if (g_str_has_prefix(p, "exit ")) {
         vm->tool_status = dt_field_u64(vm, p - 1, "status");
     }
@@ -630,6 +656,7 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
     DtVm *vm = g_new0(DtVm, 1);
     g_autofree char *dir = g_dir_make_tmp("dt-guest-XXXXXX", NULL);
     g_autofree char *append = NULL;
+    g_autofree char *run = NULL;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     QDict *rsp;
     int i;
@@ -643,6 +670,8 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
     vm->errors = g_ptr_array_new_with_free_func(g_free);
     vm->bufs = g_ptr_array_new_with_free_func(dt_buf_free);
     vm->tool_status = -1;
+    vm->maps = g_array_new(false, true, sizeof(DtDmaMap));
+    vm->map_overrun = -1;
     vm->deadline = g_get_monotonic_time() +
                    (gint64)DT_CASE_TIMEOUT_S * G_USEC_PER_SEC;
 
@@ -662,10 +691,12 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
                                           getpid(), i);
     }
 
+    run = c->run ? g_strdup(c->run)
+                 : g_strdup_printf("dt-pin --handshake %s", c->tool_args);
     append = g_strdup_printf("console=ttyS0 panic=-1 quiet "
                              "vfio.enable_unsafe_noiommu_mode=1 "
-                             "hugepages=%u dt.run=\"dt-pin --handshake %s\"",
-                             c->hugepages, c->tool_args);
+                             "hugepages=%u dt.run=\"%s\"", c->hugepages,
+                             run);
     vm->qts = qtest_initf(
         "-accel %s -machine q35 -cpu max -nodefaults "
         "-m %" PRIu64 "M -smp 2,sockets=2,cores=1,threads=1 "
@@ -718,6 +749,7 @@ static void dt_vm_stop(DtVm *vm)
     g_string_free(vm->pending, true);
     g_ptr_array_free(vm->errors, true);
     g_ptr_array_free(vm->bufs, true);
+    g_array_free(vm->maps, true);
     if (vm->cur) {
         dt_buf_free(vm->cur);
     }
@@ -755,6 +787,151 @@ static bool dt_errors_only_offsets(DtVm *vm, uint64_t a, uint64_t b)
         }
     }
     return seen_a;
+}
+
+/*
+ * Oracle for Linux's pci_endpoint kselftest (personality=epf-test)
+ */
+
+/* The device's PCI address in the guest: behind rp0, bus 1. */
+#define DT_GUEST_BDF            "0000:01:00.0"
+
+/*
+ * Skips that are allowed, each for a reason docs/specs/dma-testdev.rst
+ * explains: one MSI vector without interrupt remapping on x86, MSI-X
+ * vectors past the table, and the two features the personality does not
+ * offer (BAR subrange mapping, the doorbell).
+ */
+static bool dt_epf_skip_ok(const char *name, const char *reason)
+{
+    unsigned n;
+
+    if (g_str_has_suffix(name, ".MSI_TEST")) {
+        return sscanf(reason, "MSI%u is disabled", &n) == 1 && n >= 2;
+    }
+    if (g_str_has_suffix(name, ".MSIX_TEST")) {
+        return sscanf(reason, "MSI-X%u is disabled", &n) == 1 && n >= 2;
+    }
+    if (g_str_has_suffix(name, ".BAR_SUBRANGE_TEST")) {
+        return !strcmp(reason, "Subrange map is not supported");
+    }
+    if (g_str_has_suffix(name, ".DOORBELL_TEST")) {
+        return !strcmp(reason, "Doorbell test is not supported");
+    }
+    return false;
+}
+
+/*
+ * Read the kselftest's TAP from the console: every case must pass, or
+ * skip for an allowed reason, and no sub-step may have failed (a SKIP
+ * after a failed MSI vector would hide the failure).  Returns the cases.
+ */
+static unsigned dt_epf_check_tap(DtVm *vm)
+{
+    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    unsigned cases = 0, passed = 0, skipped = 0;
+    const char *totals = NULL;
+    char **l;
+
+    for (l = lines; *l; l++) {
+        const char *line = *l, *name, *skip;
+        g_autofree char *id = NULL;
+        bool ok;
+
+        if (strstr(line, "# Totals:")) {
+            totals = strstr(line, "# Totals:");
+        }
+        if (strstr(line, "Test failed for") || strstr(line, "test failed")) {
+            dt_error(vm, "kselftest: %s", line);
+        }
+        ok = g_str_has_prefix(line, "ok ");
+        if (!ok && !g_str_has_prefix(line, "not ok ")) {
+            continue;
+        }
+        name = strchr(line + (ok ? 3 : 7), ' ');
+        if (!name) {
+            continue;
+        }
+        name++;
+        skip = strstr(name, " # SKIP ");
+        id = skip ? g_strndup(name, skip - name) : g_strdup(name);
+        cases++;
+        if (!ok) {
+            dt_error(vm, "kselftest: %s failed", id);
+        } else if (skip) {
+            skipped++;
+            if (!dt_epf_skip_ok(id, skip + 8)) {
+                dt_error(vm, "kselftest: %s skipped (%s), which is not an "
+                         "allowed skip", id, skip + 8);
+            }
+        } else {
+            passed++;
+        }
+    }
+    g_test_message("kselftest pci_endpoint: %u cases, %u passed, %u "
+                   "skipped; %s", cases, passed, skipped,
+                   totals ?: "no Totals line");
+    if (!totals) {
+        dt_error(vm, "kselftest: no '# Totals:' line: it did not finish");
+    }
+    return cases;
+}
+
+static bool dt_epf_dir_ok(const char *map_dir, bool is_write)
+{
+    return !strcmp(map_dir, "BIDIRECTIONAL") ||
+           !strcmp(map_dir, is_write ? "FROM_DEVICE" : "TO_DEVICE");
+}
+
+/*
+ * Every transfer the device logged must lie inside a buffer the guest
+ * kernel's DMA API mapped for this device, in a direction that allows
+ * it: then the addresses are the ones the kernel handed out, and nothing
+ * was read or written outside them.  Returns the transfers checked.
+ */
+static unsigned dt_epf_check_dma(DtVm *vm)
+{
+    g_autoptr(QList) log = dt_dma_log(vm);
+    unsigned checked = 0, maps = 0;
+    QListEntry *le;
+    guint i;
+
+    for (i = 0; i < vm->maps->len; i++) {
+        maps += !strcmp(g_array_index(vm->maps, DtDmaMap, i).dev,
+                        DT_GUEST_BDF);
+    }
+    if (vm->map_overrun) {
+        dt_error(vm, "dma: the guest's trace lost events (overrun %" PRId64
+                 "): the DMA API record is incomplete", vm->map_overrun);
+    }
+    QLIST_FOREACH_ENTRY(log, le) {
+        QDict *e = qobject_to(QDict, qlist_entry_obj(le));
+        const char *op = qdict_get_str(e, "op");
+        bool is_write = !strcmp(qdict_get_str(e, "dir"), "write");
+        uint64_t addr = dt_get_u64(e, "addr"), len = dt_get_u64(e, "len");
+        bool covered = false;
+
+        if (!g_str_has_prefix(op, "epf-")) {
+            continue;
+        }
+        checked++;
+        for (i = 0; i < vm->maps->len && !covered; i++) {
+            DtDmaMap *m = &g_array_index(vm->maps, DtDmaMap, i);
+
+            covered = !strcmp(m->dev, DT_GUEST_BDF) && addr >= m->addr &&
+                      addr + len <= m->addr + m->size &&
+                      dt_epf_dir_ok(m->dir, is_write);
+        }
+        if (!covered) {
+            dt_error(vm, "dma: cmd %" PRIu64 " %s %s 0x%" PRIx64 " len %"
+                     PRIu64 ": outside every buffer the kernel mapped for "
+                     DT_GUEST_BDF, dt_get_u64(e, "cmd"), op,
+                     is_write ? "write" : "read", addr, len);
+        }
+    }
+    g_test_message("dma: %u device transfers checked against %u DMA API "
+                   "mappings of " DT_GUEST_BDF, checked, maps);
+    return checked;
 }
 
 static void test_guest_case(const void *data)
@@ -799,6 +976,49 @@ static void test_guest_case(const void *data)
         g_assert_true(dt_errors_only_offsets(vm, DT_MISDIRECT_OFF,
                                              DT_MISDIRECT_OFF + DT_PAGE));
         break;
+    case DT_EXPECT_EPF:
+        /*
+         * The unmodified kselftest passes, and the device's DMA log shows
+         * only transfers inside what the kernel's DMA API mapped.  Its 6
+         * data cases move 5 sizes each, COPY reading and writing.
+         */
+        g_assert_cmpuint(dt_epf_check_tap(vm), >=, 23);
+        g_assert_cmpuint(dt_epf_check_dma(vm), >=, 40);
+        dt_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dt_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        break;
+    case DT_EXPECT_EPF_MISDIRECT: {
+        guint dma_errors = 0;
+
+        /*
+         * Negative control: endpoint READs fetch one word from a page
+         * past the source buffer.  The DMA oracle must flag exactly those
+         * 8-byte reads, and the kselftest its WRITE_TEST (the CRC breaks).
+         */
+        dt_epf_check_tap(vm);
+        dt_epf_check_dma(vm);
+        dt_report_errors(vm);
+        for (i = 0; i < vm->errors->len; i++) {
+            const char *e = vm->errors->pdata[i];
+
+            if (g_str_has_prefix(e, "dma: ")) {
+                g_assert_nonnull(strstr(e, " epf-read read "));
+                g_assert_nonnull(strstr(e, " len 8: "));
+                dma_errors++;
+            } else {
+                g_assert_nonnull(strstr(e, "WRITE_TEST"));
+            }
+        }
+        g_assert_cmpuint(dma_errors, >, 0);
+        g_assert_cmpint(vm->tool_status, !=, 0);
+        g_test_message("negative control: %u stray reads flagged",
+                       dma_errors);
+        break;
+    }
     case DT_EXPECT_LEGACY_HAZARD: {
         DtBuf *b;
         uint64_t p;
@@ -840,29 +1060,36 @@ static void test_guest_case(const void *data)
     dt_vm_stop(vm);
 }
 
+#define DT_PIN(n, args, mb, expect) \
+    { .name = (n), .tool_args = (args), .node_mb = (mb), .expect = (expect) }
+
 static const DtGuestCase dt_cases[] = {
-    { "cdev/4k-page", "--len 4K", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/4k-1M", "--len 1M", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/offset", "--len 10001 --offset 1234", 256, 0, NULL,
-      DT_EXPECT_PASS },
-    { "cdev/fixed-iova", "--len 256K --fixed-iova 0x40000000", 256, 0, NULL,
-      DT_EXPECT_PASS },
-    { "cdev/thp", "--backing thp --len 4M", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/hugetlb", "--backing hugetlb --len 4M", 256, 8, NULL,
-      DT_EXPECT_PASS },
-    { "cdev/memfd", "--backing memfd --len 1M", 256, 0, NULL,
-      DT_EXPECT_PASS },
-    { "cdev/maps", "--len 64K --maps 3", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/scatter", "--scatter --len 1M", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/migrate", "--len 1M --migrate", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/compact", "--len 1M --compact", 256, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/256M", "--len 256M", 1024, 0, NULL, DT_EXPECT_PASS },
-    { "cdev/errno", "--errno", 256, 0, NULL, DT_EXPECT_PASS },
+    DT_PIN("cdev/4k-page", "--len 4K", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/4k-1M", "--len 1M", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/offset", "--len 10001 --offset 1234", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/fixed-iova", "--len 256K --fixed-iova 0x40000000", 256,
+           DT_EXPECT_PASS),
+    DT_PIN("cdev/thp", "--backing thp --len 4M", 256, DT_EXPECT_PASS),
+    { .name = "cdev/hugetlb", .tool_args = "--backing hugetlb --len 4M",
+      .node_mb = 256, .hugepages = 8, .expect = DT_EXPECT_PASS },
+    DT_PIN("cdev/memfd", "--backing memfd --len 1M", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/maps", "--len 64K --maps 3", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/scatter", "--scatter --len 1M", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/migrate", "--len 1M --migrate", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/compact", "--len 1M --compact", 256, DT_EXPECT_PASS),
+    DT_PIN("cdev/256M", "--len 256M", 1024, DT_EXPECT_PASS),
+    DT_PIN("cdev/errno", "--errno", 256, DT_EXPECT_PASS),
     /* THP: the page the stray word lands on is the buffer's next page. */
-    { "negative/misdirect", "--backing thp --len 64K", 256, 0,
-      ",x-misdirect-offset=0x1008", DT_EXPECT_MISDIRECT },
-    { "legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256, 0,
-      NULL, DT_EXPECT_LEGACY_HAZARD },
+    { .name = "negative/misdirect", .tool_args = "--backing thp --len 64K",
+      .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",
+      .expect = DT_EXPECT_MISDIRECT },
+    DT_PIN("legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256,
+           DT_EXPECT_LEGACY_HAZARD),
+    { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
+      .device_props = ",personality=epf-test", .expect = DT_EXPECT_EPF },
+    { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
+      .device_props = ",personality=epf-test,x-misdirect-offset=0x1008",
+      .expect = DT_EXPECT_EPF_MISDIRECT },
 };
 
 int main(int argc, char **argv)
