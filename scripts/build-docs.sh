@@ -38,8 +38,7 @@ done
     dt_die "$DT_PYTHON cannot import sphinx and sphinx_rtd_theme:" \
         "run scripts/install-deps.sh docs (or set DMA_TESTDEV_PYTHON)"
 
-src=$("$DT_ROOT/scripts/fetch-qemu.sh")
-"$DT_ROOT/scripts/overlay-qemu.sh" "$src"
+src=$("$DT_ROOT/scripts/prepare-qemu.sh")
 [ -f "$src/docs/conf.py" ] || dt_die "$src has no docs/conf.py"
 
 out=$DT_CACHE/docs/$(basename "$src")

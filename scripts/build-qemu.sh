@@ -30,8 +30,7 @@ while [ $# -gt 0 ]; do
 done
 
 "$DT_ROOT/scripts/install-deps.sh" qemu
-src=$("$DT_ROOT/scripts/fetch-qemu.sh")
-"$DT_ROOT/scripts/overlay-qemu.sh" "$src"
+src=$("$DT_ROOT/scripts/prepare-qemu.sh")
 
 qemu_version=$(cat "$src/VERSION")
 if [ -f "$src/debian/changelog" ]; then
@@ -59,6 +58,8 @@ esac
 if command -v ccache > /dev/null; then
     config+=(--cc="ccache cc" --cxx="ccache c++")
     export CCACHE_DIR=$DT_CACHE/ccache
+    # Trees of different checkouts share compiled objects.
+    export CCACHE_BASEDIR=$DT_CACHE CCACHE_NOHASHDIR=1
 fi
 
 key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" | sha256sum | cut -c1-12)

@@ -23,7 +23,9 @@ copy_in() {
     local rel=$1
     mkdir -p "$(dirname "$qemu/$rel")"
     if ! cmp -s "$DT_ROOT/$rel" "$qemu/$rel"; then
-        cp "$DT_ROOT/$rel" "$qemu/$rel"
+        # A new file rather than a write into the old one, in case the
+        # tree shares it by a hard link.
+        cp --remove-destination "$DT_ROOT/$rel" "$qemu/$rel"
         dt_log "overlay: $rel"
     fi
 }

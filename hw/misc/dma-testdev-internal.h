@@ -37,6 +37,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
 #define DT_LIMIT_LOG_SIZE       (1u << 24)
 /* A step must at least read one descriptor, so that it always progresses. */
 #define DT_MIN_STEP_SIZE        64
+/* Ten seconds per step is slow enough for any test, and cannot overflow. */
+#define DT_LIMIT_LATENCY_NS     (10 * NANOSECONDS_PER_SECOND)
 #define DT_MSI_CAP_OFFSET       0x50
 #define DT_PCIE_CAP_OFFSET      0x80
 

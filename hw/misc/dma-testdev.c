@@ -1167,8 +1167,8 @@ static void dt_reg_command(DmaTestdevState *s, uint32_t op)
         qemu_log_mask(LOG_GUEST_ERROR, "%s: command %u (%s) refused: queue "
                       "command %" PRIu64 " is in flight\n", TYPE_DMA_TESTDEV,
                       op, dt_op_name(op), s->q_cmd.seq);
-        trace_dma_testdev_error(s->cmd_seq, dt_error_name(DT_ERR_BUSY),
-                                "none", 0, 0);
+        /* A refused command gets no sequence number: 0 in the trace. */
+        trace_dma_testdev_error(0, dt_error_name(DT_ERR_BUSY), "none", 0, 0);
         s->result = (DmaTestdevResult) {
             .status = DT_STATUS_DONE | DT_STATUS_ERROR,
             .error = DT_ERR_BUSY,
@@ -1617,8 +1617,13 @@ static void dt_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
     if (pci_is_express(pdev)) {
         pcie_cap_flr_write_config(pdev, addr, val, len);
     }
-    /* Turning MSI or MSI-X on or off moves the interrupt to or from INTx. */
-    dt_intx_update(DMA_TESTDEV(pdev));
+    /*
+     * Turning MSI or MSI-X on or off moves the interrupt to or from INTx.
+     * The epf-test personality holds INTx until STATUS is read instead.
+     */
+    if (!DMA_TESTDEV(pdev)->epf) {
+        dt_intx_update(DMA_TESTDEV(pdev));
+    }
 }
 
 static void dt_realize(PCIDevice *pdev, Error **errp)
@@ -1665,6 +1670,11 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
                    "'%s'", s->personality);
         return;
     }
+    if (s->latency_ns > DT_LIMIT_LATENCY_NS) {
+        error_setg(errp, "latency-ns must be at most %" PRIu64 ", not %"
+                   PRIu64, (uint64_t)DT_LIMIT_LATENCY_NS, s->latency_ns);
+        return;
+    }
     if (s->step_size && s->step_size < DT_MIN_STEP_SIZE) {
         error_setg(errp, "step-size must be 0 (no limit) or at least %u, "
                    "not %" PRIu64, DT_MIN_STEP_SIZE, s->step_size);
@@ -1685,11 +1695,15 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
     }
 
     if (s->msi_vectors) {
+        Error *err = NULL;
         int ret = msi_init(pdev, DT_MSI_CAP_OFFSET, s->msi_vectors, true,
-                           true, errp);
+                           true, &err);
 
         /* -ENOTSUP: the machine has no working MSI; INTx still works. */
-        if (ret < 0 && ret != -ENOTSUP) {
+        if (ret == -ENOTSUP) {
+            error_free(err);
+        } else if (ret < 0) {
+            error_propagate(errp, err);
             return;
         }
     }
@@ -1905,8 +1919,16 @@ static int dt_post_load(void *opaque, int version_id)
     bool cmd_ok = !s->q_active ||
                   (c->phase <= DT_PHASE_MAX && dt_cursor_valid(s, &c->src) &&
                    dt_cursor_valid(s, &c->dst));
+    uint32_t i;
 
     s->log_head = s->log_count % s->log_size;
+    for (i = 0; i < s->log_count; i++) {
+        if (s->log[i].kind >= ARRAY_SIZE(dt_log_kind_names)) {
+            error_report("%s: DMA log entry %u has kind %u",
+                         TYPE_DMA_TESTDEV, i, s->log[i].kind);
+            return -EINVAL;
+        }
+    }
     if (!queue_ok || !cmd_ok || s->intr_vector >= DT_MAX_VECTORS) {
         error_report("%s: inconsistent migration state (queue %s, "
                      "command %s)", TYPE_DMA_TESTDEV, queue_ok ? "ok" : "bad",

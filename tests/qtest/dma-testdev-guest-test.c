@@ -859,10 +859,13 @@ static unsigned dt_epf_check_tap(DtVm *vm)
         if (!ok) {
             dt_error(vm, "kselftest: %s failed", id);
         } else if (skip) {
+            /* The serial console ends lines with CR LF. */
+            g_autofree char *reason = g_strstrip(g_strdup(skip + 8));
+
             skipped++;
-            if (!dt_epf_skip_ok(id, skip + 8)) {
+            if (!dt_epf_skip_ok(id, reason)) {
                 dt_error(vm, "kselftest: %s skipped (%s), which is not an "
-                         "allowed skip", id, skip + 8);
+                         "allowed skip", id, reason);
             }
         } else {
             passed++;
@@ -1060,8 +1063,8 @@ static void test_guest_case(const void *data)
     dt_vm_stop(vm);
 }
 
-#define DT_PIN(n, args, mb, expect) \
-    { .name = (n), .tool_args = (args), .node_mb = (mb), .expect = (expect) }
+#define DT_PIN(n, args, mb, exp) \
+    { .name = (n), .tool_args = (args), .node_mb = (mb), .expect = (exp) }
 
 static const DtGuestCase dt_cases[] = {
     DT_PIN("cdev/4k-page", "--len 4K", 256, DT_EXPECT_PASS),
