@@ -148,10 +148,11 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
     uapi=$(sed -n 's/^uapi=//p' <<< "$vars")
     guest_build=$DT_CACHE/build/guest-tools-$(printf '%s\n' "$DT_ROOT" "$uapi" |
         sha256sum | cut -c1-12)
-    dt_step "build dt-pin (guest/Makefile)" \
+    dt_step "build dt-pin and dt-bench (guest/Makefile)" \
         make -s -C "$DT_ROOT/guest" UAPI="$uapi" O="$guest_build" > /dev/null
     initrd=$guest_build/initramfs.cpio.gz
-    "$DT_ROOT/scripts/make-initramfs.sh" "$initrd" "$guest_build/dt-pin"
+    "$DT_ROOT/scripts/make-initramfs.sh" "$initrd" "$guest_build/dt-pin" \
+        "$guest_build/dt-bench"
 else
     if [ -n "$qemu_arg" ]; then
         [ -d "$qemu_arg" ] ||
