@@ -91,6 +91,7 @@ toctree_entry() {
 }
 
 copy_in hw/misc/dma-testdev.c
+copy_in hw/misc/dma-testdev-compat.h
 copy_in include/hw/misc/dma-testdev.h
 copy_in tests/qtest/dma-testdev-test.c
 copy_in tests/qtest/dma-testdev-guest-test.c

@@ -17,6 +17,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "dma-testdev-compat.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
@@ -27,8 +28,6 @@
 #include "qapi/visitor.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
-#include "hw/qdev-properties.h"
-#include "hw/resettable.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
 #include "hw/misc/dma-testdev.h"
@@ -1141,7 +1140,7 @@ static const Property dt_properties[] = {
                        UINT64_MAX),
 };
 
-static void dt_class_init(ObjectClass *klass, void *data)
+static void dt_class_init(ObjectClass *klass, DT_CLASS_INIT_DATA data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
