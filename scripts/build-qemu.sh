@@ -18,6 +18,10 @@
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/debian-apt.sh
+source "$DT_ROOT/scripts/lib/debian-apt.sh"
+# shellcheck source=scripts/lib/meson.sh
+source "$DT_ROOT/scripts/lib/meson.sh"
 
 variant=plain
 extra_targets=()
@@ -31,6 +35,15 @@ done
 
 "$DT_ROOT/scripts/install-deps.sh" qemu
 src=$("$DT_ROOT/scripts/prepare-qemu.sh")
+
+# A QEMU newer than the host's meson gets Debian's newer meson from the
+# cache, through PYTHONPATH, for configure and every ninja run below.
+dt_qemu_meson "$src"
+meson_key=()
+if [ -n "$DT_QEMU_MESON_PYTHONPATH" ]; then
+    export PYTHONPATH=$DT_QEMU_MESON_PYTHONPATH${PYTHONPATH:+:$PYTHONPATH}
+    meson_key=("meson $DT_QEMU_MESON_VERSION")
+fi
 
 qemu_version=$(cat "$src/VERSION")
 if [ -f "$src/debian/changelog" ]; then
@@ -62,7 +75,8 @@ if command -v ccache > /dev/null; then
     export CCACHE_BASEDIR=$DT_CACHE CCACHE_NOHASHDIR=1
 fi
 
-key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" "${meson_key[@]}" |
+    sha256sum | cut -c1-12)
 build=$DT_CACHE/build/qemu-$(basename "$src")-$variant-$key
 
 if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.dt-configured" ]; then
@@ -72,6 +86,15 @@ if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.dt-configured" ]; then
         "$src/configure" "${config[@]}" > "$build/configure.log" 2>&1) ||
         dt_die "configure failed: see $build/configure.log"
     touch "$build/.dt-configured"
+fi
+if [ -n "$DT_QEMU_MESON_PYTHONPATH" ]; then
+    # ninja re-runs meson from QEMU's venv when a meson.build changes; make
+    # that venv find the same meson even where our PYTHONPATH is not set
+    # (without it, an older host meson would silently regenerate the tree).
+    for site in "$build"/pyvenv/lib/python3*/site-packages; do
+        printf 'import sys; sys.path.insert(0, %s)\n' \
+            "'$DT_QEMU_MESON_PYTHONPATH'" > "$site/dt-meson.pth"
+    done
 fi
 
 # QEMU run from its build tree only looks for firmware in qemu-bundle:
