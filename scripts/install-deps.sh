@@ -5,7 +5,8 @@
 # Idempotent and quick when everything is present: only missing packages
 # are passed to apt-get.
 #
-# Usage: scripts/install-deps.sh [qemu|kernel|all]   (default: all)
+# Usage: scripts/install-deps.sh [qemu|kernel|fuzz|all]   (default: all)
+#   fuzz: clang, libFuzzer and the LLVM coverage tools (scripts/fuzz.sh)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -19,14 +20,18 @@ qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
     seabios ipxe-qemu ccache xz-utils)
 kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync cpio
     busybox-static kmod)
+# clang-14 with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev),
+# llvm-14 for llvm-profdata, llvm-cov and llvm-symbolizer.
+fuzz_pkgs=(clang-14 llvm-14 libclang-rt-14-dev)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 
 case $what in
 qemu) pkgs=("${qemu_pkgs[@]}") ;;
 kernel) pkgs=("${kernel_pkgs[@]}") ;;
-all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}") ;;
-*) dt_die "usage: $0 [qemu|kernel|all]" ;;
+fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
+all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+*) dt_die "usage: $0 [qemu|kernel|fuzz|all]" ;;
 esac
 
 missing=()
@@ -42,7 +47,7 @@ meson_ok() {
 }
 
 need_backports=0
-if [ "$what" != kernel ] && ! meson_ok; then
+if { [ "$what" = qemu ] || [ "$what" = all ]; } && ! meson_ok; then
     need_backports=1
 fi
 
