@@ -63,11 +63,14 @@ build=$(var qemu_build)
 [ -x "$fuzzer" ] || dt_die "no fuzzer binary: $fuzzer"
 device_src=$src/hw/misc/dma-testdev.c
 
-# Leaks on: libFuzzer checks for them after each input that malloc()ed
-# more than it free()d, so a leak is one input's (the device's), not QEMU's
-# allocations at exit.  The first ASan/UBSan report aborts; libFuzzer then
-# writes the crash-* file.
-dt_sanitizer_env 1
+# The first ASan/UBSan report aborts; libFuzzer then writes the crash-*
+# file.  Leak checking is off: LeakSanitizer stops every thread of the
+# process with ptrace, and in qemu-fuzz that deadlocks (seen with the heap
+# profile libFuzzer prints on out-of-memory, which uses the same
+# mechanism): a leak check would hang the campaign instead of reporting.
+dt_sanitizer_env 0
+# Should the fuzzer hang anyway, this ends it (and counts as a finding).
+grace=120
 
 # --- reproduce one input -------------------------------------------------
 if [ -n "$reproduce" ]; then
@@ -76,8 +79,8 @@ if [ -n "$reproduce" ]; then
     rc=0
     # FUZZ_SERIALIZE_QTEST sends every command through the qtest text
     # protocol, QTEST_LOG logs it ([R +t] lines, [DMA] fills) on stderr.
-    QTEST_LOG=1 FUZZ_SERIALIZE_QTEST=1 \
-        "$fuzzer" --fuzz-target="$target" "$reproduce" \
+    QTEST_LOG=1 FUZZ_SERIALIZE_QTEST=1 timeout -k 10 $(( 25 + grace )) \
+        "$fuzzer" --fuzz-target="$target" -timeout=25 "$reproduce" \
         > "$out/stdout" 2> "$out/stderr" || rc=$?
     # "Starting BINARY with Arguments: ARGS -qtest /dev/null"
     args=$(sed -n 's/^Starting [^ ]* with Arguments: //p' "$out/stdout" |
@@ -129,7 +132,8 @@ rc=0
 # At tens of executions per second libFuzzer's slow growth of the input
 # length would keep inputs at a few bytes (one or two generic-fuzz
 # commands) for minutes: allow up to 512 bytes from the start.
-(cd "$artifacts" && "$fuzzer" --fuzz-target="$target" \
+(cd "$artifacts" && timeout -k 10 $(( time + grace )) \
+    "$fuzzer" --fuzz-target="$target" \
     -max_total_time="$time" -timeout=25 -len_control=0 -max_len=512 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "${fuzz_args[@]}" "$corpus") > "$log" 2>&1 || rc=$?
@@ -138,7 +142,8 @@ dt_log "campaign ended after $fuzz_time s (libFuzzer exit $rc; log $log)"
 
 # Replay the corpus once, for the coverage of everything kept.
 replay_rc=0
-(cd "$artifacts" && "$fuzzer" --fuzz-target="$target" -runs=0 "$corpus") \
+(cd "$artifacts" && timeout -k 10 $(( grace + $(find "$corpus" -type f | wc -l) )) \
+    "$fuzzer" --fuzz-target="$target" -runs=0 "$corpus") \
     > "$artifacts/replay.log" 2>&1 || replay_rc=$?
 
 # --- report --------------------------------------------------------------
@@ -155,7 +160,10 @@ cov_line=$(grep -E '^#[0-9]+' "$log" | tail -n1 || true)
 
 mapfile -t files < <(find "$artifacts" -maxdepth 1 -type f \
     \( -name 'crash-*' -o -name 'timeout-*' -o -name 'leak-*' -o -name 'oom-*' \) | sort)
-reports=$(cat "$log" "$artifacts/replay.log" | { grep -cE "$DT_SANITIZER_RE" || true; })
+# libFuzzer's own "ERROR: libFuzzer: deadly signal|timeout|out-of-memory"
+# too: it is all there is when the fuzzer hung before writing the file.
+reports=$(cat "$log" "$artifacts/replay.log" |
+    { grep -cE "$DT_SANITIZER_RE|ERROR: libFuzzer" || true; })
 findings=$(( ${#files[@]} + reports ))
 if [ "$rc" -ne 0 ] && [ "$findings" -eq 0 ]; then
     # libFuzzer stopped early without leaving an artifact: still a failure.
@@ -168,6 +176,7 @@ raws=("$cov"/raw/*.profraw)
 shopt -u nullglob
 if [ ${#raws[@]} -gt 0 ]; then
     "$profdata" merge -sparse -o "$cov/merged.profdata" "${raws[@]}"
+    rm -f "${raws[@]}"    # ~13 MB each; merged.profdata keeps their counts
     # The coverage mapping names files as the compiler saw them, relative
     # to the build tree (BUILD/../../SRC/hw/...): map them back to SRC.
     cov_args=(-instr-profile="$cov/merged.profdata"
@@ -202,7 +211,7 @@ dt_log "libFuzzer: ${cov_line:-no status line}"
 dt_log "corpus: $(find "$corpus" -type f | wc -l) inputs in $corpus"
 dt_log "coverage of hw/misc/dma-testdev.c: $coverage"
 dt_log "coverage report: $cov/coverage.txt, $cov/dma-testdev.c.txt, $cov/html/index.html"
-dt_log "findings: $findings (${#files[@]} artifacts, $reports sanitizer report lines; log $log)"
+dt_log "findings: $findings (${#files[@]} artifacts, $reports sanitizer or libFuzzer error lines; log $log)"
 for f in "${files[@]}"; do
     dt_log "  $f  (scripts/fuzz.sh --reproduce $f)"
 done
