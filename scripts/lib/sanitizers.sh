@@ -8,17 +8,18 @@
 # A line that starts or sums up a sanitizer report, in any log.
 DT_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
 
-# dt_sanitizer_env [LEAKS]: make the first report fatal and loud.  ASan
-# stops at its first error anyway; UBSan only does with halt_on_error=1.
+# dt_sanitizer_env: make the first report fatal and loud.  ASan stops at
+# its first error anyway; UBSan only does with halt_on_error=1.
 # abort_on_error=1 makes the process die of SIGABRT, which libqtest reports
-# as QEMU's death and libFuzzer as a crash.  LEAKS (0 or 1, default 0) is
-# ASan's detect_leaks: see the callers for why.  The caller's own
+# as QEMU's death and libFuzzer as a crash.  Leak checks are on: QEMU run
+# by qtest exits through its normal shutdown on SIGTERM, LeakSanitizer's
+# exit check does run there (its tracer attaches to every QEMU thread) and
+# reports nothing for the device and guest suites.  The caller's own
 # ASAN_OPTIONS / UBSAN_OPTIONS come last and win.
 dt_sanitizer_env() {
-    local leaks=${1:-0}
     local common=halt_on_error=1:abort_on_error=1:print_stacktrace=1
     local symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
-    ASAN_OPTIONS=$common:detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+    ASAN_OPTIONS=$common:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}
     UBSAN_OPTIONS=$common${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
     export ASAN_OPTIONS UBSAN_OPTIONS
     if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && [ -x "$symbolizer" ]; then
