@@ -64,11 +64,14 @@ build=$(var qemu_build)
 device_src=$src/hw/misc/dma-testdev.c
 
 # The first ASan/UBSan report aborts; libFuzzer then writes the crash-*
-# file.  Leak checking is off: LeakSanitizer stops every thread of the
-# process with ptrace, and in qemu-fuzz that deadlocks (seen with the heap
-# profile libFuzzer prints on out-of-memory, which uses the same
-# mechanism): a leak check would hang the campaign instead of reporting.
-dt_sanitizer_env 0
+# file.  With leak checks on, libFuzzer runs LeakSanitizer after an input
+# that malloc()ed more than it free()d (a leak-* file).  One known hang:
+# on out-of-memory libFuzzer prints a heap profile from its RSS thread,
+# stopping every thread like LeakSanitizer, and in qemu-fuzz that can
+# deadlock (seen once in three here); the timeout below ends it and the
+# log's "ERROR: libFuzzer: out-of-memory" counts, but no oom-* file is
+# written (re-run with ASAN_OPTIONS=detect_leaks=0 to get one).
+dt_sanitizer_env
 # Should the fuzzer hang anyway, this ends it (and counts as a finding).
 grace=120
 
@@ -79,7 +82,7 @@ if [ -n "$reproduce" ]; then
     rc=0
     # FUZZ_SERIALIZE_QTEST sends every command through the qtest text
     # protocol, QTEST_LOG logs it ([R +t] lines, [DMA] fills) on stderr.
-    QTEST_LOG=1 FUZZ_SERIALIZE_QTEST=1 timeout -k 10 $(( 25 + grace )) \
+    LLVM_PROFILE_FILE=$out/%p.profraw QTEST_LOG=1 FUZZ_SERIALIZE_QTEST=1 timeout -k 10 $(( 25 + grace )) \
         "$fuzzer" --fuzz-target="$target" -timeout=25 "$reproduce" \
         > "$out/stdout" 2> "$out/stderr" || rc=$?
     # "Starting BINARY with Arguments: ARGS -qtest /dev/null"
