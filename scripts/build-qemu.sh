@@ -6,14 +6,21 @@
 # configuration.  A warm run after a device edit recompiles one file.
 #
 # Usage: scripts/build-qemu.sh [--variant NAME] [--target T ...]
-#   --variant plain|asan   build configuration (default: plain)
+#   --variant plain|asan|fuzz   build configuration (default: plain, or
+#                          $DMA_TESTDEV_QEMU_VARIANT)
+#       asan: gcc, AddressSanitizer + UndefinedBehaviorSanitizer; same
+#             targets as plain
+#       fuzz: clang-14, libFuzzer + ASan + UBSan + source-based coverage
+#             (-fprofile-instr-generate -fcoverage-mapping); builds only
+#             qemu-fuzz-x86_64 (scripts/fuzz.sh)
 #   --target T             extra ninja target (repeatable)
 # Environment:
 #   DMA_TESTDEV_QEMU_SRC=DIR   use your own QEMU checkout (overlaid in place)
 #   DMA_TESTDEV_QEMU_SUITE=S   Debian suite of the QEMU source (trixie)
 #
 # Prints key=value lines on stdout: qemu_version, qemu_src, qemu_build,
-# qemu_binary.
+# qemu_variant, and qemu_binary (qemu-system-x86_64) or, for the fuzz
+# variant, qemu_fuzz (qemu-fuzz-x86_64).
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -23,7 +30,7 @@ source "$DT_ROOT/scripts/lib/debian-apt.sh"
 # shellcheck source=scripts/lib/meson.sh
 source "$DT_ROOT/scripts/lib/meson.sh"
 
-variant=plain
+variant=${DMA_TESTDEV_QEMU_VARIANT:-plain}
 extra_targets=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -34,6 +41,9 @@ while [ $# -gt 0 ]; do
 done
 
 "$DT_ROOT/scripts/install-deps.sh" qemu
+if [ "$variant" = fuzz ]; then
+    "$DT_ROOT/scripts/install-deps.sh" fuzz
+fi
 src=$("$DT_ROOT/scripts/prepare-qemu.sh")
 
 # A QEMU newer than the host's meson gets Debian's newer meson from the
@@ -63,16 +73,35 @@ config=(
     --enable-kvm
     --enable-slirp
 )
+cc=cc cxx=c++
+targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
+    tests/qtest/dma-testdev-guest-test)
 case $variant in
 plain) ;;
-asan) config+=(--enable-asan --enable-ubsan --disable-pie) ;;
-*) dt_die "unknown variant '$variant' (plain or asan)" ;;
+asan)
+    # No --disable-pie: Debian's gcc links PIE by default and QEMU's
+    # configure cannot undo that, so non-PIE objects fail to link.
+    config+=(--enable-asan --enable-ubsan)
+    ;;
+fuzz)
+    # One build serves fuzzing and coverage: libFuzzer's edge feedback
+    # (-fsanitize=fuzzer-no-link, added by --enable-fuzzing) and clang's
+    # profile counters are independent instrumentations.
+    cc=clang-14 cxx=clang++-14
+    config+=(--enable-fuzzing --enable-asan --enable-ubsan
+        "--extra-cflags=-fprofile-instr-generate -fcoverage-mapping"
+        --extra-ldflags=-fprofile-instr-generate)
+    targets=(qemu-fuzz-x86_64)
+    ;;
+*) dt_die "unknown variant '$variant' (plain, asan or fuzz)" ;;
 esac
 if command -v ccache > /dev/null; then
-    config+=(--cc="ccache cc" --cxx="ccache c++")
+    config+=(--cc="ccache $cc" --cxx="ccache $cxx")
     export CCACHE_DIR=$DT_CACHE/ccache
     # Trees of different checkouts share compiled objects.
     export CCACHE_BASEDIR=$DT_CACHE CCACHE_NOHASHDIR=1
+else
+    config+=(--cc="$cc" --cxx="$cxx")
 fi
 
 key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" "${meson_key[@]}" |
@@ -111,8 +140,7 @@ done
 [ -e "$fw_dir/bios-256k.bin" ] ||
     dt_die "no bios-256k.bin for QEMU: install the seabios package (scripts/install-deps.sh)"
 
-targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
-    tests/qtest/dma-testdev-guest-test "${extra_targets[@]}")
+targets+=("${extra_targets[@]}")
 log=$build/ninja.log.txt
 # ninja prints a line per step: keep the whole log, show every 250th line
 # and anything that went wrong.
@@ -131,4 +159,9 @@ fi
 echo "qemu_version=$qemu_version"
 echo "qemu_src=$src"
 echo "qemu_build=$build"
-echo "qemu_binary=$build/qemu-system-x86_64"
+echo "qemu_variant=$variant"
+if [ "$variant" = fuzz ]; then
+    echo "qemu_fuzz=$build/qemu-fuzz-x86_64"
+else
+    echo "qemu_binary=$build/qemu-system-x86_64"
+fi
