@@ -11,6 +11,8 @@
 # Usage: scripts/fuzz.sh [--time SECONDS] [-- LIBFUZZER_ARGS ...]
 #        scripts/fuzz.sh --reproduce FILE
 #   --time S          campaign length (default: $DMA_TESTDEV_FUZZ_TIME or 600)
+#   --target T        generic-fuzz-dma-testdev (default) or
+#                     generic-fuzz-dma-testdev-epf (personality=epf-test)
 #   --reproduce FILE  run one input (a crash-* file, a corpus entry) with
 #                     QTEST_LOG and print the qtest trace it produces and
 #                     reproducers (bash with qemu-system-x86_64 -qtest
@@ -37,6 +39,7 @@ fuzz_args=()
 while [ $# -gt 0 ]; do
     case $1 in
     --time) time=$2; shift 2 ;;
+    --target) target=$2; shift 2 ;;
     --reproduce) reproduce=$2; shift 2 ;;
     --) shift; fuzz_args=("$@"); break ;;
     *) dt_die "unknown option $1 (see the header of $0)" ;;
