@@ -452,16 +452,8 @@ static const MemoryRegionOps dt_epf_ops = {
     .read = dt_epf_read,
     .write = dt_epf_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
+    .valid = DT_MMIO_ANY_ACCESS,
+    .impl = DT_MMIO_ANY_ACCESS,
 };
 
 bool dt_epf_realize(DmaTestdevState *s, Error **errp)

@@ -1508,16 +1508,8 @@ static const MemoryRegionOps dt_mmio_ops = {
     .read = dt_mmio_read,
     .write = dt_mmio_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
+    .valid = DT_MMIO_ANY_ACCESS,
+    .impl = DT_MMIO_ANY_ACCESS,
 };
 
 /* QOM getter of "dma-log": the ring, oldest first, as a list of dicts. */
