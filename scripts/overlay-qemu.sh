@@ -110,6 +110,7 @@ copy_in hw/misc/dma-testdev-epf.c
 copy_in include/hw/misc/dma-testdev.h
 copy_in tests/qtest/dma-testdev-test.c
 copy_in tests/qtest/dma-testdev-guest-test.c
+copy_in tests/qtest/dma-testdev-bench.c
 copy_in docs/specs/dma-testdev.rst
 
 block_in hw/misc/Kconfig hw/misc/Kconfig ""

@@ -16,6 +16,8 @@
 #   --qemu PATH       a qemu-system-x86_64 binary (with dma-testdev), or a
 #                     QEMU source tree to overlay and build
 #   --accel A         auto (default: probe KVM, else TCG), kvm or tcg
+#   --cpu MODEL       -cpu model (default: max under TCG, the model the
+#                     probe booted under KVM), e.g. max,erms=off,fsrm=off
 #   --mem SIZE        guest RAM, split over the 2 NUMA nodes (default 1G)
 #   --hugepages N     2 MiB hugepages reserved at boot (default: RAM/32)
 #   --device ARGS     one more QEMU -device (repeatable)
@@ -50,12 +52,13 @@ usage() {
 }
 
 kernel_arg='' qemu_arg='' probed_accel='' accel=${DMA_TESTDEV_ACCEL:-auto} mem=1G
+cpu_arg=''
 hugepages='' run_cmd='' shell=0 net=0 ssh_port='' keep=0 verbose=0
 timeout_s=600
 extra_devices=() dt_props=()
 while [ $# -gt 0 ]; do
     case $1 in
-    --kernel | --qemu | --accel | --mem | --hugepages | --device | --dt-prop | \
+    --kernel | --qemu | --accel | --cpu | --mem | --hugepages | --device | --dt-prop | \
         --run | --ssh-port | --timeout)
         [ $# -ge 2 ] || dt_die "$1 needs an argument (see --help)"
         ;;
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
     --kernel) kernel_arg=$2; shift 2 ;;
     --qemu) qemu_arg=$2; shift 2 ;;
     --accel) accel=$2; shift 2 ;;
+    --cpu) cpu_arg=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --hugepages) hugepages=$2; shift 2 ;;
     --device) extra_devices+=("$2"); shift 2 ;;
@@ -144,10 +148,11 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
     uapi=$(sed -n 's/^uapi=//p' <<< "$vars")
     guest_build=$DT_CACHE/build/guest-tools-$(printf '%s\n' "$DT_ROOT" "$uapi" |
         sha256sum | cut -c1-12)
-    dt_step "build dt-pin (guest/Makefile)" \
+    dt_step "build dt-pin and dt-bench (guest/Makefile)" \
         make -s -C "$DT_ROOT/guest" UAPI="$uapi" O="$guest_build" > /dev/null
     initrd=$guest_build/initramfs.cpio.gz
-    "$DT_ROOT/scripts/make-initramfs.sh" "$initrd" "$guest_build/dt-pin"
+    "$DT_ROOT/scripts/make-initramfs.sh" "$initrd" "$guest_build/dt-pin" \
+        "$guest_build/dt-bench"
 else
     if [ -n "$qemu_arg" ]; then
         [ -d "$qemu_arg" ] ||
@@ -178,7 +183,7 @@ else
     accel_why="asked for with --accel $accel (or DMA_TESTDEV_ACCEL)"
     [ -n "$probed_accel" ] || dt_log "accelerator: $accel ($accel_why)"
 fi
-cpu=$(dt_accel_cpu "$accel" "$qemu_binary" "$bzimage")
+cpu=${cpu_arg:-$(dt_accel_cpu "$accel" "$qemu_binary" "$bzimage")}
 
 # ---- Run directory ----------------------------------------------------
 

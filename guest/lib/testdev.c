@@ -276,3 +276,161 @@ uint64_t dt_buf_csum(const uint8_t *p, uint64_t len)
 	}
 	return csum;
 }
+
+/*
+ * Command queue.  Rings of up to a page each come from 4 KiB pages, larger
+ * ones from a THP; either way each ring must be physically contiguous,
+ * which GET_PA (or pagemap) says.
+ */
+static int ring_pa(struct dt_dev *dev, struct dt_queue *q, uint64_t off,
+		   uint64_t len, uint64_t *pa)
+{
+	struct dt_run *runs = NULL;
+	size_t nr = 0;
+	int ret;
+
+	ret = dt_dma_runs(&dev->vfio, &q->map, off, len, &runs, &nr);
+	if (ret)
+		return ret;
+	*pa = runs[0].pa;
+	if (runs[0].len < len)
+		ret = dt_fail(EFAULT, "queue ring at offset 0x%" PRIx64 ": only 0x%" PRIx64 " of 0x%" PRIx64 " bytes are physically contiguous",
+			      off, runs[0].len, len);
+	free(runs);
+	return ret;
+}
+
+int dt_queue_init(struct dt_dev *dev, struct dt_queue *q, uint32_t size)
+{
+	uint64_t ring = (uint64_t)size * DT_SQE_SIZE;
+	uint64_t cq_off = DT_ALIGN(ring, DT_PAGE_SIZE);
+	enum dt_backing backing = DT_BACKING_4K;
+	uint32_t max = dt_readl(dev, DT_REG_Q_MAX_SIZE);
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->buf.memfd = -1;
+	if (!(dev->caps & DT_CAP_QUEUE))
+		return dt_fail(EOPNOTSUPP, "%s: no command queue (CAPS 0x%x)",
+			       dev->vfio.bdf, dev->caps);
+	if (size < 2 || size > max)
+		return dt_fail(EINVAL, "queue size %u: the device takes 2 .. %u",
+			       size, max);
+	if (ring > DT_PAGE_SIZE)
+		backing = DT_BACKING_THP;
+	ret = dt_buf_alloc(&q->buf, backing, 2 * cq_off, 0);
+	if (ret)
+		return ret;
+	ret = dt_dma_map(&dev->vfio, &q->buf, &q->map, NULL);
+	if (ret)
+		goto fail;
+	ret = ring_pa(dev, q, 0, ring, &q->sq_pa);
+	if (!ret)
+		ret = ring_pa(dev, q, cq_off, ring, &q->cq_pa);
+	if (ret)
+		goto fail;
+	/* A zeroed CQ: no entry has the first pass's phase bit (1) yet. */
+	memset(q->buf.va, 0, 2 * cq_off);
+	q->sq = (struct dma_testdev_sqe *)q->buf.va;
+	q->cq = (struct dma_testdev_cqe *)(q->buf.va + cq_off);
+	q->size = size;
+	q->phase = true;
+
+	dt_writel(dev, DT_REG_Q_CTRL, 0);
+	dt_writeq(dev, DT_REG_SQ_BASE_LO, q->sq_pa);
+	dt_writeq(dev, DT_REG_CQ_BASE_LO, q->cq_pa);
+	dt_writel(dev, DT_REG_Q_SIZE, size);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	dt_writel(dev, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+	if (dt_readl(dev, DT_REG_Q_STATUS) != DT_QSTATUS_ENABLED) {
+		uint32_t err = dt_readl(dev, DT_REG_Q_ERROR);
+
+		ret = dt_fail(EIO, "%s: queue did not start: Q_STATUS 0x%x Q_ERROR %s, sq 0x%" PRIx64 " cq 0x%" PRIx64 " size %u",
+			      dev->vfio.bdf, dt_readl(dev, DT_REG_Q_STATUS),
+			      dt_qerror_name(err), q->sq_pa, q->cq_pa, size);
+		dt_writel(dev, DT_REG_Q_CTRL, 0);
+		goto fail;
+	}
+	return 0;
+fail:
+	dt_queue_fini(dev, q);
+	return ret;
+}
+
+void dt_queue_fini(struct dt_dev *dev, struct dt_queue *q)
+{
+	if (q->sq)
+		dt_writel(dev, DT_REG_Q_CTRL, 0);
+	q->sq = NULL;
+	q->cq = NULL;
+	if (q->map.mapped)
+		dt_dma_unmap(&dev->vfio, &q->map);
+	dt_buf_free(&q->buf);
+}
+
+int dt_queue_post(struct dt_queue *q, const struct dma_testdev_sqe *e)
+{
+	struct dma_testdev_sqe *s = &q->sq[q->sq_tail];
+
+	/*
+	 * At most size - 1 commands without their completion taken: the SQ
+	 * slot of each is free again by then (the device fetched it), and
+	 * the CQ has room for all of them.
+	 */
+	if (q->busy >= q->size - 1)
+		return -ENOSPC;
+	s->op = htole32(e->op);
+	s->flags = htole32(e->flags);
+	s->seed = htole32(e->seed);
+	s->vector = htole32(e->vector);
+	s->src_list = htole64(e->src_list);
+	s->src_count = htole32(e->src_count);
+	s->rsvd0 = 0;
+	s->dst_list = htole64(e->dst_list);
+	s->dst_count = htole32(e->dst_count);
+	s->rsvd1 = 0;
+	s->fill = htole64(e->fill);
+	s->tag = htole64(e->tag);
+	q->sq_tail = (q->sq_tail + 1) % q->size;
+	q->busy++;
+	return 0;
+}
+
+void dt_queue_ring(struct dt_dev *dev, struct dt_queue *q)
+{
+	/* The entries must be in memory before the device is told. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	dt_writel(dev, DT_REG_SQ_TAIL, q->sq_tail);
+}
+
+int dt_queue_pop(struct dt_dev *dev, struct dt_queue *q,
+		 struct dma_testdev_cqe *c, bool doorbell)
+{
+	const struct dma_testdev_cqe *e = &q->cq[q->cq_head];
+
+	/* The status word first (an acquire), then the rest of the entry. */
+	if (!dt_queue_ready(q))
+		return -EAGAIN;
+	c->tag = le64toh(e->tag);
+	c->cmd_seq = le64toh(e->cmd_seq);
+	c->bytes_done = le64toh(e->bytes_done);
+	c->checksum = le64toh(e->checksum);
+	c->err_addr = le64toh(e->err_addr);
+	c->mismatch_off = le64toh(e->mismatch_off);
+	c->error = le32toh(e->error);
+	c->err_seg = le32toh(e->err_seg);
+	c->mismatch_count = le32toh(e->mismatch_count);
+	c->status = le32toh(e->status) & ~DT_CQE_PHASE;
+	q->cq_head = (q->cq_head + 1) % q->size;
+	if (!q->cq_head)
+		q->phase = !q->phase;
+	q->busy--;
+	if (doorbell)
+		dt_queue_release(dev, q);
+	return 0;
+}
+
+void dt_queue_release(struct dt_dev *dev, struct dt_queue *q)
+{
+	dt_writel(dev, DT_REG_CQ_HEAD, q->cq_head);
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -370,4 +371,92 @@ int dt_dma_runs(struct dt_vfio *v, struct dt_mapping *m, uint64_t off,
 		return pagemap_runs(v, m, off, len, runs, nr);
 	return dt_get_pa_runs(v->iommufd, v->ioas_id, m->iova + off, len, runs,
 			      nr);
+}
+
+int dt_vfio_irq_info(struct dt_vfio *v, uint32_t index,
+		     struct vfio_irq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	if (ioctl(v->device_fd, VFIO_DEVICE_GET_IRQ_INFO, info))
+		return dt_err(errno, "ioctl VFIO_DEVICE_GET_IRQ_INFO %s index %u",
+			      v->bdf, index);
+	return 0;
+}
+
+int dt_vfio_irq_set(struct dt_vfio *v, uint32_t index, uint32_t start,
+		    uint32_t count, const int *fds)
+{
+	size_t argsz = sizeof(struct vfio_irq_set) + count * sizeof(int);
+	struct vfio_irq_set *set;
+	int ret = 0;
+
+	set = calloc(1, argsz);
+	if (!set)
+		return dt_err(ENOMEM, "calloc vfio_irq_set for %u vectors",
+			      count);
+	set->argsz = argsz;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER;
+	if (count) {
+		set->flags |= VFIO_IRQ_SET_DATA_EVENTFD;
+		memcpy(set->data, fds, count * sizeof(int));
+	} else {
+		set->flags |= VFIO_IRQ_SET_DATA_NONE;
+	}
+	if (ioctl(v->device_fd, VFIO_DEVICE_SET_IRQS, set))
+		ret = dt_err(errno, "ioctl VFIO_DEVICE_SET_IRQS %s index %u vectors %u..%u",
+			     v->bdf, index, start, start + count);
+	free(set);
+	return ret;
+}
+
+int dt_vfio_msix_enable(struct dt_vfio *v, uint32_t nvec, int *fds)
+{
+	struct vfio_irq_info info;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < nvec; i++)
+		fds[i] = -1;
+	ret = dt_vfio_irq_info(v, VFIO_PCI_MSIX_IRQ_INDEX, &info);
+	if (ret)
+		return ret;
+	if (!(info.flags & VFIO_IRQ_INFO_EVENTFD) || info.count < nvec)
+		return dt_fail(EOPNOTSUPP, "%s: MSI-X offers %u vectors (flags 0x%x), want %u with eventfds",
+			       v->bdf, info.count, info.flags, nvec);
+	for (i = 0; i < nvec; i++) {
+		fds[i] = eventfd(0, EFD_CLOEXEC);
+		if (fds[i] < 0) {
+			ret = dt_err(errno, "eventfd for MSI-X vector %u", i);
+			goto fail;
+		}
+	}
+	ret = dt_vfio_irq_set(v, VFIO_PCI_MSIX_IRQ_INDEX, 0, nvec, fds);
+	if (!ret)
+		return 0;
+fail:
+	for (i = 0; i < nvec; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+	return ret;
+}
+
+int dt_vfio_msix_disable(struct dt_vfio *v, uint32_t nvec, int *fds)
+{
+	uint32_t i;
+	int ret;
+
+	ret = dt_vfio_irq_set(v, VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL);
+	for (i = 0; i < nvec; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+	return ret;
 }

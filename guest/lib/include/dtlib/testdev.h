@@ -8,6 +8,8 @@
 #ifndef DTLIB_TESTDEV_H
 #define DTLIB_TESTDEV_H
 
+#include <endian.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <hw/misc/dma-testdev.h>
@@ -86,6 +88,62 @@ int dt_dev_cmd(struct dt_dev *dev, uint32_t op, uint32_t seed, uint64_t fill,
 	       struct dt_result *res);
 
 const char *dt_op_name(uint32_t op);
+
+/*
+ * The command queue: a submission and a completion ring in one pinned
+ * buffer, each physically contiguous (checked, not assumed).  The device
+ * writes a completion's status word last, with the phase bit it flips on
+ * every pass through the ring.
+ */
+struct dt_queue {
+	struct dt_buf buf;
+	struct dt_mapping map;
+	struct dma_testdev_sqe *sq;
+	struct dma_testdev_cqe *cq;
+	uint64_t sq_pa;
+	uint64_t cq_pa;
+	uint32_t size;		/* entries per ring */
+	uint32_t sq_tail;	/* next slot we fill */
+	uint32_t cq_head;	/* next completion we read */
+	uint32_t busy;		/* posted, completion not taken yet */
+	bool phase;		/* phase bit a new completion there has */
+};
+
+/* Set up @size (2 .. Q_MAX_SIZE) entry rings and enable the queue. */
+int dt_queue_init(struct dt_dev *dev, struct dt_queue *q, uint32_t size);
+
+/* Disable the queue and free its rings. */
+void dt_queue_fini(struct dt_dev *dev, struct dt_queue *q);
+
+/*
+ * Write @e into the next submission slot, without ringing the doorbell;
+ * -ENOSPC when size - 1 commands are posted whose completions were not
+ * taken yet.
+ */
+int dt_queue_post(struct dt_queue *q, const struct dma_testdev_sqe *e);
+
+/* Make the posted entries visible, then write SQ_TAIL. */
+void dt_queue_ring(struct dt_dev *dev, struct dt_queue *q);
+
+/* Is the next completion there?  Cheap: reads one word of guest RAM. */
+static inline bool dt_queue_ready(const struct dt_queue *q)
+{
+	uint32_t status = __atomic_load_n(&q->cq[q->cq_head].status,
+					  __ATOMIC_ACQUIRE);
+
+	return !!(le32toh(status) & DT_CQE_PHASE) == q->phase;
+}
+
+/*
+ * Take the next completion into @c (status without the phase bit):
+ * -EAGAIN if it is not there yet.  With @doorbell, CQ_HEAD is written
+ * (the slot goes back to the device); else dt_queue_release() does it.
+ */
+int dt_queue_pop(struct dt_dev *dev, struct dt_queue *q,
+		 struct dma_testdev_cqe *c, bool doorbell);
+
+/* Give every completion read so far back to the device (CQ_HEAD). */
+void dt_queue_release(struct dt_dev *dev, struct dt_queue *q);
 
 /* DT_REG_CHECKSUM of @len bytes of the pattern of @seed. */
 uint64_t dt_pattern_csum(uint32_t seed, uint64_t len);

@@ -99,6 +99,28 @@ int dt_dma_unmap(struct dt_vfio *v, struct dt_mapping *m);
 int dt_dma_runs(struct dt_vfio *v, struct dt_mapping *m, uint64_t off,
 		uint64_t len, struct dt_run **runs, size_t *nr);
 
+/* VFIO_DEVICE_GET_IRQ_INFO for @index (VFIO_PCI_*_IRQ_INDEX). */
+int dt_vfio_irq_info(struct dt_vfio *v, uint32_t index,
+		     struct vfio_irq_info *info);
+
+/*
+ * VFIO_DEVICE_SET_IRQS: signal the eventfds @fds[0 .. @count - 1] for the
+ * vectors @start .. @start + @count - 1 of @index.  @count 0 turns the
+ * whole index off again (the device's MSI-X, say, is disabled).
+ */
+int dt_vfio_irq_set(struct dt_vfio *v, uint32_t index, uint32_t start,
+		    uint32_t count, const int *fds);
+
+/*
+ * Enable @nvec MSI-X vectors, each signalling a new eventfd, returned in
+ * @fds.  Works in no-IOMMU mode: the kernel, not user space, owns the
+ * MSI-X table.
+ */
+int dt_vfio_msix_enable(struct dt_vfio *v, uint32_t nvec, int *fds);
+
+/* Disable MSI-X and close the @nvec eventfds (set to -1). */
+int dt_vfio_msix_disable(struct dt_vfio *v, uint32_t nvec, int *fds);
+
 /* The process's /proc/self/pagemap fd (opened on first use). */
 int dt_vfio_pagemap(struct dt_vfio *v);
 

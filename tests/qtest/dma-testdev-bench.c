@@ -1,0 +1,399 @@
+/*
+ * QTest benchmark for dma-testdev: bulk DMA throughput of the register path
+ *
+ * The test plays the driver (accel qtest) on q35, where the device is a
+ * PCI Express endpoint behind a pcie-root-port.  For every operation and
+ * size it times the write to DT_REG_CMD with g_get_monotonic_time(): the
+ * register path runs the whole command before that MMIO write returns, so
+ * the interval is the command plus one qtest protocol round trip.  Each
+ * transfer is one segment.  In the same process and for the same size it
+ * times what the host CPU does with memory of its own:
+ *
+ *   WRITE_PATTERN   memset()
+ *   VERIFY_PATTERN  a read pass: the sum of all 64-bit words
+ *   COPY            memcpy()
+ *
+ * and prints one "# bench" line per (operation, size) with the medians, so
+ * that scripts/bench.sh can put them in its table.  The qtest round trip of
+ * a register write that starts nothing (DT_REG_SEED) is printed too: it is
+ * the fixed cost inside every device figure.
+ *
+ * Environment: DT_BENCH_MAX_MIB, the largest size in MiB (256; 1 unless
+ * "-m slow" when unset, so that a plain qtest run stays short).
+ *
+ * Copyright (c) 2026 The dma-testdev authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/atomic.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "libqos/malloc-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "hw/misc/dma-testdev.h"
+
+#define BENCH_SEED          0x5eedbe4cu
+#define BENCH_RP_SLOT       2
+/* libqos config accessors take the bus number in bits 15:8 of devfn. */
+#define BENCH_BDF(bus, dev, fn) (((bus) << 8) | QPCI_DEVFN(dev, fn))
+/* A host timing batch lasts at least this many bytes of work. */
+#define BENCH_HOST_BATCH    (4 * MiB)
+
+static const uint64_t bench_sizes[] = {
+    4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 256 * MiB,
+};
+
+typedef struct Bench {
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QPCIBus *bus;
+    QPCIDevice *rp;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    uint64_t bar_size;
+    uint64_t max;               /* largest size */
+    uint64_t a;                 /* guest region the pattern is written to */
+    uint64_t b;                 /* guest region COPY writes to */
+    uint64_t list_a;            /* one-segment lists for them */
+    uint64_t list_b;
+    uint8_t *host_a;            /* the host's own buffers */
+    uint8_t *host_b;
+} Bench;
+
+/* Defeats dead-store elimination of the host's memset/memcpy. */
+static volatile uint64_t bench_sink;
+
+static uint32_t rd(Bench *b, uint32_t reg)
+{
+    return qpci_io_readl(b->dev, b->bar, reg);
+}
+
+static void wr(Bench *b, uint32_t reg, uint32_t val)
+{
+    qpci_io_writel(b->dev, b->bar, reg, val);
+}
+
+static uint64_t rd64(Bench *b, uint32_t reg_lo)
+{
+    return rd(b, reg_lo) | (uint64_t)rd(b, reg_lo + 4) << 32;
+}
+
+static void wr64(Bench *b, uint32_t reg_lo, uint64_t val)
+{
+    wr(b, reg_lo, val);
+    wr(b, reg_lo + 4, val >> 32);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Median of @n samples (sorts them). */
+static double median(int64_t *s, size_t n)
+{
+    qsort(s, n, sizeof(*s), cmp_i64);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
+}
+
+/*
+ * No firmware runs under qtest: give the root port bus 1 and a memory
+ * window over the device's BAR0, as firmware would.
+ */
+static void bench_root_port(QPCIDevice *rp, uint64_t addr, uint64_t size)
+{
+    uint16_t cmd;
+
+    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
+    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
+    g_assert_cmphex(addr + size - 1, <=, UINT32_MAX);
+    qpci_config_writeb(rp, PCI_IO_BASE, 0xf0);
+    qpci_config_writeb(rp, PCI_IO_LIMIT, 0x00);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, 0x0000);
+    qpci_config_writew(rp, PCI_MEMORY_BASE, (addr >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
+                       ((addr + size - 1) >> 16) & 0xfff0);
+    cmd = qpci_config_readw(rp, PCI_COMMAND);
+    qpci_config_writew(rp, PCI_COMMAND,
+                       cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+static void bench_put_seg(Bench *b, uint64_t list, uint64_t addr,
+                          uint64_t len)
+{
+    uint8_t seg[DT_SEG_SIZE];
+
+    stq_le_p(seg, addr);
+    stl_le_p(seg + 8, len);
+    stl_le_p(seg + 12, 0);
+    qtest_bufwrite(b->qts, list, seg, sizeof(seg));
+}
+
+static Bench *bench_start(uint64_t max)
+{
+    Bench *b = g_new0(Bench, 1);
+    /* Both regions, the lists and what libqos needs, rounded up. */
+    uint64_t mem_mib = MAX(256, (2 * max + 64 * MiB) / MiB);
+
+    b->max = max;
+    b->qts = qtest_initf("-machine q35 -nodefaults -m %" PRIu64 "M "
+                         "-device pcie-root-port,id=rp0,bus=pcie.0,"
+                         "chassis=1,addr=0x%x "
+                         "-device dma-testdev,id=dt0,bus=rp0",
+                         mem_mib, BENCH_RP_SLOT);
+    pc_alloc_init(&b->alloc, b->qts, ALLOC_NO_FLAGS);
+    b->bus = qpci_new_pc(b->qts, &b->alloc);
+    b->rp = qpci_device_find(b->bus, QPCI_DEVFN(BENCH_RP_SLOT, 0));
+    g_assert_nonnull(b->rp);
+    qpci_config_writeb(b->rp, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(b->rp, PCI_SUBORDINATE_BUS, 1);
+    b->dev = qpci_device_find(b->bus, BENCH_BDF(1, 0, 0));
+    g_assert_nonnull(b->dev);
+    b->bar = qpci_iomap(b->dev, 0, &b->bar_size);
+    bench_root_port(b->rp, b->bar.addr, b->bar_size);
+    qpci_device_enable(b->dev);
+    g_assert_cmphex(rd(b, DT_REG_ID), ==, DMA_TESTDEV_ID_VALUE);
+
+    b->a = guest_alloc(&b->alloc, max);
+    b->b = guest_alloc(&b->alloc, max);
+    b->list_a = guest_alloc(&b->alloc, DT_SEG_SIZE);
+    b->list_b = guest_alloc(&b->alloc, DT_SEG_SIZE);
+    g_assert_cmphex(b->list_a % DT_SEG_ALIGN, ==, 0);
+    g_assert_cmphex(b->list_b % DT_SEG_ALIGN, ==, 0);
+
+    b->host_a = g_malloc(max);
+    b->host_b = g_malloc(max);
+    /* Give the host buffers their pages before anything is timed. */
+    memset(b->host_a, 1, max);
+    memset(b->host_b, 2, max);
+    return b;
+}
+
+static void bench_stop(Bench *b)
+{
+    g_free(b->host_a);
+    g_free(b->host_b);
+    g_free(b->dev);
+    g_free(b->rp);
+    qpci_free_pc(b->bus);
+    alloc_destroy(&b->alloc);
+    qtest_quit(b->qts);
+    g_free(b);
+}
+
+/* Device: one timed command; checks its result outside the timing. */
+static int64_t bench_cmd(Bench *b, uint32_t op, uint64_t size,
+                         uint64_t csum)
+{
+    int64_t t0, t1;
+    uint32_t status;
+
+    t0 = g_get_monotonic_time();
+    wr(b, DT_REG_CMD, op);
+    t1 = g_get_monotonic_time();
+
+    status = rd(b, DT_REG_STATUS);
+    if (status != DT_STATUS_DONE) {
+        g_error("op %u size %" PRIu64 ": status 0x%x error %s", op, size,
+                status, dt_error_name(rd(b, DT_REG_ERROR)));
+    }
+    g_assert_cmpuint(rd64(b, DT_REG_BYTES_DONE_LO), ==, size);
+    if (csum) {
+        g_assert_cmphex(rd64(b, DT_REG_CHECKSUM_LO), ==, csum);
+    }
+    return t1 - t0;
+}
+
+/* Host: the CPU's own pass over @size bytes, per call, in microseconds. */
+static double bench_host_once(Bench *b, uint32_t op, uint64_t size,
+                              uint64_t calls)
+{
+    const uint64_t *w = (const uint64_t *)b->host_a;
+    int64_t t0, t1;
+    uint64_t i, j, sum = 0;
+
+    t0 = g_get_monotonic_time();
+    for (i = 0; i < calls; i++) {
+        switch (op) {
+        case DT_OP_WRITE_PATTERN:
+            memset(b->host_a, (int)i, size);
+            break;
+        case DT_OP_VERIFY_PATTERN:
+            for (j = 0; j < size / 8; j++) {
+                sum += w[j];
+            }
+            break;
+        default:
+            memcpy(b->host_b, b->host_a, size);
+            break;
+        }
+        barrier();
+    }
+    t1 = g_get_monotonic_time();
+    bench_sink += sum + b->host_a[size - 1] + b->host_b[size - 1];
+    return (double)(t1 - t0) / calls;
+}
+
+/*
+ * Host: the contract's checksum (FNV-1a over 64-bit words, see
+ * DT_REG_CHECKSUM) over @size bytes, per call, in microseconds.  Every
+ * operation must compute it over all the data it moves, one multiply
+ * after the other: this is the device's speed limit, not the memory's.
+ */
+static double bench_host_csum(Bench *b, uint64_t size, uint64_t calls)
+{
+    int64_t t0, t1;
+    uint64_t i, j, csum = DT_CSUM_INIT;
+
+    t0 = g_get_monotonic_time();
+    for (i = 0; i < calls; i++) {
+        for (j = 0; j < size; j += 8) {
+            csum = dt_csum_word(csum, ldq_le_p(b->host_a + j));
+        }
+    }
+    t1 = g_get_monotonic_time();
+    bench_sink += csum;
+    return (double)(t1 - t0) / calls;
+}
+
+static const char *host_name(uint32_t op)
+{
+    switch (op) {
+    case DT_OP_WRITE_PATTERN:
+        return "memset";
+    case DT_OP_VERIFY_PATTERN:
+        return "read-sum64";
+    default:
+        return "memcpy";
+    }
+}
+
+static const char *op_name(uint32_t op)
+{
+    switch (op) {
+    case DT_OP_WRITE_PATTERN:
+        return "write";
+    case DT_OP_VERIFY_PATTERN:
+        return "verify";
+    default:
+        return "copy";
+    }
+}
+
+static double gbps(uint64_t size, double us)
+{
+    return us > 0 ? size / us / 1e3 : 0;
+}
+
+/* Time @op on @size bytes on the device and on the host; print a line. */
+static void bench_one(Bench *b, uint32_t op, uint64_t size, uint64_t csum)
+{
+    /* Enough repetitions for a stable median, bounded in total time. */
+    uint64_t reps = MAX(7, MIN(200, 256 * MiB / size));
+    uint64_t calls = MAX(1, BENCH_HOST_BATCH / size);
+    g_autofree int64_t *dev_us = g_new(int64_t, reps);
+    g_autofree int64_t *host_ns = g_new(int64_t, reps);
+    g_autofree int64_t *csum_ns = g_new(int64_t, reps);
+    double dev, host, fnv;
+    uint64_t i;
+
+    /* One untimed round each: faults guest and host pages in, warms up. */
+    bench_cmd(b, op, size, csum);
+    bench_host_once(b, op, size, 1);
+
+    for (i = 0; i < reps; i++) {
+        dev_us[i] = bench_cmd(b, op, size, csum);
+    }
+    for (i = 0; i < reps; i++) {
+        host_ns[i] = bench_host_once(b, op, size, calls) * 1000;
+    }
+    for (i = 0; i < reps; i++) {
+        csum_ns[i] = bench_host_csum(b, size, calls) * 1000;
+    }
+    dev = median(dev_us, reps);
+    host = median(host_ns, reps) / 1000;
+    fnv = median(csum_ns, reps) / 1000;
+    printf("# bench op=%s size=%" PRIu64 " segments=1 reps=%" PRIu64
+           " dev_us=%.2f dev_gbps=%.3f host=%s host_calls=%" PRIu64
+           " host_us=%.3f host_gbps=%.3f ratio=%.3f"
+           " host_csum_us=%.3f host_csum_gbps=%.3f\n",
+           op_name(op), size, reps, dev, gbps(size, dev), host_name(op),
+           calls, host, gbps(size, host), host > 0 ? gbps(size, dev) /
+           gbps(size, host) : 0, fnv, gbps(size, fnv));
+    fflush(stdout);
+}
+
+/* The qtest round trip of a register write that starts nothing. */
+static void bench_mmio_rtt(Bench *b)
+{
+    int64_t us[200];
+    int64_t t0;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(us); i++) {
+        t0 = g_get_monotonic_time();
+        wr(b, DT_REG_SEED, BENCH_SEED);
+        us[i] = g_get_monotonic_time() - t0;
+    }
+    printf("# bench op=qtest-writel reps=%zu us=%.2f\n", ARRAY_SIZE(us),
+           median(us, ARRAY_SIZE(us)));
+    fflush(stdout);
+}
+
+static void test_bulk(void)
+{
+    const char *env = g_getenv("DT_BENCH_MAX_MIB");
+    uint64_t max = (env ? g_ascii_strtoull(env, NULL, 10) :
+                    g_test_slow() ? 256 : 1) * MiB;
+    Bench *b;
+    size_t i;
+
+    g_assert_cmpuint(max, >=, bench_sizes[0]);
+    g_assert_cmpuint(max, <=, 1 * GiB);
+    b = bench_start(max);
+    bench_mmio_rtt(b);
+
+    for (i = 0; i < ARRAY_SIZE(bench_sizes) && bench_sizes[i] <= max; i++) {
+        uint64_t size = bench_sizes[i], csum;
+
+        /*
+         * WRITE_PATTERN fills A, VERIFY_PATTERN checks A, COPY copies A to
+         * B; the checksum of the pattern is the same for all three.
+         */
+        bench_put_seg(b, b->list_a, b->a, size);
+        bench_put_seg(b, b->list_b, b->b, size);
+        wr(b, DT_REG_SEED, BENCH_SEED);
+        wr64(b, DT_REG_DST_LIST_LO, b->list_a);
+        wr(b, DT_REG_DST_COUNT, 1);
+        wr(b, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+        g_assert_cmphex(rd(b, DT_REG_STATUS), ==, DT_STATUS_DONE);
+        csum = rd64(b, DT_REG_CHECKSUM_LO);
+        bench_one(b, DT_OP_WRITE_PATTERN, size, csum);
+
+        wr64(b, DT_REG_SRC_LIST_LO, b->list_a);
+        wr(b, DT_REG_SRC_COUNT, 1);
+        bench_one(b, DT_OP_VERIFY_PATTERN, size, csum);
+
+        wr64(b, DT_REG_DST_LIST_LO, b->list_b);
+        bench_one(b, DT_OP_COPY, size, csum);
+    }
+    bench_stop(b);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (qtest_has_machine("q35")) {
+        qtest_add_func("/dma-testdev/bench/q35/bulk", test_bulk);
+    }
+    return g_test_run();
+}
