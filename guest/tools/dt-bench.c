@@ -283,8 +283,11 @@ static uint64_t queue_cmd(struct dt_queue *q, int efd, enum wait_how how,
 	dt_queue_ring(&dev, q);
 	if (how == WAIT_POLL) {
 		deadline = c0 + WAIT_NS * tsc_per_ns;
+		/*
+		 * No PAUSE in the loop: under TCG it leaves the translated
+		 * code for the vCPU loop on every iteration (helper_pause).
+		 */
 		while (!dt_queue_ready(q)) {
-			__asm__ volatile("" : : : "memory");
 			if (tsc() > deadline)
 				fatal("queue command %" PRIu64 ": no completion after %llu s (Q_STATUS 0x%x Q_ERROR %s)",
 				      tag, WAIT_NS / 1000000000ULL,

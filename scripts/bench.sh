@@ -1,0 +1,491 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Benchmarks: measure, compare each figure with a limit measured in the
+# same run, and print one table (what, figure, limit, ratio, target,
+# PASS/MISS, the command that reproduces the row).  docs/benchmarks.rst
+# explains every row and the last measured table.
+#
+#   1. bulk DMA throughput of the register path, host-driven (accel qtest,
+#      tests/qtest/dma-testdev-bench): WRITE_PATTERN, VERIFY_PATTERN and
+#      COPY against memset, a read pass and memcpy on the host
+#   2. small-command round trip in a guest (dt-bench --rtt): doorbell to
+#      completion, polled and by MSI-X eventfd, against an MMIO read
+#   3. pin + translate (dt-bench --pin) against /proc/self/pagemap, and
+#      pin + translate + WRITE + VERIFY of 1 GiB end to end (--whole)
+#   4. developer VM boot to result (scripts/vm.sh), TCG; KVM where the
+#      probe says it boots Linux
+#   5. the test command: warm wall time, rebuild after a one-line device
+#      edit, and (--cold) a run on an empty cache
+#
+# Usage: scripts/bench.sh [options]
+#   --runs N          repetitions of every repeated measurement; the table
+#                     shows medians (3)
+#   --suite-runs N    warm runs of scripts/test.sh (1; 0 skips the row)
+#   --cold            also time scripts/test.sh with DMA_TESTDEV_CACHE
+#                     pointing at an empty directory (~11 min or more)
+#   --only LIST       rows to measure, comma separated: bulk, rtt, pin,
+#                     boot, suite (all)
+#   --format text|rst the table as text (default) or an RST list-table
+#   --keep            keep the raw outputs (their directory is printed)
+#   -h, --help        this text
+# Environment: as scripts/test.sh and scripts/vm.sh (DMA_TESTDEV_CACHE,
+#   DMA_TESTDEV_ACCEL, ...).  Progress goes to stderr, the table to
+#   stdout.
+#
+# The machine should be otherwise idle: the figures are wall times.
+
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/build.sh
+source "$DT_ROOT/scripts/lib/build.sh"
+
+usage() {
+    sed -n '/^# Usage:/,/^# The machine/{/^# The machine/d;s/^# \{0,1\}//;p}' "$0"
+}
+
+runs=3 suite_runs=1 cold=0 only='bulk,rtt,pin,boot,suite' format=text keep=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --runs | --suite-runs | --only | --format)
+        [ $# -ge 2 ] || dt_die "$1 needs an argument (see --help)"
+        ;;
+    esac
+    case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --suite-runs) suite_runs=$2; shift 2 ;;
+    --cold) cold=1; shift ;;
+    --only) only=$2; shift 2 ;;
+    --format) format=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) dt_die "unknown option '$1' (see scripts/bench.sh --help)" ;;
+    esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || dt_die "--runs $runs: a number >= 1"
+[[ $suite_runs =~ ^[0-9]+$ ]] || dt_die "--suite-runs $suite_runs: a number"
+case $format in text | rst) ;; *) dt_die "--format $format: text or rst" ;; esac
+for w in ${only//,/ }; do
+    case $w in bulk | rtt | pin | boot | suite) ;; *) dt_die "--only: unknown row group '$w'" ;; esac
+done
+want() {
+    [[ ,$only, == *,$1,* ]]
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dt-bench.XXXXXX")
+restore_cmd=()
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+    if [ ${#restore_cmd[@]} -gt 0 ]; then
+        "${restore_cmd[@]}" || true
+    fi
+    if [ "$keep" -eq 1 ]; then
+        dt_log "raw outputs kept in $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+# ---- Small helpers ------------------------------------------------------
+
+# calc EXPR: floating point arithmetic (awk), printed with %.6g.
+calc() {
+    awk "BEGIN { printf \"%.6g\", $1 }"
+}
+
+# fmt VALUE DIGITS: a number with that many decimals.
+fmt() {
+    awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'
+}
+
+# median of the numbers on stdin.
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "nan"; exit }
+        if (NR % 2) print v[(NR + 1) / 2]
+        else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# kv KEY LINE: the value of key=value in LINE.
+kv() {
+    sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<< " $2"
+}
+
+# judge VALUE OP TARGET: PASS or MISS (OP is one of < <= >= >).
+judge() {
+    awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
+        ok = (op == "<") ? v < t : (op == "<=") ? v <= t : (op == ">=") ? v >= t : v > t
+        print ok ? "PASS" : "MISS" }'
+}
+
+size_name() {
+    local b=$1
+    if [ "$b" -ge $((1 << 30)) ] && [ $((b % (1 << 30))) -eq 0 ]; then
+        echo "$((b >> 30)) GiB"
+    elif [ "$b" -ge $((1 << 20)) ] && [ $((b % (1 << 20))) -eq 0 ]; then
+        echo "$((b >> 20)) MiB"
+    else
+        echo "$((b >> 10)) KiB"
+    fi
+}
+
+R_WHAT=() R_FIG=() R_LIMIT=() R_RATIO=() R_TARGET=() R_RESULT=() R_CMD=()
+row() {
+    R_WHAT+=("$1") R_FIG+=("$2") R_LIMIT+=("$3") R_RATIO+=("$4")
+    R_TARGET+=("$5") R_RESULT+=("$6") R_CMD+=("$7")
+}
+
+# Wall time of a command in seconds (its output goes to $2).
+timed() {
+    local out=$1 t0 t1 rc=0
+    shift
+    t0=$(date +%s.%N)
+    "$@" > "$out" 2>&1 || rc=$?
+    t1=$(date +%s.%N)
+    calc "$t1 - $t0"
+    return "$rc"
+}
+
+# ---- Build (warm) ---------------------------------------------------------
+
+dt_log "load before: $(cut -d' ' -f1-3 /proc/loadavg) (nproc $(nproc)); the figures are wall times"
+dt_build_all all
+qemu_src=$(sed -n 's/^SRC_PATH=//p' "$DT_QEMU_BUILD/config-host.mak")
+bench_bin=$DT_QEMU_BUILD/tests/qtest/dma-testdev-bench
+[ -x "$bench_bin" ] || dt_die "no $bench_bin: scripts/build-qemu.sh builds it"
+rel() {
+    local p=$1
+    p=${p/#$DT_CACHE/\$DMA_TESTDEV_CACHE}
+    echo "${p/#$DT_ROOT\//}"
+}
+
+# ---- 1. Bulk DMA, register path, accel qtest --------------------------------
+
+if want bulk; then
+    dt_log "bulk DMA: $runs runs of $(rel "$bench_bin") (sizes up to 256 MiB)"
+    for r in $(seq "$runs"); do
+        QTEST_QEMU_BINARY=$DT_QEMU_BINARY DT_BENCH_MAX_MIB=256 \
+            "$bench_bin" --tap > "$work/bulk.$r" 2>&1 ||
+            { cat "$work/bulk.$r" >&2; dt_die "dma-testdev-bench failed (run $r)"; }
+    done
+    bulk_cmd="B=\$(scripts/build-qemu.sh | sed -n s/^qemu_build=//p) && QTEST_QEMU_BINARY=\$B/qemu-system-x86_64 DT_BENCH_MAX_MIB=256 \$B/tests/qtest/dma-testdev-bench --tap"
+    writel=$({ grep -hs '^# bench op=qtest-writel' "$work"/bulk.* || true; } |
+        while read -r l; do kv us "$l"; done | median)
+    for op in write verify copy; do
+        case $op in
+        write) opname=WRITE_PATTERN host='memset' ;;
+        verify) opname=VERIFY_PATTERN host='read pass (sum of 64-bit words)' ;;
+        copy) opname=COPY host='memcpy' ;;
+        esac
+        for size in 4096 65536 1048576 16777216 268435456; do
+            lines=$(grep -hs "^# bench op=$op size=$size " "$work"/bulk.*) || continue
+            dev=$(while read -r l; do kv dev_gbps "$l"; done <<< "$lines" | median)
+            hst=$(while read -r l; do kv host_gbps "$l"; done <<< "$lines" | median)
+            csum=$(while read -r l; do kv host_csum_gbps "$l"; done <<< "$lines" | median)
+            ratio=$(calc "$dev / $hst")
+            row "bulk $opname $(size_name "$size"), 1 segment, GB/s" \
+                "$(fmt "$dev" 2)" "$host $(fmt "$hst" 2) (host FNV-1a $(fmt "$csum" 2))" \
+                "$(fmt "$ratio" 3)" ">= 0.5" "$(judge "$ratio" '>=' 0.5)" "$bulk_cmd"
+        done
+    done
+    row "  in each bulk figure: the qtest round trip of a register write, us" \
+        "$(fmt "$writel" 1)" "-" "-" "-" "info" "$bulk_cmd"
+fi
+
+# ---- 2 + 3. In the guest: round trips, pin + translate, 1 GiB end to end ---
+
+vm_console() {
+    sed -n 's/^  console log  //p' "$1"
+}
+
+# guest_runs TAG CMD [vm.sh options]: boot the developer VM --runs times
+# with 3 GiB of RAM and dt-bench CMD in it; its "bench:" lines go to
+# $work/TAG.N.  The VM's own report may fail for reasons of its own (it
+# checks the DMA log against runs this tool does not report): what counts
+# is that dt-bench finished.
+guest_runs() {
+    local tag=$1 cmd=$2 r con
+    shift 2
+    dt_log "guest: $runs boots of scripts/vm.sh --mem 3G $* --run \"$cmd\""
+    for r in $(seq "$runs"); do
+        "$DT_ROOT/scripts/vm.sh" --mem 3G "$@" --run "$cmd" > "$work/$tag.$r.report" \
+            2> "$work/$tag.$r.err" ||
+            dt_log "warning: scripts/vm.sh reported a failure (run $r): $(grep -A1 '^RESULT' "$work/$tag.$r.report" | tail -n1)"
+        con=$(vm_console "$work/$tag.$r.report")
+        [ -f "$con" ] || { cat "$work/$tag.$r.err" >&2; dt_die "no console log for '$cmd' (run $r)"; }
+        grep -a '^bench: ' "$con" | tr -d '\r' > "$work/$tag.$r"
+        if grep -q 'what=error' "$work/$tag.$r" || ! grep -q 'what=done' "$work/$tag.$r"; then
+            grep -a -B5 'what=error' "$con" >&2 || tail -n 20 "$con" >&2
+            dt_die "dt-bench failed (run $r): see $con"
+        fi
+    done
+}
+
+# gmed TAG WHAT KEY [FILTER]: median over the runs of KEY in the
+# "what=WHAT" lines of guest_runs TAG.
+gmed() {
+    { grep -hs "what=$2 ${4:-}" "$work/$1".[0-9]* || true; } |
+        while read -r l; do kv "$3" "$l"; done | median
+}
+
+erms_cpu='max,erms=off,fsrm=off'
+if want rtt || want pin; then
+    args=()
+    want rtt && args+=(--rtt)
+    want pin && args+=(--pin)
+    guest_runs g "dt-bench ${args[*]}"
+    guest_cmd="scripts/vm.sh --mem 3G --run \"dt-bench ${args[*]}\""
+fi
+if want pin; then
+    # The end-to-end run on a freshly booted guest, as a user would do it.
+    guest_runs whole "dt-bench --whole"
+    guest_runs whole-erms "dt-bench --whole" --cpu "$erms_cpu"
+    whole_cmd="scripts/vm.sh --mem 3G --run \"dt-bench --whole\""
+fi
+
+if want rtt; then
+    for stat in median p99; do
+        mmio=$(gmed g mmio-read "${stat}_ns")
+        for how in poll msix; do
+            case $how in
+            poll) what='poll the CQ phase bit' ;;
+            msix) what='MSI-X via VFIO eventfd' ;;
+            esac
+            v=$(gmed g "queue-$how" "${stat}_ns")
+            ratio=$(calc "$v / $mmio")
+            row "queue round trip, 64 B WRITE_PATTERN, $what, $stat, us" \
+                "$(fmt "$(calc "$v / 1000")" 2)" \
+                "MMIO read of DT_REG_ID, $stat: $(fmt "$(calc "$mmio / 1000")" 3) us" \
+                "$(fmt "$ratio" 1)" "<= 3" "$(judge "$ratio" '<=' 3)" "$guest_cmd"
+        done
+    done
+fi
+
+if want pin; then
+    for len in 4096 2097152 67108864 1073741824; do
+        f="len=$len "
+        grep -qs "what=pin $f" "$work"/g.[0-9]* || continue
+        pin=$(gmed g pin pin_pps "$f")
+        pm=$(gmed g pin pagemap_pps "$f")
+        nruns=$(gmed g pin runs "$f")
+        row "pin IOAS_MAP + GET_PA loop, $(size_name "$len") of 4 KiB pages ($(fmt "$nruns" 0) runs), pages/s" \
+            "$(fmt "$pin" 0)" "pagemap read of the same mlocked pages: $(fmt "$pm" 0)" \
+            "$(fmt "$(calc "$pin / $pm")" 3)" "-" "info" "$guest_cmd"
+    done
+    # Without the allocation: the buffer exists (faulted in) already.
+    for tag in whole whole-erms; do
+        for r in $(seq "$runs"); do
+            l=$(grep -h 'what=whole' "$work/$tag.$r")
+            calc "$(kv map_s "$l") + $(kv getpa_s "$l") + $(kv write_s "$l") + $(kv verify_s "$l") + $(kv check_s "$l")"
+            echo
+        done > "$work/$tag.nalloc"
+    done
+    nalloc=$(median < "$work/whole.nalloc")
+    row "pin + GET_PA + WRITE_PATTERN + VERIFY, 1 GiB of 4 KiB pages already faulted in, TCG, s" \
+        "$(fmt "$nalloc" 2)" "-" "-" "< 10" "$(judge "$nalloc" '<' 10)" "$whole_cmd"
+    total=$(gmed whole whole total_s)
+    row "the same, including allocating + faulting in the buffer (fresh guest), s" \
+        "$(fmt "$total" 2)" "-" "-" "< 10" "$(judge "$total" '<' 10)" "$whole_cmd"
+    for step in alloc map getpa write verify; do
+        case $step in
+        alloc) what='allocate and fault in (guest kernel zeroes 1 GiB)' ;;
+        map) what='IOMMU_IOAS_MAP (pin)' ;;
+        getpa) what="IOMMU_IOAS_NOIOMMU_GET_PA loop ($(fmt "$(gmed whole whole runs)" 0) runs)" ;;
+        write) what='WRITE_PATTERN (register path)' ;;
+        verify) what='VERIFY_PATTERN (register path)' ;;
+        esac
+        row "  of which: $what, s" "$(fmt "$(gmed whole whole "${step}_s")" 3)" \
+            "-" "-" "-" "info" "$whole_cmd"
+    done
+    row "  the same with -cpu $erms_cpu (no REP STOSB byte loop under TCG), s" \
+        "$(fmt "$(gmed whole-erms whole total_s)" 2)" "-" "-" "< 10" "info" \
+        "scripts/vm.sh --mem 3G --cpu $erms_cpu --run \"dt-bench --whole\""
+fi
+
+# ---- 4. Developer VM boot to result ------------------------------------------
+
+# boot_runs TAG [vm.sh options]: the default check --runs times; prints
+# the median boot-to-result time.  A run whose report says FAIL is counted
+# (in $work/TAG.fails) and shown, its time still counts.
+boot_runs() {
+    local tag=$1 r
+    shift
+    : > "$work/$tag.fails"
+    for r in $(seq "$runs"); do
+        if ! "$DT_ROOT/scripts/vm.sh" "$@" > "$work/$tag.$r" 2> "$work/$tag.$r.err"; then
+            grep -A1 '^RESULT' "$work/$tag.$r" | tail -n1 | sed 's/^ *- //' >> "$work/$tag.fails"
+            dt_log "warning: scripts/vm.sh $* reported FAIL (run $r): $(tail -n1 "$work/$tag.fails")"
+        fi
+        grep -q 'boot-to-result [0-9]' "$work/$tag.$r" ||
+            { tail -n 30 "$work/$tag.$r" "$work/$tag.$r.err" >&2; dt_die "scripts/vm.sh $* gave no boot-to-result time (run $r)"; }
+    done
+    for r in $(seq "$runs"); do
+        sed -n 's/.*boot-to-result \([0-9.]*\) s.*/\1/p' "$work/$tag.$r"
+    done | median
+}
+
+# " (k of N reports said FAIL: first reason)", or nothing.
+boot_fails() {
+    local n
+    n=$(wc -l < "$work/$1.fails")
+    [ "$n" -eq 0 ] || printf ' (%d of %d reports said FAIL: %s)' "$n" "$runs" "$(head -n1 "$work/$1.fails")"
+}
+
+if want boot; then
+    dt_log "boot: $runs runs of scripts/vm.sh"
+    boot=$(boot_runs boot)
+    accel=$(sed -n 's/^  accelerator  \([a-z]*\).*/\1/p' "$work/boot.1")
+    row "developer VM boot to result ($accel), median of $runs warm runs$(boot_fails boot), s" \
+        "$(fmt "$boot" 2)" "-" "-" "< 5" "$(judge "$boot" '<' 5)" "scripts/vm.sh"
+    if [ "$DT_ACCEL" = kvm ]; then
+        kvm=$(boot_runs kvm --accel kvm)
+        row "developer VM boot to result (kvm), median of $runs warm runs$(boot_fails kvm), s" \
+            "$(fmt "$kvm" 2)" "-" "-" "< 5" "$(judge "$kvm" '<' 5)" "scripts/vm.sh --accel kvm"
+    else
+        why=$(dt_accel_reason "$DT_QEMU_BINARY" "$DT_BZIMAGE")
+        why=${why:-no verdict}
+        # The verdict without its details (docs/benchmarks.rst has them).
+        row "developer VM boot to result (kvm), s" "n/a (probe: ${why%%: *})" \
+            "-" "-" "< 5" "n/a" "scripts/vm.sh --accel kvm"
+    fi
+fi
+
+# ---- 5. The test command ---------------------------------------------------------
+
+# The rebuild after a one-line device edit: a comment line appended to the
+# copy of hw/misc/dma-testdev.c in the QEMU source tree (never to ours),
+# ninja on qemu-system-x86_64 without ccache (a comment changes nothing
+# the compiler sees, so ccache would hit and hide the compile), then the
+# file is restored and rebuilt.
+restore_device() {
+    cat "$work/dma-testdev.c.orig" > "$qemu_src/hw/misc/dma-testdev.c"
+    ninja -C "$DT_QEMU_BUILD" qemu-system-x86_64 > "$work/restore.log" 2>&1
+}
+
+rebuild_once() {
+    local t
+    printf '/* scripts/bench.sh: one-line edit %s */\n' "$(date +%s%N)" \
+        >> "$qemu_src/hw/misc/dma-testdev.c"
+    t=$(CCACHE_DISABLE=1 timed "$work/rebuild.log" \
+        ninja -C "$DT_QEMU_BUILD" qemu-system-x86_64) ||
+        { restore_device; dt_die "rebuild after the edit failed: $(tail -n 5 "$work/rebuild.log")"; }
+    restore_device ||
+        dt_die "rebuilding the restored device failed: see $work/restore.log"
+    grep -q 'dma-testdev.c' "$work/rebuild.log" ||
+        dt_die "the edit did not recompile hw/misc/dma-testdev.c (see $work/rebuild.log)"
+    echo "$t"
+}
+
+if want suite; then
+    if [ "$suite_runs" -gt 0 ]; then
+        dt_log "test command: $suite_runs warm runs of scripts/test.sh"
+        # A failed run still took the time it took: it is counted, and
+        # its summary shown in the row.
+        fails='' summary=''
+        for r in $(seq "$suite_runs"); do
+            rc=0
+            t=$(timed "$work/suite.$r" "$DT_ROOT/scripts/test.sh") || rc=$?
+            echo "$t" >> "$work/suite.times"
+            sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$work/suite.$r" | tail -n1)
+            if [ "$rc" -ne 0 ]; then
+                dt_log "warning: scripts/test.sh failed (run $r): ${sum:-no summary}; $(grep -m1 '^FAIL' "$work/suite.$r" || true)"
+                fails+="; run $r FAILED: ${sum:-no summary}"
+            else
+                summary=$sum
+            fi
+        done
+        suite=$(median < "$work/suite.times")
+        row "test command, warm (${summary:-no run passed}$fails), median of $suite_runs, s" \
+            "$(fmt "$suite" 1)" "-" "-" "< 300" "$(judge "$suite" '<' 300)" "scripts/test.sh"
+    fi
+
+    f=$qemu_src/hw/misc/dma-testdev.c
+    [ -f "$f" ] || dt_die "no $f"
+    # Someone else's ninja on the same tree would race with the edit.
+    for _ in $(seq 60); do
+        ps -eo args= | awk -v p="ninja -C $DT_QEMU_BUILD" \
+            'index($0, p) == 1 { busy = 1 } END { exit !busy }' || break
+        dt_log "waiting for another ninja on $DT_QEMU_BUILD ..."
+        sleep 10
+    done
+    cp "$f" "$work/dma-testdev.c.orig"
+    restore_cmd=(restore_device)
+    dt_log "rebuild after a one-line edit of $(rel "$f"): $runs runs"
+    for r in $(seq "$runs"); do
+        rebuild_once >> "$work/rebuild.times"
+    done
+    restore_cmd=()
+    cmp -s "$f" "$work/dma-testdev.c.orig" || dt_die "$f was not restored"
+    rebuild=$(median < "$work/rebuild.times")
+    row "rebuild qemu-system-x86_64 after a one-line device edit (no ccache), s" \
+        "$(fmt "$rebuild" 2)" "-" "-" "< 5" "$(judge "$rebuild" '<' 5)" \
+        "scripts/bench.sh --only suite --suite-runs 0"
+
+    if [ "$cold" -eq 1 ]; then
+        cold_cache=$(mktemp -d "${TMPDIR:-/tmp}/dt-cold-cache.XXXXXX")
+        dt_log "cold: scripts/test.sh with DMA_TESTDEV_CACHE=$cold_cache (empty)"
+        rc=0
+        t=$(DMA_TESTDEV_CACHE=$cold_cache timed "$work/cold" "$DT_ROOT/scripts/test.sh") || rc=$?
+        rm -rf "$cold_cache"
+        summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$work/cold" | tail -n1 || true)
+        [ "$rc" -eq 0 ] || { tail -n 20 "$work/cold" >&2; summary="FAILED: ${summary:-no summary}"; }
+        row "test command, cold: empty cache (${summary:-no summary}), s" \
+            "$(fmt "$t" 0)" "-" "-" "< 2400" "$(judge "$t" '<' 2400)" \
+            "DMA_TESTDEV_CACHE=\$(mktemp -d) scripts/test.sh"
+    else
+        row "test command, cold: empty cache, s" "not run (use --cold)" "-" "-" \
+            "< 2400" "n/a" "scripts/bench.sh --cold"
+    fi
+fi
+
+# ---- The table ----------------------------------------------------------------
+
+dt_log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+header=("measured" "figure" "limit (same run)" "ratio" "target" "result" "reproduce")
+if [ "$format" = rst ]; then
+    echo ".. list-table::"
+    echo "   :header-rows: 1"
+    echo ""
+    for i in $(seq -1 $((${#R_WHAT[@]} - 1))); do
+        if [ "$i" -lt 0 ]; then
+            cells=("${header[@]}")
+        else
+            cells=("${R_WHAT[$i]}" "${R_FIG[$i]}" "${R_LIMIT[$i]}" "${R_RATIO[$i]}"
+                "${R_TARGET[$i]}" "${R_RESULT[$i]}" "\`\`${R_CMD[$i]}\`\`")
+        fi
+        printf '   * - %s\n' "${cells[0]## }"
+        for c in "${cells[@]:1}"; do
+            printf '     - %s\n' "$c"
+        done
+    done
+else
+    {
+        printf '%s\t' "${header[@]}"
+        printf '\n'
+        for i in "${!R_WHAT[@]}"; do
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${R_WHAT[$i]}" "${R_FIG[$i]}" \
+                "${R_LIMIT[$i]}" "${R_RATIO[$i]}" "${R_TARGET[$i]}" \
+                "${R_RESULT[$i]}" "${R_CMD[$i]}"
+        done
+    } | awk -F'\t' '
+        { for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = NF }
+        END {
+            for (r = 1; r <= n; r++) {
+                line = ""
+                for (i = 1; i <= nf; i++) {
+                    line = line (i < nf ? sprintf("%-*s | ", w[i], c[r, i]) : c[r, i])
+                }
+                print line
+                if (r == 1) {
+                    sep = ""
+                    for (i = 1; i <= nf; i++) {
+                        s = sprintf("%*s", w[i], ""); gsub(/ /, "-", s)
+                        sep = sep s (i < nf ? "-+-" : "")
+                    }
+                    print sep
+                }
+            }
+        }'
+fi
