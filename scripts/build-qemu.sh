@@ -6,20 +6,31 @@
 # configuration.  A warm run after a device edit recompiles one file.
 #
 # Usage: scripts/build-qemu.sh [--variant NAME] [--target T ...]
-#   --variant plain|asan   build configuration (default: plain)
+#   --variant plain|asan|fuzz   build configuration (default: plain, or
+#                          $DMA_TESTDEV_QEMU_VARIANT)
+#       asan: gcc, AddressSanitizer + UndefinedBehaviorSanitizer; same
+#             targets as plain
+#       fuzz: clang-14, libFuzzer + ASan + UBSan + source-based coverage
+#             (-fprofile-instr-generate -fcoverage-mapping); builds only
+#             qemu-fuzz-x86_64 (scripts/fuzz.sh)
 #   --target T             extra ninja target (repeatable)
 # Environment:
 #   DMA_TESTDEV_QEMU_SRC=DIR   use your own QEMU checkout (overlaid in place)
 #   DMA_TESTDEV_QEMU_SUITE=S   Debian suite of the QEMU source (trixie)
 #
 # Prints key=value lines on stdout: qemu_version, qemu_src, qemu_build,
-# qemu_binary.
+# qemu_variant, and qemu_binary (qemu-system-x86_64) or, for the fuzz
+# variant, qemu_fuzz (qemu-fuzz-x86_64).
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/debian-apt.sh
+source "$DT_ROOT/scripts/lib/debian-apt.sh"
+# shellcheck source=scripts/lib/meson.sh
+source "$DT_ROOT/scripts/lib/meson.sh"
 
-variant=plain
+variant=${DMA_TESTDEV_QEMU_VARIANT:-plain}
 extra_targets=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -30,7 +41,19 @@ while [ $# -gt 0 ]; do
 done
 
 "$DT_ROOT/scripts/install-deps.sh" qemu
+if [ "$variant" = fuzz ]; then
+    "$DT_ROOT/scripts/install-deps.sh" fuzz
+fi
 src=$("$DT_ROOT/scripts/prepare-qemu.sh")
+
+# A QEMU newer than the host's meson gets Debian's newer meson from the
+# cache, through PYTHONPATH, for configure and every ninja run below.
+dt_qemu_meson "$src"
+meson_key=()
+if [ -n "$DT_QEMU_MESON_PYTHONPATH" ]; then
+    export PYTHONPATH=$DT_QEMU_MESON_PYTHONPATH${PYTHONPATH:+:$PYTHONPATH}
+    meson_key=("meson $DT_QEMU_MESON_VERSION")
+fi
 
 qemu_version=$(cat "$src/VERSION")
 if [ -f "$src/debian/changelog" ]; then
@@ -50,19 +73,39 @@ config=(
     --enable-kvm
     --enable-slirp
 )
+cc=cc cxx=c++
+targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
+    tests/qtest/dma-testdev-guest-test tests/qtest/dma-testdev-bench)
 case $variant in
 plain) ;;
-asan) config+=(--enable-asan --enable-ubsan --disable-pie) ;;
-*) dt_die "unknown variant '$variant' (plain or asan)" ;;
+asan)
+    # No --disable-pie: Debian's gcc links PIE by default and QEMU's
+    # configure cannot undo that, so non-PIE objects fail to link.
+    config+=(--enable-asan --enable-ubsan)
+    ;;
+fuzz)
+    # One build serves fuzzing and coverage: libFuzzer's edge feedback
+    # (-fsanitize=fuzzer-no-link, added by --enable-fuzzing) and clang's
+    # profile counters are independent instrumentations.
+    cc=clang-14 cxx=clang++-14
+    config+=(--enable-fuzzing --enable-asan --enable-ubsan
+        "--extra-cflags=-fprofile-instr-generate -fcoverage-mapping"
+        --extra-ldflags=-fprofile-instr-generate)
+    targets=(qemu-fuzz-x86_64)
+    ;;
+*) dt_die "unknown variant '$variant' (plain, asan or fuzz)" ;;
 esac
 if command -v ccache > /dev/null; then
-    config+=(--cc="ccache cc" --cxx="ccache c++")
+    config+=(--cc="ccache $cc" --cxx="ccache $cxx")
     export CCACHE_DIR=$DT_CACHE/ccache
     # Trees of different checkouts share compiled objects.
     export CCACHE_BASEDIR=$DT_CACHE CCACHE_NOHASHDIR=1
+else
+    config+=(--cc="$cc" --cxx="$cxx")
 fi
 
-key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" "${meson_key[@]}" |
+    sha256sum | cut -c1-12)
 build=$DT_CACHE/build/qemu-$(basename "$src")-$variant-$key
 
 if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.dt-configured" ]; then
@@ -72,6 +115,15 @@ if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.dt-configured" ]; then
         "$src/configure" "${config[@]}" > "$build/configure.log" 2>&1) ||
         dt_die "configure failed: see $build/configure.log"
     touch "$build/.dt-configured"
+fi
+if [ -n "$DT_QEMU_MESON_PYTHONPATH" ]; then
+    # ninja re-runs meson from QEMU's venv when a meson.build changes; make
+    # that venv find the same meson even where our PYTHONPATH is not set
+    # (without it, an older host meson would silently regenerate the tree).
+    for site in "$build"/pyvenv/lib/python3*/site-packages; do
+        printf 'import sys; sys.path.insert(0, %s)\n' \
+            "'$DT_QEMU_MESON_PYTHONPATH'" > "$site/dt-meson.pth"
+    done
 fi
 
 # QEMU run from its build tree only looks for firmware in qemu-bundle:
@@ -88,9 +140,7 @@ done
 [ -e "$fw_dir/bios-256k.bin" ] ||
     dt_die "no bios-256k.bin for QEMU: install the seabios package (scripts/install-deps.sh)"
 
-targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
-    tests/qtest/dma-testdev-guest-test tests/qtest/dma-testdev-bench
-    "${extra_targets[@]}")
+targets+=("${extra_targets[@]}")
 log=$build/ninja.log.txt
 # ninja prints a line per step: keep the whole log, show every 250th line
 # and anything that went wrong.
@@ -109,4 +159,9 @@ fi
 echo "qemu_version=$qemu_version"
 echo "qemu_src=$src"
 echo "qemu_build=$build"
-echo "qemu_binary=$build/qemu-system-x86_64"
+echo "qemu_variant=$variant"
+if [ "$variant" = fuzz ]; then
+    echo "qemu_fuzz=$build/qemu-fuzz-x86_64"
+else
+    echo "qemu_binary=$build/qemu-system-x86_64"
+fi

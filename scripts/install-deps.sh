@@ -5,10 +5,10 @@
 # Idempotent and quick when everything is present: only missing packages
 # are passed to apt-get.
 #
-# Usage: scripts/install-deps.sh [qemu|kernel|docs|all]   (default: all)
-#
-# "docs" is the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
-# docs/conf.py (scripts/build-docs.sh); "all" does not include it.
+# Usage: scripts/install-deps.sh [qemu|kernel|docs|fuzz|all]   (default: all)
+#   docs: the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
+#         docs/conf.py (scripts/build-docs.sh); "all" does not include it
+#   fuzz: clang, libFuzzer and the LLVM coverage tools (scripts/fuzz.sh)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -27,6 +27,9 @@ kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync 
 # but perl for kernel-doc in the whole manual (build-docs.sh --full).  Plus
 # what scripts/fetch-qemu.sh needs to unpack QEMU's source.
 docs_pkgs=(python3-sphinx python3-sphinx-rtd-theme perl dpkg-dev xz-utils)
+# clang-14 with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev),
+# llvm-14 for llvm-profdata, llvm-cov and llvm-symbolizer.
+fuzz_pkgs=(clang-14 llvm-14 libclang-rt-14-dev)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 
@@ -34,8 +37,9 @@ case $what in
 qemu) pkgs=("${qemu_pkgs[@]}") ;;
 kernel) pkgs=("${kernel_pkgs[@]}") ;;
 docs) pkgs=("${docs_pkgs[@]}") ;;
-all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}") ;;
-*) dt_die "usage: $0 [qemu|kernel|docs|all]" ;;
+fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
+all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+*) dt_die "usage: $0 [qemu|kernel|docs|fuzz|all]" ;;
 esac
 
 missing=()
@@ -51,7 +55,7 @@ meson_ok() {
 }
 
 need_backports=0
-if [ "$what" != kernel ] && [ "$what" != docs ] && ! meson_ok; then
+if { [ "$what" = qemu ] || [ "$what" = all ]; } && ! meson_ok; then
     need_backports=1
 fi
 

@@ -3,7 +3,7 @@
 #
 # Overlay dma-testdev onto a QEMU source tree: copy our files in and add the
 # few lines QEMU's build needs (Kconfig, meson.build, trace-events, the docs
-# index, the qtest list).  Idempotent: our lines sit in marked blocks that
+# index, the qtest list, the generic-fuzz config).  Idempotent: our lines sit in marked blocks that
 # are replaced on every run, and files are only rewritten when their
 # content changes, so an unchanged overlay triggers no rebuild.  If QEMU
 # moved the line a block is anchored to, this fails naming file and line.
@@ -45,10 +45,21 @@ install_if_changed() {
 # into QEMU file $1 as a block between marker comments, after the line that
 # equals $3 exactly, or at the end of the file if $3 is empty.
 block_in() {
-    local rel=$1 snippet=$2 anchor=$3
+    _block_in '#' '' '^#' "$@"
+}
+
+# The same for C files: /* */ markers, and the snippet's leading C comment
+# (lines starting with "/*", " *" or "//") dropped.
+c_block_in() {
+    _block_in '/*' ' */' '^(/[*/]| [*])' "$@"
+}
+
+# _block_in OPEN CLOSE HEADER_RE REL SNIPPET ANCHOR
+_block_in() {
+    local open=$1 close=$2 header=$3 rel=$4 snippet=$5 anchor=$6
     local file=$qemu/$rel tmp begin end
-    begin="# dma-testdev: begin (scripts/overlay-qemu.sh)"
-    end="# dma-testdev: end"
+    begin="$open dma-testdev: begin (scripts/overlay-qemu.sh)$close"
+    end="$open dma-testdev: end$close"
     [ -f "$file" ] || dt_die "overlay: $rel not found in $qemu"
     if [ -n "$anchor" ] && ! grep -qxF -- "$anchor" "$file"; then
         dt_die "overlay: $rel no longer has the line we insert after:" \
@@ -56,12 +67,12 @@ block_in() {
     fi
     tmp=$(mktemp "$file.XXXXXX")
     awk -v begin="$begin" -v end="$end" -v anchor="$anchor" \
-        -v snippet="$DT_ROOT/$snippet" '
+        -v header="$header" -v snippet="$DT_ROOT/$snippet" '
         function emit(   line, body) {
             print begin
             body = 0
             while ((getline line < snippet) > 0) {
-                if (!body && line ~ /^#/) {
+                if (!body && line ~ header) {
                     continue
                 }
                 body = 1
@@ -108,4 +119,7 @@ block_in hw/misc/meson.build hw/misc/meson.build \
 block_in hw/misc/trace-events hw/misc/trace-events ""
 block_in tests/qtest/meson.build tests/qtest/meson.build \
     "qtests_x86_64 = qtests_i386"
+c_block_in tests/qtest/fuzz/generic_fuzz_configs.h \
+    tests/qtest/fuzz/dma-testdev-fuzz-config.h \
+    "const generic_fuzz_config predefined_configs[] = {"
 toctree_entry docs/specs/index.rst "   edu" "   dma-testdev"

@@ -11,6 +11,9 @@
 # Environment: see scripts/build-qemu.sh (your own QEMU tree),
 # scripts/build-kernel.sh (your own kernel), scripts/lib/accel.sh, and
 #   CI=true           a skipped test counts as a failure
+#   DMA_TESTDEV_QEMU_VARIANT=asan   run on QEMU and qtests built with ASan +
+#                     UBSan; any sanitizer report in the test log fails
+#                     the run (scripts/test-sanitizers.sh wraps this)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -35,6 +38,15 @@ rc=0
 meson test -C "$DT_MESON_BUILD" --print-errorlogs "$@" || rc=$?
 "$DT_PYTHON" "$DT_ROOT/scripts/lib/test-summary.py" \
     "$DT_MESON_BUILD/meson-logs/testlog.json" "${summary_args[@]}" || rc=1
+if [ "$DT_QEMU_VARIANT" != plain ]; then
+    # A report fails the run even where a test did not notice it.
+    if dt_sanitizer_reports "$DT_MESON_BUILD/meson-logs/testlog.txt" >&2; then
+        dt_log "sanitizer reports found (above): failing"
+        rc=1
+    else
+        dt_log "sanitizer reports ($DT_QEMU_VARIANT build): none"
+    fi
+fi
 dt_log "test run took $(( $(date +%s) - start )) s" \
     "(log: $DT_MESON_BUILD/meson-logs/testlog.txt)"
 exit "$rc"

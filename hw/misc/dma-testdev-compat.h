@@ -1,6 +1,16 @@
 /*
- * dma-testdev: the one place that absorbs QEMU API differences between
- * the QEMU releases the device is built against (10.0 and 11.x).
+ * dma-testdev: the seam between QEMU releases.
+ *
+ * The device is built against Debian trixie's QEMU 10.0 and against newer
+ * QEMU from Debian sid.  The QEMU APIs it uses differ between them in a
+ * few places; this header hides those differences so that the device has
+ * no version checks of its own.  Include it right after "qemu/osdep.h"
+ * (which brings config-host.h and its QEMU_VERSION_MAJOR/MINOR), instead
+ * of the headers it includes below.
+ *
+ * Add a difference here only when the device (or a qtest) meets it, with
+ * the release that introduced it.  Prefer __has_include() for headers that
+ * moved, and a version check for changed signatures.
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -10,14 +20,35 @@
 #ifndef HW_MISC_DMA_TESTDEV_COMPAT_H
 #define HW_MISC_DMA_TESTDEV_COMPAT_H
 
-/* QEMU 10.1 made class_init's data and TypeInfo.interfaces const. */
-#if QEMU_VERSION_MAJOR > 10 || \
-    (QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR >= 1)
-#define DT_CLASS_INIT_DATA      const void *
-#define DT_INTERFACE_INFO       const InterfaceInfo
+#define DT_QEMU_AT_LEAST(major, minor)                             \
+    (QEMU_VERSION_MAJOR > (major) ||                                \
+     (QEMU_VERSION_MAJOR == (major) && QEMU_VERSION_MINOR >= (minor)))
+
+/*
+ * QEMU 11.0 moved the qdev core headers from include/hw/ to
+ * include/hw/core/ (hw/qdev-core.h became hw/core/qdev.h; irq.h, sysbus.h,
+ * qdev-clock.h and others moved the same way, without compatibility
+ * stubs).  __has_include() also follows a development tree in which the
+ * move happened between two version numbers (checkpatch.pl takes it for
+ * an architecture-specific define).
+ */
+#if __has_include("hw/core/qdev-properties.h")
+#include "hw/core/qdev-properties.h"
+#include "hw/core/resettable.h"
 #else
-#define DT_CLASS_INIT_DATA      void *
-#define DT_INTERFACE_INFO       InterfaceInfo
+#include "hw/qdev-properties.h"
+#include "hw/resettable.h"
 #endif
 
-#endif /* HW_MISC_DMA_TESTDEV_COMPAT_H */
+/*
+ * QEMU 10.1 made TypeInfo::class_init take "const void *data" (and
+ * TypeInfo::interfaces point to const InterfaceInfo, which a non-const
+ * array still converts to, so InterfaceInfo arrays need no seam).
+ */
+#if DT_QEMU_AT_LEAST(10, 1)
+#define DT_CLASS_INIT_DATA const void *
+#else
+#define DT_CLASS_INIT_DATA void *
+#endif
+
+#endif

@@ -160,8 +160,8 @@ static void dt_epf_misdirect(DmaTestdevState *s, const DmaTestdevCmd *c,
     uint64_t from = r->src + r->size + DT_MISDIRECT_DELTA;
     MemTxResult res;
 
-    if (s->misdirect_off < off || s->misdirect_off + 8 > r->size ||
-        n < 8 || pos > n - 8) {
+    if (r->size < 8 || s->misdirect_off > r->size - 8 ||
+        s->misdirect_off < off || n < 8 || pos > n - 8) {
         return;
     }
     res = pci_dma_read(PCI_DEVICE(s), from, s->bounce + pos, 8);
@@ -452,16 +452,8 @@ static const MemoryRegionOps dt_epf_ops = {
     .read = dt_epf_read,
     .write = dt_epf_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
+    .valid = DT_MMIO_ANY_ACCESS,
+    .impl = DT_MMIO_ANY_ACCESS,
 };
 
 bool dt_epf_realize(DmaTestdevState *s, Error **errp)

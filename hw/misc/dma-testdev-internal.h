@@ -37,6 +37,17 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
 #define DT_LIMIT_LOG_SIZE       (1u << 24)
 /* A step must at least read one descriptor, so that it always progresses. */
 #define DT_MIN_STEP_SIZE        64
+/*
+ * Both personalities take every access size and alignment from the memory
+ * core, so that the device, not the core, decides (and reports) what a
+ * bad access does.
+ */
+#define DT_MMIO_ANY_ACCESS { \
+    .min_access_size = 1, \
+    .max_access_size = 8, \
+    .unaligned = true, \
+}
+
 /* Ten seconds per step is slow enough for any test, and cannot overflow. */
 #define DT_LIMIT_LATENCY_NS     (10 * NANOSECONDS_PER_SECOND)
 #define DT_MSI_CAP_OFFSET       0x50

@@ -21,6 +21,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "dma-testdev-compat.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
@@ -36,12 +37,9 @@
 #include "hw/pci/pcie.h"
 #include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
-#include "hw/qdev-properties.h"
-#include "hw/resettable.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
 #include "hw/misc/dma-testdev.h"
-#include "dma-testdev-compat.h"
 #include "dma-testdev-internal.h"
 #include "trace.h"
 
@@ -1510,16 +1508,8 @@ static const MemoryRegionOps dt_mmio_ops = {
     .read = dt_mmio_read,
     .write = dt_mmio_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
+    .valid = DT_MMIO_ANY_ACCESS,
+    .impl = DT_MMIO_ANY_ACCESS,
 };
 
 /* QOM getter of "dma-log": the ring, oldest first, as a list of dicts. */
@@ -2042,7 +2032,7 @@ static void dt_class_init(ObjectClass *klass, DT_CLASS_INIT_DATA data)
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
-static DT_INTERFACE_INFO dt_interfaces[] = {
+static InterfaceInfo dt_interfaces[] = {
     { INTERFACE_PCIE_DEVICE },
     { INTERFACE_CONVENTIONAL_PCI_DEVICE },
     { }

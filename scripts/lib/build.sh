@@ -7,13 +7,19 @@
 #
 #   dt_build_all [device-only]
 #
-# sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY, and unless
-# "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD
-# DT_ACCEL;
-# always DT_MESON_BUILD (our meson build tree: tests and guest tools).
+# sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT, and
+# unless "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC
+# DT_INITRD DT_ACCEL; always DT_MESON_BUILD (our meson build tree: tests and
+# guest tools).
+#
+# DMA_TESTDEV_QEMU_VARIANT=asan builds and uses QEMU and the qtests with
+# ASan + UBSan (scripts/build-qemu.sh --variant asan) and exports the
+# sanitizer options of lib/sanitizers.sh, so that any report fails.
 
 # shellcheck source=scripts/lib/accel.sh
 source "$DT_ROOT/scripts/lib/accel.sh"
+# shellcheck source=scripts/lib/sanitizers.sh
+source "$DT_ROOT/scripts/lib/sanitizers.sh"
 
 _dt_var() {
     sed -n "s/^$1=//p" <<< "$2"
@@ -22,11 +28,18 @@ _dt_var() {
 dt_build_all() {
     local what=${1:-all} vars key setup_args=()
 
-    vars=$("$DT_ROOT/scripts/build-qemu.sh")
+    DT_QEMU_VARIANT=${DMA_TESTDEV_QEMU_VARIANT:-plain}
+    case $DT_QEMU_VARIANT in
+    plain) ;;
+    asan) dt_sanitizer_env ;;
+    *) dt_die "DMA_TESTDEV_QEMU_VARIANT=$DT_QEMU_VARIANT: tests run on plain or asan" \
+        "(the fuzz variant is scripts/fuzz.sh's)" ;;
+    esac
+    vars=$("$DT_ROOT/scripts/build-qemu.sh" --variant "$DT_QEMU_VARIANT")
     DT_QEMU_VERSION=$(_dt_var qemu_version "$vars")
     DT_QEMU_BUILD=$(_dt_var qemu_build "$vars")
     DT_QEMU_BINARY=$(_dt_var qemu_binary "$vars")
-    dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_BINARY)"
+    dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_VARIANT: $DT_QEMU_BINARY)"
     setup_args+=(-Dqemu_build="$DT_QEMU_BUILD")
 
     if [ "$what" != device-only ]; then
@@ -61,6 +74,7 @@ dt_build_all() {
         DT_INITRD=$DT_MESON_BUILD/guest/initramfs.cpio.gz
         [ -f "$DT_INITRD" ] || dt_die "initramfs was not built: $DT_INITRD"
     fi
-    export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_MESON_BUILD
+    export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT
+    export DT_MESON_BUILD
     export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD DT_ACCEL
 }

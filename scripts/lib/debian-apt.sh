@@ -37,6 +37,7 @@ EOF
         dt_step "apt-get update (private: trixie, sid, experimental)" \
             dt_apt_private update -qq
         touch "$DT_APT_DIR/.updated"
+        rm -f "$DT_APT_DIR/unserved"
     fi
 }
 
@@ -66,10 +67,23 @@ dt_apt_cache_private() {
     apt-cache "${DT_APT_OPTS[@]}" "$@"
 }
 
-# Newest version of a source package in a suite, e.g. "qemu" "trixie".
-dt_apt_source_version() {
-    local pkg=$1 suite=$2
-    dt_apt_private -qq --print-uris source "$pkg/$suite" 2>/dev/null |
-        awk -v p="${pkg}_" '$2 ~ /\.dsc$/ && index($2, p) == 1 {
-            v = substr($2, length(p) + 1); sub(/\.dsc$/, "", v); print v }' | head -n1
+# Every version of a package that a suite's index lists, newest first,
+# epoch included, e.g. "qemu" "sid" "Sources" (or "Packages" for a binary
+# package).  A moving suite such as sid may list several.
+dt_apt_versions() {
+    local pkg=$1 suite=$2 kind=$3 v sorted=() i
+    while read -r v; do
+        i=${#sorted[@]}
+        while [ "$i" -gt 0 ] && dpkg --compare-versions "$v" gt "${sorted[i - 1]}"; do
+            sorted[i]=${sorted[i - 1]}
+            i=$((i - 1))
+        done
+        sorted[i]=$v
+    done < <(dt_apt_cache_private madison "$pkg" |
+        awk -F' *[|] *' -v p="$pkg" -v s="$suite" -v k="$kind" '
+            { sub(/^ +/, "", $1) }
+            $1 == p && index($3, " " s "/") && $3 ~ (" " k "$") { print $2 }')
+    if [ ${#sorted[@]} -gt 0 ]; then
+        printf '%s\n' "${sorted[@]}"
+    fi
 }

@@ -2869,52 +2869,70 @@ static void test_queue_inflight(const void *data)
     dt_stop(d);
 }
 
+/* Queue entries that must fail alone, with the error they must get. */
+static const struct {
+    const char *name;
+    uint32_t op, flags, vector, rsvd0, rsvd1;
+    uint32_t error;
+} dt_bad_sqes[] = {
+    { "SQE opcode 0", DT_OP_NONE, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+    { "SQE opcode 5", DT_OP_MAX + 1, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+    { "SQE opcode ~0", UINT32_MAX, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
+    { "SQE reserved flag 1", DT_OP_WRITE_PATTERN, 1u << 1, 0, 0, 0,
+      DT_ERR_SQE_RESERVED },
+    { "SQE reserved flag 31", DT_OP_FILL, 1u << 31, 0, 0, 0,
+      DT_ERR_SQE_RESERVED },
+    { "SQE reserved word 0", DT_OP_FILL, 0, 0, 1, 0, DT_ERR_SQE_RESERVED },
+    { "SQE reserved word 1", DT_OP_WRITE_PATTERN, 0, 0, 0, 0x80000000,
+      DT_ERR_SQE_RESERVED },
+    { "SQE vector 32", DT_OP_FILL, DT_SQE_F_INTR, DT_MAX_VECTORS, 0, 0,
+      DT_ERR_BAD_VECTOR },
+    { "SQE vector ~0", DT_OP_WRITE_PATTERN, 0, UINT32_MAX, 0, 0,
+      DT_ERR_BAD_VECTOR },
+};
+
+/* @good with the bad fields of dt_bad_sqes[@i], tagged @i. */
+static DtSqe dt_sqe_spoil(const DtSqe *good, size_t i)
+{
+    DtSqe e = *good;
+
+    e.op = dt_bad_sqes[i].op;
+    e.flags = dt_bad_sqes[i].flags;
+    e.vector = dt_bad_sqes[i].vector;
+    e.rsvd0 = dt_bad_sqes[i].rsvd0;
+    e.rsvd1 = dt_bad_sqes[i].rsvd1;
+    e.tag = i;
+    return e;
+}
+
 /* Command errors end up in the completion; the queue goes on. */
 static void test_queue_cmd_errors(const void *data)
 {
     DtDev *d = dt_start(data, "", "");
     uint64_t buf = dt_region(d, DT_PAGE);
     DtSqe good = dt_sqe_write(d, buf, DT_PAGE, DT_SEED, 0x99);
-    DtSqe unassigned = dt_sqe_write(d, DT_UNASSIGNED, DT_PAGE, 1, 5);
-    static const struct {
-        uint32_t op, flags, vector, rsvd0, rsvd1;
-        uint32_t error;
-    } bad[] = {
-        { DT_OP_MAX + 1, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
-        { DT_OP_NONE, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
-        { DT_OP_WRITE_PATTERN, 1u << 1, 0, 0, 0, DT_ERR_SQE_RESERVED },
-        { DT_OP_WRITE_PATTERN, 1u << 31, 0, 0, 0, DT_ERR_SQE_RESERVED },
-        { DT_OP_WRITE_PATTERN, 0, 0, 1, 0, DT_ERR_SQE_RESERVED },
-        { DT_OP_WRITE_PATTERN, 0, 0, 0, 0x80000000, DT_ERR_SQE_RESERVED },
-        { DT_OP_WRITE_PATTERN, 0, DT_MAX_VECTORS, 0, 0, DT_ERR_BAD_VECTOR },
-    };
+    DtSqe unassigned = dt_sqe_write(d, DT_UNASSIGNED, DT_PAGE, 1, 0x55);
     DtQueue q;
     DtCqe c;
     size_t i;
 
     dt_q_init(d, &q, 16);
-    for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        DtSqe e = good;
+    for (i = 0; i < ARRAY_SIZE(dt_bad_sqes); i++) {
+        DtSqe e = dt_sqe_spoil(&good, i);
 
-        e.op = bad[i].op;
-        e.flags = bad[i].flags;
-        e.vector = bad[i].vector;
-        e.rsvd0 = bad[i].rsvd0;
-        e.rsvd1 = bad[i].rsvd1;
-        e.tag = i;
         dt_q_put(d, &q, &e);
     }
     dt_q_put(d, &q, &unassigned);
     dt_q_put(d, &q, &good);
     dt_q_ring(d, &q);
 
-    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+    for (i = 0; i < ARRAY_SIZE(dt_bad_sqes); i++) {
         dt_q_wait(d, &q, &c, 0, 100);
-        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR, bad[i].error,
-                     0, 0);
+        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR,
+                     dt_bad_sqes[i].error, 0, 0);
     }
     dt_q_wait(d, &q, &c, 0, 100);
-    dt_check_cqe(&c, 5, DT_STATUS_DONE | DT_STATUS_ERROR,
+    dt_check_cqe(&c, 0x55, DT_STATUS_DONE | DT_STATUS_ERROR,
                  DT_ERR_DMA_UNASSIGNED, 0, 0);
     g_assert_cmpuint(DT_CQE_ERR_LIST(c.error), ==, DT_LIST_DST);
     g_assert_cmphex(c.err_addr, ==, DT_UNASSIGNED);
@@ -3694,51 +3712,30 @@ static void dt_mx_queue(DtMatrix *x)
     dt_wr(d, DT_REG_INTR_VECTOR, 0);
 }
 
-/* Bad queue entries fail alone; the queue carries on. */
+/* Bad queue entries fail alone, one at a time; the queue carries on. */
 static void dt_mx_sqes(DtMatrix *x)
 {
     DtDev *d = x->d;
-    DtSqe good = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 0);
-    static const struct {
-        const char *name;
-        uint32_t op, flags, vector, rsvd0, rsvd1, err;
-    } bad[] = {
-        { "SQE opcode 0", 0, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
-        { "SQE opcode ~0", UINT32_MAX, 0, 0, 0, 0, DT_ERR_BAD_OPCODE },
-        { "SQE reserved flag", DT_OP_FILL, 2, 0, 0, 0, DT_ERR_SQE_RESERVED },
-        { "SQE reserved word 0", DT_OP_FILL, 0, 0, 1, 0,
-          DT_ERR_SQE_RESERVED },
-        { "SQE reserved word 1", DT_OP_FILL, 0, 0, 0, 1,
-          DT_ERR_SQE_RESERVED },
-        { "SQE vector 32", DT_OP_FILL, 1, 32, 0, 0, DT_ERR_BAD_VECTOR },
-        { "SQE vector ~0", DT_OP_FILL, 0, UINT32_MAX, 0, 0,
-          DT_ERR_BAD_VECTOR },
-    };
+    DtSqe good = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 0x99);
     DtQueue q;
     DtCqe c;
     size_t i;
 
     dt_q_init(d, &q, 16);
-    for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        DtSqe e = good;
+    for (i = 0; i < ARRAY_SIZE(dt_bad_sqes); i++) {
+        DtSqe e = dt_sqe_spoil(&good, i);
 
-        e.op = bad[i].op;
-        e.flags = bad[i].flags;
-        e.vector = bad[i].vector;
-        e.rsvd0 = bad[i].rsvd0;
-        e.rsvd1 = bad[i].rsvd1;
-        e.tag = i;
         dt_q_put(d, &q, &e);
         dt_q_ring(d, &q);
         dt_q_wait(d, &q, &c, 0, 100);
-        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR, bad[i].err,
-                     0, 0);
-        dt_mx_case(x, DT_MX_SQE, bad[i].name);
+        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR,
+                     dt_bad_sqes[i].error, 0, 0);
+        dt_mx_case(x, DT_MX_SQE, dt_bad_sqes[i].name);
     }
     dt_q_put(d, &q, &good);
     dt_q_ring(d, &q);
     dt_q_wait(d, &q, &c, 0, 100);
-    dt_check_cqe(&c, 0, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE, 0);
+    dt_check_cqe(&c, 0x99, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE, 0);
     dt_wr(d, DT_REG_Q_CTRL, 0);
 }
 
