@@ -226,8 +226,10 @@ guest_runs() {
 # gmed TAG WHAT KEY [FILTER]: median over the runs of KEY in the
 # "what=WHAT" lines of guest_runs TAG.
 gmed() {
-    { grep -hs "what=$2 ${4:-}" "$work/$1".[0-9]* || true; } |
-        while read -r l; do kv "$3" "$l"; done | median
+    local r
+    for r in $(seq "$runs"); do
+        grep -hs "what=$2 ${4:-}" "$work/$1.$r" || true
+    done | while read -r l; do kv "$3" "$l"; done | median
 }
 
 erms_cpu='max,erms=off,fsrm=off'
@@ -266,11 +268,13 @@ fi
 if want pin; then
     for len in 4096 2097152 67108864 1073741824; do
         f="len=$len "
-        grep -qs "what=pin $f" "$work"/g.[0-9]* || continue
+        grep -qs "what=pin $f" "$work"/g.1 || continue
         pin=$(gmed g pin pin_pps "$f")
         pm=$(gmed g pin pagemap_pps "$f")
         nruns=$(gmed g pin runs "$f")
-        row "pin IOAS_MAP + GET_PA loop, $(size_name "$len") of 4 KiB pages ($(fmt "$nruns" 0) runs), pages/s" \
+        nruns=$(fmt "$nruns" 0)
+        [ "$nruns" = 1 ] && nruns='1 run' || nruns+=' runs'
+        row "pin IOAS_MAP + GET_PA loop, $(size_name "$len") of 4 KiB pages ($nruns), pages/s" \
             "$(fmt "$pin" 0)" "pagemap read of the same mlocked pages: $(fmt "$pm" 0)" \
             "$(fmt "$(calc "$pin / $pm")" 3)" "-" "info" "$guest_cmd"
     done
