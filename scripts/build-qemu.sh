@@ -75,6 +75,7 @@ config=(
 )
 cc=cc cxx=c++
 targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
+    tests/qtest/dma-testdev-hardening-test
     tests/qtest/dma-testdev-guest-test tests/qtest/dma-testdev-bench)
 case $variant in
 plain) ;;

@@ -111,6 +111,9 @@ copy_in include/hw/misc/dma-testdev.h
 copy_in tests/qtest/dma-testdev-test.c
 copy_in tests/qtest/dma-testdev-guest-test.c
 copy_in tests/qtest/dma-testdev-bench.c
+copy_in tests/qtest/dma-testdev-hardening-test.c
+copy_in tests/qtest/libqos/dma-testdev.c
+copy_in tests/qtest/libqos/dma-testdev.h
 copy_in docs/specs/dma-testdev.rst
 
 block_in hw/misc/Kconfig hw/misc/Kconfig ""
@@ -119,6 +122,7 @@ block_in hw/misc/meson.build hw/misc/meson.build \
 block_in hw/misc/trace-events hw/misc/trace-events ""
 block_in tests/qtest/meson.build tests/qtest/meson.build \
     "qtests_x86_64 = qtests_i386"
+block_in tests/qtest/libqos/meson.build tests/qtest/libqos/meson.build ")"
 c_block_in tests/qtest/fuzz/generic_fuzz_configs.h \
     tests/qtest/fuzz/dma-testdev-fuzz-config.h \
     "const generic_fuzz_config predefined_configs[] = {"

@@ -152,160 +152,307 @@ static void dt_epf_raise(DmaTestdevState *s)
  * fails, and the stray read shows in the DMA log outside any buffer the
  * kernel mapped.
  */
-static void dt_epf_misdirect(DmaTestdevState *s, const DmaTestdevCmd *c,
-                             uint64_t off, uint64_t n)
+static void dt_epf_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
+                             const DmaTestdevEpf *x, uint64_t n)
 {
-    DmaTestdevEpf *r = &s->epf_regs;
+    uint64_t off = x->xfer_off;
     uint64_t pos = s->misdirect_off - off;
-    uint64_t from = r->src + r->size + DT_MISDIRECT_DELTA;
+    uint64_t from = x->xfer_src + x->xfer_size + DT_MISDIRECT_DELTA;
     MemTxResult res;
 
-    if (r->size < 8 || s->misdirect_off > r->size - 8 ||
+    if (x->xfer_size < 8 || s->misdirect_off > x->xfer_size - 8 ||
         s->misdirect_off < off || n < 8 || pos > n - 8) {
         return;
     }
-    res = pci_dma_read(PCI_DEVICE(s), from, s->bounce + pos, 8);
-    dt_log_add(s, c, DT_LOG_SRC, 0, from, 8, res == MEMTX_OK ? 8 : 0,
-               res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+    res = dt_dma(s, c, from, s->bounce + pos, 8, DMA_DIRECTION_TO_DEVICE);
+    if (!c->abandoned) {
+        dt_log_add(s, c, DT_LOG_SRC, 0, from, 8, res == MEMTX_OK ? 8 : 0,
+                   res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+    }
+}
+
+static uint8_t dt_epf_log_op(uint32_t cmd)
+{
+    return cmd == DT_EPF_CMD_READ ? DT_LOG_OP_EPF_READ :
+           cmd == DT_EPF_CMD_WRITE ? DT_LOG_OP_EPF_WRITE : DT_LOG_OP_EPF_COPY;
 }
 
 /*
- * One transfer of the endpoint function, @read_src and/or @write_dst,
- * through the bounce buffer with every MemTxResult checked.  WRITE
- * produces the position-tagged pattern seeded with the command's sequence
- * number (the endpoint function writes random bytes; a pattern lets an
- * oracle outside the guest recognise every word).  The CRC is Linux's
+ * Log what a transfer moved, once it ended (@bad: the failed-address
+ * status bit, with @err and @bad_addr) or was cut short by a reset.
+ */
+static void dt_epf_log(DmaTestdevState *s, DmaTestdevCmd *c,
+                       const DmaTestdevEpf *x, uint32_t bad, uint32_t err,
+                       uint64_t bad_addr)
+{
+    bool read_src = x->xfer_cmd != DT_EPF_CMD_WRITE;
+    bool write_dst = x->xfer_cmd != DT_EPF_CMD_READ;
+
+    if (read_src) {
+        dt_log_add(s, c, DT_LOG_SRC, 0, x->xfer_src, x->xfer_size,
+                   bad == DT_EPF_ST_SRC_INVALID ? bad_addr - x->xfer_src
+                                                : x->xfer_off,
+                   bad == DT_EPF_ST_SRC_INVALID ? err : DT_ERR_NONE);
+    }
+    if (write_dst) {
+        dt_log_add(s, c, DT_LOG_DST, 0, x->xfer_dst, x->xfer_size,
+                   bad == DT_EPF_ST_DST_INVALID ? bad_addr - x->xfer_dst
+                                                : x->xfer_off,
+                   bad == DT_EPF_ST_DST_INVALID ? err : DT_ERR_NONE);
+    }
+}
+
+/*
+ * Take a READ, WRITE or COPY from the registers, as the endpoint function
+ * does when it picks the command up.  A size of 0 or a range that does
+ * not fit is refused at once.  Returns the failed-address status bit, or
+ * 0 if the transfer is now in progress.
+ */
+static uint32_t dt_epf_start(DmaTestdevState *s, DmaTestdevEpf *x,
+                             uint32_t cmd, uint32_t *err, uint64_t *bad_addr)
+{
+    bool read_src = cmd != DT_EPF_CMD_WRITE;
+    bool write_dst = cmd != DT_EPF_CMD_READ;
+
+    x->xfer_cmd = cmd;
+    x->xfer_seq = ++s->cmd_seq;
+    x->xfer_src = x->src;
+    x->xfer_dst = x->dst;
+    x->xfer_size = x->size;
+    x->xfer_off = 0;
+    x->xfer_crc = crc32(0L, Z_NULL, 0);
+
+    *err = DT_ERR_NONE;
+    if (read_src && (!x->size || dt_check_range(s, x->src, x->size))) {
+        *bad_addr = x->src;
+        *err = x->size ? dt_check_range(s, x->src, x->size)
+                       : DT_ERR_ZERO_LENGTH;
+        return DT_EPF_ST_SRC_INVALID;
+    }
+    if (write_dst && (!x->size || dt_check_range(s, x->dst, x->size))) {
+        *bad_addr = x->dst;
+        *err = x->size ? dt_check_range(s, x->dst, x->size)
+                       : DT_ERR_ZERO_LENGTH;
+        return DT_EPF_ST_DST_INVALID;
+    }
+    return 0;
+}
+
+/*
+ * Move at most DT_CALLBACK_MAX_BYTES of the transfer in progress, through
+ * the bounce buffer with every MemTxResult checked.  WRITE produces the
+ * position-tagged pattern seeded with the command's sequence number (the
+ * endpoint function writes random bytes; a pattern lets an oracle outside
+ * the guest recognise every word).  The CRC is Linux's
  * crc32_le(~0, buf, size), i.e. zlib's CRC without the final inversion.
  * Returns the failed-address status bit, or 0.
  */
-static uint32_t dt_epf_transfer(DmaTestdevState *s, uint8_t log_op,
-                                bool read_src, bool write_dst,
-                                uint32_t *crc_out)
+static uint32_t dt_epf_step(DmaTestdevState *s, DmaTestdevCmd *c,
+                            DmaTestdevEpf *x, uint32_t *err,
+                            uint64_t *bad_addr)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
-    DmaTestdevEpf *r = &s->epf_regs;
-    DmaTestdevCmd c = { .op = log_op, .seq = ++s->cmd_seq };
-    uint64_t off = 0;
-    uLong crc = crc32(0L, Z_NULL, 0);
-    uint32_t bad = 0, err = DT_ERR_NONE;
-    uint64_t bad_addr = 0;
+    bool read_src = x->xfer_cmd != DT_EPF_CMD_WRITE;
+    bool write_dst = x->xfer_cmd != DT_EPF_CMD_READ;
+    uint64_t budget = DT_CALLBACK_MAX_BYTES;
 
-    /* Size 0 is refused like an address range that does not fit. */
-    if (read_src && (!r->size || dt_check_range(s, r->src, r->size))) {
-        bad = DT_EPF_ST_SRC_INVALID;
-        bad_addr = r->src;
-        err = r->size ? dt_check_range(s, r->src, r->size)
-                      : DT_ERR_ZERO_LENGTH;
-    } else if (write_dst &&
-               (!r->size || dt_check_range(s, r->dst, r->size))) {
-        bad = DT_EPF_ST_DST_INVALID;
-        bad_addr = r->dst;
-        err = r->size ? dt_check_range(s, r->dst, r->size)
-                      : DT_ERR_ZERO_LENGTH;
-    }
-
-    while (!bad && off < r->size) {
-        uint64_t n = MIN(r->size - off, DT_BOUNCE_SIZE);
+    while (budget && x->xfer_off < x->xfer_size) {
+        uint64_t n = MIN(MIN(x->xfer_size - x->xfer_off, DT_BOUNCE_SIZE),
+                         budget);
         MemTxResult res;
 
         if (read_src) {
-            res = pci_dma_read(pdev, r->src + off, s->bounce, n);
+            res = dt_dma(s, c, x->xfer_src + x->xfer_off, s->bounce, n,
+                         DMA_DIRECTION_TO_DEVICE);
+            if (c->abandoned) {
+                return 0;
+            }
             if (res != MEMTX_OK) {
-                bad = DT_EPF_ST_SRC_INVALID;
-                bad_addr = r->src + off;
-                err = dt_dma_error(s, bad_addr, res, false);
-                break;
+                *bad_addr = x->xfer_src + x->xfer_off;
+                *err = dt_dma_error(s, *bad_addr, res, false);
+                return DT_EPF_ST_SRC_INVALID;
             }
             if (!write_dst) {
-                dt_epf_misdirect(s, &c, off, n);
+                dt_epf_misdirect(s, c, x, n);
+                if (c->abandoned) {
+                    return 0;
+                }
             }
         } else {
             uint64_t i;
 
             for (i = 0; i < n; i++) {
-                s->bounce[i] = dt_pattern_byte(c.seq, off + i);
+                s->bounce[i] = dt_pattern_byte(x->xfer_seq, x->xfer_off + i);
             }
         }
-        crc = crc32(crc, s->bounce, n);
+        x->xfer_crc = crc32(x->xfer_crc, s->bounce, n);
         if (write_dst) {
-            res = pci_dma_write(pdev, r->dst + off, s->bounce, n);
+            res = dt_dma(s, c, x->xfer_dst + x->xfer_off, s->bounce, n,
+                         DMA_DIRECTION_FROM_DEVICE);
+            if (c->abandoned) {
+                return 0;
+            }
             if (res != MEMTX_OK) {
-                bad = DT_EPF_ST_DST_INVALID;
-                bad_addr = r->dst + off;
-                err = dt_dma_error(s, bad_addr, res, true);
-                break;
+                *bad_addr = x->xfer_dst + x->xfer_off;
+                *err = dt_dma_error(s, *bad_addr, res, true);
+                return DT_EPF_ST_DST_INVALID;
             }
         }
-        off += n;
+        x->xfer_off += n;
+        budget -= n;
     }
+    return 0;
+}
 
-    if (read_src) {
-        dt_log_add(s, &c, DT_LOG_SRC, 0, r->src, r->size,
-                   bad == DT_EPF_ST_SRC_INVALID ? bad_addr - r->src : off,
-                   bad == DT_EPF_ST_SRC_INVALID ? err : DT_ERR_NONE);
-    }
-    if (write_dst) {
-        dt_log_add(s, &c, DT_LOG_DST, 0, r->dst, r->size,
-                   bad == DT_EPF_ST_DST_INVALID ? bad_addr - r->dst : off,
-                   bad == DT_EPF_ST_DST_INVALID ? err : DT_ERR_NONE);
-    }
+/* The transfer ended: its status, as the endpoint function reports it. */
+static uint32_t dt_epf_finish(DmaTestdevState *s, DmaTestdevCmd *c,
+                              DmaTestdevEpf *x, uint32_t bad, uint32_t err,
+                              uint64_t bad_addr)
+{
+    uint32_t crc = ~x->xfer_crc, status;
+
+    dt_epf_log(s, c, x, bad, err, bad_addr);
     if (bad) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: command %" PRIu64
                       ": %s address 0x%" PRIx64 " (size %u) failed: %s\n",
-                      TYPE_DMA_TESTDEV, c.seq,
+                      TYPE_DMA_TESTDEV, c->seq,
                       bad == DT_EPF_ST_SRC_INVALID ? "source" : "destination",
-                      bad_addr, r->size, dt_error_name(err));
-        trace_dma_testdev_error(c.seq, dt_error_name(err), bad ==
+                      bad_addr, x->xfer_size, dt_error_name(err));
+        trace_dma_testdev_error(c->seq, dt_error_name(err), bad ==
                                 DT_EPF_ST_SRC_INVALID ? "src" : "dst", 0,
                                 bad_addr);
     }
-    *crc_out = ~(uint32_t)crc;
-    return bad;
+    switch (x->xfer_cmd) {
+    case DT_EPF_CMD_READ:
+        status = bad | (!bad && crc == x->checksum ? DT_EPF_ST_READ_OK
+                                                   : DT_EPF_ST_READ_FAIL);
+        break;
+    case DT_EPF_CMD_WRITE:
+        x->checksum = crc;
+        status = bad | (bad ? DT_EPF_ST_WRITE_FAIL : DT_EPF_ST_WRITE_OK);
+        break;
+    default:
+        status = bad | (bad ? DT_EPF_ST_COPY_FAIL : DT_EPF_ST_COPY_OK);
+        break;
+    }
+    x->xfer_cmd = 0;
+    return status;
 }
 
-/* Run the command in COMMAND, from the guarded bottom half. */
+/*
+ * Pick up the command in COMMAND, or go on with the transfer in progress:
+ * one callback, from the guarded bottom half.  @x is this step's copy of
+ * the registers, written back only if the step was not abandoned.
+ * Returns true if the command finished, with its STATUS in *status.
+ */
+static bool dt_epf_run(DmaTestdevState *s, DmaTestdevCmd *c,
+                       DmaTestdevEpf *x, uint32_t *status)
+{
+    uint32_t cmd = x->command, bad = 0, err = DT_ERR_NONE;
+    uint64_t bad_addr = 0;
+
+    if (!x->xfer_cmd) {
+        x->command = 0;
+        x->status = 0;
+        if (x->intx) {
+            dt_epf_intx(s, false);
+            x->intx = false;
+        }
+        switch (cmd) {
+        case DT_EPF_CMD_RAISE_INTX:
+        case DT_EPF_CMD_RAISE_MSI:
+        case DT_EPF_CMD_RAISE_MSIX:
+            *status = 0;
+            return true;
+        case DT_EPF_CMD_READ:
+        case DT_EPF_CMD_WRITE:
+        case DT_EPF_CMD_COPY:
+            bad = dt_epf_start(s, x, cmd, &err, &bad_addr);
+            break;
+        default:
+            /* Like the endpoint function: no status, no interrupt. */
+            qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: COMMAND 0x%x is "
+                          "not one supported command: ignored\n",
+                          TYPE_DMA_TESTDEV, cmd);
+            trace_dma_testdev_epf_cmd(cmd, 0);
+            return false;
+        }
+    }
+    c->op = dt_epf_log_op(x->xfer_cmd);
+    c->seq = x->xfer_seq;
+    if (!bad) {
+        bad = dt_epf_step(s, c, x, &err, &bad_addr);
+        if (c->abandoned) {
+            return false;
+        }
+        if (!bad && x->xfer_off < x->xfer_size) {
+            return false;
+        }
+    }
+    *status = dt_epf_finish(s, c, x, bad, err, bad_addr);
+    return true;
+}
+
 void dt_epf_bh(void *opaque)
 {
     DmaTestdevState *s = opaque;
-    DmaTestdevEpf *r = &s->epf_regs;
-    uint32_t cmd = r->command, crc, bad;
+    DmaTestdevCmd c = { 0 };
+    DmaTestdevEpf x = s->epf_regs;
+    uint32_t cmd = x.xfer_cmd ? x.xfer_cmd : x.command, status;
 
-    r->command = 0;
-    r->status = 0;
-    if (r->intx) {
-        dt_epf_intx(s, false);
-    }
-
-    switch (cmd) {
-    case DT_EPF_CMD_RAISE_INTX:
-    case DT_EPF_CMD_RAISE_MSI:
-    case DT_EPF_CMD_RAISE_MSIX:
-        break;
-    case DT_EPF_CMD_READ:
-        bad = dt_epf_transfer(s, DT_LOG_OP_EPF_READ, true, false, &crc);
-        r->status = bad | (!bad && crc == r->checksum ? DT_EPF_ST_READ_OK
-                                                      : DT_EPF_ST_READ_FAIL);
-        break;
-    case DT_EPF_CMD_WRITE:
-        bad = dt_epf_transfer(s, DT_LOG_OP_EPF_WRITE, false, true, &crc);
-        r->checksum = crc;
-        r->status = bad | (bad ? DT_EPF_ST_WRITE_FAIL : DT_EPF_ST_WRITE_OK);
-        break;
-    case DT_EPF_CMD_COPY:
-        bad = dt_epf_transfer(s, DT_LOG_OP_EPF_COPY, true, true, &crc);
-        r->status = bad | (bad ? DT_EPF_ST_COPY_FAIL : DT_EPF_ST_COPY_OK);
-        break;
-    default:
-        /* Like the endpoint function: no status, no interrupt. */
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: COMMAND 0x%x is not "
-                      "one supported command: ignored\n", TYPE_DMA_TESTDEV,
-                      cmd);
-        trace_dma_testdev_epf_cmd(cmd, 0);
+    dt_step_begin(s, &c);
+    if (!dt_epf_run(s, &c, &x, &status)) {
+        if (c.abandoned) {
+            /* Reset or unplugged under the transfer: keep what it moved. */
+            dt_epf_log(s, &c, &x, 0, DT_ERR_NONE, 0);
+        } else {
+            s->epf_regs = x;
+            if (x.xfer_cmd) {
+                /* The rest in later callbacks, paced like queue steps. */
+                timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                                    s->latency_ns);
+            }
+        }
+        dt_step_end(s);
         return;
     }
-    r->status |= DT_EPF_ST_IRQ_RAISED;
-    trace_dma_testdev_epf_cmd(cmd, r->status);
+    x.status = status | DT_EPF_ST_IRQ_RAISED;
+    s->epf_regs = x;
+    trace_dma_testdev_epf_cmd(cmd, x.status);
+    if (x.command) {
+        /* The host wrote the next command while this one ran. */
+        timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
+    /* The last access of the step: the message may reset the device. */
     dt_epf_raise(s);
+    dt_step_end(s);
+}
+
+/*
+ * A transfer in progress in a migration stream must be one that
+ * dt_epf_start accepted.
+ */
+bool dt_epf_post_load(DmaTestdevState *s)
+{
+    const DmaTestdevEpf *x = &s->epf_regs;
+
+    if (!x->xfer_cmd) {
+        return !x->xfer_off;
+    }
+    if (!s->epf || x->xfer_seq == 0 || x->xfer_seq > s->cmd_seq ||
+        x->xfer_off > x->xfer_size || !x->xfer_size) {
+        return false;
+    }
+    switch (x->xfer_cmd) {
+    case DT_EPF_CMD_READ:
+        return !dt_check_range(s, x->xfer_src, x->xfer_size);
+    case DT_EPF_CMD_WRITE:
+        return !dt_check_range(s, x->xfer_dst, x->xfer_size);
+    case DT_EPF_CMD_COPY:
+        return !dt_check_range(s, x->xfer_src, x->xfer_size) &&
+               !dt_check_range(s, x->xfer_dst, x->xfer_size);
+    default:
+        return false;
+    }
 }
 
 static uint64_t dt_epf_read(void *opaque, hwaddr addr, unsigned size)
@@ -494,15 +641,29 @@ bool dt_epf_realize(DmaTestdevState *s, Error **errp)
     return true;
 }
 
+/*
+ * A transfer in progress stops at once.  Between two of its steps, the
+ * log keeps what it moved; a running step does that itself.
+ */
 void dt_epf_reset(DmaTestdevState *s)
 {
-    s->epf_regs = (DmaTestdevEpf) { 0 };
+    DmaTestdevEpf *x = &s->epf_regs;
+
+    if (x->xfer_cmd && !s->in_step) {
+        DmaTestdevCmd c = {
+            .op = dt_epf_log_op(x->xfer_cmd),
+            .seq = x->xfer_seq,
+        };
+
+        dt_epf_log(s, &c, x, 0, DT_ERR_NONE, 0);
+    }
+    *x = (DmaTestdevEpf) { 0 };
 }
 
 const VMStateDescription vmstate_dt_epf = {
     .name = TYPE_DMA_TESTDEV "/epf",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(magic, DmaTestdevEpf),
         VMSTATE_UINT32(command, DmaTestdevEpf),
@@ -515,6 +676,13 @@ const VMStateDescription vmstate_dt_epf = {
         VMSTATE_UINT32(irq_number, DmaTestdevEpf),
         VMSTATE_UINT32(flags, DmaTestdevEpf),
         VMSTATE_BOOL(intx, DmaTestdevEpf),
+        VMSTATE_UINT32(xfer_cmd, DmaTestdevEpf),
+        VMSTATE_UINT64(xfer_seq, DmaTestdevEpf),
+        VMSTATE_UINT64(xfer_src, DmaTestdevEpf),
+        VMSTATE_UINT64(xfer_dst, DmaTestdevEpf),
+        VMSTATE_UINT32(xfer_size, DmaTestdevEpf),
+        VMSTATE_UINT64(xfer_off, DmaTestdevEpf),
+        VMSTATE_UINT32(xfer_crc, DmaTestdevEpf),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -48,6 +48,17 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
     .unaligned = true, \
 }
 
+/*
+ * The most data one main-loop callback of the device moves: a step
+ * larger than this ("step-size" 0 is unlimited) runs as several
+ * callbacks at the same virtual time, so that no callback holds the BQL
+ * for long (docs/specs/dma-testdev.rst, "Cost under the BQL").
+ */
+#define DT_CALLBACK_MAX_BYTES   (1 * MiB)
+/* Entries one read of the QOM property "dma-log" returns at most. */
+#define DT_DEFAULT_LOG_PAGE     4096
+#define DT_LIMIT_LOG_PAGE       65536
+
 /* Ten seconds per step is slow enough for any test, and cannot overflow. */
 #define DT_LIMIT_LATENCY_NS     (10 * NANOSECONDS_PER_SECOND)
 #define DT_MSI_CAP_OFFSET       0x50
@@ -148,6 +159,19 @@ typedef struct DmaTestdevEpf {
     uint32_t irq_number;
     uint32_t flags;
     bool intx;                  /* INTx asserted until STATUS is read */
+
+    /*
+     * The transfer in progress, run in steps like the native engine's.
+     * Its parameters are taken from the registers when it starts, as the
+     * endpoint function does.
+     */
+    uint32_t xfer_cmd;          /* DT_EPF_CMD_READ/WRITE/COPY, 0: idle */
+    uint64_t xfer_seq;          /* CMD_SEQ of it: log "cmd", pattern seed */
+    uint64_t xfer_src;
+    uint64_t xfer_dst;
+    uint32_t xfer_size;
+    uint64_t xfer_off;          /* bytes done */
+    uint32_t xfer_crc;          /* zlib crc32 of those bytes */
 } DmaTestdevEpf;
 
 /* BARs of that personality: BAR0 holds the registers, 1..5 are RAM. */
@@ -173,7 +197,18 @@ typedef struct DmaTestdevCmd {
     DmaTestdevStream st;
     uint64_t src_total;
     DmaTestdevResult res;
+
+    /* Per step, not migrated: see dt_step_begin(). */
+    uint32_t epoch;             /* the device's epoch when the step began */
+    bool abandoned;             /* the device was reset or unplugged */
 } DmaTestdevCmd;
+
+/*
+ * Why a step was abandoned: its own DMA or interrupt message (or anything
+ * else that ran meanwhile) reset or unplugged the device.
+ */
+#define DT_ABORT_RESET          (1u << 0)
+#define DT_ABORT_UNPLUG         (1u << 1)
 
 struct DmaTestdevState {
     PCIDevice parent_obj;
@@ -192,6 +227,18 @@ struct DmaTestdevState {
     uint64_t latency_ns;
     uint64_t step_size;
     uint64_t misdirect_off;     /* negative control for DMA oracles */
+    uint32_t log_page;          /* entries per read of "dma-log" */
+
+    /*
+     * The device's DMA and interrupt messages may land anywhere, config
+     * space included, and reset or unplug the device while a step runs.
+     * Both bump @epoch; a step compares it after every access it makes
+     * (dt_dma) and stops at once if it moved.  Not migrated: no step
+     * runs across a migration.
+     */
+    uint32_t epoch;
+    uint32_t step_abort;        /* DT_ABORT_* seen by the running step */
+    bool in_step;
 
     /* Register path: parameters and the result of the last command */
     uint32_t cmd;
@@ -230,6 +277,7 @@ struct DmaTestdevState {
     uint64_t q_done;
     bool q_active;              /* q_cmd is in flight */
     bool q_scheduled;           /* the timer or the bottom half is armed */
+    uint64_t q_budget;          /* bytes left of a step cut into callbacks */
     DmaTestdevCmd q_cmd;
 
     /* DMA log: a ring of the newest log_size entries */
@@ -237,6 +285,7 @@ struct DmaTestdevState {
     uint32_t log_head;          /* next slot to write */
     uint32_t log_count;
     uint64_t log_seq;
+    uint64_t log_from;          /* "dma-log-from": first seq "dma-log" shows */
 
     uint8_t *bounce;
 
@@ -250,6 +299,10 @@ struct DmaTestdevState {
 };
 
 /* dma-testdev.c */
+void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c);
+void dt_step_end(DmaTestdevState *s);
+MemTxResult dt_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
+                   void *buf, uint64_t len, DMADirection dir);
 void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
                 DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
                 uint64_t len, uint64_t done, uint32_t result);
@@ -266,5 +319,6 @@ extern const VMStateDescription vmstate_dt_epf;
 bool dt_epf_realize(DmaTestdevState *s, Error **errp);
 void dt_epf_reset(DmaTestdevState *s);
 void dt_epf_bh(void *opaque);
+bool dt_epf_post_load(DmaTestdevState *s);
 
 #endif /* HW_MISC_DMA_TESTDEV_INTERNAL_H */

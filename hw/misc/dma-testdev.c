@@ -161,7 +161,7 @@ void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
 static void dt_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
                     uint32_t seg, uint64_t addr)
 {
-    if (c->res.error != DT_ERR_NONE) {
+    if (c->res.error != DT_ERR_NONE || c->abandoned) {
         return;
     }
     c->res.error = err;
@@ -197,6 +197,64 @@ uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len)
     return DT_ERR_NONE;
 }
 
+/*
+ * Steps and the device's own DMA.
+ *
+ * Any DMA or interrupt message of the device may land in config space
+ * (ECAM) or in another device, and from there reset the device (FLR,
+ * Secondary Bus Reset, a system reset) or unplug it (slot power off after
+ * device_del) while the step that issued it is still on the stack.  A
+ * step therefore works on its own copy of the command, holds a reference
+ * to the device, and checks the device's epoch after every access: if a
+ * reset or unplug happened, the copy is dropped and the step returns
+ * without touching anything else.  What the guest sees is that of the
+ * reset or unplug alone.  Bus Master off and moved BARs need nothing of
+ * this: DMA then fails like any other, and the engine does not use BARs.
+ */
+void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c)
+{
+    object_ref(OBJECT(s));
+    s->in_step = true;
+    s->step_abort = 0;
+    c->epoch = s->epoch;
+    c->abandoned = false;
+}
+
+/* The last thing a step does: it may free the device. */
+void dt_step_end(DmaTestdevState *s)
+{
+    s->in_step = false;
+    object_unref(OBJECT(s));
+}
+
+/* A reset or unplug: whatever step is running must stop. */
+static void dt_abort(DmaTestdevState *s, uint32_t why)
+{
+    s->epoch++;
+    s->step_abort |= why;
+    trace_dma_testdev_abort(why, s->in_step);
+}
+
+/*
+ * Every DMA of a command goes through here.  Once the device was reset or
+ * unplugged under the command, nothing more is issued for it.
+ */
+MemTxResult dt_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
+                   void *buf, uint64_t len, DMADirection dir)
+{
+    MemTxResult res;
+
+    if (c->abandoned) {
+        return MEMTX_ERROR;
+    }
+    res = pci_dma_rw(PCI_DEVICE(s), addr, buf, len, dir,
+                     MEMTXATTRS_UNSPECIFIED);
+    if (s->epoch != c->epoch) {
+        c->abandoned = true;
+    }
+    return res;
+}
+
 static void dt_cursor_init(DmaTestdevCursor *cur, uint8_t list,
                            uint64_t base, uint32_t count)
 {
@@ -212,16 +270,18 @@ static void dt_cursor_init(DmaTestdevCursor *cur, uint8_t list,
  * list before any data moves and again while moving data, because the
  * guest may rewrite the list in between.
  */
-static uint32_t dt_load_seg(DmaTestdevState *s, DmaTestdevCursor *cur,
-                            uint64_t *fail_addr)
+static uint32_t dt_load_seg(DmaTestdevState *s, DmaTestdevCmd *c,
+                            DmaTestdevCursor *cur, uint64_t *fail_addr)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     uint64_t desc_addr = cur->base + (uint64_t)cur->index * DT_SEG_SIZE;
     uint8_t raw[DT_SEG_SIZE];
     MemTxResult res;
     uint32_t flags, err;
 
-    res = pci_dma_read(pdev, desc_addr, raw, sizeof(raw));
+    res = dt_dma(s, c, desc_addr, raw, sizeof(raw), DMA_DIRECTION_TO_DEVICE);
+    if (c->abandoned) {
+        return DT_ERR_NONE;
+    }
     if (res != MEMTX_OK) {
         *fail_addr = desc_addr;
         cur->list_dma_err = dt_memtx_error(res);
@@ -294,7 +354,10 @@ static bool dt_list_check(DmaTestdevState *s, DmaTestdevCmd *c,
             return false;
         }
         *budget -= DT_SEG_SIZE;
-        err = dt_load_seg(s, cur, &fail_addr);
+        err = dt_load_seg(s, c, cur, &fail_addr);
+        if (c->abandoned) {
+            return true;
+        }
         if (err) {
             dt_log_add(s, c, kind, 0, cur->base, list_len,
                        (uint64_t)cur->index * DT_SEG_SIZE,
@@ -332,7 +395,10 @@ static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
     if (cur->index >= cur->count) {
         return false;
     }
-    err = dt_load_seg(s, cur, &fail_addr);
+    err = dt_load_seg(s, c, cur, &fail_addr);
+    if (c->abandoned) {
+        return false;
+    }
     if (err) {
         dt_fail(c, err, cur->list, cur->index, fail_addr);
         cur->seg_len = 0;
@@ -538,8 +604,11 @@ static void dt_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
     uint64_t target = cur->seg_addr + cur->seg_pos + pos + DT_MISDIRECT_DELTA;
     MemTxResult res;
 
-    res = pci_dma_write(PCI_DEVICE(s), target, p + pos, 8);
+    res = dt_dma(s, c, target, p + pos, 8, DMA_DIRECTION_FROM_DEVICE);
     memcpy(p + pos, saved, 8);
+    if (c->abandoned) {
+        return;
+    }
     dt_log_add(s, c, DT_LOG_DST, cur->index, target, 8, 8,
                res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
 }
@@ -595,21 +664,25 @@ static bool dt_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
             n = MIN(n, DT_BOUNCE_SIZE);
             if (to_mem) {
                 dt_generate(c, s->bounce, c->st.off, n);
-                res = pci_dma_write(pdev, addr, s->bounce, n);
-            } else {
-                res = pci_dma_read(pdev, addr, s->bounce, n);
             }
+            res = dt_dma(s, c, addr, s->bounce, n, dir);
             if (res != MEMTX_OK) {
-                dt_cursor_fail(s, c, cur, res);
+                if (!c->abandoned) {
+                    dt_cursor_fail(s, c, cur, res);
+                }
                 return true;
             }
             dt_stream_feed(c, s->bounce, n, cur->index);
         }
+        /* Moved, even if it reset the device: the log keeps it. */
         cur->seg_pos += n;
         c->res.bytes_done += n;
         *budget -= n;
+        if (c->abandoned) {
+            return true;
+        }
     }
-    if (c->res.error == DT_ERR_NONE) {
+    if (c->res.error == DT_ERR_NONE && !c->abandoned) {
         dt_stream_finish(c);
     }
     return true;
@@ -624,12 +697,15 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
 
     for (;;) {
         bool have_src = dt_cursor_next(s, c, src);
-        bool have_dst = c->res.error == DT_ERR_NONE &&
+        bool have_dst = c->res.error == DT_ERR_NONE && !c->abandoned &&
                         dt_cursor_next(s, c, dst);
         uint64_t saddr, daddr, n, dn;
         uint8_t *sp, *dp;
         MemTxResult res;
 
+        if (c->abandoned) {
+            return true;
+        }
         if (c->res.error != DT_ERR_NONE) {
             dt_cursor_abandon(s, c, have_src ? src : dst);
             return true;
@@ -654,7 +730,10 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
 
         sp = dt_map_ram(s, saddr, &n, DMA_DIRECTION_TO_DEVICE);
         if (!sp) {
-            res = pci_dma_read(pdev, saddr, s->bounce, n);
+            res = dt_dma(s, c, saddr, s->bounce, n, DMA_DIRECTION_TO_DEVICE);
+            if (c->abandoned) {
+                return true;
+            }
             if (res != MEMTX_OK) {
                 dt_cursor_fail(s, c, src, res);
                 dt_cursor_abandon(s, c, dst);
@@ -668,13 +747,16 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
             pci_dma_unmap(pdev, dp, dn, DMA_DIRECTION_FROM_DEVICE, dn);
         } else {
             dn = MIN(dn, n);
-            res = pci_dma_write(pdev, daddr, sp ? sp : s->bounce, dn);
+            res = dt_dma(s, c, daddr, sp ? sp : s->bounce, dn,
+                         DMA_DIRECTION_FROM_DEVICE);
             if (res != MEMTX_OK) {
                 if (sp) {
                     pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, 0);
                 }
-                dt_cursor_fail(s, c, dst, res);
-                dt_cursor_abandon(s, c, src);
+                if (!c->abandoned) {
+                    dt_cursor_fail(s, c, dst, res);
+                    dt_cursor_abandon(s, c, src);
+                }
                 return true;
             }
         }
@@ -682,10 +764,14 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         if (sp) {
             pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, dn);
         }
+        /* Moved, even if it reset the device: the log keeps it. */
         src->seg_pos += dn;
         dst->seg_pos += dn;
         c->res.bytes_done += dn;
         *budget -= dn;
+        if (c->abandoned) {
+            return true;
+        }
     }
     dt_stream_finish(c);
     return true;
@@ -720,14 +806,18 @@ static void dt_run_begin(DmaTestdevCmd *c)
 }
 
 /*
- * Advance a command by at most @budget bytes (descriptor reads count
- * DT_SEG_SIZE each).  Returns true once it is done, with c->res final.
+ * Advance a command by at most *@budget bytes (descriptor reads count
+ * DT_SEG_SIZE each), leaving in *@budget what it did not use.  Returns
+ * true once it is done, with c->res final, or abandoned (c->abandoned).
  */
-static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t budget)
+static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t *budget)
 {
     bool copy = c->op == DT_OP_COPY;
 
     for (;;) {
+        if (c->abandoned) {
+            return true;
+        }
         switch (c->phase) {
         case DT_PHASE_START:
             switch (c->op) {
@@ -750,7 +840,7 @@ static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t budget)
             }
             break;
         case DT_PHASE_CHECK_SRC:
-            if (!dt_list_check(s, c, &c->src, &budget)) {
+            if (!dt_list_check(s, c, &c->src, budget)) {
                 return false;
             }
             c->src_total = c->src.total;
@@ -765,7 +855,7 @@ static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t budget)
             }
             break;
         case DT_PHASE_CHECK_DST:
-            if (!dt_list_check(s, c, &c->dst, &budget)) {
+            if (!dt_list_check(s, c, &c->dst, budget)) {
                 return false;
             }
             if (c->res.error != DT_ERR_NONE) {
@@ -778,13 +868,15 @@ static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t budget)
             }
             break;
         case DT_PHASE_RUN:
-            if (!(copy ? dt_run_copy(s, c, &budget)
+            if (!(copy ? dt_run_copy(s, c, budget)
                        : dt_run_single(s, c,
                                        c->op == DT_OP_VERIFY_PATTERN
-                                       ? &c->src : &c->dst, &budget))) {
+                                       ? &c->src : &c->dst, budget))) {
                 return false;
             }
-            c->phase = DT_PHASE_DONE;
+            if (!c->abandoned) {
+                c->phase = DT_PHASE_DONE;
+            }
             break;
         case DT_PHASE_DONE:
             if (c->res.status & DT_STATUS_BUSY) {
@@ -884,9 +976,13 @@ static void dt_queue_stop(DmaTestdevState *s)
     timer_del(s->timer);
     qemu_bh_cancel(s->bh);
     s->q_scheduled = false;
+    s->q_budget = 0;
     if (s->q_active) {
-        /* The log keeps the part of each segment that was moved. */
-        if (s->q_cmd.phase == DT_PHASE_RUN) {
+        /*
+         * The log keeps the part of each segment that was moved; a step
+         * that is running has the current cursors and logs them itself.
+         */
+        if (s->q_cmd.phase == DT_PHASE_RUN && !s->in_step) {
             dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.src);
             dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.dst);
         }
@@ -940,16 +1036,18 @@ static void dt_queue_timer(void *opaque)
     qemu_bh_schedule(s->bh);
 }
 
-/* Read the entry at SQ_HEAD into q_cmd. */
-static bool dt_queue_fetch(DmaTestdevState *s)
+/* Read the entry at SQ_HEAD into @c; false if the queue halted. */
+static bool dt_queue_fetch(DmaTestdevState *s, DmaTestdevCmd *c)
 {
-    DmaTestdevCmd *c = &s->q_cmd;
     uint64_t addr = s->sq_base + (uint64_t)s->sq_head * DT_SQE_SIZE;
-    uint8_t raw[DT_SQE_SIZE];
+    struct dma_testdev_sqe sqe;
     MemTxResult res;
-    uint32_t rsvd;
+    uint32_t epoch = c->epoch;
 
-    res = pci_dma_read(PCI_DEVICE(s), addr, raw, sizeof(raw));
+    res = dt_dma(s, c, addr, &sqe, sizeof(sqe), DMA_DIRECTION_TO_DEVICE);
+    if (c->abandoned) {
+        return false;
+    }
     if (res != MEMTX_OK) {
         DmaTestdevCmd none = { .seq = 0 };
 
@@ -959,18 +1057,17 @@ static bool dt_queue_fetch(DmaTestdevState *s)
         return false;
     }
 
-    dt_cmd_init(s, c, ldl_le_p(raw));
-    c->flags = ldl_le_p(raw + 4);
-    c->seed = ldl_le_p(raw + 8);
-    c->vector = ldl_le_p(raw + 12);
-    c->src_list = ldq_le_p(raw + 16);
-    c->src_count = ldl_le_p(raw + 24);
-    rsvd = ldl_le_p(raw + 28);
-    c->dst_list = ldq_le_p(raw + 32);
-    c->dst_count = ldl_le_p(raw + 40);
-    rsvd |= ldl_le_p(raw + 44);
-    c->fill = ldq_le_p(raw + 48);
-    c->tag = ldq_le_p(raw + 56);
+    dt_cmd_init(s, c, le32_to_cpu(sqe.op));
+    c->epoch = epoch;
+    c->flags = le32_to_cpu(sqe.flags);
+    c->seed = le32_to_cpu(sqe.seed);
+    c->vector = le32_to_cpu(sqe.vector);
+    c->src_list = le64_to_cpu(sqe.src_list);
+    c->src_count = le32_to_cpu(sqe.src_count);
+    c->dst_list = le64_to_cpu(sqe.dst_list);
+    c->dst_count = le32_to_cpu(sqe.dst_count);
+    c->fill = le64_to_cpu(sqe.fill);
+    c->tag = le64_to_cpu(sqe.tag);
     dt_log_add(s, c, DT_LOG_SQ, s->sq_head, addr, DT_SQE_SIZE, DT_SQE_SIZE,
                DT_ERR_NONE);
     trace_dma_testdev_queue_fetch(s->sq_head, c->seq, c->tag);
@@ -980,7 +1077,7 @@ static bool dt_queue_fetch(DmaTestdevState *s)
     s->q_active = true;
     s->q_status |= DT_QSTATUS_BUSY;
 
-    if (rsvd || (c->flags & ~DT_SQE_F_INTR)) {
+    if (sqe.rsvd0 || sqe.rsvd1 || (c->flags & ~DT_SQE_F_INTR)) {
         dt_fail(c, DT_ERR_SQE_RESERVED, DT_LIST_NONE, 0, addr);
         c->phase = DT_PHASE_DONE;
     } else if (c->vector >= DT_MAX_VECTORS) {
@@ -990,13 +1087,17 @@ static bool dt_queue_fetch(DmaTestdevState *s)
     return true;
 }
 
-/* Write q_cmd's completion entry; false if the CQ is full or it failed. */
-static bool dt_queue_complete(DmaTestdevState *s)
+/*
+ * Write @c's completion entry.  Returns true once it is posted; false if
+ * the CQ is full, the write failed (the queue halted) or the write reset
+ * or unplugged the device (c->abandoned).
+ */
+static bool dt_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
 {
-    DmaTestdevCmd *c = &s->q_cmd;
     DmaTestdevResult *r = &c->res;
     uint64_t addr = s->cq_base + (uint64_t)s->cq_tail * DT_CQE_SIZE;
-    uint8_t raw[DT_CQE_SIZE];
+    struct dma_testdev_cqe cqe;
+    const size_t status_off = offsetof(struct dma_testdev_cqe, status);
     MemTxResult res;
     uint32_t err;
 
@@ -1009,22 +1110,27 @@ static bool dt_queue_complete(DmaTestdevState *s)
     }
     s->q_status &= ~DT_QSTATUS_CQ_FULL;
 
-    stq_le_p(raw, c->tag);
-    stq_le_p(raw + 8, c->seq);
-    stq_le_p(raw + 16, r->bytes_done);
-    stq_le_p(raw + 24, r->checksum);
-    stq_le_p(raw + 32, r->err_addr);
-    stq_le_p(raw + 40, r->mismatch_off);
-    stl_le_p(raw + 48, r->error | (r->err_list << 16));
-    stl_le_p(raw + 52, r->err_seg);
-    stl_le_p(raw + 56, r->mismatch_count);
-    stl_le_p(raw + 60, r->status | (s->cq_phase ? DT_CQE_PHASE : 0));
+    cqe = (struct dma_testdev_cqe) {
+        .tag = cpu_to_le64(c->tag),
+        .cmd_seq = cpu_to_le64(c->seq),
+        .bytes_done = cpu_to_le64(r->bytes_done),
+        .checksum = cpu_to_le64(r->checksum),
+        .err_addr = cpu_to_le64(r->err_addr),
+        .mismatch_off = cpu_to_le64(r->mismatch_off),
+        .error = cpu_to_le32(r->error | (r->err_list << 16)),
+        .err_seg = cpu_to_le32(r->err_seg),
+        .mismatch_count = cpu_to_le32(r->mismatch_count),
+        .status = cpu_to_le32(r->status | (s->cq_phase ? DT_CQE_PHASE : 0)),
+    };
 
     /* The status word goes last: once it is visible, the entry is. */
-    res = pci_dma_write(PCI_DEVICE(s), addr, raw, DT_CQE_SIZE - 4);
+    res = dt_dma(s, c, addr, &cqe, status_off, DMA_DIRECTION_FROM_DEVICE);
     if (res == MEMTX_OK) {
-        res = pci_dma_write(PCI_DEVICE(s), addr + DT_CQE_SIZE - 4,
-                            raw + DT_CQE_SIZE - 4, 4);
+        res = dt_dma(s, c, addr + status_off, &cqe.status,
+                     sizeof(cqe.status), DMA_DIRECTION_FROM_DEVICE);
+    }
+    if (c->abandoned) {
+        return false;
     }
     err = res == MEMTX_OK ? DT_ERR_NONE : dt_dma_error(s, addr, res, true);
     dt_log_add(s, c, DT_LOG_CQ, s->cq_tail, addr, DT_CQE_SIZE,
@@ -1043,34 +1149,93 @@ static bool dt_queue_complete(DmaTestdevState *s)
     s->q_active = false;
     s->q_status &= ~DT_QSTATUS_BUSY;
     if (c->flags & DT_SQE_F_INTR) {
+        /* The message too may reset or unplug the device. */
         dt_irq_raise(s, DT_INTR_QUEUE_CMPL, c->vector);
+        if (s->epoch != c->epoch) {
+            c->abandoned = true;
+            return false;
+        }
     }
     return true;
 }
 
-/* One step of the queue: fetch if idle, advance, complete if done. */
+/*
+ * A step of the queue found the device reset or unplugged under it: the
+ * reset (or unplug) already stopped the queue.  Keep in the log the part
+ * of each segment that was moved, and drop the command.
+ */
+static void dt_queue_abandoned(DmaTestdevState *s, DmaTestdevCmd *c)
+{
+    if (c->phase == DT_PHASE_RUN) {
+        dt_cursor_abandon(s, c, &c->src);
+        dt_cursor_abandon(s, c, &c->dst);
+    }
+    trace_dma_testdev_queue_abandon(c->seq, c->phase, c->res.bytes_done);
+}
+
+/*
+ * One callback of the queue: fetch if idle, advance, complete if done.
+ * A paced step of "step-size" bytes may take several callbacks (at most
+ * DT_CALLBACK_MAX_BYTES each) at the same virtual time.
+ */
+static void dt_queue_run(DmaTestdevState *s, DmaTestdevCmd *c)
+{
+    uint64_t budget, left;
+    bool cut;
+
+    if (!s->q_active) {
+        if (s->sq_head == s->sq_tail || !dt_queue_fetch(s, c)) {
+            return;
+        }
+    } else {
+        *c = s->q_cmd;
+        c->epoch = s->epoch;
+    }
+    if (!s->q_budget) {
+        s->q_budget = s->step_size ? s->step_size : UINT64_MAX;
+    }
+    budget = MIN(s->q_budget, DT_CALLBACK_MAX_BYTES);
+    cut = budget < s->q_budget;
+    left = budget;
+    if (!dt_cmd_step(s, c, &left)) {
+        s->q_cmd = *c;
+        trace_dma_testdev_queue_step(c->seq, c->phase, c->res.bytes_done);
+        if (cut) {
+            /* The rest of this step, at the same virtual time. */
+            s->q_budget -= budget - left;
+            s->q_scheduled = true;
+            timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+        } else {
+            s->q_budget = 0;
+            dt_queue_kick(s);
+        }
+        return;
+    }
+    if (c->abandoned) {
+        return;
+    }
+    s->q_cmd = *c;
+    s->q_budget = 0;
+    if (dt_queue_complete(s, c)) {
+        dt_queue_kick(s);
+    }
+}
+
 static void dt_queue_bh(void *opaque)
 {
     DmaTestdevState *s = opaque;
-    DmaTestdevCmd *c = &s->q_cmd;
+    DmaTestdevCmd c = { 0 };
 
     s->q_scheduled = false;
     if (!dt_queue_running(s)) {
         return;
     }
-    if (!s->q_active) {
-        if (s->sq_head == s->sq_tail || !dt_queue_fetch(s)) {
-            return;
-        }
+    dt_step_begin(s, &c);
+    dt_queue_run(s, &c);
+    if (c.abandoned) {
+        dt_queue_abandoned(s, &c);
     }
-    if (!dt_cmd_step(s, c, s->step_size ? s->step_size : UINT64_MAX)) {
-        trace_dma_testdev_queue_step(c->seq, c->phase, c->res.bytes_done);
-        dt_queue_kick(s);
-        return;
-    }
-    if (dt_queue_complete(s)) {
-        dt_queue_kick(s);
-    }
+    dt_step_end(s);
 }
 
 static void dt_queue_enable(DmaTestdevState *s)
@@ -1155,10 +1320,15 @@ static void dt_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
  * Register path
  */
 
-/* A command written to DT_REG_CMD runs to completion before it returns. */
+/*
+ * A command written to DT_REG_CMD runs to completion before it returns,
+ * unless its own DMA reset or unplugged the device: then the result
+ * registers keep their reset values and no interrupt is sent.
+ */
 static void dt_reg_command(DmaTestdevState *s, uint32_t op)
 {
-    DmaTestdevCmd c;
+    DmaTestdevCmd c = { 0 };
+    uint64_t budget = UINT64_MAX;
 
     s->cmd = op;
     if (s->q_active) {
@@ -1181,10 +1351,22 @@ static void dt_reg_command(DmaTestdevState *s, uint32_t op)
         c.fill = s->fill;
         dt_cmd_started(&c);
         s->result.status = DT_STATUS_BUSY;
-        if (!dt_cmd_step(s, &c, UINT64_MAX)) {
-            g_assert_not_reached();
+        dt_step_begin(s, &c);
+        /* An unlimited budget: the step ends with the command. */
+        dt_cmd_step(s, &c, &budget);
+        if (c.abandoned) {
+            dt_cursor_abandon(s, &c, &c.src);
+            dt_cursor_abandon(s, &c, &c.dst);
+            trace_dma_testdev_queue_abandon(c.seq, c.phase,
+                                            c.res.bytes_done);
+            dt_step_end(s);
+            return;
         }
         s->result = c.res;
+        /* The message may reset or unplug the device: the last access. */
+        dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);
+        dt_step_end(s);
+        return;
     }
     dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);
 }
@@ -1493,13 +1675,15 @@ static void dt_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                           unsigned size)
 {
     DmaTestdevState *s = opaque;
+    uint32_t epoch = s->epoch;
 
     if (!dt_access_ok(s, addr, size, true)) {
         return;
     }
     trace_dma_testdev_mmio_write(addr, size, val);
     dt_reg_write(s, addr, val);
-    if (size == 8) {
+    /* Not into a device that the low half's command reset or unplugged. */
+    if (size == 8 && s->epoch == epoch) {
         dt_reg_write(s, addr + 4, val >> 32);
     }
 }
@@ -1512,18 +1696,32 @@ static const MemoryRegionOps dt_mmio_ops = {
     .impl = DT_MMIO_ANY_ACCESS,
 };
 
-/* QOM getter of "dma-log": the ring, oldest first, as a list of dicts. */
+/*
+ * QOM getter of "dma-log": one page of the ring as a list of dicts, oldest
+ * first: at most "dma-log-page" entries from sequence number
+ * "dma-log-from" on (or from the oldest entry kept, if that is newer).
+ * Sequence numbers in the ring are consecutive, so the first slot is
+ * found without a search and a read costs O(page), never O(ring): a
+ * reader pages through a log by setting "dma-log-from" to one past the
+ * last "seq" it got, until a page comes back empty.
+ */
 static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
                            void *opaque, Error **errp)
 {
     DmaTestdevState *s = DMA_TESTDEV(obj);
-    uint32_t i;
+    uint64_t oldest = s->log_seq - s->log_count + 1;
+    uint64_t skip = 0;
+    uint32_t i, n = 0;
 
+    if (s->log_count && s->log_from <= s->log_seq) {
+        skip = s->log_from > oldest ? s->log_from - oldest : 0;
+        n = MIN(s->log_count - skip, s->log_page);
+    }
     if (!visit_start_list(v, name, NULL, 0, errp)) {
         return;
     }
-    for (i = 0; i < s->log_count; i++) {
-        uint32_t slot = (s->log_head + s->log_size - s->log_count + i) %
+    for (i = 0; i < n; i++) {
+        uint32_t slot = (s->log_head + s->log_size - s->log_count + skip + i) %
                         s->log_size;
         DmaTestdevLogEntry *e = &s->log[slot];
         char *op = (char *)dt_log_op_name(e->op);
@@ -1569,6 +1767,8 @@ static void dt_reset_hold(Object *obj, ResetType type)
     uint64_t cmd_seq = s->cmd_seq;
 
     trace_dma_testdev_reset(s->q_active, s->q_active ? s->q_cmd.seq : 0);
+    /* This may run inside a step, from the step's own DMA: stop it. */
+    dt_abort(s, DT_ABORT_RESET);
     dt_queue_stop(s);
 
     s->cmd = DT_OP_NONE;
@@ -1595,6 +1795,7 @@ static void dt_reset_hold(Object *obj, ResetType type)
     s->sq_tail = s->sq_head = s->cq_head = s->cq_tail = 0;
     s->cq_phase = true;
     s->q_done = 0;
+    s->q_budget = 0;
     s->q_cmd = (DmaTestdevCmd) { 0 };
     s->cmd_seq = cmd_seq;
     dt_epf_reset(s);
@@ -1638,6 +1839,11 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
     if (!s->log_size || s->log_size > DT_LIMIT_LOG_SIZE) {
         error_setg(errp, "dma-log-size must be between 1 and %u, not %u",
                    DT_LIMIT_LOG_SIZE, s->log_size);
+        return;
+    }
+    if (!s->log_page || s->log_page > DT_LIMIT_LOG_PAGE) {
+        error_setg(errp, "dma-log-page must be between 1 and %u, not %u",
+                   DT_LIMIT_LOG_PAGE, s->log_page);
         return;
     }
     if (s->msi_vectors > DT_MAX_VECTORS ||
@@ -1722,11 +1928,20 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
     s->cq_phase = true;
 }
 
+/*
+ * Unplug.  This may run inside a step, whose own DMA powered the slot
+ * off: the step stops at its next check (dt_dma), and what it uses (the
+ * log, the bounce buffer) lives until dt_instance_finalize.
+ */
 static void dt_exit(PCIDevice *pdev)
 {
     DmaTestdevState *s = DMA_TESTDEV(pdev);
 
+    dt_abort(s, DT_ABORT_UNPLUG);
     dt_queue_stop(s);
+    s->q_ctrl = 0;
+    s->q_status = 0;
+    s->epf_regs.xfer_cmd = 0;
     timer_free(s->timer);
     s->timer = NULL;
     qemu_bh_delete(s->bh);
@@ -1739,10 +1954,32 @@ static void dt_exit(PCIDevice *pdev)
         }
     }
     msi_uninit(pdev);
+}
+
+static void dt_instance_finalize(Object *obj)
+{
+    DmaTestdevState *s = DMA_TESTDEV(obj);
+
     g_free(s->log);
-    s->log = NULL;
     g_free(s->bounce);
-    s->bounce = NULL;
+}
+
+static void dt_get_log_from(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_from, errp);
+}
+
+static void dt_set_log_from(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_from, errp);
+}
+
+static void dt_get_log_seq(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_seq, errp);
 }
 
 static void dt_instance_init(Object *obj)
@@ -1751,6 +1988,10 @@ static void dt_instance_init(Object *obj)
     PCI_DEVICE(obj)->cap_present |= QEMU_PCI_CAP_EXPRESS;
 
     object_property_add(obj, "dma-log", "DmaTestdevLog", dt_get_dma_log,
+                        NULL, NULL, NULL);
+    object_property_add(obj, "dma-log-from", "uint64", dt_get_log_from,
+                        dt_set_log_from, NULL, NULL);
+    object_property_add(obj, "dma-log-seq", "uint64", dt_get_log_seq,
                         NULL, NULL, NULL);
 }
 
@@ -1890,43 +2131,205 @@ static bool dt_log_fits(void *opaque, int version_id)
     return s->log_count <= s->log_size;
 }
 
-static bool dt_cursor_valid(DmaTestdevState *s, const DmaTestdevCursor *cur)
+/*
+ * Migration-stream checks.  Each returns NULL if the state is consistent,
+ * or what is wrong with it; the device must never run on a state that its
+ * own operation cannot produce.
+ */
+
+static const char *dt_check_log(DmaTestdevState *s)
 {
-    return cur->count <= s->max_segs && cur->index <= cur->count &&
-           cur->seg_pos <= cur->seg_len && cur->list <= DT_LIST_DST;
+    uint32_t i;
+
+    if (s->log_count > s->log_seq) {
+        return "DMA log: more entries than sequence numbers";
+    }
+    for (i = 0; i < s->log_count; i++) {
+        const DmaTestdevLogEntry *e = &s->log[i];
+
+        if (e->seq != s->log_seq - s->log_count + 1 + i) {
+            return "DMA log: sequence numbers not consecutive";
+        }
+        if (e->kind >= ARRAY_SIZE(dt_log_kind_names)) {
+            return "DMA log: entry kind";
+        }
+        if (e->op != UINT8_MAX && (e->op >= ARRAY_SIZE(dt_op_names) ||
+                                   !dt_op_names[e->op])) {
+            return "DMA log: entry op";
+        }
+        if (e->result > DT_ERR_MAX || e->done > e->len || e->cmd > s->cmd_seq) {
+            return "DMA log: entry result, length or command";
+        }
+    }
+    return NULL;
+}
+
+static const char *dt_check_result(const DmaTestdevResult *r)
+{
+    const uint32_t known = DT_STATUS_BUSY | DT_STATUS_DONE |
+                           DT_STATUS_ERROR | DT_STATUS_MISMATCH;
+
+    if ((r->status & ~known) || r->error > DT_ERR_MAX ||
+        r->err_list > DT_LIST_DST) {
+        return "result: status, error or list";
+    }
+    if (!!(r->status & DT_STATUS_ERROR) != (r->error != DT_ERR_NONE) &&
+        !(r->status & DT_STATUS_BUSY)) {
+        return "result: ERROR bit and error code disagree";
+    }
+    return NULL;
+}
+
+static bool dt_cursor_valid(DmaTestdevState *s, const DmaTestdevCursor *cur,
+                            uint8_t list, uint64_t base, uint32_t count)
+{
+    if (cur->list != list || cur->base != base || cur->count != count ||
+        cur->count > s->max_segs || cur->index > cur->count ||
+        cur->seg_pos > cur->seg_len || cur->total > s->max_xfer ||
+        cur->list_dma_err > DT_ERR_MAX) {
+        return false;
+    }
+    /* A loaded segment passed dt_load_seg's checks. */
+    return !cur->seg_len ||
+           dt_check_range(s, cur->seg_addr, cur->seg_len) == DT_ERR_NONE;
+}
+
+/* The queue command in flight, if any. */
+static const char *dt_check_cmd(DmaTestdevState *s, const DmaTestdevCmd *c)
+{
+    bool copy = c->op == DT_OP_COPY;
+    bool checked_src = c->phase >= DT_PHASE_CHECK_SRC &&
+                       (c->op == DT_OP_VERIFY_PATTERN || copy);
+    bool checked_dst = c->phase >= DT_PHASE_CHECK_DST &&
+                       c->op != DT_OP_VERIFY_PATTERN;
+
+    if (c->phase > DT_PHASE_MAX || c->seq == 0 || c->seq > s->cmd_seq) {
+        return "command: phase or sequence number";
+    }
+    if (c->phase == DT_PHASE_DONE) {
+        /* Finished (maybe failed before it started), waiting for the CQ. */
+        return c->res.status & DT_STATUS_BUSY ? "command: done but busy"
+                                              : dt_check_result(&c->res);
+    }
+    if (c->op == DT_OP_NONE || c->op > DT_OP_MAX ||
+        (c->flags & ~DT_SQE_F_INTR) || c->vector >= DT_MAX_VECTORS ||
+        c->res.status != DT_STATUS_BUSY || c->res.error != DT_ERR_NONE) {
+        return "command: op, flags, vector or result of a running command";
+    }
+    if (c->phase == DT_PHASE_START) {
+        return NULL;
+    }
+    if ((c->phase == DT_PHASE_CHECK_SRC && !checked_src) ||
+        (c->phase == DT_PHASE_CHECK_DST && !checked_dst)) {
+        return "command: phase does not fit the op";
+    }
+    if (checked_src &&
+        !dt_cursor_valid(s, &c->src, DT_LIST_SRC, c->src_list, c->src_count)) {
+        return "command: source cursor";
+    }
+    if (checked_dst &&
+        !dt_cursor_valid(s, &c->dst, DT_LIST_DST, c->dst_list, c->dst_count)) {
+        return "command: destination cursor";
+    }
+    if (c->phase == DT_PHASE_RUN) {
+        uint64_t total = copy || c->op == DT_OP_VERIFY_PATTERN ? c->src_total
+                                                               : c->dst.total;
+
+        if (c->st.off != c->res.bytes_done || c->res.bytes_done > total ||
+            c->st.verify != (c->op == DT_OP_VERIFY_PATTERN) ||
+            c->st.word_seg > MAX(c->src.index, c->dst.index)) {
+            return "command: data stream";
+        }
+    }
+    return NULL;
+}
+
+static const char *dt_check_queue(DmaTestdevState *s)
+{
+    const uint32_t known = DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY |
+                           DT_QSTATUS_ERROR | DT_QSTATUS_CQ_FULL;
+    bool enabled = s->q_ctrl & DT_QCTRL_ENABLE;
+    uint32_t posted;
+
+    if ((s->q_ctrl & ~DT_QCTRL_ENABLE) || (s->q_status & ~known) ||
+        enabled != !!(s->q_status & DT_QSTATUS_ENABLED) ||
+        s->q_error > DT_QERR_MAX || s->q_err_cause > DT_ERR_MAX ||
+        (s->q_error != DT_QERR_NONE) != !!(s->q_status & DT_QSTATUS_ERROR)) {
+        return "queue: Q_CTRL, Q_STATUS and Q_ERROR disagree";
+    }
+    if (s->q_size > DT_Q_MAX_SIZE || s->intr_vector >= DT_MAX_VECTORS ||
+        (s->intr_status & ~DT_INTR_STATUS_MASK) ||
+        (s->intr_enable & ~DT_INTR_CAUSES) ||
+        DT_BAD_INFO_REASON(s->bad_info) > DT_BAD_QUEUE_DISABLED) {
+        return "registers: Q_SIZE, interrupts or BAD_INFO";
+    }
+    if (!dt_queue_running(s)) {
+        /* Stopped: no command, nothing armed, no busy bits. */
+        if (s->q_active || s->q_scheduled || s->q_budget ||
+            (s->q_status & (DT_QSTATUS_BUSY | DT_QSTATUS_CQ_FULL))) {
+            return "queue: stopped but busy";
+        }
+        return NULL;
+    }
+    /* Running: what dt_queue_enable accepted, and indices inside it. */
+    if (s->q_size < 2 || s->sq_base % DT_Q_ALIGN || s->cq_base % DT_Q_ALIGN ||
+        dt_check_range(s, s->sq_base, (uint64_t)s->q_size * DT_SQE_SIZE) ||
+        dt_check_range(s, s->cq_base, (uint64_t)s->q_size * DT_CQE_SIZE)) {
+        return "queue: ring size, alignment or range";
+    }
+    if (s->sq_head >= s->q_size || s->sq_tail >= s->q_size ||
+        s->cq_head >= s->q_size || s->cq_tail >= s->q_size) {
+        return "queue: ring index";
+    }
+    posted = (s->cq_tail + s->q_size - s->cq_head) % s->q_size;
+    if (s->q_active != !!(s->q_status & DT_QSTATUS_BUSY) ||
+        ((s->q_status & DT_QSTATUS_CQ_FULL) && !s->q_active) ||
+        (s->q_budget && !s->q_active) ||
+        (s->step_size && s->q_budget > s->step_size)) {
+        return "queue: busy, CQ full or step budget";
+    }
+    if (s->q_done < posted) {
+        return "queue: fewer completions than entries posted";
+    }
+    return s->q_active ? dt_check_cmd(s, &s->q_cmd) : NULL;
 }
 
 static int dt_post_load(void *opaque, int version_id)
 {
     DmaTestdevState *s = opaque;
     const DmaTestdevCmd *c = &s->q_cmd;
-    bool queue_ok = s->q_size <= DT_Q_MAX_SIZE &&
-                    (!(s->q_status & DT_QSTATUS_ENABLED) ||
-                     (s->q_status & DT_QSTATUS_ERROR) ||
-                     (s->q_size >= 2 && s->sq_head < s->q_size &&
-                      s->sq_tail < s->q_size && s->cq_head < s->q_size &&
-                      s->cq_tail < s->q_size));
-    bool cmd_ok = !s->q_active ||
-                  (c->phase <= DT_PHASE_MAX && dt_cursor_valid(s, &c->src) &&
-                   dt_cursor_valid(s, &c->dst));
-    uint32_t i;
+    const char *bad;
 
     s->log_head = s->log_count % s->log_size;
-    for (i = 0; i < s->log_count; i++) {
-        if (s->log[i].kind >= ARRAY_SIZE(dt_log_kind_names)) {
-            error_report("%s: DMA log entry %u has kind %u",
-                         TYPE_DMA_TESTDEV, i, s->log[i].kind);
-            return -EINVAL;
-        }
+    bad = dt_check_log(s);
+    if (!bad) {
+        bad = dt_check_result(&s->result);
     }
-    if (!queue_ok || !cmd_ok || s->intr_vector >= DT_MAX_VECTORS) {
-        error_report("%s: inconsistent migration state (queue %s, "
-                     "command %s)", TYPE_DMA_TESTDEV, queue_ok ? "ok" : "bad",
-                     cmd_ok ? "ok" : "bad");
+    if (!bad && s->result.status & DT_STATUS_BUSY) {
+        /* Register commands finish before the register write returns. */
+        bad = "result: busy outside a command";
+    }
+    if (!bad) {
+        bad = dt_check_queue(s);
+    }
+    if (!bad && PCI_DEVICE(s)->config[PCI_INTERRUPT_PIN] != 1) {
+        /* Config space loads unchecked here; pci_set_irq asserts on it. */
+        bad = "interrupt pin is not INTA";
+    }
+    if (!bad && s->epf && (s->q_ctrl || s->q_status)) {
+        bad = "the epf-test personality has no command queue";
+    }
+    if (!bad && !dt_epf_post_load(s)) {
+        bad = "epf-test transfer state";
+    }
+    if (bad) {
+        error_report("%s: inconsistent migration state: %s", TYPE_DMA_TESTDEV,
+                     bad);
         return -EINVAL;
     }
     /* A pending bottom half is not migrated: re-arm it as a timer. */
-    if ((s->q_scheduled || (s->epf && s->epf_regs.command)) &&
+    if ((s->q_scheduled || (s->epf && (s->epf_regs.command ||
+                                       s->epf_regs.xfer_cmd))) &&
         !timer_pending(s->timer)) {
         timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
     }
@@ -1942,8 +2345,8 @@ static bool dt_has_msix(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_dma_testdev = {
     .name = TYPE_DMA_TESTDEV,
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,
+    .minimum_version_id = 3,
     .pre_save = dt_pre_save,
     .post_load = dt_post_load,
     .fields = (const VMStateField[]) {
@@ -1980,10 +2383,11 @@ static const VMStateDescription vmstate_dma_testdev = {
         VMSTATE_UINT64(q_done, DmaTestdevState),
         VMSTATE_BOOL(q_active, DmaTestdevState),
         VMSTATE_BOOL(q_scheduled, DmaTestdevState),
+        VMSTATE_UINT64(q_budget, DmaTestdevState),
         VMSTATE_STRUCT(q_cmd, DmaTestdevState, 1, vmstate_dt_cmd,
                        DmaTestdevCmd),
         VMSTATE_TIMER_PTR(timer, DmaTestdevState),
-        VMSTATE_STRUCT(epf_regs, DmaTestdevState, 1, vmstate_dt_epf,
+        VMSTATE_STRUCT(epf_regs, DmaTestdevState, 2, vmstate_dt_epf,
                        DmaTestdevEpf),
         VMSTATE_UINT64(log_seq, DmaTestdevState),
         VMSTATE_UINT32(log_count, DmaTestdevState),
@@ -2003,6 +2407,8 @@ static const Property dt_properties[] = {
                        DT_DEFAULT_MAX_XFER),
     DEFINE_PROP_UINT32("dma-log-size", DmaTestdevState, log_size,
                        DT_DEFAULT_LOG_SIZE),
+    DEFINE_PROP_UINT32("dma-log-page", DmaTestdevState, log_page,
+                       DT_DEFAULT_LOG_PAGE),
     DEFINE_PROP_UINT32("msi-vectors", DmaTestdevState, msi_vectors, 8),
     DEFINE_PROP_UINT32("msix-vectors", DmaTestdevState, msix_vectors, 8),
     DEFINE_PROP_UINT64("latency-ns", DmaTestdevState, latency_ns, 0),
@@ -2043,6 +2449,7 @@ static const TypeInfo dt_info = {
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(DmaTestdevState),
     .instance_init = dt_instance_init,
+    .instance_finalize = dt_instance_finalize,
     .class_init = dt_class_init,
     .interfaces = dt_interfaces,
 };

@@ -26,6 +26,7 @@
 #include "qemu/cutils.h"
 #include "qemu/units.h"
 #include "libqtest.h"
+#include "libqos/dma-testdev.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
@@ -353,30 +354,10 @@ static uint64_t dt_get_u64(QDict *d, const char *key)
     return qnum_get_uint(n);
 }
 
-static QList *dt_dma_log(DtVm *vm)
+/* The device's DMA log from sequence number @from on. */
+static QList *dt_dma_log(DtVm *vm, uint64_t from)
 {
-    QDict *rsp = qtest_qmp(vm->qts, "{'execute': 'qom-get', 'arguments': "
-                           "{'path': '/machine/peripheral/dt0', "
-                           "'property': 'dma-log'}}");
-    QList *log;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    log = qlist_copy(qdict_get_qlist(rsp, "return"));
-    qobject_unref(rsp);
-    return log;
-}
-
-static uint64_t dt_last_log_seq(DtVm *vm)
-{
-    QList *log = dt_dma_log(vm);
-    uint64_t seq = 0;
-    QListEntry *e;
-
-    QLIST_FOREACH_ENTRY(log, e) {
-        seq = dt_get_u64(qobject_to(QDict, qlist_entry_obj(e)), "seq");
-    }
-    qobject_unref(log);
-    return seq;
+    return dmatd_log_read(vm->qts, "dt0", from);
 }
 
 /*
@@ -387,7 +368,7 @@ static uint64_t dt_last_log_seq(DtVm *vm)
  */
 static void dt_check_log(DtVm *vm, DtBuf *b)
 {
-    QList *log = dt_dma_log(vm);
+    QList *log = dt_dma_log(vm, b->log_seq + 1);
     QListEntry *e;
 
     QLIST_FOREACH_ENTRY(log, e) {
@@ -506,7 +487,7 @@ static void dt_begin(DtVm *vm, const char *line)
     }
     b->runs = g_array_new(false, false, sizeof(DtRun));
     b->moved = g_array_new(false, false, sizeof(uint64_t));
-    b->log_seq = dt_last_log_seq(vm);
+    b->log_seq = dmatd_log_seq(vm->qts, "dt0");
     vm->cur = b;
 }
 
@@ -894,7 +875,7 @@ static bool dt_epf_dir_ok(const char *map_dir, bool is_write)
  */
 static unsigned dt_epf_check_dma(DtVm *vm)
 {
-    g_autoptr(QList) log = dt_dma_log(vm);
+    g_autoptr(QList) log = dt_dma_log(vm, 1);
     unsigned checked = 0, maps = 0;
     QListEntry *le;
     guint i;

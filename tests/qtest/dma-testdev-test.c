@@ -23,6 +23,7 @@
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "libqos/malloc-pc.h"
+#include "libqos/dma-testdev.h"
 #include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
@@ -41,34 +42,6 @@
 #define DT_ALL_OPS \
     (DT_CAP_OP(DT_OP_WRITE_PATTERN) | DT_CAP_OP(DT_OP_VERIFY_PATTERN) | \
      DT_CAP_OP(DT_OP_COPY) | DT_CAP_OP(DT_OP_FILL))
-
-/* Where the device sits. */
-#define DT_PC_SLOT          4
-#define DT_RP_SLOT          2
-/* libqos config accessors take the bus number in bits 15:8 of devfn. */
-#define DT_BDF(bus, dev, fn) (((bus) << 8) | QPCI_DEVFN(dev, fn))
-
-typedef struct DtMachine {
-    const char *name;
-    bool pcie;
-} DtMachine;
-
-static const DtMachine dt_q35 = { .name = "q35", .pcie = true };
-static const DtMachine dt_pc = { .name = "pc", .pcie = false };
-
-/* One running QEMU with one dma-testdev, as a tiny driver sees it. */
-typedef struct DtDev {
-    const DtMachine *machine;
-    QTestState *qts;
-    QGuestAllocator alloc;
-    QPCIBus *bus;
-    QPCIDevice *rp;             /* the pcie-root-port on q35, else NULL */
-    QPCIDevice *dev;
-    QPCIBar bar;
-    uint64_t bar_size;
-    QPCIBar msix_bar;           /* BAR1, when the device has MSI-X */
-    uint64_t msix_bar_size;
-} DtDev;
 
 /* A segment descriptor as the test builds it. */
 typedef struct DtSeg {
@@ -122,168 +95,10 @@ static void dt_check_u64(const char *what, uint64_t addr, uint64_t exp,
     }
 }
 
-/*
- * Machine bring-up
- */
-
-static uint8_t dt_find_cap(QPCIDevice *dev, uint8_t id)
-{
-    uint8_t ptr;
-    int i;
-
-    if (!(qpci_config_readw(dev, PCI_STATUS) & PCI_STATUS_CAP_LIST)) {
-        return 0;
-    }
-    ptr = qpci_config_readb(dev, PCI_CAPABILITY_LIST) & ~3;
-    for (i = 0; ptr && i < 48; i++) {
-        if (qpci_config_readb(dev, ptr + PCI_CAP_LIST_ID) == id) {
-            return ptr;
-        }
-        ptr = qpci_config_readb(dev, ptr + PCI_CAP_LIST_NEXT) & ~3;
-    }
-    return 0;
-}
-
-/*
- * No firmware runs under qtest, so do what it would have done for the
- * root port: give it bus 1 and a memory window around the device's BAR.
- */
-static void dt_root_port_init(QPCIDevice *rp)
-{
-    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
-    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
-    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
-}
-
-static void dt_root_port_window(QPCIDevice *rp, uint64_t addr, uint64_t size,
-                                bool prefetch)
-{
-    /* Bits 15:4 of the window registers are address bits 31:20. */
-    uint16_t base = (addr >> 16) & 0xfff0;
-    uint16_t limit = ((addr + size - 1) >> 16) & 0xfff0;
-    uint16_t cmd;
-
-    g_assert_cmphex(addr + size - 1, <=, UINT32_MAX);
-
-    /* I/O window closed (base above limit). */
-    qpci_config_writeb(rp, PCI_IO_BASE, 0xf0);
-    qpci_config_writeb(rp, PCI_IO_LIMIT, 0x00);
-    /* Both memory windows closed, then the one the BAR needs opened. */
-    qpci_config_writew(rp, PCI_MEMORY_BASE, 0xfff0);
-    qpci_config_writew(rp, PCI_MEMORY_LIMIT, 0x0000);
-    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, 0xfff0);
-    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, 0x0000);
-    qpci_config_writel(rp, PCI_PREF_BASE_UPPER32, 0);
-    qpci_config_writel(rp, PCI_PREF_LIMIT_UPPER32, 0);
-    if (prefetch) {
-        qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, base);
-        qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, limit);
-    } else {
-        qpci_config_writew(rp, PCI_MEMORY_BASE, base);
-        qpci_config_writew(rp, PCI_MEMORY_LIMIT, limit);
-    }
-
-    cmd = qpci_config_readw(rp, PCI_COMMAND);
-    qpci_config_writew(rp, PCI_COMMAND,
-                       cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-}
-
-/*
- * Start QEMU with one dma-testdev.  @props is appended to its -device
- * option (",addr-bits=32"), @extra to the command line ("-m 128M").
- */
-static DtDev *dt_start(const DtMachine *m, const char *props,
-                       const char *extra)
-{
-    DtDev *d = g_new0(DtDev, 1);
-    uint32_t bar0;
-
-    d->machine = m;
-    if (m->pcie) {
-        d->qts = qtest_initf("-machine q35 -nodefaults %s "
-                             "-device pcie-root-port,id=rp0,bus=pcie.0,"
-                             "chassis=1,addr=0x%x "
-                             "-device dma-testdev,id=dt0,bus=rp0%s",
-                             extra, DT_RP_SLOT, props);
-    } else {
-        d->qts = qtest_initf("-machine pc -nodefaults %s "
-                             "-device dma-testdev,id=dt0,addr=0x%x%s",
-                             extra, DT_PC_SLOT, props);
-    }
-    pc_alloc_init(&d->alloc, d->qts, ALLOC_NO_FLAGS);
-    d->bus = qpci_new_pc(d->qts, &d->alloc);
-
-    if (m->pcie) {
-        d->rp = qpci_device_find(d->bus, QPCI_DEVFN(DT_RP_SLOT, 0));
-        g_assert_nonnull(d->rp);
-        dt_root_port_init(d->rp);
-        d->dev = qpci_device_find(d->bus, DT_BDF(1, 0, 0));
-    } else {
-        d->dev = qpci_device_find(d->bus, QPCI_DEVFN(DT_PC_SLOT, 0));
-    }
-    g_assert_nonnull(d->dev);
-
-    d->bar = qpci_iomap(d->dev, 0, &d->bar_size);
-    g_assert_false(d->bar.is_io);
-    if (dt_find_cap(d->dev, PCI_CAP_ID_MSIX)) {
-        d->msix_bar = qpci_iomap(d->dev, 1, &d->msix_bar_size);
-    }
-    if (d->rp) {
-        /* libqos hands out BARs upwards: BAR1 lies above BAR0. */
-        uint64_t end = d->msix_bar_size ? d->msix_bar.addr + d->msix_bar_size
-                                        : d->bar.addr + d->bar_size;
-
-        bar0 = qpci_config_readl(d->dev, PCI_BASE_ADDRESS_0);
-        g_assert_false(bar0 & PCI_BASE_ADDRESS_MEM_PREFETCH);
-        dt_root_port_window(d->rp, d->bar.addr, end - d->bar.addr, false);
-    }
-    qpci_device_enable(d->dev);
-    return d;
-}
-
-static void dt_stop(DtDev *d)
-{
-    g_free(d->dev);
-    g_free(d->rp);
-    qpci_free_pc(d->bus);
-    alloc_destroy(&d->alloc);
-    qtest_quit(d->qts);
-    g_free(d);
-}
-
-/*
- * Registers
- */
-
-static uint32_t dt_rd(DtDev *d, uint32_t reg)
-{
-    return qpci_io_readl(d->dev, d->bar, reg);
-}
-
-static void dt_wr(DtDev *d, uint32_t reg, uint32_t val)
-{
-    qpci_io_writel(d->dev, d->bar, reg, val);
-}
-
-/*
- * 64-bit registers as two 32-bit accesses, so that only one test relies
- * on 8-byte accesses.
- */
-static uint64_t dt_rd64(DtDev *d, uint32_t reg_lo)
-{
-    return dt_rd(d, reg_lo) | (uint64_t)dt_rd(d, reg_lo + 4) << 32;
-}
-
-static void dt_wr64(DtDev *d, uint32_t reg_lo, uint64_t val)
-{
-    dt_wr(d, reg_lo, val);
-    dt_wr(d, reg_lo + 4, val >> 32);
-}
-
-static void dt_check_reg(DtDev *d, uint32_t reg, const char *name,
+static void dt_check_reg(DmatdDev *d, uint32_t reg, const char *name,
                          uint64_t exp, bool wide)
 {
-    uint64_t got = wide ? dt_rd64(d, reg) : dt_rd(d, reg);
+    uint64_t got = wide ? dmatd_rd64(d, reg) : dmatd_rd(d, reg);
 
     if (got != exp) {
         dt_report("register %s (BAR0+0x%03x): addr 0x%" PRIx64
@@ -295,33 +110,33 @@ static void dt_check_reg(DtDev *d, uint32_t reg, const char *name,
 #define DT_CHECK_REG(d, reg, exp) dt_check_reg(d, reg, #reg, exp, false)
 #define DT_CHECK_REG64(d, reg, exp) dt_check_reg(d, reg, #reg, exp, true)
 
-static void dt_set_dst(DtDev *d, uint64_t list, uint32_t count)
+static void dt_set_dst(DmatdDev *d, uint64_t list, uint32_t count)
 {
-    dt_wr64(d, DT_REG_DST_LIST_LO, list);
-    dt_wr(d, DT_REG_DST_COUNT, count);
+    dmatd_wr64(d, DT_REG_DST_LIST_LO, list);
+    dmatd_wr(d, DT_REG_DST_COUNT, count);
 }
 
-static void dt_set_src(DtDev *d, uint64_t list, uint32_t count)
+static void dt_set_src(DmatdDev *d, uint64_t list, uint32_t count)
 {
-    dt_wr64(d, DT_REG_SRC_LIST_LO, list);
-    dt_wr(d, DT_REG_SRC_COUNT, count);
+    dmatd_wr64(d, DT_REG_SRC_LIST_LO, list);
+    dmatd_wr(d, DT_REG_SRC_COUNT, count);
 }
 
 /*
  * Start a command.  It completes before the register write returns, and
  * every command write counts in CMD_SEQ.  Returns the new CMD_SEQ.
  */
-static uint64_t dt_cmd(DtDev *d, uint32_t op)
+static uint64_t dt_cmd(DmatdDev *d, uint32_t op)
 {
-    uint64_t seq = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+    uint64_t seq = dmatd_rd64(d, DT_REG_CMD_SEQ_LO);
 
-    dt_wr(d, DT_REG_CMD, op);
+    dmatd_wr(d, DT_REG_CMD, op);
     DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, seq + 1);
     DT_CHECK_REG(d, DT_REG_CMD, op);
     return seq + 1;
 }
 
-static void dt_check_no_mismatch(DtDev *d)
+static void dt_check_no_mismatch(DmatdDev *d)
 {
     DT_CHECK_REG(d, DT_REG_MISMATCH_COUNT, 0);
     DT_CHECK_REG(d, DT_REG_MISMATCH_SEG, 0);
@@ -331,7 +146,7 @@ static void dt_check_no_mismatch(DtDev *d)
 }
 
 /* The last command succeeded, moved @bytes and summed them to @csum. */
-static void dt_check_ok(DtDev *d, uint64_t bytes, uint64_t csum)
+static void dt_check_ok(DmatdDev *d, uint64_t bytes, uint64_t csum)
 {
     DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE);
     DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_NONE);
@@ -344,7 +159,7 @@ static void dt_check_ok(DtDev *d, uint64_t bytes, uint64_t csum)
 }
 
 /* The last command failed with @err at @list/@seg/@addr after @bytes. */
-static void dt_check_error(DtDev *d, uint32_t err, uint32_t list,
+static void dt_check_error(DmatdDev *d, uint32_t err, uint32_t list,
                            uint32_t seg, uint64_t addr, uint64_t bytes)
 {
     DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE | DT_STATUS_ERROR);
@@ -357,7 +172,7 @@ static void dt_check_error(DtDev *d, uint32_t err, uint32_t list,
 }
 
 /* The last VERIFY found @count bad words, the first one as given. */
-static void dt_check_mismatch(DtDev *d, uint64_t bytes, uint32_t count,
+static void dt_check_mismatch(DmatdDev *d, uint64_t bytes, uint32_t count,
                               uint32_t seg, uint64_t off, uint64_t exp,
                               uint64_t got)
 {
@@ -456,7 +271,7 @@ static uint64_t dt_total(const DtSeg *segs, size_t n)
     return total;
 }
 
-static void dt_put_list_at(DtDev *d, uint64_t at, const DtSeg *segs,
+static void dt_put_list_at(DmatdDev *d, uint64_t at, const DtSeg *segs,
                            size_t n)
 {
     g_autofree uint8_t *buf = g_malloc(n * DT_SEG_SIZE);
@@ -471,7 +286,7 @@ static void dt_put_list_at(DtDev *d, uint64_t at, const DtSeg *segs,
 }
 
 /* Put a segment list into freshly allocated guest memory. */
-static uint64_t dt_put_list(DtDev *d, const DtSeg *segs, size_t n)
+static uint64_t dt_put_list(DmatdDev *d, const DtSeg *segs, size_t n)
 {
     uint64_t at = guest_alloc(&d->alloc, n * DT_SEG_SIZE);
 
@@ -481,7 +296,7 @@ static uint64_t dt_put_list(DtDev *d, const DtSeg *segs, size_t n)
 }
 
 /* Write @stream into the segments, in transfer order, from the host. */
-static void dt_scatter(DtDev *d, const DtSeg *segs, size_t n,
+static void dt_scatter(DmatdDev *d, const DtSeg *segs, size_t n,
                        const uint8_t *stream)
 {
     uint64_t off = 0;
@@ -498,7 +313,7 @@ static void dt_scatter(DtDev *d, const DtSeg *segs, size_t n,
  * holds the byte of @stream at its transfer offset (later segments win
  * where segments overlap), each other byte still holds @guard.
  */
-static void dt_check_image(DtDev *d, const char *what, uint64_t base,
+static void dt_check_image(DmatdDev *d, const char *what, uint64_t base,
                            uint64_t size, const DtSeg *segs, size_t n,
                            const uint8_t *stream, uint8_t guard)
 {
@@ -552,7 +367,7 @@ static void dt_check_image(DtDev *d, const char *what, uint64_t base,
 }
 
 /* Check that [addr, addr + len) still holds @guard. */
-static void dt_check_untouched(DtDev *d, const char *what, uint64_t addr,
+static void dt_check_untouched(DmatdDev *d, const char *what, uint64_t addr,
                                uint64_t len, uint8_t guard)
 {
     dt_check_image(d, what, addr, len, NULL, 0, NULL, guard);
@@ -585,22 +400,11 @@ static void dt_qdict_str(QDict *e, const char *key, char *buf, size_t size)
 }
 
 /* The DMA log entries of command @cmd (0: all), oldest first. */
-static GArray *dt_log_get(DtDev *d, uint64_t cmd)
+static GArray *dt_log_get(DmatdDev *d, uint64_t cmd)
 {
     GArray *log = g_array_new(false, true, sizeof(DtLogEntry));
+    QList *list = dmatd_log_read(d->qts, "dt0", 0);
     QListEntry *le;
-    QDict *resp;
-    QList *list;
-
-    resp = qtest_qmp(d->qts, "{'execute': 'qom-get', 'arguments': {"
-                     "'path': '/machine/peripheral/dt0', "
-                     "'property': 'dma-log'}}");
-    g_assert_nonnull(resp);
-    if (!qdict_haskey(resp, "return")) {
-        dt_report("qom-get dma-log failed");
-    }
-    list = qdict_get_qlist(resp, "return");
-    g_assert_nonnull(list);
 
     QLIST_FOREACH_ENTRY(list, le) {
         QDict *e = qobject_to(QDict, qlist_entry_obj(le));
@@ -622,7 +426,7 @@ static GArray *dt_log_get(DtDev *d, uint64_t cmd)
         dt_qdict_str(e, "result", ent.result, sizeof(ent.result));
         g_array_append_val(log, ent);
     }
-    qobject_unref(resp);
+    qobject_unref(list);
     return log;
 }
 
@@ -680,7 +484,7 @@ static void dt_check_log_segs(GArray *log, guint from, const char *op,
  * The log of a successful single-list command: the list read, then one
  * entry per segment.
  */
-static void dt_check_log_single(DtDev *d, uint64_t cmd, const char *op,
+static void dt_check_log_single(DmatdDev *d, uint64_t cmd, const char *op,
                                 const char *list, uint64_t list_addr,
                                 const DtSeg *segs, size_t n)
 {
@@ -695,7 +499,7 @@ static void dt_check_log_single(DtDev *d, uint64_t cmd, const char *op,
 }
 
 /* Nothing but list reads was logged for @cmd; returns how many. */
-static guint dt_check_log_no_data(DtDev *d, uint64_t cmd)
+static guint dt_check_log_no_data(DmatdDev *d, uint64_t cmd)
 {
     g_autoptr(GArray) log = dt_log_get(d, cmd);
     guint i;
@@ -745,7 +549,7 @@ static void dt_odd_layout(uint64_t base, DtSeg *segs)
 }
 
 /* A region of guest memory filled with DT_GUARD. */
-static uint64_t dt_region(DtDev *d, uint64_t size)
+static uint64_t dt_region(DmatdDev *d, uint64_t size)
 {
     uint64_t base = guest_alloc(&d->alloc, size);
 
@@ -759,8 +563,8 @@ static uint64_t dt_region(DtDev *d, uint64_t size)
 
 static void test_identity(const void *data)
 {
-    const DtMachine *m = data;
-    DtDev *d = dt_start(m, "", "");
+    const DmatdMachine *m = data;
+    DmatdDev *d = dmatd_start(m, "", "");
     uint32_t bar0;
     uint8_t cap;
 
@@ -786,7 +590,7 @@ static void test_identity(const void *data)
                   PCI_BASE_ADDRESS_MEM_TYPE_64);
     g_assert_cmphex(bar0 & PCI_BASE_ADDRESS_MEM_MASK, ==, d->bar.addr);
 
-    cap = dt_find_cap(d->dev, PCI_CAP_ID_EXP);
+    cap = dmatd_find_cap(d->dev, PCI_CAP_ID_EXP);
     if (m->pcie) {
         g_assert_cmphex(cap, !=, 0);
         g_assert_cmphex((qpci_config_readw(d->dev, cap + PCI_EXP_FLAGS) &
@@ -806,24 +610,24 @@ static void test_identity(const void *data)
     DT_CHECK_REG(d, DT_REG_CMD, DT_OP_NONE);
     DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, 0);
 
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_identity_props(const void *data)
 {
-    DtDev *d = dt_start(data, ",addr-bits=32,max-segments=8,"
+    DmatdDev *d = dmatd_start(data, ",addr-bits=32,max-segments=8,"
                         "max-transfer=0x123456789", "");
 
     DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
     DT_CHECK_REG(d, DT_REG_ADDR_BITS, 32);
     DT_CHECK_REG(d, DT_REG_MAX_SEGS, 8);
     DT_CHECK_REG64(d, DT_REG_MAX_XFER_LO, 0x123456789ULL);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_write_pattern(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     DtSeg segs[DT_ODD_NSEGS];
     uint64_t base = dt_region(d, DT_ODD_REGION);
     uint64_t total, list, cmd;
@@ -836,7 +640,7 @@ static void test_write_pattern(const void *data)
 
     list = dt_put_list(d, segs, DT_ODD_NSEGS);
     dt_set_dst(d, list, DT_ODD_NSEGS);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     g_assert_cmpuint(cmd, ==, 1);
     dt_check_ok(d, total, dt_csum_buf(stream, total));
@@ -846,7 +650,7 @@ static void test_write_pattern(const void *data)
                         DT_ODD_NSEGS);
 
     /* Again with another seed: every byte changes, the guards do not. */
-    dt_wr(d, DT_REG_SEED, ~DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, ~DT_SEED);
     dt_pattern(stream, ~DT_SEED, 0, total);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_ok(d, total, dt_csum_buf(stream, total));
@@ -854,12 +658,12 @@ static void test_write_pattern(const void *data)
                    segs, DT_ODD_NSEGS, stream, DT_GUARD);
     dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs,
                         DT_ODD_NSEGS);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_verify_pattern(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     DtSeg segs[DT_ODD_NSEGS];
     uint64_t base = dt_region(d, DT_ODD_REGION);
     uint64_t total, list, cmd, tail, exp;
@@ -876,7 +680,7 @@ static void test_verify_pattern(const void *data)
     dt_scatter(d, segs, DT_ODD_NSEGS, good);
     list = dt_put_list(d, segs, DT_ODD_NSEGS);
     dt_set_src(d, list, DT_ODD_NSEGS);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     cmd = dt_cmd(d, DT_OP_VERIFY_PATTERN);
     dt_check_ok(d, total, dt_csum_buf(good, total));
     dt_check_log_single(d, cmd, "verify-pattern", "src", list, segs,
@@ -922,17 +726,17 @@ static void test_verify_pattern(const void *data)
 
     /* The wrong seed: every word is bad, word 0 reported. */
     dt_scatter(d, segs, DT_ODD_NSEGS, good);
-    dt_wr(d, DT_REG_SEED, DT_SEED + 1);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED + 1);
     dt_cmd(d, DT_OP_VERIFY_PATTERN);
     dt_check_mismatch(d, total, DIV_ROUND_UP(total, 8), 0, 0,
                       dt_pattern_word(DT_SEED + 1, 0),
                       dt_pattern_word(DT_SEED, 0));
 
     /* And good again. */
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_cmd(d, DT_OP_VERIFY_PATTERN);
     dt_check_ok(d, total, dt_csum_buf(good, total));
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* Copy segments: different splits on each side, same total (6419). */
@@ -963,7 +767,7 @@ static void dt_copy_layout(uint64_t src_base, uint64_t dst_base,
 
 static void test_copy(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     DtSeg src[DT_COPY_NSRC], dst[DT_COPY_NDST], dst_long[DT_COPY_NDST];
     uint64_t src_base = dt_region(d, DT_ODD_REGION);
     uint64_t dst_base = dt_region(d, DT_ODD_REGION);
@@ -1017,13 +821,13 @@ static void test_copy(const void *data)
     dt_check_untouched(d, "copy length mismatch", dst_base, DT_ODD_REGION,
                        DT_GUARD);
     g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 2);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_fill(const void *data)
 {
     const uint64_t fill = 0x0123456789abcdefULL;
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     DtSeg segs[DT_ODD_NSEGS];
     uint64_t base = dt_region(d, DT_ODD_REGION);
     uint64_t total, list, cmd;
@@ -1036,14 +840,14 @@ static void test_fill(const void *data)
 
     list = dt_put_list(d, segs, DT_ODD_NSEGS);
     dt_set_dst(d, list, DT_ODD_NSEGS);
-    dt_wr64(d, DT_REG_FILL_LO, fill);
+    dmatd_wr64(d, DT_REG_FILL_LO, fill);
     DT_CHECK_REG64(d, DT_REG_FILL_LO, fill);
     cmd = dt_cmd(d, DT_OP_FILL);
     dt_check_ok(d, total, dt_csum_buf(stream, total));
     dt_check_image(d, "fill", base, DT_ODD_REGION, segs, DT_ODD_NSEGS,
                    stream, DT_GUARD);
     dt_check_log_single(d, cmd, "fill", "dst", list, segs, DT_ODD_NSEGS);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -1056,7 +860,7 @@ static void test_fill(const void *data)
 
 static void test_misdirect(const void *data)
 {
-    DtDev *d = dt_start(data, ",x-misdirect-offset=0x1008", "");
+    DmatdDev *d = dmatd_start(data, ",x-misdirect-offset=0x1008", "");
     uint64_t base = dt_region(d, 3 * DT_PAGE);
     DtSeg seg = { base, 3 * DT_PAGE };
     uint64_t list = dt_put_list(d, &seg, 1);
@@ -1065,7 +869,7 @@ static void test_misdirect(const void *data)
     uint64_t cmd, t;
 
     dt_set_dst(d, list, 1);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_ok(d, 3 * DT_PAGE, dt_pattern_csum(DT_SEED, 3 * DT_PAGE));
 
@@ -1087,7 +891,7 @@ static void test_misdirect(const void *data)
                  0, "write", base + DT_MISDIRECT_OFF + DT_PAGE, 8, 8, "ok");
     dt_check_log(&g_array_index(log, DtLogEntry, 2), "write-pattern", "dst",
                  0, "write", base, 3 * DT_PAGE, 3 * DT_PAGE, "ok");
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -1107,7 +911,7 @@ static const unsigned dt_pin_runs[] = {
 static void test_pin_model(const void *data)
 {
     const unsigned nruns = ARRAY_SIZE(dt_pin_runs);
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     g_autoptr(GRand) rand = g_rand_new_with_seed(0x9a9e5);
     uint64_t pool = dt_region(d, DT_PIN_SLOTS * DT_PAGE);
     const uint64_t total = DT_PIN_PAGES * DT_PAGE;
@@ -1162,7 +966,7 @@ static void test_pin_model(const void *data)
     dt_pattern(stream, DT_SEED, 0, total);
     list = dt_put_list(d, segs, nsegs);
     dt_set_dst(d, list, nsegs);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
     dt_check_image(d, "pinned pages", pool, DT_PIN_SLOTS * DT_PAGE, segs,
@@ -1202,7 +1006,7 @@ static void test_pin_model(const void *data)
     dt_check_mismatch(d, total, 1, s, off, exp, got);
     DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, dt_csum_buf(stream, total));
     dt_check_log_single(d, cmd, "verify-pattern", "src", list, segs, nsegs);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -1211,7 +1015,7 @@ static void test_pin_model(const void *data)
 
 static void test_dma_log_ring(const void *data)
 {
-    DtDev *d = dt_start(data, ",dma-log-size=4", "");
+    DmatdDev *d = dmatd_start(data, ",dma-log-size=4", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg segs[3] = {
         { base + 0x10, 8 }, { base + 0x100, 3 }, { base + 0x201, 100 },
@@ -1221,7 +1025,7 @@ static void test_dma_log_ring(const void *data)
     guint i;
 
     dt_set_dst(d, list, 3);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
 
@@ -1238,12 +1042,12 @@ static void test_dma_log_ring(const void *data)
                  "dst-list", 0, "read", list, 3 * DT_SEG_SIZE,
                  3 * DT_SEG_SIZE, "ok");
     dt_check_log_segs(log, 1, "write-pattern", "dst", segs, 3);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_mmio_access(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     QTestState *qts = d->qts;
     uint64_t bar = d->bar.addr;
 
@@ -1257,7 +1061,7 @@ static void test_mmio_access(const void *data)
     g_assert_cmphex(qtest_readl(qts, bar + DT_REG_ID), ==,
                     DMA_TESTDEV_ID_VALUE);
 
-    dt_wr(d, DT_REG_SEED, 0x11223344);
+    dmatd_wr(d, DT_REG_SEED, 0x11223344);
     qtest_writeb(qts, bar + DT_REG_SEED, 0xff);
     qtest_writew(qts, bar + DT_REG_SEED + 2, 0xffff);
     qtest_writel(qts, bar + DT_REG_SEED + 1, 0xffffffff);
@@ -1266,8 +1070,8 @@ static void test_mmio_access(const void *data)
     DT_CHECK_REG64(d, DT_REG_SRC_LIST_LO, 0);
 
     /* Aligned 8-byte accesses at a _LO offset cover both halves. */
-    dt_wr(d, DT_REG_SRC_LIST_LO, 0x89abcdef);
-    dt_wr(d, DT_REG_SRC_LIST_HI, 0x01234567);
+    dmatd_wr(d, DT_REG_SRC_LIST_LO, 0x89abcdef);
+    dmatd_wr(d, DT_REG_SRC_LIST_HI, 0x01234567);
     g_assert_cmphex(qtest_readq(qts, bar + DT_REG_SRC_LIST_LO), ==,
                     0x0123456789abcdefULL);
     qtest_writeq(qts, bar + DT_REG_DST_LIST_LO, 0xfedcba9876543210ULL);
@@ -1279,11 +1083,11 @@ static void test_mmio_access(const void *data)
     DT_CHECK_REG(d, DT_REG_FILL_HI, 0x01020304);
 
     /* Read-only registers ignore writes. */
-    dt_wr(d, DT_REG_ID, 0);
-    dt_wr(d, DT_REG_ADDR_BITS, 12);
-    dt_wr(d, DT_REG_MAX_SEGS, 1);
-    dt_wr64(d, DT_REG_CMD_SEQ_LO, 1000);
-    dt_wr(d, DT_REG_STATUS, DT_STATUS_ERROR);
+    dmatd_wr(d, DT_REG_ID, 0);
+    dmatd_wr(d, DT_REG_ADDR_BITS, 12);
+    dmatd_wr(d, DT_REG_MAX_SEGS, 1);
+    dmatd_wr64(d, DT_REG_CMD_SEQ_LO, 1000);
+    dmatd_wr(d, DT_REG_STATUS, DT_STATUS_ERROR);
     DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
     DT_CHECK_REG(d, DT_REG_ADDR_BITS, 64);
     DT_CHECK_REG(d, DT_REG_MAX_SEGS, 65536);
@@ -1298,7 +1102,7 @@ static void test_mmio_access(const void *data)
     qtest_writeb(qts, bar + DT_REG_CMD, DT_OP_WRITE_PATTERN);
     DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, 0);
     DT_CHECK_REG(d, DT_REG_STATUS, 0);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -1308,7 +1112,7 @@ static void test_mmio_access(const void *data)
 
 static void test_err_bad_opcode(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg seg = { base + 0x100, 64 };
     uint64_t list = dt_put_list(d, &seg, 1);
@@ -1318,7 +1122,7 @@ static void test_err_bad_opcode(const void *data)
     /* A valid list is programmed: a bad opcode must not use it. */
     dt_set_dst(d, list, 1);
     dt_set_src(d, list, 1);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     cmd = dt_cmd(d, DT_OP_NONE);
     g_assert_cmpuint(cmd, ==, 1);
     dt_check_error(d, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0, 0);
@@ -1337,25 +1141,25 @@ static void test_err_bad_opcode(const void *data)
     g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
 
     /* ... mismatch results too. */
-    dt_wr(d, DT_REG_SEED, DT_SEED + 1);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED + 1);
     dt_cmd(d, DT_OP_VERIFY_PATTERN);
     DT_CHECK_REG(d, DT_REG_MISMATCH_COUNT, 8);
     dt_cmd(d, DT_OP_MAX + 1);
     dt_check_error(d, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0, 0);
     dt_check_image(d, "after bad opcodes", base, DT_PAGE, &seg, 1, stream,
                    DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_no_segments(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg seg = { base + 0x100, 64 };
     uint64_t list = dt_put_list(d, &seg, 1);
     uint64_t cmd;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, list, 0);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_DST, 0, list, 0);
@@ -1382,12 +1186,12 @@ static void test_err_no_segments(const void *data)
     dt_check_error(d, DT_ERR_NO_SEGMENTS, DT_LIST_DST, 0, list + 4, 0);
 
     dt_check_untouched(d, "no segments", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_too_many_segs(const void *data)
 {
-    DtDev *d = dt_start(data, ",max-segments=8", "");
+    DmatdDev *d = dmatd_start(data, ",max-segments=8", "");
     uint64_t base = dt_region(d, DT_PAGE);
     g_autofree uint8_t *stream = g_malloc(9 * 16);
     DtSeg segs[9];
@@ -1398,7 +1202,7 @@ static void test_err_too_many_segs(const void *data)
         segs[i] = (DtSeg) { base + 0x100 + i * 0x20, 16 };
     }
     list = dt_put_list(d, segs, 9);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, list, 9);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_DST, 0, list, 0);
@@ -1422,19 +1226,19 @@ static void test_err_too_many_segs(const void *data)
     dt_check_image(d, "max-segments", base, DT_PAGE, segs, 8, stream,
                    DT_GUARD);
     dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs, 8);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_list_align(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg segs[2] = { { base + 0x100, 32 }, { base + 0x200, 32 } };
     uint64_t area = guest_alloc(&d->alloc, DT_PAGE);
     uint64_t cmd;
     int mis;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     for (mis = 1; mis < DT_SEG_ALIGN; mis += 7) {
         /* A list that would be valid where it is, but misaligned. */
         dt_put_list_at(d, area + mis, segs, 2);
@@ -1448,12 +1252,12 @@ static void test_err_list_align(const void *data)
         dt_check_error(d, DT_ERR_LIST_ALIGN, DT_LIST_SRC, 0, area + mis, 0);
     }
     dt_check_untouched(d, "misaligned list", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_list_read(const void *data)
 {
-    DtDev *d = dt_start(data, "", "-m 128M");
+    DmatdDev *d = dmatd_start(data, "", "-m 128M");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg segs[2] = { { base + 0x100, 32 }, { base + 0x200, 32 } };
     const uint64_t straddle = DT_RAM_END_128M - DT_SEG_SIZE;
@@ -1461,7 +1265,7 @@ static void test_err_list_read(const void *data)
     uint64_t cmd;
 
     /* The whole list in unassigned space. */
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, DT_UNASSIGNED, 2);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 0, DT_UNASSIGNED, 0);
@@ -1495,11 +1299,11 @@ static void test_err_list_read(const void *data)
                    0xfffffffffffffff0ULL, 0);
 
     dt_check_untouched(d, "unreadable list", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* A two- or three-segment list whose last segment is @bad. */
-static uint64_t dt_err_list(DtDev *d, uint64_t base, DtSeg bad, int n)
+static uint64_t dt_err_list(DmatdDev *d, uint64_t base, DtSeg bad, int n)
 {
     DtSeg segs[3] = { { base + 0x100, 32 }, { base + 0x200, 32 }, bad };
 
@@ -1508,7 +1312,7 @@ static uint64_t dt_err_list(DtDev *d, uint64_t base, DtSeg bad, int n)
 }
 
 /* Start @op with the list as DST (or SRC for VERIFY), expect an error. */
-static void dt_expect_seg_error(DtDev *d, uint32_t op, uint64_t list, int n,
+static void dt_expect_seg_error(DmatdDev *d, uint32_t op, uint64_t list, int n,
                                 uint32_t err, uint32_t seg, uint64_t addr)
 {
     uint32_t which = op == DT_OP_VERIFY_PATTERN ? DT_LIST_SRC : DT_LIST_DST;
@@ -1526,11 +1330,11 @@ static void dt_expect_seg_error(DtDev *d, uint32_t op, uint64_t list, int n,
 
 static void test_err_seg_flags(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     uint64_t list;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_err_list(d, base, (DtSeg) { base + 0x300, 32, 1 }, 3);
     dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 3, DT_ERR_SEG_FLAGS,
                         2, base + 0x300);
@@ -1545,16 +1349,16 @@ static void test_err_seg_flags(const void *data)
                         0, base + 0x400);
 
     dt_check_untouched(d, "segment flags", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_zero_length(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     uint64_t list;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_err_list(d, base, (DtSeg) { base + 0x300, 0 }, 3);
     dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 3, DT_ERR_ZERO_LENGTH,
                         2, base + 0x300);
@@ -1567,16 +1371,16 @@ static void test_err_zero_length(const void *data)
                         1, UINT64_MAX);
 
     dt_check_untouched(d, "zero length", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_addr_overflow(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     uint64_t list, cmd;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_err_list(d, base, (DtSeg) { 0xfffffffffffff000ULL, 0x2000 },
                        2);
     dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2,
@@ -1597,16 +1401,16 @@ static void test_err_addr_overflow(const void *data)
     g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
 
     dt_check_untouched(d, "address overflow", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_addr_width(const void *data)
 {
-    DtDev *d = dt_start(data, ",addr-bits=32", "");
+    DmatdDev *d = dmatd_start(data, ",addr-bits=32", "");
     uint64_t base = dt_region(d, DT_PAGE);
     uint64_t list;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_err_list(d, base, (DtSeg) { 0x100000000ULL, 16 }, 2);
     dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2, DT_ERR_ADDR_WIDTH,
                         1, 0x100000000ULL);
@@ -1624,16 +1428,16 @@ static void test_err_addr_width(const void *data)
                         DT_ERR_ADDR_OVERFLOW, 1, UINT64_MAX);
 
     dt_check_untouched(d, "address width", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_list_width(const void *data)
 {
-    DtDev *d = dt_start(data, ",addr-bits=32", "");
+    DmatdDev *d = dmatd_start(data, ",addr-bits=32", "");
     uint64_t base = dt_region(d, DT_PAGE);
     uint64_t cmd;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, 0x100000000ULL, 1);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_ADDR_WIDTH, DT_LIST_DST, 0, 0x100000000ULL, 0);
@@ -1646,18 +1450,18 @@ static void test_err_list_width(const void *data)
     g_assert_cmpuint(dt_check_log_no_data(d, cmd), ==, 0);
 
     dt_check_untouched(d, "list width", base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_xfer_too_large(const void *data)
 {
-    DtDev *d = dt_start(data, ",max-transfer=8192", "");
+    DmatdDev *d = dmatd_start(data, ",max-transfer=8192", "");
     uint64_t base = dt_region(d, 4 * DT_PAGE);
     DtSeg segs[2] = { { base + 0x10, 4097 }, { base + 0x2000, 4097 } };
     g_autofree uint8_t *stream = g_malloc(8192);
     uint64_t list, other, cmd;
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_put_list(d, segs, 2);
     dt_expect_seg_error(d, DT_OP_WRITE_PATTERN, list, 2,
                         DT_ERR_XFER_TOO_LARGE, 1, base + 0x2000);
@@ -1687,12 +1491,12 @@ static void test_err_xfer_too_large(const void *data)
     dt_check_image(d, "max-transfer", base, 4 * DT_PAGE, segs, 2, stream,
                    DT_GUARD);
     dt_check_log_single(d, cmd, "write-pattern", "dst", list, segs, 2);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_length_mismatch(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t src_base = dt_region(d, DT_PAGE);
     uint64_t dst_base = dt_region(d, DT_PAGE);
     DtSeg src[2] = { { src_base + 0x10, 100 }, { src_base + 0x200, 28 } };
@@ -1722,7 +1526,7 @@ static void test_err_length_mismatch(const void *data)
     dt_check_untouched(d, "copy length mismatch", dst_base, DT_PAGE,
                        DT_GUARD);
     dt_check_untouched(d, "copy source", src_base, DT_PAGE, DT_GUARD);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -1730,7 +1534,7 @@ static void test_err_length_mismatch(const void *data)
  * The segments before it are logged as done, the failing one with
  * @done bytes and @result, the ones after it not at all.
  */
-static void dt_check_log_failed(DtDev *d, uint64_t cmd, const char *op,
+static void dt_check_log_failed(DmatdDev *d, uint64_t cmd, const char *op,
                                 const char *list, const DtSeg *segs,
                                 uint32_t seg, uint64_t done,
                                 const char *result)
@@ -1757,7 +1561,7 @@ static void dt_check_log_failed(DtDev *d, uint64_t cmd, const char *op,
 
 static void test_err_dma_unassigned(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg segs[3] = {
         { base + 0x10, 100 }, { DT_UNASSIGNED, 64 }, { base + 0x200, 8 },
@@ -1766,7 +1570,7 @@ static void test_err_dma_unassigned(const void *data)
     uint64_t list, cmd;
 
     /* WRITE: segment 0 is written, segment 2 not. */
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_put_list(d, segs, 3);
     dt_set_dst(d, list, 3);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
@@ -1798,12 +1602,12 @@ static void test_err_dma_unassigned(const void *data)
                    DT_GUARD);
     dt_check_log_failed(d, cmd, "write-pattern", "dst", segs, 1, 0,
                         "decode-error");
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_dma_unassigned_copy(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t src_base = dt_region(d, DT_PAGE);
     uint64_t dst_base = dt_region(d, DT_PAGE);
     DtSeg src[2] = { { src_base + 0x10, 40 }, { src_base + 0x100, 24 } };
@@ -1843,12 +1647,12 @@ static void test_err_dma_unassigned_copy(const void *data)
     dt_check_image(d, "copy from unassigned", dst_base, DT_PAGE, dst, 1,
                    stream, DT_GUARD);
     dt_check_log_failed(d, cmd, "copy", "src", src, 1, 0, "decode-error");
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_dma_own_bar(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     uint64_t target = d->bar.addr + 0x800;
     DtSeg segs[3] = {
@@ -1859,7 +1663,7 @@ static void test_err_dma_own_bar(const void *data)
     g_autoptr(GArray) log = NULL;
 
     /* Writes into the device's own registers are refused. */
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_put_list(d, segs, 3);
     dt_set_dst(d, list, 3);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
@@ -1891,12 +1695,12 @@ static void test_err_dma_own_bar(const void *data)
     dt_check_log(&g_array_index(log, DtLogEntry, 0), "write-pattern",
                  "dst-list", 0, "read", target, DT_SEG_SIZE, 0,
                  "access-error");
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_dma_rom(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg segs[2] = { { base + 0x10, 32 }, { DT_ROM_PAGE + 0x80, 64 } };
     uint8_t rom_before[256], rom_after[256];
@@ -1905,7 +1709,7 @@ static void test_err_dma_rom(const void *data)
 
     /* The contract: a write the ROM refuses is an access error. */
     qtest_memread(d->qts, DT_ROM_PAGE, rom_before, sizeof(rom_before));
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_put_list(d, segs, 2);
     dt_set_dst(d, list, 2);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
@@ -1924,13 +1728,13 @@ static void test_err_dma_rom(const void *data)
     dt_cmd(d, DT_OP_VERIFY_PATTERN);
     DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_NONE);
     DT_CHECK_REG64(d, DT_REG_BYTES_DONE_LO, 96);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* A segment that starts in RAM and runs past its end (q35 and pc). */
 static void test_err_past_ram_end(const void *data)
 {
-    DtDev *d = dt_start(data, "", "-m 128M");
+    DmatdDev *d = dmatd_start(data, "", "-m 128M");
     uint64_t base = dt_region(d, DT_PAGE);
     const uint64_t tail = DT_RAM_END_128M - 0x300;
     DtSeg segs[3] = {
@@ -1940,7 +1744,7 @@ static void test_err_past_ram_end(const void *data)
     uint64_t list, cmd;
 
     qtest_memset(d->qts, tail - DT_PAGE, DT_GUARD, DT_PAGE + 0x300);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     list = dt_put_list(d, segs, 3);
     dt_set_dst(d, list, 3);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
@@ -1962,12 +1766,12 @@ static void test_err_past_ram_end(const void *data)
                    DT_RAM_END_128M, 64 + 0x300);
     dt_check_log_failed(d, cmd, "verify-pattern", "src", segs, 1, 0x300,
                         "decode-error");
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_err_bus_master_off(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_PAGE);
     DtSeg seg = { base + 0x10, 64 };
     uint64_t list = dt_put_list(d, &seg, 1);
@@ -1980,7 +1784,7 @@ static void test_err_bus_master_off(const void *data)
     qpci_config_writew(d->dev, PCI_COMMAND, cmdreg & ~PCI_COMMAND_MASTER);
 
     /* No DMA at all: already the segment list cannot be read. */
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, list, 1);
     cmd = dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_LIST_READ, DT_LIST_DST, 0, list, 0);
@@ -1999,7 +1803,7 @@ static void test_err_bus_master_off(const void *data)
     dt_check_image(d, "bus master on", base, DT_PAGE, &seg, 1, stream,
                    DT_GUARD);
     dt_check_log_single(d, cmd, "write-pattern", "dst", list, &seg, 1);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -2011,7 +1815,7 @@ static void test_big_max_segments(const void *data)
 {
     const uint32_t n = 65536;
     const uint64_t region = (uint64_t)n * 32;
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     g_autoptr(GRand) rand = g_rand_new_with_seed(0x65536);
     g_autofree uint32_t *slot = g_new(uint32_t, n);
     g_autofree DtSeg *segs = g_new(DtSeg, n);
@@ -2040,7 +1844,7 @@ static void test_big_max_segments(const void *data)
     dt_pattern(stream, DT_SEED, 0, total);
 
     list = dt_put_list(d, segs, n);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, list, n);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_ok(d, total, dt_csum_buf(stream, total));
@@ -2055,7 +1859,7 @@ static void test_big_max_segments(const void *data)
     dt_set_dst(d, list, n + 1);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_DST, 0, list, 0);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* 64 MiB in 16 segments, checked by checksum and spot reads. */
@@ -2063,7 +1867,7 @@ static void test_big_64m(const void *data)
 {
     const uint64_t total = 64 * MiB;
     const uint64_t stride = 4 * MiB + 64 * KiB;
-    DtDev *d = dt_start(data, "", "-m 256M");
+    DmatdDev *d = dmatd_start(data, "", "-m 256M");
     uint64_t region = 16 * stride;
     uint64_t base = dt_region(d, region);
     uint64_t list, off, exp, got, addr;
@@ -2079,11 +1883,11 @@ static void test_big_64m(const void *data)
     g_assert_cmpuint(dt_total(segs, 16), ==, total);
 
     list = dt_put_list(d, segs, 16);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, list, 16);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
-    dt_check_log_single(d, dt_rd64(d, DT_REG_CMD_SEQ_LO), "write-pattern",
+    dt_check_log_single(d, dmatd_rd64(d, DT_REG_CMD_SEQ_LO), "write-pattern",
                         "dst", list, segs, 16);
 
     /* Each segment's first and last bytes, and the guards around it. */
@@ -2122,7 +1926,7 @@ static void test_big_64m(const void *data)
     qtest_memwrite(d->qts, addr, buf, 8);
     dt_cmd(d, DT_OP_VERIFY_PATTERN);
     dt_check_mismatch(d, total, 1, 9, off, exp, got);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -2133,7 +1937,7 @@ static void test_big_1g(const void *data)
 {
     const uint64_t chunk = 4 * MiB;
     const uint32_t n = GiB / chunk;
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, chunk + 2 * DT_PAGE) + DT_PAGE;
     g_autofree DtSeg *segs = g_new(DtSeg, n + 1);
     uint64_t list, csum, w, off;
@@ -2145,7 +1949,7 @@ static void test_big_1g(const void *data)
     segs[n] = (DtSeg) { base, 1 };
     list = dt_put_list(d, segs, n + 1);
 
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_dst(d, list, n);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_ok(d, GiB, dt_pattern_csum(DT_SEED, GiB));
@@ -2161,7 +1965,7 @@ static void test_big_1g(const void *data)
                        DT_GUARD);
 
     /* One byte more is too much, and nothing is written. */
-    dt_wr(d, DT_REG_SEED, DT_SEED + 1);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED + 1);
     dt_set_dst(d, list, n + 1);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     dt_check_error(d, DT_ERR_XFER_TOO_LARGE, DT_LIST_DST, n, base, 0);
@@ -2173,7 +1977,7 @@ static void test_big_1g(const void *data)
      * VERIFY over the same list: only the last pass matches, so every
      * word of the 255 others is bad.
      */
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_set_src(d, list, n);
     dt_cmd(d, DT_OP_VERIFY_PATTERN);
     dt_check_mismatch(d, GiB, (n - 1) * (chunk / 8), 0, 0,
@@ -2187,7 +1991,7 @@ static void test_big_1g(const void *data)
         }
     }
     DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, csum);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -2201,21 +2005,21 @@ static void test_big_1g(const void *data)
 
 #define DT_MSI_DATA         0x4a00u
 
-static bool dt_intx_level(DtDev *d)
+static bool dt_intx_level(DmatdDev *d)
 {
     return qpci_config_readw(d->dev, PCI_STATUS) & PCI_STATUS_INTERRUPT;
 }
 
 /* Run a one-page WRITE_PATTERN through the registers. */
-static void dt_quick_cmd(DtDev *d, uint64_t list)
+static void dt_quick_cmd(DmatdDev *d, uint64_t list)
 {
     dt_set_dst(d, list, 1);
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     dt_cmd(d, DT_OP_WRITE_PATTERN);
     DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE);
 }
 
-static uint64_t dt_quick_list(DtDev *d)
+static uint64_t dt_quick_list(DmatdDev *d)
 {
     DtSeg seg = { dt_region(d, DT_PAGE), DT_PAGE };
 
@@ -2224,9 +2028,9 @@ static uint64_t dt_quick_list(DtDev *d)
 
 static void test_intr_intx(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t list = dt_quick_list(d);
-    uint32_t info = dt_rd(d, DT_REG_INTR_INFO);
+    uint32_t info = dmatd_rd(d, DT_REG_INTR_INFO);
 
     g_assert_cmpuint(qpci_config_readb(d->dev, PCI_INTERRUPT_PIN), ==, 1);
     g_assert_cmpuint(DT_INTR_INFO_MSI(info), ==, 8);
@@ -2239,30 +2043,30 @@ static void test_intr_intx(const void *data)
     g_assert_false(dt_intx_level(d));
 
     /* Enabling a latched cause asserts the level at once. */
-    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
     g_assert_true(dt_intx_level(d));
-    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
+    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
     DT_CHECK_REG(d, DT_REG_INTR_STATUS, 0);
     g_assert_false(dt_intx_level(d));
 
     /* A new command asserts it again; a wrong acknowledge does not clear. */
     dt_quick_cmd(d, list);
     g_assert_true(dt_intx_level(d));
-    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_CMPL);
+    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_CMPL);
     g_assert_true(dt_intx_level(d));
-    dt_wr(d, DT_REG_INTR_ENABLE, 0);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, 0);
     g_assert_false(dt_intx_level(d));
-    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
     g_assert_true(dt_intx_level(d));
-    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
+    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE);
     g_assert_false(dt_intx_level(d));
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* Program the MSI capability: @nvec vectors (a power of 2) at @addr. */
-static void dt_msi_enable(DtDev *d, uint64_t addr, unsigned nvec)
+static void dt_msi_enable(DmatdDev *d, uint64_t addr, unsigned nvec)
 {
-    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSI);
+    uint8_t cap = dmatd_find_cap(d->dev, PCI_CAP_ID_MSI);
     uint16_t flags;
 
     g_assert_cmpuint(cap, !=, 0);
@@ -2278,36 +2082,36 @@ static void dt_msi_enable(DtDev *d, uint64_t addr, unsigned nvec)
     qpci_config_writew(d->dev, cap + PCI_MSI_FLAGS, flags);
 }
 
-static void dt_msi_mask(DtDev *d, uint32_t mask)
+static void dt_msi_mask(DmatdDev *d, uint32_t mask)
 {
-    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSI);
+    uint8_t cap = dmatd_find_cap(d->dev, PCI_CAP_ID_MSI);
 
     qpci_config_writel(d->dev, cap + PCI_MSI_MASK_64, mask);
 }
 
-static uint32_t dt_msi_pending(DtDev *d)
+static uint32_t dt_msi_pending(DmatdDev *d)
 {
-    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSI);
+    uint8_t cap = dmatd_find_cap(d->dev, PCI_CAP_ID_MSI);
 
     return qpci_config_readl(d->dev, cap + PCI_MSI_PENDING_64);
 }
 
 static void test_intr_msi(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t list = dt_quick_list(d);
     uint64_t msg = guest_alloc(&d->alloc, 4);
     unsigned v;
 
     dt_msi_enable(d, msg, 8);
-    g_assert_cmpuint(DT_INTR_INFO_MODE(dt_rd(d, DT_REG_INTR_INFO)), ==,
+    g_assert_cmpuint(DT_INTR_INFO_MODE(dmatd_rd(d, DT_REG_INTR_INFO)), ==,
                      DT_INTR_MODE_MSI);
-    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
 
     /* Every vector delivers its own data word; INTx stays quiet. */
     for (v = 0; v < 8; v++) {
         qtest_writel(d->qts, msg, 0);
-        dt_wr(d, DT_REG_INTR_VECTOR, v);
+        dmatd_wr(d, DT_REG_INTR_VECTOR, v);
         dt_quick_cmd(d, list);
         g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA | v);
         g_assert_false(dt_intx_level(d));
@@ -2317,7 +2121,7 @@ static void test_intr_msi(const void *data)
     /* A masked vector becomes pending and is delivered on unmask. */
     qtest_writel(d->qts, msg, 0);
     dt_msi_mask(d, 1u << 5);
-    dt_wr(d, DT_REG_INTR_VECTOR, 5);
+    dmatd_wr(d, DT_REG_INTR_VECTOR, 5);
     dt_quick_cmd(d, list);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0);
     g_assert_cmphex(dt_msi_pending(d), ==, 1u << 5);
@@ -2328,62 +2132,35 @@ static void test_intr_msi(const void *data)
     /* Only 2 vectors granted: vector 5 falls back to 0, and says so. */
     dt_msi_enable(d, msg, 2);
     qtest_writel(d->qts, msg, 0);
-    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_STATUS_MASK);
+    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_STATUS_MASK);
     dt_quick_cmd(d, list);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA);
     DT_CHECK_REG(d, DT_REG_INTR_STATUS,
                  DT_INTR_CMD_DONE | DT_INTR_VECTOR_FALLBACK);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* MSI-X through BAR1, with the tests' own view of the table. */
-static uint8_t dt_msix_cap(DtDev *d)
+static uint32_t dt_msix_pba_off(DmatdDev *d)
 {
-    uint8_t cap = dt_find_cap(d->dev, PCI_CAP_ID_MSIX);
-
-    g_assert_cmpuint(cap, !=, 0);
-    g_assert_cmpuint(d->msix_bar_size, !=, 0);
-    return cap;
-}
-
-static uint32_t dt_msix_pba_off(DtDev *d)
-{
-    uint32_t pba = qpci_config_readl(d->dev, dt_msix_cap(d) + PCI_MSIX_PBA);
+    uint32_t pba = qpci_config_readl(d->dev, dmatd_msix_cap(d) + PCI_MSIX_PBA);
 
     g_assert_cmpuint(pba & PCI_MSIX_FLAGS_BIRMASK, ==, 1);
     return pba & ~PCI_MSIX_FLAGS_BIRMASK;
 }
 
-static void dt_msix_vector(DtDev *d, unsigned v, uint64_t addr,
-                           uint32_t data, bool masked)
+static void dt_msix_enable(DmatdDev *d)
 {
-    uint32_t table = qpci_config_readl(d->dev,
-                                       dt_msix_cap(d) + PCI_MSIX_TABLE);
-    uint64_t e = (table & ~PCI_MSIX_FLAGS_BIRMASK) + v * PCI_MSIX_ENTRY_SIZE;
+    uint8_t cap = dmatd_msix_cap(d);
 
-    g_assert_cmpuint(table & PCI_MSIX_FLAGS_BIRMASK, ==, 1);
-    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
-    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_UPPER_ADDR,
-                   addr >> 32);
-    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_DATA, data);
-    qpci_io_writel(d->dev, d->msix_bar, e + PCI_MSIX_ENTRY_VECTOR_CTRL,
-                   masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
-}
-
-static void dt_msix_enable(DtDev *d)
-{
-    uint8_t cap = dt_msix_cap(d);
-    uint16_t flags = qpci_config_readw(d->dev, cap + PCI_MSIX_FLAGS);
-
-    g_assert_cmpuint((flags & PCI_MSIX_FLAGS_QSIZE) + 1, ==, 8);
-    qpci_config_writew(d->dev, cap + PCI_MSIX_FLAGS,
-                       (flags & ~PCI_MSIX_FLAGS_MASKALL) |
-                       PCI_MSIX_FLAGS_ENABLE);
+    g_assert_cmpuint((qpci_config_readw(d->dev, cap + PCI_MSIX_FLAGS) &
+                      PCI_MSIX_FLAGS_QSIZE) + 1, ==, 8);
+    dmatd_msix_enable(d);
 }
 
 static void test_intr_msix(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t list = dt_quick_list(d);
     uint64_t msg = guest_alloc(&d->alloc, 8 * 4);
     uint32_t pba = dt_msix_pba_off(d);
@@ -2392,16 +2169,16 @@ static void test_intr_msix(const void *data)
     /* MSI is on as well: MSI-X takes precedence. */
     dt_msi_enable(d, msg, 8);
     for (v = 0; v < 8; v++) {
-        dt_msix_vector(d, v, msg + v * 4, 0xc0de0000 | v, false);
+        dmatd_msix_vector(d, v, msg + v * 4, 0xc0de0000 | v, false);
     }
     dt_msix_enable(d);
-    g_assert_cmpuint(DT_INTR_INFO_MODE(dt_rd(d, DT_REG_INTR_INFO)), ==,
+    g_assert_cmpuint(DT_INTR_INFO_MODE(dmatd_rd(d, DT_REG_INTR_INFO)), ==,
                      DT_INTR_MODE_MSIX);
-    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
 
     for (v = 0; v < 8; v++) {
         qtest_memset(d->qts, msg, 0, 8 * 4);
-        dt_wr(d, DT_REG_INTR_VECTOR, v);
+        dmatd_wr(d, DT_REG_INTR_VECTOR, v);
         dt_quick_cmd(d, list);
         for (w = 0; w < 8; w++) {
             g_assert_cmphex(qtest_readl(d->qts, msg + w * 4), ==,
@@ -2412,22 +2189,22 @@ static void test_intr_msix(const void *data)
 
     /* A masked vector sets its pending bit and fires on unmask. */
     qtest_memset(d->qts, msg, 0, 8 * 4);
-    dt_msix_vector(d, 3, msg + 3 * 4, 0xc0de0003, true);
-    dt_wr(d, DT_REG_INTR_VECTOR, 3);
+    dmatd_msix_vector(d, 3, msg + 3 * 4, 0xc0de0003, true);
+    dmatd_wr(d, DT_REG_INTR_VECTOR, 3);
     dt_quick_cmd(d, list);
     g_assert_cmphex(qtest_readl(d->qts, msg + 3 * 4), ==, 0);
     g_assert_cmphex(qpci_io_readl(d->dev, d->msix_bar, pba), ==, 1u << 3);
-    dt_msix_vector(d, 3, msg + 3 * 4, 0xc0de0003, false);
+    dmatd_msix_vector(d, 3, msg + 3 * 4, 0xc0de0003, false);
     g_assert_cmphex(qtest_readl(d->qts, msg + 3 * 4), ==, 0xc0de0003);
     g_assert_cmphex(qpci_io_readl(d->dev, d->msix_bar, pba), ==, 0);
 
     /* A vector past the table falls back to vector 0. */
     qtest_memset(d->qts, msg, 0, 8 * 4);
-    dt_wr(d, DT_REG_INTR_VECTOR, 20);
+    dmatd_wr(d, DT_REG_INTR_VECTOR, 20);
     dt_quick_cmd(d, list);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0xc0de0000);
-    g_assert_true(dt_rd(d, DT_REG_INTR_STATUS) & DT_INTR_VECTOR_FALLBACK);
-    dt_stop(d);
+    g_assert_true(dmatd_rd(d, DT_REG_INTR_STATUS) & DT_INTR_VECTOR_FALLBACK);
+    dmatd_stop(d);
 }
 
 /*
@@ -2472,7 +2249,7 @@ typedef struct DtCqe {
 } DtCqe;
 
 /* Set up and enable a queue of @size entries at fresh addresses. */
-static void dt_q_init(DtDev *d, DtQueue *q, uint32_t size)
+static void dt_q_init(DmatdDev *d, DtQueue *q, uint32_t size)
 {
     *q = (DtQueue) {
         .sq = guest_alloc(&d->alloc, size * DT_SQE_SIZE),
@@ -2484,17 +2261,17 @@ static void dt_q_init(DtDev *d, DtQueue *q, uint32_t size)
     g_assert_cmphex(q->cq % DT_Q_ALIGN, ==, 0);
     qtest_memset(d->qts, q->sq, 0, size * DT_SQE_SIZE);
     qtest_memset(d->qts, q->cq, 0, size * DT_CQE_SIZE);
-    dt_wr(d, DT_REG_Q_CTRL, 0);
-    dt_wr64(d, DT_REG_SQ_BASE_LO, q->sq);
-    dt_wr64(d, DT_REG_CQ_BASE_LO, q->cq);
-    dt_wr(d, DT_REG_Q_SIZE, size);
-    dt_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr64(d, DT_REG_SQ_BASE_LO, q->sq);
+    dmatd_wr64(d, DT_REG_CQ_BASE_LO, q->cq);
+    dmatd_wr(d, DT_REG_Q_SIZE, size);
+    dmatd_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
     DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
     DT_CHECK_REG(d, DT_REG_Q_ERROR, DT_QERR_NONE);
 }
 
 /* Fill the next SQ slot; the doorbell is separate (dt_q_ring). */
-static void dt_q_put(DtDev *d, DtQueue *q, const DtSqe *e)
+static void dt_q_put(DmatdDev *d, DtQueue *q, const DtSqe *e)
 {
     uint8_t raw[DT_SQE_SIZE];
 
@@ -2514,12 +2291,12 @@ static void dt_q_put(DtDev *d, DtQueue *q, const DtSqe *e)
     q->tail = (q->tail + 1) % q->size;
 }
 
-static void dt_q_ring(DtDev *d, DtQueue *q)
+static void dt_q_ring(DmatdDev *d, DtQueue *q)
 {
-    dt_wr(d, DT_REG_SQ_TAIL, q->tail);
+    dmatd_wr(d, DT_REG_SQ_TAIL, q->tail);
 }
 
-static void dt_q_read(DtDev *d, DtQueue *q, uint32_t slot, DtCqe *c)
+static void dt_q_read(DmatdDev *d, DtQueue *q, uint32_t slot, DtCqe *c)
 {
     uint8_t raw[DT_CQE_SIZE];
 
@@ -2539,28 +2316,28 @@ static void dt_q_read(DtDev *d, DtQueue *q, uint32_t slot, DtCqe *c)
 }
 
 /* Is the next completion there?  Copies it out if so. */
-static bool dt_q_peek(DtDev *d, DtQueue *q, DtCqe *c)
+static bool dt_q_peek(DmatdDev *d, DtQueue *q, DtCqe *c)
 {
     dt_q_read(d, q, q->cq_head, c);
     return !!(c->status & DT_CQE_PHASE) == q->phase;
 }
 
 /* Consume the next completion, which must be there. */
-static void dt_q_pop(DtDev *d, DtQueue *q, DtCqe *c)
+static void dt_q_pop(DmatdDev *d, DtQueue *q, DtCqe *c)
 {
     if (!dt_q_peek(d, q, c)) {
         dt_report("no completion in cq[%u] (phase %d expected): CQ_TAIL %u "
                   "SQ_HEAD %u Q_STATUS 0x%x Q_ERROR %u", q->cq_head,
-                  q->phase, dt_rd(d, DT_REG_CQ_TAIL),
-                  dt_rd(d, DT_REG_SQ_HEAD), dt_rd(d, DT_REG_Q_STATUS),
-                  dt_rd(d, DT_REG_Q_ERROR));
+                  q->phase, dmatd_rd(d, DT_REG_CQ_TAIL),
+                  dmatd_rd(d, DT_REG_SQ_HEAD), dmatd_rd(d, DT_REG_Q_STATUS),
+                  dmatd_rd(d, DT_REG_Q_ERROR));
     }
     c->status &= ~DT_CQE_PHASE;
     q->cq_head = (q->cq_head + 1) % q->size;
     if (!q->cq_head) {
         q->phase = !q->phase;
     }
-    dt_wr(d, DT_REG_CQ_HEAD, q->cq_head);
+    dmatd_wr(d, DT_REG_CQ_HEAD, q->cq_head);
 }
 
 /*
@@ -2568,7 +2345,7 @@ static void dt_q_pop(DtDev *d, DtQueue *q, DtCqe *c)
  * looks, at most @max_steps times.  With latency-ns=0 (@ns 0) the device
  * needs no virtual time, only a turn of the main loop.
  */
-static void dt_q_wait(DtDev *d, DtQueue *q, DtCqe *c, int64_t ns,
+static void dt_q_wait(DmatdDev *d, DtQueue *q, DtCqe *c, int64_t ns,
                       int max_steps)
 {
     int i;
@@ -2584,12 +2361,12 @@ static void dt_q_wait(DtDev *d, DtQueue *q, DtCqe *c, int64_t ns,
 }
 
 /* Give a latency-ns=0 device time to do whatever it is going to do. */
-static void dt_settle(DtDev *d)
+static void dt_settle(DmatdDev *d)
 {
     int i;
 
     for (i = 0; i < 20; i++) {
-        dt_rd(d, DT_REG_Q_STATUS);
+        dmatd_rd(d, DT_REG_Q_STATUS);
         g_usleep(1000);
     }
 }
@@ -2612,7 +2389,7 @@ static void dt_check_cqe(const DtCqe *c, uint64_t tag, uint32_t status,
 }
 
 /* A WRITE_PATTERN of one segment [addr, addr + len). */
-static DtSqe dt_sqe_write(DtDev *d, uint64_t addr, uint32_t len,
+static DtSqe dt_sqe_write(DmatdDev *d, uint64_t addr, uint32_t len,
                           uint32_t seed, uint64_t tag)
 {
     DtSeg seg = { addr, len };
@@ -2626,7 +2403,7 @@ static DtSqe dt_sqe_write(DtDev *d, uint64_t addr, uint32_t len,
     };
 }
 
-static void dt_check_pattern_at(DtDev *d, const char *what, uint64_t addr,
+static void dt_check_pattern_at(DmatdDev *d, const char *what, uint64_t addr,
                                 uint32_t len, uint32_t seed)
 {
     g_autofree uint8_t *exp = g_malloc(len);
@@ -2639,7 +2416,7 @@ static void dt_check_pattern_at(DtDev *d, const char *what, uint64_t addr,
 /* All four operations through the queue, checked like register commands. */
 static void test_queue_ops(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t base = dt_region(d, DT_ODD_REGION);
     uint64_t copy = dt_region(d, DT_ODD_REGION);
     DtSeg segs[DT_ODD_NSEGS], csegs[DT_ODD_NSEGS];
@@ -2661,9 +2438,9 @@ static void test_queue_ops(const void *data)
     dt_fill_stream(fill, 0x0123456789abcdefULL, len);
 
     dt_q_init(d, &q, 64);
-    g_assert_true(dt_rd(d, DT_REG_CAPS) & DT_CAP_QUEUE);
-    g_assert_cmpuint(dt_rd(d, DT_REG_Q_MAX_SIZE), ==, DT_Q_MAX_SIZE);
-    seq0 = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+    g_assert_true(dmatd_rd(d, DT_REG_CAPS) & DT_CAP_QUEUE);
+    g_assert_cmpuint(dmatd_rd(d, DT_REG_Q_MAX_SIZE), ==, DT_Q_MAX_SIZE);
+    seq0 = dmatd_rd64(d, DT_REG_CMD_SEQ_LO);
 
     /* Four commands, one doorbell: write, verify, copy, then fill. */
     dt_q_put(d, &q, &(DtSqe) { .op = DT_OP_WRITE_PATTERN, .seed = DT_SEED,
@@ -2713,7 +2490,7 @@ static void test_queue_ops(const void *data)
         dt_check_log(last, "write-pattern", "cq", 0, "write", q.cq,
                      DT_CQE_SIZE, DT_CQE_SIZE, "ok");
     }
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -2722,7 +2499,7 @@ static void test_queue_ops(const void *data)
  */
 static void test_queue_wrap(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t buf = dt_region(d, 16 * DT_PAGE);
     DtQueue q;
     DtCqe c;
@@ -2770,14 +2547,14 @@ static void test_queue_wrap(const void *data)
     }
     DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
     DT_CHECK_REG64(d, DT_REG_Q_DONE_LO, 20);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
  * Poll (without letting virtual time pass) until the pattern word at
  * @addr is there: the bottom half that runs a step has had its turn.
  */
-static void dt_wait_word(DtDev *d, uint64_t addr, uint64_t word)
+static void dt_wait_word(DmatdDev *d, uint64_t addr, uint64_t word)
 {
     int i;
 
@@ -2797,7 +2574,7 @@ static void dt_wait_word(DtDev *d, uint64_t addr, uint64_t word)
 
 static void test_queue_inflight(const void *data)
 {
-    DtDev *d = dt_start(data, ",latency-ns=1000,step-size=4096", "");
+    DmatdDev *d = dmatd_start(data, ",latency-ns=1000,step-size=4096", "");
     uint64_t buf = dt_region(d, DT_INFLIGHT * 2 * DT_PAGE);
     uint64_t rlist = dt_quick_list(d);
     DtQueue q;
@@ -2812,7 +2589,7 @@ static void test_queue_inflight(const void *data)
         e.flags = DT_SQE_F_INTR;
         dt_q_put(d, &q, &e);
     }
-    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_QUEUE_CMPL);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_QUEUE_CMPL);
     dt_q_ring(d, &q);
     DT_CHECK_REG(d, DT_REG_SQ_TAIL, DT_INFLIGHT);
 
@@ -2831,7 +2608,7 @@ static void test_queue_inflight(const void *data)
 
     /* A register command meanwhile is refused as busy, and harmless. */
     dt_set_dst(d, rlist, 1);
-    dt_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+    dmatd_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
     DT_CHECK_REG(d, DT_REG_STATUS, DT_STATUS_DONE | DT_STATUS_ERROR);
     DT_CHECK_REG(d, DT_REG_ERROR, DT_ERR_BUSY);
 
@@ -2850,7 +2627,7 @@ static void test_queue_inflight(const void *data)
     /* The refused register command finished too, with an error. */
     DT_CHECK_REG(d, DT_REG_INTR_STATUS,
                  DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL);
-    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL);
+    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL);
 
     /* 99 to go, all posted at once; they complete in order. */
     for (i = 1; i < DT_INFLIGHT; i++) {
@@ -2866,7 +2643,7 @@ static void test_queue_inflight(const void *data)
 
     /* Now idle, the register path works again. */
     dt_quick_cmd(d, rlist);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /* Queue entries that must fail alone, with the error they must get. */
@@ -2908,7 +2685,7 @@ static DtSqe dt_sqe_spoil(const DtSqe *good, size_t i)
 /* Command errors end up in the completion; the queue goes on. */
 static void test_queue_cmd_errors(const void *data)
 {
-    DtDev *d = dt_start(data, "", "");
+    DmatdDev *d = dmatd_start(data, "", "");
     uint64_t buf = dt_region(d, DT_PAGE);
     DtSqe good = dt_sqe_write(d, buf, DT_PAGE, DT_SEED, 0x99);
     DtSqe unassigned = dt_sqe_write(d, DT_UNASSIGNED, DT_PAGE, 1, 0x55);
@@ -2940,7 +2717,7 @@ static void test_queue_cmd_errors(const void *data)
     dt_check_cqe(&c, 0x99, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE,
                  dt_pattern_csum(DT_SEED, DT_PAGE));
     DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -2948,26 +2725,7 @@ static void test_queue_cmd_errors(const void *data)
  * afterwards, and the registers are at their reset values.
  */
 
-/* After a reset wiped config space, give the BARs their old addresses. */
-static void dt_reprogram(DtDev *d)
-{
-    if (d->rp) {
-        dt_root_port_init(d->rp);
-    }
-    qpci_config_writel(d->dev, PCI_BASE_ADDRESS_0, d->bar.addr);
-    if (d->msix_bar_size) {
-        qpci_config_writel(d->dev, PCI_BASE_ADDRESS_1, d->msix_bar.addr);
-    }
-    if (d->rp) {
-        uint64_t end = d->msix_bar_size ? d->msix_bar.addr + d->msix_bar_size
-                                        : d->bar.addr + d->bar_size;
-
-        dt_root_port_window(d->rp, d->bar.addr, end - d->bar.addr, false);
-    }
-    qpci_device_enable(d->dev);
-}
-
-static void dt_check_reset_state(DtDev *d, uint64_t cmd_seq)
+static void dt_check_reset_state(DmatdDev *d, uint64_t cmd_seq)
 {
     DT_CHECK_REG(d, DT_REG_ID, DMA_TESTDEV_ID_VALUE);
     DT_CHECK_REG(d, DT_REG_Q_CTRL, 0);
@@ -2993,7 +2751,7 @@ static void dt_check_reset_state(DtDev *d, uint64_t cmd_seq)
     g_assert_false(dt_intx_level(d));
 }
 
-static void dt_reset_mid_command(DtDev *d, bool flr)
+static void dt_reset_mid_command(DmatdDev *d, bool flr)
 {
     uint32_t len = 64 * DT_PAGE;
     uint64_t buf = dt_region(d, len);
@@ -3009,18 +2767,18 @@ static void dt_reset_mid_command(DtDev *d, bool flr)
     cq = q.cq;
     e.flags = DT_SQE_F_INTR;
     dt_q_put(d, &q, &e);
-    dt_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CAUSES);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CAUSES);
     dt_q_ring(d, &q);
     for (i = 0; i < 5; i++) {
         qtest_clock_step(d->qts, DT_LAT);
         dt_wait_word(d, buf + (i + 1) * DT_PAGE - 24,
                      dt_pattern_word(DT_SEED, (i + 1) * DT_PAGE - 24));
     }
-    seq = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+    seq = dmatd_rd64(d, DT_REG_CMD_SEQ_LO);
     DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
 
     if (flr) {
-        uint8_t exp = dt_find_cap(d->dev, PCI_CAP_ID_EXP);
+        uint8_t exp = dmatd_find_cap(d->dev, PCI_CAP_ID_EXP);
 
         g_assert_true(qpci_config_readl(d->dev, exp + PCI_EXP_DEVCAP) &
                       PCI_EXP_DEVCAP_FLR);
@@ -3051,7 +2809,7 @@ static void dt_reset_mid_command(DtDev *d, bool flr)
     dt_check_log(&g_array_index(log, DtLogEntry, 2), "write-pattern", "dst",
                  0, "write", buf, len, 5 * DT_PAGE - DT_SEG_SIZE, "ok");
 
-    dt_reprogram(d);
+    dmatd_reprogram(d);
     dt_check_reset_state(d, seq);
 
     /* And it works again from scratch. */
@@ -3070,18 +2828,18 @@ static void dt_reset_mid_command(DtDev *d, bool flr)
 
 static void test_reset_flr(const void *data)
 {
-    DtDev *d = dt_start(data, ",latency-ns=1000,step-size=4096", "");
+    DmatdDev *d = dmatd_start(data, ",latency-ns=1000,step-size=4096", "");
 
     dt_reset_mid_command(d, true);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 static void test_reset_system(const void *data)
 {
-    DtDev *d = dt_start(data, ",latency-ns=1000,step-size=4096", "");
+    DmatdDev *d = dmatd_start(data, ",latency-ns=1000,step-size=4096", "");
 
     dt_reset_mid_command(d, false);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -3128,8 +2886,8 @@ static void dt_wait_migration(QTestState *qts)
 
 static void test_migrate_mid_command(const void *data)
 {
-    const DtMachine *m = data;
-    DtDev *d = dt_start(m, ",latency-ns=1000,step-size=4096", "-m 128M");
+    const DmatdMachine *m = data;
+    DmatdDev *d = dmatd_start(m, ",latency-ns=1000,step-size=4096", "-m 128M");
     g_autofree char *file = g_strdup_printf("%s/dt-migrate-XXXXXX",
                                             g_get_tmp_dir());
     g_autofree char *uri = NULL;
@@ -3181,12 +2939,12 @@ static void test_migrate_mid_command(const void *data)
                              "-device pcie-root-port,id=rp0,bus=pcie.0,"
                              "chassis=1,addr=0x%x -device dma-testdev,id=dt0,"
                              "bus=rp0,latency-ns=1000,step-size=4096 "
-                             "-incoming defer", DT_RP_SLOT);
+                             "-incoming defer", DMATD_RP_SLOT);
     } else {
         d->qts = qtest_initf("-machine pc -nodefaults -m 128M "
                              "-device dma-testdev,id=dt0,addr=0x%x,"
                              "latency-ns=1000,step-size=4096 "
-                             "-incoming defer", DT_PC_SLOT);
+                             "-incoming defer", DMATD_PC_SLOT);
     }
     dt_qmp_uri(d->qts, "migrate-incoming", uri);
     dt_wait_migration(d->qts);
@@ -3197,17 +2955,7 @@ static void test_migrate_mid_command(const void *data)
     unlink(file);
 
     /* Point our libqos view at the new QEMU, without reprogramming. */
-    g_free(d->dev);
-    g_free(d->rp);
-    qpci_free_pc(d->bus);
-    d->bus = qpci_new_pc(d->qts, &d->alloc);
-    if (m->pcie) {
-        d->rp = qpci_device_find(d->bus, QPCI_DEVFN(DT_RP_SLOT, 0));
-        d->dev = qpci_device_find(d->bus, DT_BDF(1, 0, 0));
-    } else {
-        d->dev = qpci_device_find(d->bus, QPCI_DEVFN(DT_PC_SLOT, 0));
-    }
-    g_assert_nonnull(d->dev);
+    dmatd_rediscover(d);
 
     /* State arrived: mid-command, same place, same log. */
     DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
@@ -3241,7 +2989,7 @@ static void test_migrate_mid_command(const void *data)
     dt_check_log_seqs(log_end);
     g_assert_cmpuint(g_array_index(log_end, DtLogEntry, log_end->len - 1).seq,
                      ==, log_end->len);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
@@ -3255,7 +3003,7 @@ static void test_migrate_mid_command(const void *data)
  */
 
 typedef struct DtMatrix {
-    DtDev *d;
+    DmatdDev *d;
     FILE *log;                  /* QEMU's -D file, read as it grows */
     unsigned cases;
     unsigned by_kind[4];
@@ -3296,10 +3044,10 @@ static void dt_mx_case(DtMatrix *x, int kind, const char *name)
 static void dt_mx_access(DtMatrix *x, uint32_t off, unsigned size,
                          bool is_write, uint32_t reason)
 {
-    DtDev *d = x->d;
+    DmatdDev *d = x->d;
     uint64_t a = d->bar.addr + off;
-    uint32_t before = dt_rd(d, DT_REG_BAD_COUNT);
-    uint64_t seq = dt_rd64(d, DT_REG_CMD_SEQ_LO);
+    uint32_t before = dmatd_rd(d, DT_REG_BAD_COUNT);
+    uint64_t seq = dmatd_rd64(d, DT_REG_CMD_SEQ_LO);
     g_autofree char *name = g_strdup_printf("%u-byte %s at 0x%03x", size,
                                             is_write ? "write" : "read", off);
     uint32_t info;
@@ -3337,15 +3085,15 @@ static void dt_mx_access(DtMatrix *x, uint32_t off, unsigned size,
         }
         g_assert_cmphex(val, ==, 0);
     }
-    info = dt_rd(d, DT_REG_BAD_INFO);
-    if (dt_rd(d, DT_REG_BAD_COUNT) != before + 1 ||
+    info = dmatd_rd(d, DT_REG_BAD_INFO);
+    if (dmatd_rd(d, DT_REG_BAD_COUNT) != before + 1 ||
         DT_BAD_INFO_REASON(info) != reason ||
         DT_BAD_INFO_OFFSET(info) != off ||
         DT_BAD_INFO_SIZE(info) != size ||
         !!(info & DT_BAD_INFO_WRITE) != is_write) {
         dt_report("bad input '%s': expected BAD_COUNT %u reason %u, found "
                   "BAD_COUNT %u BAD_INFO 0x%08x", name, before + 1, reason,
-                  dt_rd(d, DT_REG_BAD_COUNT), info);
+                  dmatd_rd(d, DT_REG_BAD_COUNT), info);
     }
     /* No bad access ever starts a command. */
     DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, seq);
@@ -3414,12 +3162,12 @@ static void dt_mx_mmio(DtMatrix *x)
             }
         }
         if (!dt_mx_regs[i].writable) {
-            uint32_t val = dt_rd(x->d, r);
+            uint32_t val = dmatd_rd(x->d, r);
 
             dt_mx_access(x, r, 4, true, DT_BAD_READ_ONLY);
             /* The BAD_* registers change by design: they record this. */
             if (r != DT_REG_BAD_COUNT && r != DT_REG_BAD_INFO) {
-                g_assert_cmphex(dt_rd(x->d, r), ==, val);
+                g_assert_cmphex(dmatd_rd(x->d, r), ==, val);
             }
         }
     }
@@ -3435,17 +3183,17 @@ static void dt_mx_mmio(DtMatrix *x)
 static void dt_mx_reserved(DtMatrix *x, uint32_t reg, uint32_t val,
                            uint32_t reason, int64_t expect)
 {
-    DtDev *d = x->d;
-    uint32_t before = dt_rd(d, DT_REG_BAD_COUNT);
-    uint32_t old = dt_rd(d, reg);
+    DmatdDev *d = x->d;
+    uint32_t before = dmatd_rd(d, DT_REG_BAD_COUNT);
+    uint32_t old = dmatd_rd(d, reg);
     g_autofree char *name = g_strdup_printf("0x%x to register 0x%03x", val,
                                             reg);
 
-    dt_wr(d, reg, val);
-    g_assert_cmpuint(dt_rd(d, DT_REG_BAD_COUNT), ==, before + 1);
-    g_assert_cmpuint(DT_BAD_INFO_REASON(dt_rd(d, DT_REG_BAD_INFO)), ==,
+    dmatd_wr(d, reg, val);
+    g_assert_cmpuint(dmatd_rd(d, DT_REG_BAD_COUNT), ==, before + 1);
+    g_assert_cmpuint(DT_BAD_INFO_REASON(dmatd_rd(d, DT_REG_BAD_INFO)), ==,
                      reason);
-    g_assert_cmpuint(DT_BAD_INFO_OFFSET(dt_rd(d, DT_REG_BAD_INFO)), ==, reg);
+    g_assert_cmpuint(DT_BAD_INFO_OFFSET(dmatd_rd(d, DT_REG_BAD_INFO)), ==, reg);
     DT_CHECK_REG(d, reg, expect == DT_MX_UNCHANGED ? old : expect);
     dt_mx_case(x, DT_MX_MMIO, name);
 }
@@ -3464,14 +3212,14 @@ typedef struct DtMxCmd {
 
 static void dt_mx_cmd(DtMatrix *x, const DtMxCmd *c)
 {
-    DtDev *d = x->d;
+    DmatdDev *d = x->d;
     uint64_t list = c->list;
     uint32_t count = c->count ? c->count : c->nseg;
 
     if (!list) {
         list = dt_put_list(d, c->seg, c->nseg);
     }
-    dt_wr(d, DT_REG_SEED, DT_SEED);
+    dmatd_wr(d, DT_REG_SEED, DT_SEED);
     if (c->op == DT_OP_COPY) {
         /* The bad side is one list, the other a good page. */
         DtSeg good = { x->buf, c->nseg ? (uint32_t)dt_total(c->seg, c->nseg)
@@ -3485,22 +3233,22 @@ static void dt_mx_cmd(DtMatrix *x, const DtMxCmd *c)
     } else {
         dt_set_dst(d, list, count);
     }
-    dt_wr(d, DT_REG_CMD, c->op);
-    if (dt_rd(d, DT_REG_STATUS) != (DT_STATUS_DONE | DT_STATUS_ERROR) ||
-        dt_rd(d, DT_REG_ERROR) != c->err) {
+    dmatd_wr(d, DT_REG_CMD, c->op);
+    if (dmatd_rd(d, DT_REG_STATUS) != (DT_STATUS_DONE | DT_STATUS_ERROR) ||
+        dmatd_rd(d, DT_REG_ERROR) != c->err) {
         dt_report("bad input '%s': expected STATUS 0x%x ERROR %u (%s), "
                   "found STATUS 0x%x ERROR %u (%s)", c->name,
                   DT_STATUS_DONE | DT_STATUS_ERROR, c->err,
-                  dt_error_name(c->err), dt_rd(d, DT_REG_STATUS),
-                  dt_rd(d, DT_REG_ERROR),
-                  dt_error_name(dt_rd(d, DT_REG_ERROR)));
+                  dt_error_name(c->err), dmatd_rd(d, DT_REG_STATUS),
+                  dmatd_rd(d, DT_REG_ERROR),
+                  dt_error_name(dmatd_rd(d, DT_REG_ERROR)));
     }
     dt_mx_case(x, DT_MX_CMD, c->name);
 }
 
 static void dt_mx_cmds(DtMatrix *x)
 {
-    DtDev *d = x->d;
+    DmatdDev *d = x->d;
     uint64_t bar = d->bar.addr, msix = d->msix_bar.addr, b = x->buf;
     uint64_t top = 1ULL << 40;          /* the matrix runs addr-bits=40 */
     const DtMxCmd cases[] = {
@@ -3576,52 +3324,52 @@ static void dt_mx_cmds(DtMatrix *x)
 }
 
 /* Set up the queue with @size entries at @sq/@cq and enable it. */
-static void dt_mx_queue_setup(DtDev *d, uint32_t size, uint64_t sq,
+static void dt_mx_queue_setup(DmatdDev *d, uint32_t size, uint64_t sq,
                               uint64_t cq)
 {
-    dt_wr(d, DT_REG_Q_CTRL, 0);
-    dt_wr(d, DT_REG_Q_SIZE, size);
-    dt_wr64(d, DT_REG_SQ_BASE_LO, sq);
-    dt_wr64(d, DT_REG_CQ_BASE_LO, cq);
-    dt_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DT_REG_Q_SIZE, size);
+    dmatd_wr64(d, DT_REG_SQ_BASE_LO, sq);
+    dmatd_wr64(d, DT_REG_CQ_BASE_LO, cq);
+    dmatd_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
 }
 
 static void dt_mx_qerror(DtMatrix *x, const char *name, uint32_t qerr,
                          uint64_t addr, uint32_t cause)
 {
-    DtDev *d = x->d;
+    DmatdDev *d = x->d;
     int i;
 
-    for (i = 0; i < 100 && !(dt_rd(d, DT_REG_Q_STATUS) & DT_QSTATUS_ERROR);
+    for (i = 0; i < 100 && !(dmatd_rd(d, DT_REG_Q_STATUS) & DT_QSTATUS_ERROR);
          i++) {
         g_usleep(1000);
     }
-    if (dt_rd(d, DT_REG_Q_STATUS) !=
+    if (dmatd_rd(d, DT_REG_Q_STATUS) !=
         (DT_QSTATUS_ENABLED | DT_QSTATUS_ERROR) ||
-        dt_rd(d, DT_REG_Q_ERROR) != qerr ||
-        dt_rd64(d, DT_REG_Q_ERR_ADDR_LO) != addr ||
-        dt_rd(d, DT_REG_Q_ERR_CAUSE) != cause) {
+        dmatd_rd(d, DT_REG_Q_ERROR) != qerr ||
+        dmatd_rd64(d, DT_REG_Q_ERR_ADDR_LO) != addr ||
+        dmatd_rd(d, DT_REG_Q_ERR_CAUSE) != cause) {
         dt_report("bad input '%s': expected Q_ERROR %u (%s) addr 0x%" PRIx64
                   " cause %u, found Q_STATUS 0x%x Q_ERROR %u addr 0x%" PRIx64
                   " cause %u", name, qerr, dt_qerror_name(qerr), addr, cause,
-                  dt_rd(d, DT_REG_Q_STATUS), dt_rd(d, DT_REG_Q_ERROR),
-                  dt_rd64(d, DT_REG_Q_ERR_ADDR_LO),
-                  dt_rd(d, DT_REG_Q_ERR_CAUSE));
+                  dmatd_rd(d, DT_REG_Q_STATUS), dmatd_rd(d, DT_REG_Q_ERROR),
+                  dmatd_rd64(d, DT_REG_Q_ERR_ADDR_LO),
+                  dmatd_rd(d, DT_REG_Q_ERR_CAUSE));
     }
-    g_assert_true(dt_rd(d, DT_REG_INTR_STATUS) & DT_INTR_QUEUE_ERROR);
-    dt_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_ERROR);
+    g_assert_true(dmatd_rd(d, DT_REG_INTR_STATUS) & DT_INTR_QUEUE_ERROR);
+    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_ERROR);
 
     /* Halted: doorbells are refused until the queue is disabled. */
     dt_mx_case(x, DT_MX_QUEUE, name);
     dt_mx_reserved(x, DT_REG_SQ_TAIL, 1, DT_BAD_QUEUE_DISABLED,
                    DT_MX_UNCHANGED);
-    dt_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DT_REG_Q_CTRL, 0);
     DT_CHECK_REG(d, DT_REG_Q_STATUS, 0);
 }
 
 static void dt_mx_queue(DtMatrix *x)
 {
-    DtDev *d = x->d;
+    DmatdDev *d = x->d;
     uint64_t sq = guest_alloc(&d->alloc, 4 * DT_SQE_SIZE);
     uint64_t cq = guest_alloc(&d->alloc, 4 * DT_CQE_SIZE);
     uint64_t top = 1ULL << 40, bar = d->bar.addr;
@@ -3647,44 +3395,44 @@ static void dt_mx_queue(DtMatrix *x)
 
     /* Rings the device cannot use. */
     dt_mx_queue_setup(d, 4, DT_UNASSIGNED, cq);
-    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
     dt_mx_qerror(x, "SQ unassigned", DT_QERR_SQ_READ, DT_UNASSIGNED,
                  DT_ERR_DMA_UNASSIGNED);
     dt_mx_queue_setup(d, 4, bar, cq);
-    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
     dt_mx_qerror(x, "SQ in own BAR0", DT_QERR_SQ_READ, bar,
                  DT_ERR_DMA_ACCESS);
     q.tail = 0;
     dt_q_put(d, &q, &e);
     dt_mx_queue_setup(d, 4, sq, DT_ROM_PAGE);
-    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
     dt_mx_qerror(x, "CQ in BIOS ROM", DT_QERR_CQ_WRITE, DT_ROM_PAGE,
                  DT_ERR_DMA_ACCESS);
     dt_mx_queue_setup(d, 4, sq, d->msix_bar.addr);
-    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
     dt_mx_qerror(x, "CQ in own MSI-X BAR", DT_QERR_CQ_WRITE,
                  d->msix_bar.addr, DT_ERR_DMA_ACCESS);
     dt_mx_queue_setup(d, 4, sq, DT_UNASSIGNED);
-    dt_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
     dt_mx_qerror(x, "CQ unassigned", DT_QERR_CQ_WRITE, DT_UNASSIGNED,
                  DT_ERR_DMA_UNASSIGNED);
 
     /* Doorbells out of range, including while a command runs. */
     dt_mx_queue_setup(d, 4, sq, cq);
-    dt_wr(d, DT_REG_SQ_TAIL, 4);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 4);
     dt_mx_qerror(x, "SQ_TAIL = size", DT_QERR_SQ_DOORBELL, 4, 0);
     dt_mx_queue_setup(d, 4, sq, cq);
-    dt_wr(d, DT_REG_SQ_TAIL, UINT32_MAX);
+    dmatd_wr(d, DT_REG_SQ_TAIL, UINT32_MAX);
     dt_mx_qerror(x, "SQ_TAIL = 2^32-1", DT_QERR_SQ_DOORBELL, UINT32_MAX, 0);
     dt_mx_queue_setup(d, 4, sq, cq);
-    dt_wr(d, DT_REG_CQ_HEAD, 9);
+    dmatd_wr(d, DT_REG_CQ_HEAD, 9);
     dt_mx_qerror(x, "CQ_HEAD past size", DT_QERR_CQ_DOORBELL, 9, 0);
     dt_mx_queue_setup(d, 4, sq, cq);
-    dt_wr(d, DT_REG_CQ_HEAD, 1);
+    dmatd_wr(d, DT_REG_CQ_HEAD, 1);
     dt_mx_qerror(x, "CQ_HEAD past CQ_TAIL", DT_QERR_CQ_DOORBELL, 1, 0);
     dt_mx_queue_setup(d, 4, sq, cq);
-    dt_wr(d, DT_REG_SQ_TAIL, 1);
-    dt_wr(d, DT_REG_SQ_TAIL, 7);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DT_REG_SQ_TAIL, 7);
     dt_mx_qerror(x, "SQ_TAIL bad while busy", DT_QERR_SQ_DOORBELL, 7, 0);
 
     /* Setup written while enabled, reserved bits, doorbells while off. */
@@ -3697,7 +3445,7 @@ static void dt_mx_queue(DtMatrix *x)
     dt_mx_reserved(x, DT_REG_Q_CTRL, DT_QCTRL_ENABLE | 2,
                    DT_BAD_RESERVED_BITS, DT_QCTRL_ENABLE);
     DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
-    dt_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DT_REG_Q_CTRL, 0);
     dt_mx_reserved(x, DT_REG_SQ_TAIL, 1, DT_BAD_QUEUE_DISABLED,
                    DT_MX_UNCHANGED);
     dt_mx_reserved(x, DT_REG_CQ_HEAD, 1, DT_BAD_QUEUE_DISABLED,
@@ -3708,14 +3456,14 @@ static void dt_mx_queue(DtMatrix *x)
                    DT_INTR_CAUSES);
     dt_mx_reserved(x, DT_REG_INTR_VECTOR, DT_MAX_VECTORS + 3,
                    DT_BAD_RESERVED_BITS, 3);
-    dt_wr(d, DT_REG_INTR_ENABLE, 0);
-    dt_wr(d, DT_REG_INTR_VECTOR, 0);
+    dmatd_wr(d, DT_REG_INTR_ENABLE, 0);
+    dmatd_wr(d, DT_REG_INTR_VECTOR, 0);
 }
 
 /* Bad queue entries fail alone, one at a time; the queue carries on. */
 static void dt_mx_sqes(DtMatrix *x)
 {
-    DtDev *d = x->d;
+    DmatdDev *d = x->d;
     DtSqe good = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 0x99);
     DtQueue q;
     DtCqe c;
@@ -3736,7 +3484,7 @@ static void dt_mx_sqes(DtMatrix *x)
     dt_q_ring(d, &q);
     dt_q_wait(d, &q, &c, 0, 100);
     dt_check_cqe(&c, 0x99, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE, 0);
-    dt_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DT_REG_Q_CTRL, 0);
 }
 
 static void test_bad_input_matrix(const void *data)
@@ -3751,7 +3499,7 @@ static void test_bad_input_matrix(const void *data)
     g_assert_cmpint(fd, >=, 0);
     close(fd);
     extra = g_strdup_printf("-d guest_errors -D %s", logname);
-    x.d = dt_start(data, ",addr-bits=40", extra);
+    x.d = dmatd_start(data, ",addr-bits=40", extra);
     x.log = fopen(logname, "r");
     g_assert_nonnull(x.log);
     x.buf = dt_region(x.d, DT_PAGE);
@@ -3772,7 +3520,7 @@ static void test_bad_input_matrix(const void *data)
                    "status and a LOG_GUEST_ERROR message", x.cases);
     fclose(x.log);
     unlink(logname);
-    dt_stop(x.d);
+    dmatd_stop(x.d);
 }
 
 
@@ -3824,18 +3572,18 @@ static uint32_t dt_crc32_le(const uint8_t *buf, size_t len)
     return crc;
 }
 
-static void dt_epf_wr(DtDev *d, uint32_t reg, uint32_t val)
+static void dt_epf_wr(DmatdDev *d, uint32_t reg, uint32_t val)
 {
     qpci_io_writel(d->dev, d->bar, reg, val);
 }
 
-static uint32_t dt_epf_rd(DtDev *d, uint32_t reg)
+static uint32_t dt_epf_rd(DmatdDev *d, uint32_t reg)
 {
     return qpci_io_readl(d->dev, d->bar, reg);
 }
 
 /* Issue @cmd and wait for the bottom half to have taken it. */
-static void dt_epf_run(DtDev *d, uint32_t cmd)
+static void dt_epf_run(DmatdDev *d, uint32_t cmd)
 {
     int i;
 
@@ -3847,7 +3595,7 @@ static void dt_epf_run(DtDev *d, uint32_t cmd)
 }
 
 /* ...and return STATUS (which, like the host's handler, ends INTx). */
-static uint32_t dt_epf_cmd(DtDev *d, uint32_t cmd)
+static uint32_t dt_epf_cmd(DmatdDev *d, uint32_t cmd)
 {
     dt_epf_run(d, cmd);
     return dt_epf_rd(d, DT_EPF_STATUS);
@@ -3855,7 +3603,7 @@ static uint32_t dt_epf_cmd(DtDev *d, uint32_t cmd)
 
 static void test_epf(const void *data)
 {
-    DtDev *d = dt_start(data, ",personality=epf-test", "");
+    DmatdDev *d = dmatd_start(data, ",personality=epf-test", "");
     static const uint64_t sizes[] = { 4096, 4096, 8192, 16384, 131072,
                                       1048576 };
     uint32_t len = 1025, seq;
@@ -3957,14 +3705,14 @@ static void test_epf(const void *data)
     qtest_writel(d->qts, msg, 0);
     g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ | DT_EPF_CMD_WRITE), ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0);
-    dt_stop(d);
+    dmatd_stop(d);
 }
 
 /*
  * Registration
  */
 
-static void dt_add(const DtMachine *m, const char *name,
+static void dt_add(const DmatdMachine *m, const char *name,
                    void (*fn)(const void *))
 {
     g_autofree char *path = g_strdup_printf("dma-testdev/%s/%s", m->name,
@@ -4030,10 +3778,10 @@ int main(int argc, char **argv)
 
     for (i = 0; i < ARRAY_SIZE(tests); i++) {
         if (qtest_has_machine("q35")) {
-            dt_add(&dt_q35, tests[i].name, tests[i].fn);
+            dt_add(&dmatd_q35, tests[i].name, tests[i].fn);
         }
         if (tests[i].pc && qtest_has_machine("pc")) {
-            dt_add(&dt_pc, tests[i].name, tests[i].fn);
+            dt_add(&dmatd_pc, tests[i].name, tests[i].fn);
         }
     }
     return g_test_run();

@@ -275,6 +275,8 @@ struct dma_testdev_sqe {
     uint64_t tag;           /* copied to the completion */
 };
 #define DT_SQE_SIZE                 64
+_Static_assert(sizeof(struct dma_testdev_sqe) == DT_SQE_SIZE,
+               "struct dma_testdev_sqe is the 64-byte SQE");
 #define DT_SQE_F_INTR               (1u << 0)  /* signal DT_INTR_QUEUE_CMPL */
 
 /*
@@ -296,6 +298,8 @@ struct dma_testdev_cqe {
     uint32_t status;        /* DT_STATUS_* | DT_CQE_PHASE; written last */
 };
 #define DT_CQE_SIZE                 64
+_Static_assert(sizeof(struct dma_testdev_cqe) == DT_CQE_SIZE,
+               "struct dma_testdev_cqe is the 64-byte CQE");
 #define DT_CQE_PHASE                (1u << 31)
 /* err_list is in bits 23:16 of the error word. */
 #define DT_CQE_ERROR(e)             ((e) & 0xffff)
@@ -337,6 +341,8 @@ struct dma_testdev_seg {
     uint32_t flags;     /* reserved, must be 0 */
 };
 #define DT_SEG_SIZE                 16
+_Static_assert(sizeof(struct dma_testdev_seg) == DT_SEG_SIZE,
+               "struct dma_testdev_seg is the 16-byte descriptor");
 #define DT_SEG_ALIGN                16
 
 /*
