@@ -398,6 +398,7 @@ void dt_epf_bh(void *opaque)
     DmaTestdevCmd c = { 0 };
     DmaTestdevEpf x = s->epf_regs;
     uint32_t cmd = x.xfer_cmd ? x.xfer_cmd : x.command, status;
+    uint64_t before = x.xfer_cmd ? x.xfer_off : 0;
 
     dt_step_begin(s, &c);
     if (!dt_epf_run(s, &c, &x, &status)) {
@@ -412,7 +413,7 @@ void dt_epf_bh(void *opaque)
                                     s->latency_ns);
             }
         }
-        dt_step_end(s);
+        dt_step_end(s, "epf", &c, x.xfer_off - before);
         return;
     }
     x.status = status | DT_EPF_ST_IRQ_RAISED;
@@ -424,7 +425,7 @@ void dt_epf_bh(void *opaque)
     }
     /* The last access of the step: the message may reset the device. */
     dt_epf_raise(s);
-    dt_step_end(s);
+    dt_step_end(s, "epf", &c, x.xfer_off - before);
 }
 
 /*

@@ -239,6 +239,7 @@ struct DmaTestdevState {
     uint32_t epoch;
     uint32_t step_abort;        /* DT_ABORT_* seen by the running step */
     bool in_step;
+    int64_t step_start_ns;      /* host clock, for the callback trace */
 
     /* Register path: parameters and the result of the last command */
     uint32_t cmd;
@@ -300,7 +301,8 @@ struct DmaTestdevState {
 
 /* dma-testdev.c */
 void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c);
-void dt_step_end(DmaTestdevState *s);
+void dt_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
+                 uint64_t bytes);
 MemTxResult dt_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
                    void *buf, uint64_t len, DMADirection dir);
 void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,

@@ -213,6 +213,7 @@ uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len)
  */
 void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c)
 {
+    s->step_start_ns = get_clock();
     object_ref(OBJECT(s));
     s->in_step = true;
     s->step_abort = 0;
@@ -220,9 +221,15 @@ void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c)
     c->abandoned = false;
 }
 
-/* The last thing a step does: it may free the device. */
-void dt_step_end(DmaTestdevState *s)
+/*
+ * The last thing a step does: it may free the device.  @bytes is the data
+ * it moved; the trace event says how long the BQL was held for it.
+ */
+void dt_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
+                 uint64_t bytes)
 {
+    trace_dma_testdev_callback(who, c->seq, bytes,
+                               get_clock() - s->step_start_ns);
     s->in_step = false;
     object_unref(OBJECT(s));
 }
@@ -1225,17 +1232,19 @@ static void dt_queue_bh(void *opaque)
 {
     DmaTestdevState *s = opaque;
     DmaTestdevCmd c = { 0 };
+    uint64_t before;
 
     s->q_scheduled = false;
     if (!dt_queue_running(s)) {
         return;
     }
     dt_step_begin(s, &c);
+    before = s->q_active ? s->q_cmd.res.bytes_done : 0;
     dt_queue_run(s, &c);
     if (c.abandoned) {
         dt_queue_abandoned(s, &c);
     }
-    dt_step_end(s);
+    dt_step_end(s, "queue", &c, c.res.bytes_done - before);
 }
 
 static void dt_queue_enable(DmaTestdevState *s)
@@ -1359,13 +1368,13 @@ static void dt_reg_command(DmaTestdevState *s, uint32_t op)
             dt_cursor_abandon(s, &c, &c.dst);
             trace_dma_testdev_queue_abandon(c.seq, c.phase,
                                             c.res.bytes_done);
-            dt_step_end(s);
+            dt_step_end(s, "register", &c, c.res.bytes_done);
             return;
         }
         s->result = c.res;
         /* The message may reset or unplug the device: the last access. */
         dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);
-        dt_step_end(s);
+        dt_step_end(s, "register", &c, c.res.bytes_done);
         return;
     }
     dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);

@@ -106,6 +106,28 @@ class QMP:
         self.sock.close()
 
 
+def read_dma_log(q, path, first=0):
+    """The device's DMA log from sequence number FIRST on, oldest first.
+
+    QOM "dma-log" returns one bounded page from "dma-log-from" on, so
+    that no read holds QEMU's lock for long; pages follow each other
+    until one comes back empty.
+    """
+    log = []
+    while True:
+        q.cmd('qom-set', {'path': path, 'property': 'dma-log-from',
+                          'value': first})
+        page = q.cmd('qom-get', {'path': path, 'property': 'dma-log'},
+                     timeout=60)
+        if not page:
+            return log
+        if page[0]['seq'] < first:
+            raise QMPError('DMA log page starts at seq %d, before %d'
+                           % (page[0]['seq'], first))
+        log.extend(page)
+        first = page[-1]['seq'] + 1
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -217,9 +239,7 @@ def do_watch(args):
         except QMPError:
             pass
         try:
-            log = q.cmd('qom-get', {'path': '/machine/peripheral/' +
-                                    args.dt_id, 'property': 'dma-log'},
-                        timeout=60)
+            log = read_dma_log(q, '/machine/peripheral/' + args.dt_id)
             with open(os.path.join(args.out, 'dma-log.json'), 'w') as f:
                 json.dump(log, f)
         except QMPError as e:
@@ -233,8 +253,8 @@ def do_watch(args):
         out['outcome'] = 'qemu-exit'
         # A dead QEMU shows up as a reset or closed socket: say what it is.
         time.sleep(0.2)
-        out['reason'] = ('QEMU exited during the run' if not pid_alive(args.pid)
-                         else str(e))
+        out['reason'] = ('QEMU exited during the run'
+                         if not pid_alive(args.pid) else str(e))
         out['end_s'] = '%.1f' % elapsed()
     finally:
         if q:

@@ -34,6 +34,7 @@
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "libqos/malloc-pc.h"
+#include "libqos/dma-testdev.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/misc/dma-testdev.h"
 
@@ -389,11 +390,143 @@ static void test_bulk(void)
     bench_stop(b);
 }
 
+/*
+ * How long one main-loop callback of the device holds the BQL: the
+ * device's trace event dma_testdev_callback reports the host time of
+ * each queue step and each epf-test step.  Large commands (latency-ns 0,
+ * step-size 0: no pacing at all) run through both; the largest callback
+ * and the median are printed per path, with the register path's whole
+ * command for comparison (it runs inside the MMIO write, by contract).
+ */
+typedef struct CallbackStats {
+    GArray *ns[3];              /* queue, epf, register */
+    uint64_t bytes[3];
+} CallbackStats;
+
+static const char *const callback_who[] = { "queue", "epf", "register" };
+
+static void callback_parse(const char *file, CallbackStats *st)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    size_t i, w;
+
+    g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        const char *p = strstr(lines[i], "dma_testdev_callback ");
+        char who[16];
+        uint64_t cmd, bytes, ns;
+
+        if (!p || sscanf(p, "dma_testdev_callback %15s cmd %" SCNu64
+                         " moved %" SCNu64 " bytes in %" SCNu64 " ns",
+                         who, &cmd, &bytes, &ns) != 4) {
+            continue;
+        }
+        for (w = 0; w < ARRAY_SIZE(callback_who); w++) {
+            if (!strcmp(who, callback_who[w])) {
+                g_array_append_val(st->ns[w], ns);
+                st->bytes[w] = MAX(st->bytes[w], bytes);
+            }
+        }
+    }
+}
+
+static void test_callback(void)
+{
+    const char *env = g_getenv("DT_BENCH_MAX_MIB");
+    uint64_t size = (env ? g_ascii_strtoull(env, NULL, 10) :
+                     g_test_slow() ? 256 : 16) * MiB;
+    g_autofree char *log = g_strdup_printf("%s/dt-callback-%d.log",
+                                           g_get_tmp_dir(), getpid());
+    g_autofree char *extra = g_strdup_printf(
+        "-m %" PRIu64 "M -trace dma_testdev_callback -D %s",
+        3 * size / MiB + 64, log);
+    CallbackStats st = { 0 };
+    DmatdDev *d;
+    DmatdQueue q;
+    struct dma_testdev_seg seg;
+    uint64_t a, b, la, lb;
+    unsigned op;
+    size_t w;
+    int i;
+
+    for (w = 0; w < ARRAY_SIZE(st.ns); w++) {
+        st.ns[w] = g_array_new(false, false, sizeof(int64_t));
+    }
+
+    /* Native: every op through the queue, then through the registers. */
+    d = dmatd_start(&dmatd_q35, "", extra);
+    a = guest_alloc(&d->alloc, size);
+    b = guest_alloc(&d->alloc, size);
+    seg = (struct dma_testdev_seg) { .addr = a, .len = size };
+    la = dmatd_put_segs(d, &seg, 1);
+    seg.addr = b;
+    lb = dmatd_put_segs(d, &seg, 1);
+    dmatd_queue_init(d, &q, 8);
+    for (op = DT_OP_WRITE_PATTERN; op <= DT_OP_FILL; op++) {
+        struct dma_testdev_sqe e = {
+            .op = op, .seed = BENCH_SEED, .src_list = la, .src_count = 1,
+            .dst_list = op == DT_OP_COPY ? lb : la, .dst_count = 1,
+        };
+
+        dmatd_queue_submit(d, &q, &e);
+    }
+    for (i = 0; i < 100000 && dmatd_rd(d, DT_REG_CQ_TAIL) != 4; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(dmatd_rd(d, DT_REG_CQ_TAIL), ==, 4);
+    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DT_REG_SEED, BENCH_SEED);
+    dmatd_wr64(d, DT_REG_DST_LIST_LO, la);
+    dmatd_wr(d, DT_REG_DST_COUNT, 1);
+    dmatd_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+    g_assert_cmphex(dmatd_rd(d, DT_REG_STATUS), ==, DT_STATUS_DONE);
+    dmatd_stop(d);
+    callback_parse(log, &st);
+    unlink(log);
+
+    /* epf-test: WRITE, READ and COPY of the same size. */
+    d = dmatd_start(&dmatd_q35, ",personality=epf-test", extra);
+    a = guest_alloc(&d->alloc, size);
+    b = guest_alloc(&d->alloc, size);
+    dmatd_wr64(d, 0x0c, a);
+    dmatd_wr64(d, 0x14, b);
+    dmatd_wr(d, 0x1c, size);
+    for (op = 1u << 3; op <= 1u << 5; op <<= 1) {
+        dmatd_wr(d, 0x04, op);
+        for (i = 0; i < 100000 && !dmatd_rd(d, 0x08); i++) {
+            g_usleep(1000);
+        }
+        g_assert_cmphex(dmatd_rd(d, 0x08) & (1u << 6), !=, 0);
+    }
+    dmatd_stop(d);
+    callback_parse(log, &st);
+    unlink(log);
+
+    for (w = 0; w < ARRAY_SIZE(st.ns); w++) {
+        GArray *ns = st.ns[w];
+
+        g_assert_cmpuint(ns->len, >, 0);
+        g_array_sort(ns, cmp_i64);
+        printf("# bench callback=%s size=%" PRIu64 " calls=%u "
+               "max_bytes=%" PRIu64 " median_us=%.1f p99_us=%.1f "
+               "max_us=%.1f\n",
+               callback_who[w], size, ns->len, st.bytes[w],
+               g_array_index(ns, int64_t, ns->len / 2) / 1000.0,
+               g_array_index(ns, int64_t, ns->len * 99 / 100) / 1000.0,
+               g_array_index(ns, int64_t, ns->len - 1) / 1000.0);
+        g_array_free(ns, true);
+    }
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (qtest_has_machine("q35")) {
         qtest_add_func("/dma-testdev/bench/q35/bulk", test_bulk);
+        qtest_add_func("/dma-testdev/bench/q35/callback", test_callback);
     }
     return g_test_run();
 }
