@@ -36,6 +36,8 @@
 #include "libqos/malloc-pc.h"
 #include "libqos/dma-testdev.h"
 #include "hw/pci/pci_regs.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "hw/misc/dma-testdev.h"
 
 #define BENCH_SEED          0x5eedbe4cu
@@ -521,12 +523,70 @@ static void test_callback(void)
     fflush(stdout);
 }
 
+/*
+ * The cost of one read of the DMA log, on the largest ring the device
+ * allows, full: a qom-get of one page (dma-log-page entries), timed
+ * around the QMP round trip, for the default page and the largest.
+ */
+static void test_log_read(void)
+{
+    const uint32_t ring = 16777216, segs = 65536;
+    static const uint32_t pages[] = { 4096, 65536 };
+    DmatdDev *d;
+    struct dma_testdev_seg *list;
+    uint64_t buf, la;
+    int64_t t0, us;
+    size_t p;
+    uint32_t i;
+
+    for (p = 0; p < ARRAY_SIZE(pages); p++) {
+        g_autofree char *props = g_strdup_printf(
+            ",dma-log-size=%u,dma-log-page=%u,max-segments=%u", ring,
+            pages[p], segs);
+        QDict *resp;
+
+        d = dmatd_start(&dmatd_q35, props, "-m 512M");
+        buf = guest_alloc(&d->alloc, segs * 8);
+        list = g_new(struct dma_testdev_seg, segs);
+        for (i = 0; i < segs; i++) {
+            list[i] = (struct dma_testdev_seg) { .addr = buf + i * 8,
+                                                 .len = 8 };
+        }
+        la = dmatd_put_segs(d, list, segs);
+        g_free(list);
+        dmatd_wr(d, DT_REG_SEED, BENCH_SEED);
+        dmatd_wr64(d, DT_REG_DST_LIST_LO, la);
+        dmatd_wr(d, DT_REG_DST_COUNT, segs);
+        /* segs + 1 entries a command: enough commands to fill the ring. */
+        for (i = 0; i <= ring / (segs + 1); i++) {
+            dmatd_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+        }
+        g_assert_cmpuint(dmatd_log_seq(d->qts, "dt0"), >=, ring);
+
+        t0 = g_get_monotonic_time();
+        resp = qtest_qmp(d->qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': '/machine/peripheral/dt0', "
+                         "'property': 'dma-log'}}");
+        us = g_get_monotonic_time() - t0;
+        g_assert_cmpuint(qlist_size(qdict_get_qlist(resp, "return")), ==,
+                         pages[p]);
+        qobject_unref(resp);
+        printf("# bench dma-log-read ring=%u page=%u us=%" PRId64 "\n",
+               ring, pages[p], us);
+        fflush(stdout);
+        dmatd_stop(d);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (qtest_has_machine("q35")) {
         qtest_add_func("/dma-testdev/bench/q35/bulk", test_bulk);
         qtest_add_func("/dma-testdev/bench/q35/callback", test_callback);
+        if (g_test_slow()) {
+            qtest_add_func("/dma-testdev/bench/q35/log-read", test_log_read);
+        }
     }
     return g_test_run();
 }
