@@ -13,6 +13,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/debian-apt.sh
+source "$DT_ROOT/scripts/lib/debian-apt.sh"
 
 what=${1:-all}
 
@@ -69,11 +71,12 @@ export DEBIAN_FRONTEND=noninteractive
 if [ $need_backports -eq 1 ]; then
     # bookworm-backports is NotAutomatic: adding it never upgrades anything
     # by itself; only packages named with /bookworm-backports come from it.
+    # From the archive the machine already uses.
     bp=/etc/apt/sources.list.d/dma-testdev-bookworm-backports.sources
     if [ ! -f "$bp" ]; then
-        cat > "$bp" <<'EOF'
+        cat > "$bp" <<EOF
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $DT_DEBIAN_MIRROR
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

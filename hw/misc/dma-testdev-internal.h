@@ -55,9 +55,13 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
  * for long (docs/specs/dma-testdev.rst, "Cost under the BQL").
  */
 #define DT_CALLBACK_MAX_BYTES   (1 * MiB)
-/* Entries one read of the QOM property "dma-log" returns at most. */
+/*
+ * Entries one read of the QOM property "dma-log" returns at most.  The
+ * limit keeps a page within what QEMU's own JSON parser (and so libqtest)
+ * accepts: about 42 tokens an entry, 2 M tokens a message.
+ */
 #define DT_DEFAULT_LOG_PAGE     4096
-#define DT_LIMIT_LOG_PAGE       65536
+#define DT_LIMIT_LOG_PAGE       16384
 
 /* Ten seconds per step is slow enough for any test, and cannot overflow. */
 #define DT_LIMIT_LATENCY_NS     (10 * NANOSECONDS_PER_SECOND)

@@ -9,7 +9,49 @@
 # `apt-get download`, and nothing from them is installed.
 
 DT_APT_DIR=$DT_CACHE/apt
-DT_DEBIAN_MIRROR=${DMA_TESTDEV_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# The Debian archive this machine's own apt sources use (the main archive,
+# not the security one), so that the project works unchanged behind a
+# local mirror; DMA_TESTDEV_DEBIAN_MIRROR overrides it.  Reads deb822
+# *.sources files and one-line sources.list files.
+dt_debian_mirror() {
+    if [ -n "${DMA_TESTDEV_DEBIAN_MIRROR:-}" ]; then
+        printf '%s\n' "${DMA_TESTDEV_DEBIAN_MIRROR%/}"
+        return
+    fi
+    local f uri=
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -r "$f" ] || continue
+        # The first URI of a stanza of Type "deb" whose Suites are not
+        # only security ones.
+        uri=$(awk '
+            function flush() {
+                if (deb && uris != "" && suites != "" &&
+                    suites !~ /^( *[^ ]*-security)+ *$/) {
+                    split(uris, u, " "); print u[1]; found = 1; exit
+                }
+                deb = 0; uris = ""; suites = ""
+            }
+            /^[ \t]*$/ { flush(); next }
+            /^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
+            /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $0 }
+            /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+            END { if (!found) flush() }' "$f")
+        [ -z "$uri" ] || break
+    done
+    if [ -z "$uri" ]; then
+        uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+                2> /dev/null |
+            awk '$1 == "deb" {
+                     i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+                     if ($(i + 1) !~ /-security$/) { print $i; exit } }')
+    fi
+    [ -n "$uri" ] || dt_die "no Debian archive in this machine's apt" \
+        "sources (/etc/apt/sources.list, /etc/apt/sources.list.d/): add" \
+        "one, or set DMA_TESTDEV_DEBIAN_MIRROR=URL"
+    printf '%s\n' "${uri%/}"
+}
+DT_DEBIAN_MIRROR=$(dt_debian_mirror)
 
 dt_apt_private_setup() {
     mkdir -p "$DT_APT_DIR"/{lists/partial,archives/partial,sources.list.d,preferences.d}

@@ -531,7 +531,7 @@ static void test_callback(void)
 static void test_log_read(void)
 {
     const uint32_t ring = 16777216, segs = 65536;
-    static const uint32_t pages[] = { 4096, 65536 };
+    static const uint32_t pages[] = { 1024, 4096, 16384 };
     DmatdDev *d;
     struct dma_testdev_seg *list;
     uint64_t buf, la;

@@ -2251,22 +2251,15 @@ typedef struct DtCqe {
 /* Set up and enable a queue of @size entries at fresh addresses. */
 static void dt_q_init(DmatdDev *d, DtQueue *q, uint32_t size)
 {
+    DmatdQueue dq;
+
+    dmatd_queue_init(d, &dq, size);
     *q = (DtQueue) {
-        .sq = guest_alloc(&d->alloc, size * DT_SQE_SIZE),
-        .cq = guest_alloc(&d->alloc, size * DT_CQE_SIZE),
+        .sq = dq.sq,
+        .cq = dq.cq,
         .size = size,
         .phase = true,
     };
-    g_assert_cmphex(q->sq % DT_Q_ALIGN, ==, 0);
-    g_assert_cmphex(q->cq % DT_Q_ALIGN, ==, 0);
-    qtest_memset(d->qts, q->sq, 0, size * DT_SQE_SIZE);
-    qtest_memset(d->qts, q->cq, 0, size * DT_CQE_SIZE);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
-    dmatd_wr64(d, DT_REG_SQ_BASE_LO, q->sq);
-    dmatd_wr64(d, DT_REG_CQ_BASE_LO, q->cq);
-    dmatd_wr(d, DT_REG_Q_SIZE, size);
-    dmatd_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
-    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
     DT_CHECK_REG(d, DT_REG_Q_ERROR, DT_QERR_NONE);
 }
 
