@@ -14,16 +14,26 @@
  * The native personality runs with a step size and a latency, so that
  * queue commands stay in flight across inputs' MMIO accesses and clock
  * steps; generic-fuzz-dma-testdev-epf covers personality=epf-test.
+ *
+ * "mch" (q35's host bridge, 00:00.0) makes its config space fuzzable
+ * too, second in the list of PCI devices (a config op whose device byte
+ * is odd), so that an input can enable ECAM (PCIEXBAR, config offset
+ * 0x60, bit 0; 0xb0000001 maps it at 0xb0000000) and the device's DMA
+ * can then reach config space, its own included.  Nothing enables ECAM
+ * otherwise: generic-fuzz runs no firmware, and every input starts
+ * from a reset.  The MCH has no BARs and, unless an input turns on
+ * SMRAM features, adds no MMIO region, so MMIO region indexes stay
+ * those of the device (tests/qtest/fuzz/dma-testdev-seeds.py).
  */
     {
         .name = "dma-testdev",
         .args = "-machine q35 -nodefaults "
                 "-device dma-testdev,latency-ns=1000,step-size=4096",
-        .objects = "dma-testdev*",
+        .objects = "dma-testdev* mch",
     },
     {
         .name = "dma-testdev-epf",
         .args = "-machine q35 -nodefaults "
                 "-device dma-testdev,personality=epf-test",
-        .objects = "dma-testdev*",
+        .objects = "dma-testdev* mch",
     },
