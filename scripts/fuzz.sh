@@ -6,13 +6,19 @@
 # tests/qtest/fuzz/dma-testdev-fuzz-config.h) for a bounded time, on a
 # clang build with ASan, UBSan and source-based coverage
 # (scripts/build-qemu.sh --variant fuzz), then report executions, findings
-# and the line coverage of hw/misc/dma-testdev.c.
+# and the line coverage of hw/misc/dma-testdev.c and dma-testdev-epf.c.
+# An empty (or missing) corpus is first seeded with the inputs of
+# tests/qtest/fuzz/dma-testdev-seeds.py, which program the device through
+# whole commands (segment lists, queue entries, doorbells, interrupts,
+# FLR, ECAM), and libFuzzer gets tests/qtest/fuzz/dma-testdev.dict.
 #
 # Usage: scripts/fuzz.sh [--time SECONDS] [-- LIBFUZZER_ARGS ...]
 #        scripts/fuzz.sh --reproduce FILE
 #   --time S          campaign length (default: $DMA_TESTDEV_FUZZ_TIME or 600)
 #   --target T        generic-fuzz-dma-testdev (default) or
 #                     generic-fuzz-dma-testdev-epf (personality=epf-test)
+#   --no-seeds        leave an empty corpus empty (a baseline to compare
+#                     the seeds' coverage with)
 #   --reproduce FILE  run one input (a crash-* file, a corpus entry) with
 #                     QTEST_LOG and print the qtest trace it produces and
 #                     reproducers (bash with qemu-system-x86_64 -qtest
@@ -35,12 +41,14 @@ source "$DT_ROOT/scripts/lib/sanitizers.sh"
 target=generic-fuzz-dma-testdev
 time=${DMA_TESTDEV_FUZZ_TIME:-600}
 reproduce=
+seeds=1
 fuzz_args=()
 while [ $# -gt 0 ]; do
     case $1 in
     --time) time=$2; shift 2 ;;
     --target) target=$2; shift 2 ;;
     --reproduce) reproduce=$2; shift 2 ;;
+    --no-seeds) seeds=; shift ;;
     --) shift; fuzz_args=("$@"); break ;;
     *) dt_die "unknown option $1 (see the header of $0)" ;;
     esac
@@ -64,7 +72,9 @@ fuzzer=$(var qemu_fuzz)
 src=$(var qemu_src)
 build=$(var qemu_build)
 [ -x "$fuzzer" ] || dt_die "no fuzzer binary: $fuzzer"
-device_src=$src/hw/misc/dma-testdev.c
+device_srcs=("$src/hw/misc/dma-testdev.c" "$src/hw/misc/dma-testdev-epf.c")
+seed_gen=$DT_ROOT/tests/qtest/fuzz/dma-testdev-seeds.py
+dict=$DT_ROOT/tests/qtest/fuzz/dma-testdev.dict
 
 # The first ASan/UBSan report aborts; libFuzzer then writes the crash-*
 # file.  With leak checks on, libFuzzer runs LeakSanitizer after an input
@@ -123,6 +133,10 @@ artifacts=$DT_CACHE/fuzz/artifacts/$stamp
 cov=$DT_CACHE/fuzz/coverage/$stamp
 mkdir -p "$corpus" "$artifacts" "$cov/raw"
 log=$artifacts/fuzz.log
+if [ -n "$seeds" ] && [ -z "$(find "$corpus" -type f -print -quit)" ]; then
+    "$DT_PYTHON" "$seed_gen" --target "$target" "$corpus"
+    dt_log "seeded the empty corpus with $(find "$corpus" -type f | wc -l) inputs ($seed_gen)"
+fi
 
 # Every process writes its own raw profile (%p), and %m keeps profiles of
 # different binaries apart.  generic-fuzz in QEMU 10.0 runs every input in
@@ -141,7 +155,7 @@ rc=0
 (cd "$artifacts" && timeout -k 10 $(( time + grace )) \
     "$fuzzer" --fuzz-target="$target" \
     -max_total_time="$time" -timeout=25 -len_control=0 -max_len=512 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" -dict="$dict" \
     "${fuzz_args[@]}" "$corpus") > "$log" 2>&1 || rc=$?
 fuzz_time=$(( $(date +%s) - start ))
 dt_log "campaign ended after $fuzz_time s (libFuzzer exit $rc; log $log)"
@@ -176,7 +190,7 @@ if [ "$rc" -ne 0 ] && [ "$findings" -eq 0 ]; then
     findings=1
 fi
 
-coverage="n/a (no profile data)"
+coverage=()
 shopt -s nullglob
 raws=("$cov"/raw/*.profraw)
 shopt -u nullglob
@@ -187,27 +201,33 @@ if [ ${#raws[@]} -gt 0 ]; then
     # to the build tree (BUILD/../../SRC/hw/...): map them back to SRC.
     cov_args=(-instr-profile="$cov/merged.profdata"
         -path-equivalence="$build/$(realpath --relative-to="$build" "$src"),$src")
-    coverage=$("$llvm_cov" export "$fuzzer" "${cov_args[@]}" -summary-only \
-        "$device_src" | "$DT_PYTHON" -c '
-import json, sys
-files = json.load(sys.stdin)["data"][0]["files"]
-if files:
-    s = files[0]["summary"]
-    print("lines %.1f%% (%d/%d), functions %.1f%% (%d/%d), regions %.1f%%" % (
-        s["lines"]["percent"], s["lines"]["covered"], s["lines"]["count"],
+    mapfile -t coverage < <("$llvm_cov" export "$fuzzer" "${cov_args[@]}" \
+        -summary-only "${device_srcs[@]}" | "$DT_PYTHON" -c '
+import json, os, sys
+for f in sorted(json.load(sys.stdin)["data"][0]["files"],
+                key=lambda f: f["filename"]):
+    s = f["summary"]
+    print("%s: lines %.1f%% (%d/%d), functions %.1f%% (%d/%d), "
+          "regions %.1f%%" % (
+        os.path.basename(f["filename"]), s["lines"]["percent"],
+        s["lines"]["covered"], s["lines"]["count"],
         s["functions"]["percent"], s["functions"]["covered"],
         s["functions"]["count"], s["regions"]["percent"]))
 ')
-    if [ -n "$coverage" ]; then
-        "$llvm_cov" report "$fuzzer" "${cov_args[@]}" "$device_src" \
+    if [ ${#coverage[@]} -gt 0 ]; then
+        "$llvm_cov" report "$fuzzer" "${cov_args[@]}" "${device_srcs[@]}" \
             > "$cov/coverage.txt"
-        "$llvm_cov" show "$fuzzer" "${cov_args[@]}" -format=text \
-            "$device_src" > "$cov/dma-testdev.c.txt"
+        for f in "${device_srcs[@]}"; do
+            "$llvm_cov" show "$fuzzer" "${cov_args[@]}" -format=text \
+                "$f" > "$cov/$(basename "$f").txt"
+        done
         "$llvm_cov" show "$fuzzer" "${cov_args[@]}" -format=html \
-            -output-dir="$cov/html" "$device_src"
+            -output-dir="$cov/html" "${device_srcs[@]}"
     else
-        coverage="n/a ($device_src is not in the coverage mapping)"
+        coverage=("n/a (hw/misc/dma-testdev*.c are not in the coverage mapping)")
     fi
+else
+    coverage=("n/a (no profile data)")
 fi
 
 dt_log "--- fuzz summary: $target, $(var qemu_version) ---"
@@ -215,8 +235,10 @@ dt_log "fuzzer build/check: $build_time s ($fuzzer)"
 dt_log "campaign: $fuzz_time s, ${runs:-?} executions, ${rate:-?} exec/s"
 dt_log "libFuzzer: ${cov_line:-no status line}"
 dt_log "corpus: $(find "$corpus" -type f | wc -l) inputs in $corpus"
-dt_log "coverage of hw/misc/dma-testdev.c: $coverage"
-dt_log "coverage report: $cov/coverage.txt, $cov/dma-testdev.c.txt, $cov/html/index.html"
+for line in "${coverage[@]}"; do
+    dt_log "coverage of hw/misc/$line"
+done
+dt_log "coverage report: $cov/coverage.txt, $cov/dma-testdev*.c.txt, $cov/html/index.html"
 dt_log "findings: $findings (${#files[@]} artifacts, $reports sanitizer or libFuzzer error lines; log $log)"
 for f in "${files[@]}"; do
     dt_log "  $f  (scripts/fuzz.sh --reproduce $f)"
