@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
+# One seed per function, each with its docstring, makes a long file.
+# pylint: disable=too-many-lines
+# The file name, a script's, has dashes.
 # pylint: disable=invalid-name
 """Seed corpus and libFuzzer dictionary for dma-testdev's generic-fuzz.
 
@@ -405,7 +408,7 @@ def native_read_targets(seed):
     """Register path: VERIFY from sparse memory (filled by the pattern,
     read through the bounce buffer), from the BIOS ROM (readable) and
     from the device's own MSI-X BAR (refused); COPY from RAM into the
-    ROM (destination refused)."""
+    ROM (destination refused) and from its own BAR0 (source refused)."""
     seed.write(D.REG_SEED, SEED_WORD)
     seed.patterns(seg(SPARSE + 0x1000, 0x100), pattern_words(SEED_WORD))
     reg_cmd(seed, D.OP_VERIFY_PATTERN, src=(LIST_A, 1))
@@ -415,13 +418,16 @@ def native_read_targets(seed):
         seed.read(D.REG_STATUS)
     seed.patterns(seg(DATA_A, 0x40), seg(BIOS_ROM, 0x40))
     reg_cmd(seed, D.OP_COPY, dst=(LIST_B, 1))
+    seed.patterns(seg(BAR0, 0x40), seg(DATA_B, 0x40))
+    seed.write(D.REG_CMD, D.OP_COPY)
     seed.read(D.REG_ERROR).read(D.REG_ERR_LIST)
 
 
 def native_errors_args(seed):
     """Register path: commands refused before any descriptor is read:
     unknown opcode, no segments, too many segments, misaligned list, a
-    list that wraps past 2^64."""
+    list that wraps past 2^64; a list in the device's own BAR (its read
+    refused: LIST_READ)."""
     seed.write(D.REG_CMD, D.OP_MAX + 1)
     seed.write(D.REG_CMD, D.OP_NONE)
     reg_cmd(seed, D.OP_WRITE_PATTERN, dst=(LIST_B, 0))
@@ -430,13 +436,15 @@ def native_errors_args(seed):
     reg_cmd(seed, D.OP_WRITE_PATTERN, dst=(LIST_B + 8, 1))
     reg_cmd(seed, D.OP_WRITE_PATTERN, dst=(0xfffffffffffffff0, 2))
     reg_cmd(seed, D.OP_VERIFY_PATTERN, src=(LIST_A, 0))
+    reg_cmd(seed, D.OP_FILL, dst=(BAR0, 1))
     seed.read(D.REG_ERROR).read(D.REG_ERR_ADDR_LO, 8)
 
 
 def native_errors_segments(seed):
     """Register path: descriptors that fail validation: reserved flags,
     zero length, address + length wrapping, a transfer over the maximum
-    (1 GiB); and a COPY whose destination list is bad."""
+    (1 GiB); a VERIFY whose source list is bad and a COPY whose
+    destination list is."""
     seed.write(D.REG_DST_LIST_LO, LIST_B, 8)
     seed.write(D.REG_DST_COUNT, 1)
     for desc in (seg(DATA_A, 0x10, 1), seg(DATA_A, 0),
@@ -444,6 +452,8 @@ def native_errors_segments(seed):
         seed.patterns(desc)
         seed.write(D.REG_CMD, D.OP_WRITE_PATTERN)
     seed.read(D.REG_ERR_SEG).read(D.REG_ERR_LIST)
+    seed.patterns(seg(DATA_A, 0))
+    reg_cmd(seed, D.OP_VERIFY_PATTERN, src=(LIST_A, 1))
     seed.patterns(seg(DATA_A, 0x10), seg(DATA_B, 0x10, 2))
     reg_cmd(seed, D.OP_COPY, src=(LIST_A, 1))
     seed.read(D.REG_ERROR)
@@ -453,7 +463,8 @@ def native_bad_access(seed):
     """Register accesses the device refuses and counts: 1- and 2-byte
     accesses, a misaligned one, writes to read-only registers, unknown
     offsets, an 8-byte access to a register that is not a _LO, reserved
-    bits in INTR_ENABLE and Q_CTRL; then BAD_COUNT and BAD_INFO."""
+    bits in INTR_ENABLE, INTR_STATUS and Q_CTRL; then BAD_COUNT and
+    BAD_INFO."""
     seed.write(D.REG_CMD, D.OP_FILL, 1)
     seed.write(D.REG_SEED, 0x1234, 2)
     seed.read(D.REG_ID, 1).read(D.REG_ID, 2).read(D.REG_SEED + 2)
@@ -463,6 +474,7 @@ def native_bad_access(seed):
     seed.write(D.REG_SRC_COUNT, 0x1111111122222222, 8)
     seed.read(D.REG_CMD, 8)
     seed.write(D.REG_INTR_ENABLE, 0xffffffff)
+    seed.write(D.REG_INTR_STATUS, 0xffffffff)
     seed.write(D.REG_INTR_VECTOR, 0xffffffff)
     seed.write(D.REG_Q_CTRL, 0xfffffffe)
     seed.read(D.REG_BAD_COUNT).read(D.REG_BAD_INFO)
@@ -563,6 +575,47 @@ def native_queue_long_list(seed):
     seed.read(D.REG_CQ_TAIL).read(D.REG_Q_DONE_LO, 8)
 
 
+def native_queue_long_copy(seed):
+    """Command queue: a COPY entry with 300 source and 300 destination
+    segments (op 3 at address 3, length = seed, copied onto itself): both
+    lists need more than one step to validate and the copy runs out of
+    budget mid-segment, step after step."""
+    queue_setup(seed, intr=False)
+    seed.patterns(sqe(D.OP_COPY, seed=0x40, src=LIST_A, src_count=300,
+                      dst=LIST_B, dst_count=300, tag=8))
+    seed.write(D.REG_SQ_TAIL, 1).clock(16)
+    seed.read(D.REG_CQ_TAIL).read(D.REG_Q_STATUS)
+
+
+def native_queue_list_changed(seed):
+    """Command queue: a WRITE_PATTERN entry of two segments whose second
+    descriptor is rewritten (by a new DMA pattern) between the step that
+    validated it and the step that loads it again: reserved flags, the
+    command fails mid-transfer."""
+    queue_setup(seed, intr=False)
+    seed.patterns(sqe(D.OP_WRITE_PATTERN, dst=LIST_B, dst_count=2, tag=9),
+                  seg(DATA_A, 0x2000), seg(DATA_B, 0x10), b"\0")
+    seed.write(D.REG_SQ_TAIL, 1).clock()
+    seed.patterns(seg(DATA_B, 0x10, 1))
+    seed.clock(4)
+    seed.read(D.REG_CQ_TAIL)
+
+
+def native_queue_copy_changed(seed):
+    """Command queue: a COPY entry whose second destination descriptor is
+    shortened (by a new DMA pattern) after validation: the destination
+    runs out before the source, LENGTH_MISMATCH mid-transfer."""
+    queue_setup(seed, intr=False)
+    seed.patterns(sqe(D.OP_COPY, src=LIST_A, src_count=1, dst=LIST_B,
+                      dst_count=2, tag=10),
+                  seg(DATA_A, 0x2000), seg(DATA_B, 0x1000),
+                  seg(DATA_B + 0x1000, 0x1000), b"\0", b"\0")
+    seed.write(D.REG_SQ_TAIL, 1).clock()
+    seed.patterns(seg(DATA_B + 0x1000, 0x800))
+    seed.clock(4)
+    seed.read(D.REG_CQ_TAIL)
+
+
 def native_queue_abandon(seed):
     """Command queue: a 24 KiB FILL entry runs over several steps and is
     abandoned mid-transfer by Q_CTRL disable, then resubmitted after
@@ -581,23 +634,36 @@ def native_queue_abandon(seed):
     seed.read(D.REG_Q_STATUS).read(D.REG_CMD_SEQ_LO, 8)
 
 
-def native_queue_errors(seed):
-    """Queue set-up errors, each halting the queue until it is disabled:
-    size 1, misaligned SQ base, a CQ that wraps past 2^64, an SQ_TAIL and
-    a CQ_HEAD beyond the ring; doorbells while disabled; QUEUE_ERROR
-    interrupt; Q_ERROR and Q_ERR_ADDR."""
-    seed.write(D.REG_SQ_TAIL, 1).write(D.REG_CQ_HEAD, 1)
+def native_queue_setup_errors(seed):
+    """Queue set-up errors, each halting the queue at Q_CTRL enable until
+    it is disabled: size 1, misaligned SQ and CQ bases, an SQ and a CQ
+    that wrap past 2^64; QUEUE_ERROR interrupt; Q_ERROR, Q_ERR_ADDR."""
     seed.write(D.REG_INTR_ENABLE, D.INTR_QUEUE_ERROR)
     seed.write(D.REG_Q_SIZE, 1).write(D.REG_Q_CTRL, D.QCTRL_ENABLE)
     seed.write(D.REG_Q_CTRL, 0).write(D.REG_Q_SIZE, 4)
-    seed.write(D.REG_SQ_BASE_LO, RING_SQ + 8).write(D.REG_Q_CTRL, 1)
-    seed.write(D.REG_Q_CTRL, 0).write(D.REG_SQ_BASE_LO, RING_SQ)
-    seed.write(D.REG_CQ_BASE_LO, 0xffffffffffffffc0, 8)
-    seed.write(D.REG_Q_CTRL, 1).write(D.REG_Q_CTRL, 0)
-    seed.write(D.REG_CQ_BASE_LO, RING_CQ, 8).write(D.REG_Q_CTRL, 1)
+    for reg, bad, good in ((D.REG_SQ_BASE_LO, RING_SQ + 8, RING_SQ),
+                           (D.REG_CQ_BASE_LO, RING_CQ + 0x20, RING_CQ),
+                           (D.REG_SQ_BASE_LO, 0xffffffffffffffc0, RING_SQ),
+                           (D.REG_CQ_BASE_LO, 0xffffffffffffffc0, RING_CQ)):
+        seed.write(reg, bad, 8).write(D.REG_Q_CTRL, D.QCTRL_ENABLE)
+        seed.write(D.REG_Q_CTRL, 0).write(reg, good, 8)
+    seed.read(D.REG_Q_ERROR).read(D.REG_Q_ERR_ADDR_LO, 8)
+
+
+def native_queue_doorbell_errors(seed):
+    """Doorbells while the queue is disabled; a queue register written
+    while it is enabled; an SQ_TAIL rung twice before the step runs; an
+    SQ_TAIL and a CQ_HEAD beyond the ring, each halting the queue."""
+    seed.write(D.REG_SQ_TAIL, 1).write(D.REG_CQ_HEAD, 1)
+    queue_setup(seed)
+    seed.write(D.REG_SQ_BASE_LO, RING_SQ)
+    seed.patterns(sqe(D.OP_FILL, dst=LIST_B, dst_count=1), seg(DATA_A, 8),
+                  b"\0")
+    seed.write(D.REG_SQ_TAIL, 1).write(D.REG_SQ_TAIL, 1).clock(2)
     seed.write(D.REG_SQ_TAIL, 9).read(D.REG_Q_ERROR)
-    seed.write(D.REG_Q_CTRL, 0).write(D.REG_Q_CTRL, 1)
+    seed.write(D.REG_Q_CTRL, 0).write(D.REG_Q_CTRL, D.QCTRL_ENABLE)
     seed.write(D.REG_CQ_HEAD, 3).read(D.REG_Q_ERR_ADDR_LO, 8)
+    seed.write(D.REG_SQ_TAIL, 1).read(D.REG_Q_STATUS)
 
 
 def native_queue_entry_errors(seed):
@@ -800,12 +866,14 @@ def epf_irqs(seed):
 def epf_errors(seed):
     """epf-test failures: SIZE 0, a source that wraps past 2^64, a
     destination in the device's own register BAR (refused), COMMAND with
-    two bits and with an unknown bit (ignored)."""
+    two bits and with an unknown bit (ignored); a READ from that BAR
+    (refused)."""
     run_epf(seed, D.EPF_CMD_READ, src=DATA_A, size=0)
     run_epf(seed, D.EPF_CMD_WRITE, dst=DATA_A)
     seed.read(D.EPF_STATUS)
     run_epf(seed, D.EPF_CMD_READ, src=0xfffffffffffff000, size=0x2000)
     run_epf(seed, D.EPF_CMD_WRITE, dst=BAR0, size=0x40)
+    run_epf(seed, D.EPF_CMD_READ, src=BAR0)
     seed.read(D.EPF_STATUS)
     run_epf(seed, D.EPF_CMD_READ | D.EPF_CMD_WRITE)
     run_epf(seed, 1 << 9)
@@ -822,6 +890,7 @@ def epf_regs(seed):
     for off in (D.EPF_CAPS, D.EPF_DB_BAR, D.EPF_DB_OFFSET, D.EPF_DB_DATA,
                 0x40):
         seed.write(off, 1)
+    seed.write(D.EPF_STATUS, 0x1ff)
     seed.read(0x7c).write(D.EPF_STATUS, 1, 1).read(D.EPF_MAGIC, 2)
     seed.read(D.EPF_SRC_LO, 8).write(D.EPF_DST_LO + 2, 1)
 
