@@ -19,6 +19,7 @@
 #                     generic-fuzz-dma-testdev-epf (personality=epf-test)
 #   --no-seeds        leave an empty corpus empty (a baseline to compare
 #                     the seeds' coverage with)
+#   --corpus DIR      corpus directory (default: $DT_CACHE/fuzz/corpus/TARGET)
 #   --reproduce FILE  run one input (a crash-* file, a corpus entry) with
 #                     QTEST_LOG and print the qtest trace it produces and
 #                     reproducers (bash with qemu-system-x86_64 -qtest
@@ -42,6 +43,7 @@ target=generic-fuzz-dma-testdev
 time=${DMA_TESTDEV_FUZZ_TIME:-600}
 reproduce=
 seeds=1
+corpus=
 fuzz_args=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
     --target) target=$2; shift 2 ;;
     --reproduce) reproduce=$2; shift 2 ;;
     --no-seeds) seeds=; shift ;;
+    --corpus) corpus=$(realpath -m "$2"); shift 2 ;;
     --) shift; fuzz_args=("$@"); break ;;
     *) dt_die "unknown option $1 (see the header of $0)" ;;
     esac
@@ -128,7 +131,7 @@ fi
 
 # --- campaign ------------------------------------------------------------
 stamp=$(date +%Y%m%d-%H%M%S)
-corpus=$DT_CACHE/fuzz/corpus/$target
+corpus=${corpus:-$DT_CACHE/fuzz/corpus/$target}
 artifacts=$DT_CACHE/fuzz/artifacts/$stamp
 cov=$DT_CACHE/fuzz/coverage/$stamp
 mkdir -p "$corpus" "$artifacts" "$cov/raw"
