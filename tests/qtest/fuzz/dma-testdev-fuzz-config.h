@@ -13,7 +13,12 @@
  * its regions "dma-testdev-mmio" and any later "dma-testdev-*" BAR.
  * The native personality runs with a step size and a latency, so that
  * queue commands stay in flight across inputs' MMIO accesses and clock
- * steps; generic-fuzz-dma-testdev-epf covers personality=epf-test.
+ * steps, and with at most 1024 segments and 16 MiB per command: each
+ * descriptor the device reads is one DMA fill of generic-fuzz, whose
+ * cost grows with the square of the fills made during one of its
+ * commands, so a list of 65536 (the default) takes minutes and ends a
+ * campaign as a timeout.
+ * generic-fuzz-dma-testdev-epf covers personality=epf-test.
  *
  * "mch" (q35's host bridge, 00:00.0) makes its config space fuzzable
  * too, second in the list of PCI devices (a config op whose device byte
@@ -28,7 +33,8 @@
     {
         .name = "dma-testdev",
         .args = "-machine q35 -nodefaults "
-                "-device dma-testdev,latency-ns=1000,step-size=4096",
+                "-device dma-testdev,latency-ns=1000,step-size=4096,"
+                "max-segments=1024,max-transfer=16777216",
         .objects = "dma-testdev* mch",
     },
     {

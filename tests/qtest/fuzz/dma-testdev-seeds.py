@@ -443,7 +443,7 @@ def native_errors_args(seed):
 def native_errors_segments(seed):
     """Register path: descriptors that fail validation: reserved flags,
     zero length, address + length wrapping, a transfer over the maximum
-    (1 GiB); a VERIFY whose source list is bad and a COPY whose
+    (max-transfer); a VERIFY whose source list is bad and a COPY whose
     destination list is."""
     seed.write(D.REG_DST_LIST_LO, LIST_B, 8)
     seed.write(D.REG_DST_COUNT, 1)
