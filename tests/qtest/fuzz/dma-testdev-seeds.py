@@ -772,6 +772,21 @@ def native_ecam(seed):
     seed.read(D.REG_STATUS).read(D.REG_CMD_SEQ_LO, 8)
 
 
+def native_queue_ecam_flr(seed):
+    """ECAM enabled; a queue FILL entry whose destination is the device's
+    own Device Control, the fill word Initiate FLR: the queue step resets
+    its own device mid-command (once a division by zero: the completion
+    computed its slot with the Q_SIZE the reset had cleared)."""
+    seed.enable_ecam()
+    queue_setup(seed)
+    seed.patterns(sqe(D.OP_FILL, flags=D.SQE_F_INTR, dst=LIST_B,
+                      dst_count=1, fill=PCI_EXP_DEVCTL_FLR, tag=11),
+                  seg(ECAM_TESTDEV + D.PCIE_CAP_OFFSET + PCI_EXP_DEVCTL, 2))
+    seed.write(D.REG_SQ_TAIL, 1).clock(2)
+    seed.remap((BAR0, NATIVE_BAR1))
+    seed.read(D.REG_Q_STATUS).read(D.REG_CQ_TAIL)
+
+
 # --- epf-test personality -------------------------------------------------
 
 def run_epf(seed, command, src=None, dst=None, size=None):
