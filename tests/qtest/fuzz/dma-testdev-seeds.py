@@ -939,6 +939,23 @@ def epf_flr(seed):
     seed.read(D.EPF_STATUS)
 
 
+def epf_long(seed):
+    """epf-test transfers of 40 MiB, with no DMA pattern (RAM as it is):
+    they run as many 1 MiB callbacks over several commands of the input;
+    a WRITE is written to COMMAND while a READ still runs (started when
+    it ends), and an FLR lands between two callbacks of a COPY."""
+    epf_cmd = D.EPF_COMMAND
+    seed.write(D.EPF_SRC_LO, DATA_A).write(D.EPF_SIZE, 0x2800000)
+    seed.write(epf_cmd, D.EPF_CMD_READ)
+    seed.write(D.EPF_DST_LO, DATA_B + 0x4000000)
+    seed.write(epf_cmd, D.EPF_CMD_WRITE).clock(3)
+    seed.read(D.EPF_STATUS).read(D.EPF_CHECKSUM)
+    seed.write(epf_cmd, D.EPF_CMD_COPY)
+    seed.flr()
+    seed.remap((BAR0,) + EPF_RAM_BARS)
+    seed.read(D.EPF_STATUS).read(D.EPF_SIZE)
+
+
 # --- dictionary -----------------------------------------------------------
 
 def one(method, *args, **kw):
