@@ -60,7 +60,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
  * limit keeps a page within what QEMU's own JSON parser (and so libqtest)
  * accepts: about 42 tokens an entry, 2 M tokens a message.
  */
-#define DT_DEFAULT_LOG_PAGE     4096
+#define DT_DEFAULT_LOG_PAGE     1024
 #define DT_LIMIT_LOG_PAGE       16384
 
 /* Ten seconds per step is slow enough for any test, and cannot overflow. */
