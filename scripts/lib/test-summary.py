@@ -12,7 +12,8 @@ import json
 import re
 import sys
 
-TAP = re.compile(r'^(not ok|ok)\b\s*\d*\s*-?\s*(.*?)(\s+#\s*(SKIP|TODO)\b.*)?$')
+TAP = re.compile(r'^(not ok|ok)\b\s*\d*\s*-?\s*(.*?)'
+                 r'(\s+#\s*(SKIP|TODO)\b.*)?$')
 
 
 def main():
