@@ -984,12 +984,13 @@ static void dt_queue_stop(DmaTestdevState *s)
     qemu_bh_cancel(s->bh);
     s->q_scheduled = false;
     s->q_budget = 0;
-    if (s->q_active) {
-        /*
-         * The log keeps the part of each segment that was moved; a step
-         * that is running has the current cursors and logs them itself.
-         */
-        if (s->q_cmd.phase == DT_PHASE_RUN && !s->in_step) {
+    /*
+     * The log keeps the part of each segment that was moved.  A step that
+     * is running has the current cursors (q_cmd is its stale copy): it
+     * logs and traces them itself (dt_queue_abandoned).
+     */
+    if (s->q_active && !s->in_step) {
+        if (s->q_cmd.phase == DT_PHASE_RUN) {
             dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.src);
             dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.dst);
         }
