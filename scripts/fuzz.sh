@@ -29,9 +29,10 @@
 # Environment: see scripts/build-qemu.sh (DMA_TESTDEV_QEMU_SRC, ...).
 #
 # Under $DT_CACHE/fuzz: corpus/TARGET/ (kept from run to run),
-# artifacts/DATE/ (crash-*, timeout-*, leak-*, oom-* and the log fuzz.log),
-# coverage/DATE/ (raw profiles, coverage.txt, html/).  Exit status 1 if
+# artifacts/STAMP/ (crash-*, timeout-*, leak-*, oom-* and the log fuzz.log),
+# coverage/STAMP/ (raw profiles, coverage.txt, html/).  Exit status 1 if
 # there is any finding: an artifact, or a sanitizer report in the log.
+# STAMP is DATE-TARGET-PID.
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -130,7 +131,9 @@ if [ -n "$reproduce" ]; then
 fi
 
 # --- campaign ------------------------------------------------------------
-stamp=$(date +%Y%m%d-%H%M%S)
+# Target and PID in the name: two campaigns started in the same second
+# (one per target, side by side) must not share findings or coverage.
+stamp=$(date +%Y%m%d-%H%M%S)-$target-$$
 corpus=${corpus:-$DT_CACHE/fuzz/corpus/$target}
 artifacts=$DT_CACHE/fuzz/artifacts/$stamp
 cov=$DT_CACHE/fuzz/coverage/$stamp
