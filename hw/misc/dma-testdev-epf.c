@@ -27,51 +27,6 @@
 
 #include <zlib.h>
 
-/* The register block, as the host driver knows it (all 32-bit). */
-enum {
-    DT_EPF_MAGIC            = 0x00,
-    DT_EPF_COMMAND          = 0x04,
-    DT_EPF_STATUS           = 0x08,
-    DT_EPF_SRC_LO           = 0x0c,
-    DT_EPF_SRC_HI           = 0x10,
-    DT_EPF_DST_LO           = 0x14,
-    DT_EPF_DST_HI           = 0x18,
-    DT_EPF_SIZE             = 0x1c,
-    DT_EPF_CHECKSUM         = 0x20,
-    DT_EPF_IRQ_TYPE         = 0x24,
-    DT_EPF_IRQ_NUMBER       = 0x28,
-    DT_EPF_FLAGS            = 0x2c,
-    DT_EPF_CAPS             = 0x30,
-    DT_EPF_DB_BAR           = 0x34,
-    DT_EPF_DB_OFFSET        = 0x38,
-    DT_EPF_DB_DATA          = 0x3c,
-    /* The endpoint function rounds its 0x40 bytes up to this. */
-    DT_EPF_REGS_SIZE        = 0x80,
-};
-
-#define DT_EPF_CMD_RAISE_INTX   (1u << 0)
-#define DT_EPF_CMD_RAISE_MSI    (1u << 1)
-#define DT_EPF_CMD_RAISE_MSIX   (1u << 2)
-#define DT_EPF_CMD_READ         (1u << 3)   /* device reads SRC */
-#define DT_EPF_CMD_WRITE        (1u << 4)   /* device writes DST */
-#define DT_EPF_CMD_COPY         (1u << 5)
-
-#define DT_EPF_ST_READ_OK       (1u << 0)
-#define DT_EPF_ST_READ_FAIL     (1u << 1)
-#define DT_EPF_ST_WRITE_OK      (1u << 2)
-#define DT_EPF_ST_WRITE_FAIL    (1u << 3)
-#define DT_EPF_ST_COPY_OK       (1u << 4)
-#define DT_EPF_ST_COPY_FAIL     (1u << 5)
-#define DT_EPF_ST_IRQ_RAISED    (1u << 6)
-#define DT_EPF_ST_SRC_INVALID   (1u << 7)
-#define DT_EPF_ST_DST_INVALID   (1u << 8)
-
-enum {
-    DT_EPF_IRQ_INTX         = 0,
-    DT_EPF_IRQ_MSI          = 1,
-    DT_EPF_IRQ_MSIX         = 2,
-};
-
 /*
  * CAPS: unaligned buffers, MSI, MSI-X, INTx.  Not offered: BAR subrange
  * mapping and the doorbell (dynamic inbound mapping); the host driver
@@ -80,11 +35,7 @@ enum {
 #define DT_EPF_CAPS_VALUE       0x0f
 #define DT_EPF_NO_BAR           0xffffffffu
 
-/* BAR0: registers, MSI-X table and PBA.  BARs 1..5: plain RAM. */
-#define DT_EPF_BAR0_SIZE        (4 * KiB)
-#define DT_EPF_MSIX_TABLE       DT_EPF_REGS_SIZE
-#define DT_EPF_MSIX_PBA         (2 * KiB)
-
+/* BAR0 as the contract header lays it out; BARs 1..5 are plain RAM. */
 static const uint64_t dt_epf_bar_size[DT_EPF_NR_BARS] = {
     DT_EPF_BAR0_SIZE, 4 * KiB, 8 * KiB, 16 * KiB, 128 * KiB, 1 * MiB,
 };

@@ -31,19 +31,12 @@
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "libqtest.h"
-#include "libqos/pci.h"
-#include "libqos/pci-pc.h"
-#include "libqos/malloc-pc.h"
 #include "libqos/dma-testdev.h"
-#include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "hw/misc/dma-testdev.h"
 
 #define BENCH_SEED          0x5eedbe4cu
-#define BENCH_RP_SLOT       2
-/* libqos config accessors take the bus number in bits 15:8 of devfn. */
-#define BENCH_BDF(bus, dev, fn) (((bus) << 8) | QPCI_DEVFN(dev, fn))
 /* A host timing batch lasts at least this many bytes of work. */
 #define BENCH_HOST_BATCH    (4 * MiB)
 
@@ -52,13 +45,7 @@ static const uint64_t bench_sizes[] = {
 };
 
 typedef struct Bench {
-    QTestState *qts;
-    QGuestAllocator alloc;
-    QPCIBus *bus;
-    QPCIDevice *rp;
-    QPCIDevice *dev;
-    QPCIBar bar;
-    uint64_t bar_size;
+    DmatdDev *d;
     uint64_t max;               /* largest size */
     uint64_t a;                 /* guest region the pattern is written to */
     uint64_t b;                 /* guest region COPY writes to */
@@ -70,27 +57,6 @@ typedef struct Bench {
 
 /* Defeats dead-store elimination of the host's memset/memcpy. */
 static volatile uint64_t bench_sink;
-
-static uint32_t rd(Bench *b, uint32_t reg)
-{
-    return qpci_io_readl(b->dev, b->bar, reg);
-}
-
-static void wr(Bench *b, uint32_t reg, uint32_t val)
-{
-    qpci_io_writel(b->dev, b->bar, reg, val);
-}
-
-static uint64_t rd64(Bench *b, uint32_t reg_lo)
-{
-    return rd(b, reg_lo) | (uint64_t)rd(b, reg_lo + 4) << 32;
-}
-
-static void wr64(Bench *b, uint32_t reg_lo, uint64_t val)
-{
-    wr(b, reg_lo, val);
-    wr(b, reg_lo + 4, val >> 32);
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -106,39 +72,16 @@ static double median(int64_t *s, size_t n)
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
 }
 
-/*
- * No firmware runs under qtest: give the root port bus 1 and a memory
- * window over the device's BAR0, as firmware would.
- */
-static void bench_root_port(QPCIDevice *rp, uint64_t addr, uint64_t size)
-{
-    uint16_t cmd;
-
-    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
-    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
-    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
-    g_assert_cmphex(addr + size - 1, <=, UINT32_MAX);
-    qpci_config_writeb(rp, PCI_IO_BASE, 0xf0);
-    qpci_config_writeb(rp, PCI_IO_LIMIT, 0x00);
-    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, 0xfff0);
-    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, 0x0000);
-    qpci_config_writew(rp, PCI_MEMORY_BASE, (addr >> 16) & 0xfff0);
-    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
-                       ((addr + size - 1) >> 16) & 0xfff0);
-    cmd = qpci_config_readw(rp, PCI_COMMAND);
-    qpci_config_writew(rp, PCI_COMMAND,
-                       cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-}
-
+/* Rewrite the one-segment list at @list (reused for every size). */
 static void bench_put_seg(Bench *b, uint64_t list, uint64_t addr,
                           uint64_t len)
 {
-    uint8_t seg[DT_SEG_SIZE];
+    struct dma_testdev_seg seg = {
+        .addr = cpu_to_le64(addr),
+        .len = cpu_to_le32(len),
+    };
 
-    stq_le_p(seg, addr);
-    stl_le_p(seg + 8, len);
-    stl_le_p(seg + 12, 0);
-    qtest_bufwrite(b->qts, list, seg, sizeof(seg));
+    qtest_bufwrite(b->d->qts, list, &seg, sizeof(seg));
 }
 
 static Bench *bench_start(uint64_t max)
@@ -146,30 +89,16 @@ static Bench *bench_start(uint64_t max)
     Bench *b = g_new0(Bench, 1);
     /* Both regions, the lists and what libqos needs, rounded up. */
     uint64_t mem_mib = MAX(256, (2 * max + 64 * MiB) / MiB);
+    g_autofree char *extra = g_strdup_printf("-m %" PRIu64 "M", mem_mib);
+    QGuestAllocator *alloc;
 
     b->max = max;
-    b->qts = qtest_initf("-machine q35 -nodefaults -m %" PRIu64 "M "
-                         "-device pcie-root-port,id=rp0,bus=pcie.0,"
-                         "chassis=1,addr=0x%x "
-                         "-device dma-testdev,id=dt0,bus=rp0",
-                         mem_mib, BENCH_RP_SLOT);
-    pc_alloc_init(&b->alloc, b->qts, ALLOC_NO_FLAGS);
-    b->bus = qpci_new_pc(b->qts, &b->alloc);
-    b->rp = qpci_device_find(b->bus, QPCI_DEVFN(BENCH_RP_SLOT, 0));
-    g_assert_nonnull(b->rp);
-    qpci_config_writeb(b->rp, PCI_SECONDARY_BUS, 1);
-    qpci_config_writeb(b->rp, PCI_SUBORDINATE_BUS, 1);
-    b->dev = qpci_device_find(b->bus, BENCH_BDF(1, 0, 0));
-    g_assert_nonnull(b->dev);
-    b->bar = qpci_iomap(b->dev, 0, &b->bar_size);
-    bench_root_port(b->rp, b->bar.addr, b->bar_size);
-    qpci_device_enable(b->dev);
-    g_assert_cmphex(rd(b, DT_REG_ID), ==, DMA_TESTDEV_ID_VALUE);
-
-    b->a = guest_alloc(&b->alloc, max);
-    b->b = guest_alloc(&b->alloc, max);
-    b->list_a = guest_alloc(&b->alloc, DT_SEG_SIZE);
-    b->list_b = guest_alloc(&b->alloc, DT_SEG_SIZE);
+    b->d = dmatd_start(&dmatd_q35, "", extra);
+    alloc = &b->d->alloc;
+    b->a = guest_alloc(alloc, max);
+    b->b = guest_alloc(alloc, max);
+    b->list_a = guest_alloc(alloc, DT_SEG_SIZE);
+    b->list_b = guest_alloc(alloc, DT_SEG_SIZE);
     g_assert_cmphex(b->list_a % DT_SEG_ALIGN, ==, 0);
     g_assert_cmphex(b->list_b % DT_SEG_ALIGN, ==, 0);
 
@@ -185,11 +114,7 @@ static void bench_stop(Bench *b)
 {
     g_free(b->host_a);
     g_free(b->host_b);
-    g_free(b->dev);
-    g_free(b->rp);
-    qpci_free_pc(b->bus);
-    alloc_destroy(&b->alloc);
-    qtest_quit(b->qts);
+    dmatd_stop(b->d);
     g_free(b);
 }
 
@@ -201,17 +126,17 @@ static int64_t bench_cmd(Bench *b, uint32_t op, uint64_t size,
     uint32_t status;
 
     t0 = g_get_monotonic_time();
-    wr(b, DT_REG_CMD, op);
+    dmatd_wr(b->d, DT_REG_CMD, op);
     t1 = g_get_monotonic_time();
 
-    status = rd(b, DT_REG_STATUS);
+    status = dmatd_rd(b->d, DT_REG_STATUS);
     if (status != DT_STATUS_DONE) {
         g_error("op %u size %" PRIu64 ": status 0x%x error %s", op, size,
-                status, dt_error_name(rd(b, DT_REG_ERROR)));
+                status, dt_error_name(dmatd_rd(b->d, DT_REG_ERROR)));
     }
-    g_assert_cmpuint(rd64(b, DT_REG_BYTES_DONE_LO), ==, size);
+    g_assert_cmpuint(dmatd_rd64(b->d, DT_REG_BYTES_DONE_LO), ==, size);
     if (csum) {
-        g_assert_cmphex(rd64(b, DT_REG_CHECKSUM_LO), ==, csum);
+        g_assert_cmphex(dmatd_rd64(b->d, DT_REG_CHECKSUM_LO), ==, csum);
     }
     return t1 - t0;
 }
@@ -344,7 +269,7 @@ static void bench_mmio_rtt(Bench *b)
 
     for (i = 0; i < ARRAY_SIZE(us); i++) {
         t0 = g_get_monotonic_time();
-        wr(b, DT_REG_SEED, BENCH_SEED);
+        dmatd_wr(b->d, DT_REG_SEED, BENCH_SEED);
         us[i] = g_get_monotonic_time() - t0;
     }
     printf("# bench op=qtest-writel reps=%zu us=%.2f\n", ARRAY_SIZE(us),
@@ -374,19 +299,19 @@ static void test_bulk(void)
          */
         bench_put_seg(b, b->list_a, b->a, size);
         bench_put_seg(b, b->list_b, b->b, size);
-        wr(b, DT_REG_SEED, BENCH_SEED);
-        wr64(b, DT_REG_DST_LIST_LO, b->list_a);
-        wr(b, DT_REG_DST_COUNT, 1);
-        wr(b, DT_REG_CMD, DT_OP_WRITE_PATTERN);
-        g_assert_cmphex(rd(b, DT_REG_STATUS), ==, DT_STATUS_DONE);
-        csum = rd64(b, DT_REG_CHECKSUM_LO);
+        dmatd_wr(b->d, DT_REG_SEED, BENCH_SEED);
+        dmatd_wr64(b->d, DT_REG_DST_LIST_LO, b->list_a);
+        dmatd_wr(b->d, DT_REG_DST_COUNT, 1);
+        dmatd_wr(b->d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+        g_assert_cmphex(dmatd_rd(b->d, DT_REG_STATUS), ==, DT_STATUS_DONE);
+        csum = dmatd_rd64(b->d, DT_REG_CHECKSUM_LO);
         bench_one(b, DT_OP_WRITE_PATTERN, size, csum);
 
-        wr64(b, DT_REG_SRC_LIST_LO, b->list_a);
-        wr(b, DT_REG_SRC_COUNT, 1);
+        dmatd_wr64(b->d, DT_REG_SRC_LIST_LO, b->list_a);
+        dmatd_wr(b->d, DT_REG_SRC_COUNT, 1);
         bench_one(b, DT_OP_VERIFY_PATTERN, size, csum);
 
-        wr64(b, DT_REG_DST_LIST_LO, b->list_b);
+        dmatd_wr64(b->d, DT_REG_DST_LIST_LO, b->list_b);
         bench_one(b, DT_OP_COPY, size, csum);
     }
     bench_stop(b);
@@ -492,15 +417,16 @@ static void test_callback(void)
     d = dmatd_start(&dmatd_q35, ",personality=epf-test", extra);
     a = guest_alloc(&d->alloc, size);
     b = guest_alloc(&d->alloc, size);
-    dmatd_wr64(d, 0x0c, a);
-    dmatd_wr64(d, 0x14, b);
-    dmatd_wr(d, 0x1c, size);
-    for (op = 1u << 3; op <= 1u << 5; op <<= 1) {
-        dmatd_wr(d, 0x04, op);
-        for (i = 0; i < 100000 && !dmatd_rd(d, 0x08); i++) {
+    dmatd_wr64(d, DT_EPF_SRC_LO, a);
+    dmatd_wr64(d, DT_EPF_DST_LO, b);
+    dmatd_wr(d, DT_EPF_SIZE, size);
+    for (op = DT_EPF_CMD_READ; op <= DT_EPF_CMD_COPY; op <<= 1) {
+        dmatd_wr(d, DT_EPF_COMMAND, op);
+        for (i = 0; i < 100000 && !dmatd_rd(d, DT_EPF_STATUS); i++) {
             g_usleep(1000);
         }
-        g_assert_cmphex(dmatd_rd(d, 0x08) & (1u << 6), !=, 0);
+        g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS) & DT_EPF_ST_IRQ_RAISED,
+                        !=, 0);
     }
     dmatd_stop(d);
     callback_parse(log, &st);

@@ -56,22 +56,6 @@
 #define HD_NATIVE_HOTPLUG   "-m 256M -global " \
     "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"
 
-/* pci-epf-test registers, as Linux's host driver knows them. */
-#define HD_EPF_COMMAND      0x04
-#define HD_EPF_STATUS       0x08
-#define HD_EPF_SRC_LO       0x0c
-#define HD_EPF_SRC_HI       0x10
-#define HD_EPF_DST_LO       0x14
-#define HD_EPF_DST_HI       0x18
-#define HD_EPF_SIZE         0x1c
-#define HD_EPF_IRQ_TYPE     0x24
-#define HD_EPF_IRQ_NUMBER   0x28
-#define HD_EPF_CMD_RAISE_MSIX   (1u << 2)
-#define HD_EPF_CMD_WRITE    (1u << 4)
-#define HD_EPF_CMD_COPY     (1u << 5)
-#define HD_EPF_ST_COPY_OK   (1u << 4)
-#define HD_EPF_ST_IRQ_RAISED (1u << 6)
-
 /* Which path runs the command whose DMA does the damage. */
 typedef enum {
     HD_REGISTER,                /* native, DT_REG_CMD */
@@ -303,16 +287,16 @@ static void hd_check_epf_works(DmatdDev *d)
     int i;
 
     qtest_memset(d->qts, src, 0x3c, 64);
-    dmatd_wr64(d, HD_EPF_SRC_LO, src);
-    dmatd_wr64(d, HD_EPF_DST_LO, dst);
-    dmatd_wr(d, HD_EPF_SIZE, 64);
-    dmatd_wr(d, HD_EPF_IRQ_TYPE, 0);
-    dmatd_wr(d, HD_EPF_COMMAND, HD_EPF_CMD_COPY);
-    for (i = 0; i < 1000 && !dmatd_rd(d, HD_EPF_STATUS); i++) {
+    dmatd_wr64(d, DT_EPF_SRC_LO, src);
+    dmatd_wr64(d, DT_EPF_DST_LO, dst);
+    dmatd_wr(d, DT_EPF_SIZE, 64);
+    dmatd_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_INTX);
+    dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_COPY);
+    for (i = 0; i < 1000 && !dmatd_rd(d, DT_EPF_STATUS); i++) {
         hd_run(d, 1);
     }
-    g_assert_cmphex(dmatd_rd(d, HD_EPF_STATUS), ==,
-                    HD_EPF_ST_COPY_OK | HD_EPF_ST_IRQ_RAISED);
+    g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==,
+                    DT_EPF_ST_COPY_OK | DT_EPF_ST_IRQ_RAISED);
     g_assert_cmphex(qtest_readq(d->qts, dst + 56), ==, 0x3c3c3c3c3c3c3c3cULL);
 }
 
@@ -393,16 +377,16 @@ static void hd_fire_epf(DmatdDev *d, HdPath path, uint64_t addr,
 
     if (path == HD_EPF_MSI) {
         hd_msix_at(d, addr, val, len);
-        dmatd_wr(d, HD_EPF_IRQ_TYPE, 2);
-        dmatd_wr(d, HD_EPF_IRQ_NUMBER, 1);
-        dmatd_wr(d, HD_EPF_COMMAND, HD_EPF_CMD_RAISE_MSIX);
+        dmatd_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_MSIX);
+        dmatd_wr(d, DT_EPF_IRQ_NUMBER, 1);
+        dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_RAISE_MSIX);
     } else {
         qtest_writel(d->qts, src, val);
-        dmatd_wr64(d, HD_EPF_SRC_LO, src);
-        dmatd_wr64(d, HD_EPF_DST_LO, addr);
-        dmatd_wr(d, HD_EPF_SIZE, len);
-        dmatd_wr(d, HD_EPF_IRQ_TYPE, 0);
-        dmatd_wr(d, HD_EPF_COMMAND, HD_EPF_CMD_COPY);
+        dmatd_wr64(d, DT_EPF_SRC_LO, src);
+        dmatd_wr64(d, DT_EPF_DST_LO, addr);
+        dmatd_wr(d, DT_EPF_SIZE, len);
+        dmatd_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_INTX);
+        dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_COPY);
     }
     hd_run(d, 20);
 }
@@ -476,8 +460,8 @@ static void test_route(const void *data)
         }
         dmatd_reprogram(d);
         if (epf) {
-            g_assert_cmphex(dmatd_rd(d, HD_EPF_STATUS), ==, 0);
-            g_assert_cmphex(dmatd_rd(d, HD_EPF_SIZE), ==, 0);
+            g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==, 0);
+            g_assert_cmphex(dmatd_rd(d, DT_EPF_SIZE), ==, 0);
         } else {
             hd_check_native_reset(d);
             /* The message came after the data; the reset before it. */
@@ -502,10 +486,10 @@ static void test_route(const void *data)
         qpci_config_writew(d->dev, PCI_COMMAND,
                            PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
         if (epf) {
-            uint32_t st = dmatd_rd(d, HD_EPF_STATUS);
+            uint32_t st = dmatd_rd(d, DT_EPF_STATUS);
 
             /* The COPY's one write or the message went out; it ended. */
-            g_assert_true(st & HD_EPF_ST_IRQ_RAISED);
+            g_assert_true(st & DT_EPF_ST_IRQ_RAISED);
         } else if (r->target == HD_BUS_MASTER_OFF && !msi) {
             /*
              * The next DMA, the read of the second descriptor, failed
@@ -659,13 +643,13 @@ static void test_epf_paced(const void *data)
     QList *log;
     QDict *last;
 
-    dmatd_wr64(d, HD_EPF_DST_LO, buf);
-    dmatd_wr(d, HD_EPF_SIZE, size);
-    dmatd_wr(d, HD_EPF_COMMAND, HD_EPF_CMD_WRITE);
+    dmatd_wr64(d, DT_EPF_DST_LO, buf);
+    dmatd_wr(d, DT_EPF_SIZE, size);
+    dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_WRITE);
     /* Picked up at once: the first step. */
     hd_wait_written(d, buf + MiB - 1);
     g_assert_cmphex(qtest_readb(d->qts, buf + MiB), ==, HD_GUARD);
-    g_assert_cmphex(dmatd_rd(d, HD_EPF_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==, 0);
     /* The second one, a latency later. */
     qtest_clock_step(d->qts, HD_LAT);
     hd_wait_written(d, buf + 2 * MiB - 1);
@@ -688,7 +672,7 @@ static void test_epf_paced(const void *data)
     g_assert_cmpuint(dmatd_qdict_uint(last, "done"), ==, 2 * MiB);
     qobject_unref(log);
     dmatd_reprogram(d);
-    g_assert_cmphex(dmatd_rd(d, HD_EPF_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==, 0);
     hd_check_epf_works(d);
     dmatd_stop(d);
 }

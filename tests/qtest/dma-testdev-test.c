@@ -3523,32 +3523,6 @@ static void test_bad_input_matrix(const void *data)
  * uses it.
  */
 
-#define DT_EPF_MAGIC        0x00
-#define DT_EPF_COMMAND      0x04
-#define DT_EPF_STATUS       0x08
-#define DT_EPF_SRC          0x0c
-#define DT_EPF_DST          0x14
-#define DT_EPF_SIZE         0x1c
-#define DT_EPF_CHECKSUM     0x20
-#define DT_EPF_IRQ_TYPE     0x24
-#define DT_EPF_IRQ_NUMBER   0x28
-#define DT_EPF_FLAGS        0x2c
-#define DT_EPF_CAPS         0x30
-#define DT_EPF_DB_BAR       0x34
-
-#define DT_EPF_CMD_INTX     0x01
-#define DT_EPF_CMD_MSI      0x02
-#define DT_EPF_CMD_READ     0x08
-#define DT_EPF_CMD_WRITE    0x10
-#define DT_EPF_CMD_COPY     0x20
-
-#define DT_EPF_READ_OK      0x001
-#define DT_EPF_READ_FAIL    0x002
-#define DT_EPF_WRITE_OK     0x004
-#define DT_EPF_COPY_OK      0x010
-#define DT_EPF_IRQ_RAISED   0x040
-#define DT_EPF_SRC_INVALID  0x080
-
 /* Linux's crc32_le(~0, buf, len): reflected, seed ~0, no final xor. */
 static uint32_t dt_crc32_le(const uint8_t *buf, size_t len)
 {
@@ -3630,16 +3604,16 @@ static void test_epf(const void *data)
     }
 
     /* Endpoint WRITE: the device fills DST and reports the CRC. */
-    dt_epf_wr(d, DT_EPF_IRQ_TYPE, 0);
-    dt_epf_wr(d, DT_EPF_DST, dst);
-    dt_epf_wr(d, DT_EPF_DST + 4, dst >> 32);
+    dt_epf_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_INTX);
+    dt_epf_wr(d, DT_EPF_DST_LO, dst);
+    dt_epf_wr(d, DT_EPF_DST_HI, dst >> 32);
     dt_epf_wr(d, DT_EPF_SIZE, len);
-    dt_epf_wr(d, DT_EPF_FLAGS, 1);
+    dt_epf_wr(d, DT_EPF_FLAGS, DT_EPF_FLAG_USE_DMA);
     dt_epf_run(d, DT_EPF_CMD_WRITE);
     /* INTx is held until STATUS is read, as the host's handler does. */
     g_assert_true(dt_intx_level(d));
     g_assert_cmphex(dt_epf_rd(d, DT_EPF_STATUS), ==,
-                    DT_EPF_WRITE_OK | DT_EPF_IRQ_RAISED);
+                    DT_EPF_ST_WRITE_OK | DT_EPF_ST_IRQ_RAISED);
     g_assert_false(dt_intx_level(d));
     log = dt_log_get(d, 0);
     g_assert_cmpuint(log->len, ==, 1);
@@ -3657,22 +3631,22 @@ static void test_epf(const void *data)
         buf[i] = i * 7 + 1;
     }
     qtest_bufwrite(d->qts, src, buf, len);
-    dt_epf_wr(d, DT_EPF_SRC, src);
-    dt_epf_wr(d, DT_EPF_SRC + 4, src >> 32);
+    dt_epf_wr(d, DT_EPF_SRC_LO, src);
+    dt_epf_wr(d, DT_EPF_SRC_HI, src >> 32);
     dt_epf_wr(d, DT_EPF_CHECKSUM, dt_crc32_le(buf, len));
     g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ), ==,
-                    DT_EPF_READ_OK | DT_EPF_IRQ_RAISED);
+                    DT_EPF_ST_READ_OK | DT_EPF_ST_IRQ_RAISED);
     dt_epf_wr(d, DT_EPF_CHECKSUM, dt_crc32_le(buf, len) ^ 1);
     g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ), ==,
-                    DT_EPF_READ_FAIL | DT_EPF_IRQ_RAISED);
+                    DT_EPF_ST_READ_FAIL | DT_EPF_ST_IRQ_RAISED);
 
     /* COPY, signalled by MSI vector 1 (IRQ_NUMBER is 1-based). */
     dt_msi_enable(d, msg, 1);
     qtest_writel(d->qts, msg, 0);
-    dt_epf_wr(d, DT_EPF_IRQ_TYPE, 1);
+    dt_epf_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_MSI);
     dt_epf_wr(d, DT_EPF_IRQ_NUMBER, 1);
     g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_COPY), ==,
-                    DT_EPF_COPY_OK | DT_EPF_IRQ_RAISED);
+                    DT_EPF_ST_COPY_OK | DT_EPF_ST_IRQ_RAISED);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA);
     qtest_bufread(d->qts, dst, exp, len);
     g_assert_true(memcmp(buf, exp, len) == 0);
@@ -3680,15 +3654,17 @@ static void test_epf(const void *data)
     /* A vector the host did not enable: status, but no message. */
     qtest_writel(d->qts, msg, 0);
     dt_epf_wr(d, DT_EPF_IRQ_NUMBER, 2);
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_MSI), ==, DT_EPF_IRQ_RAISED);
+    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_RAISE_MSI), ==,
+                    DT_EPF_ST_IRQ_RAISED);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0);
 
     /* An unassigned source fails, says which side, and is logged. */
     dt_epf_wr(d, DT_EPF_IRQ_NUMBER, 1);
-    dt_epf_wr(d, DT_EPF_SRC, 0);
-    dt_epf_wr(d, DT_EPF_SRC + 4, DT_UNASSIGNED >> 32);
+    dt_epf_wr(d, DT_EPF_SRC_LO, 0);
+    dt_epf_wr(d, DT_EPF_SRC_HI, DT_UNASSIGNED >> 32);
     g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ), ==,
-                    DT_EPF_READ_FAIL | DT_EPF_SRC_INVALID | DT_EPF_IRQ_RAISED);
+                    DT_EPF_ST_READ_FAIL | DT_EPF_ST_SRC_INVALID |
+                    DT_EPF_ST_IRQ_RAISED);
     g_array_unref(log);
     log = dt_log_get(d, 0);
     dt_check_log(&g_array_index(log, DtLogEntry, log->len - 1), "epf-read",

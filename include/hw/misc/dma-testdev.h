@@ -376,4 +376,58 @@ static inline uint64_t dt_csum_word(uint64_t csum, uint64_t word)
     return (csum ^ word) * DT_CSUM_PRIME;
 }
 
+/*
+ * personality=epf-test: BAR0 is the register block of Linux's PCI endpoint
+ * test function (drivers/misc/pci_endpoint_test.c drives it), followed by
+ * the MSI-X table and PBA.  All registers are 32 bits wide.
+ */
+#define DT_EPF_MAGIC                0x00
+#define DT_EPF_COMMAND              0x04
+#define DT_EPF_STATUS               0x08
+#define DT_EPF_SRC_LO               0x0c
+#define DT_EPF_SRC_HI               0x10
+#define DT_EPF_DST_LO               0x14
+#define DT_EPF_DST_HI               0x18
+#define DT_EPF_SIZE                 0x1c
+#define DT_EPF_CHECKSUM             0x20
+#define DT_EPF_IRQ_TYPE             0x24
+#define DT_EPF_IRQ_NUMBER           0x28
+#define DT_EPF_FLAGS                0x2c
+#define DT_EPF_CAPS                 0x30
+#define DT_EPF_DB_BAR               0x34
+#define DT_EPF_DB_OFFSET            0x38
+#define DT_EPF_DB_DATA              0x3c
+/* The endpoint function rounds its 0x40 bytes of registers up to this. */
+#define DT_EPF_REGS_SIZE            0x80
+#define DT_EPF_BAR0_SIZE            0x1000
+#define DT_EPF_MSIX_TABLE           DT_EPF_REGS_SIZE
+#define DT_EPF_MSIX_PBA             0x800
+
+/* DT_EPF_COMMAND bits: one transfer or one interrupt per command. */
+#define DT_EPF_CMD_RAISE_INTX       (1u << 0)
+#define DT_EPF_CMD_RAISE_MSI        (1u << 1)
+#define DT_EPF_CMD_RAISE_MSIX       (1u << 2)
+#define DT_EPF_CMD_READ             (1u << 3)   /* device reads SRC */
+#define DT_EPF_CMD_WRITE            (1u << 4)   /* device writes DST */
+#define DT_EPF_CMD_COPY             (1u << 5)
+
+/* DT_EPF_STATUS bits. */
+#define DT_EPF_ST_READ_OK           (1u << 0)
+#define DT_EPF_ST_READ_FAIL         (1u << 1)
+#define DT_EPF_ST_WRITE_OK          (1u << 2)
+#define DT_EPF_ST_WRITE_FAIL        (1u << 3)
+#define DT_EPF_ST_COPY_OK           (1u << 4)
+#define DT_EPF_ST_COPY_FAIL         (1u << 5)
+#define DT_EPF_ST_IRQ_RAISED        (1u << 6)
+#define DT_EPF_ST_SRC_INVALID       (1u << 7)
+#define DT_EPF_ST_DST_INVALID       (1u << 8)
+
+/* DT_EPF_IRQ_TYPE values. */
+#define DT_EPF_IRQ_INTX             0
+#define DT_EPF_IRQ_MSI              1
+#define DT_EPF_IRQ_MSIX             2
+
+/* DT_EPF_FLAGS: the host asks for DMA; every transfer here is DMA anyway. */
+#define DT_EPF_FLAG_USE_DMA         (1u << 0)
+
 #endif /* HW_MISC_DMA_TESTDEV_H */
