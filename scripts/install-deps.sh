@@ -5,10 +5,11 @@
 # Idempotent and quick when everything is present: only missing packages
 # are passed to apt-get.
 #
-# Usage: scripts/install-deps.sh [qemu|kernel|docs|fuzz|all]   (default: all)
+# Usage: scripts/install-deps.sh [qemu|kernel|docs|fuzz|lint|all]   (default: all)
 #   docs: the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
 #         docs/conf.py (scripts/build-docs.sh); "all" does not include it
 #   fuzz: clang, libFuzzer and the LLVM coverage tools (scripts/fuzz.sh)
+#   lint: shellcheck and flake8 for the style test (scripts/lint.sh)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -32,6 +33,7 @@ docs_pkgs=(python3-sphinx python3-sphinx-rtd-theme perl dpkg-dev xz-utils)
 # clang-14 with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev),
 # llvm-14 for llvm-profdata, llvm-cov and llvm-symbolizer.
 fuzz_pkgs=(clang-14 llvm-14 libclang-rt-14-dev)
+lint_pkgs=(perl shellcheck flake8)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 
@@ -40,8 +42,10 @@ qemu) pkgs=("${qemu_pkgs[@]}") ;;
 kernel) pkgs=("${kernel_pkgs[@]}") ;;
 docs) pkgs=("${docs_pkgs[@]}") ;;
 fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
-all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-*) dt_die "usage: $0 [qemu|kernel|docs|fuzz|all]" ;;
+lint) pkgs=("${lint_pkgs[@]}") ;;
+all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}"
+    "${lint_pkgs[@]}") ;;
+*) dt_die "usage: $0 [qemu|kernel|docs|fuzz|lint|all]" ;;
 esac
 
 missing=()

@@ -40,7 +40,9 @@ dt_build_all() {
     DT_QEMU_BUILD=$(_dt_var qemu_build "$vars")
     DT_QEMU_BINARY=$(_dt_var qemu_binary "$vars")
     dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_VARIANT: $DT_QEMU_BINARY)"
-    setup_args+=(-Dqemu_build="$DT_QEMU_BUILD")
+    setup_args+=(-Dqemu_build="$DT_QEMU_BUILD"
+        -Dqemu_src="$(_dt_var qemu_src "$vars")")
+    "$DT_ROOT/scripts/install-deps.sh" lint
 
     if [ "$what" != device-only ]; then
         "$DT_ROOT/scripts/install-deps.sh" kernel

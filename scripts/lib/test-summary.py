@@ -43,6 +43,9 @@ def main():
                 failed.append('%s: %s' % (name, t['result']))
             elif t['result'] == 'SKIP' and not subtests:
                 skipped.append('%s: skipped' % name)
+            elif t['result'] == 'OK' and not subtests:
+                # A test without TAP (the style check) counts once.
+                passed.append(name)
     for what in failed:
         print('FAIL: ' + what)
     for what in skipped:

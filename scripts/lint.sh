@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Style gate: each side of the project checked by its own upstream's tool.
+#
+#   QEMU-side C (hw/, include/, tests/qtest/)  QEMU's scripts/checkpatch.pl
+#   guest-side C (guest/)                      Linux's scripts/checkpatch.pl
+#   shell (scripts/, .ci/run, the initramfs init)    shellcheck
+#   Python (scripts/lib/, tests/qtest/fuzz/)   flake8
+#
+# Usage: scripts/lint.sh --qemu-src DIR [--kernel-src DIR]
+#   --qemu-src DIR     a QEMU source tree (scripts/build-qemu.sh prints it)
+#   --kernel-src DIR   a Linux source tree (scripts/build-kernel.sh prints
+#                      it); without it guest-side C is not checked, and the
+#                      run says so
+# Exit status 1 if any file has an error or a warning.  scripts/test.sh
+# runs this as the meson test "style"; scripts/install-deps.sh lint
+# installs shellcheck and flake8.
+
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+
+qemu_src=''
+kernel_src=''
+while [ $# -gt 0 ]; do
+    case $1 in
+    --qemu-src) qemu_src=$2; shift 2 ;;
+    --kernel-src) kernel_src=$2; shift 2 ;;
+    *) dt_die "usage: $0 --qemu-src DIR [--kernel-src DIR]" ;;
+    esac
+done
+[ -f "$qemu_src/scripts/checkpatch.pl" ] ||
+    dt_die "no QEMU checkpatch.pl under '$qemu_src': pass --qemu-src, the qemu_src= line of scripts/build-qemu.sh"
+for tool in shellcheck flake8; do
+    if ! command -v "$tool" > /dev/null; then
+        dt_die "$tool is missing: run scripts/install-deps.sh lint (as root)"
+    fi
+done
+
+cd "$DT_ROOT"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+bad=0
+checked=0
+
+# Files, sorted, one per line, from the checkout (not the build trees).
+files() {
+    find "$@" -type f | LC_ALL=C sort
+}
+
+# $1: label, rest: command; a file fails if the tool exits non-zero.
+check() {
+    local label=$1 out
+    shift
+    checked=$((checked + 1))
+    if ! out=$("$@" 2>&1); then
+        printf '%s\n' "$out"
+        echo "# style: $label: FAIL"
+        bad=$((bad + 1))
+    fi
+}
+
+# checkpatch.pl exits 0 on warnings: here a warning fails too.  Reports
+# are blocks separated by blank lines; the one known false positive is
+# dropped: QEMU's checkpatch takes __has_include() (which follows QEMU's
+# header moves, see hw/misc/dma-testdev-compat.h) for an
+# architecture-specific define.
+# $1: directory to run in (QEMU's checkpatch applies rules by the file's
+# path relative to the top: tests/ differs; Linux's leaves a cache file
+# in a git checkout's top, so it runs in a scratch directory).
+checkpatch() {
+    local dir=$1 out
+    shift
+    out=$(cd "$dir" && perl "$@" 2>&1) || true
+    out=$(printf '%s\n' "$out" | awk -v RS= -v ORS='\n\n' \
+        '!(/architecture specific defines/ && /__has_include\(/)')
+    if printf '%s\n' "$out" | grep -q -E '^(WARNING|ERROR)'; then
+        printf '%s\n' "$out"
+        return 1
+    fi
+}
+
+mapfile -t qemu_c < <(files hw include tests/qtest \( -name '*.c' -o -name '*.h' \))
+for f in "${qemu_c[@]}"; do
+    check "$f (QEMU checkpatch)" \
+        checkpatch "$DT_ROOT" "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f"
+done
+
+# User space, not kernel code: no __printf/__aligned here (they are the
+# kernel's macros), registers are volatile MMIO pointers (no readl), and
+# ENOSYS is what the tools test a syscall's absence with.
+kernel_ignore=PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE,ENOSYS
+mapfile -t guest_c < <(files guest \( -name '*.c' -o -name '*.h' \))
+if [ -n "$kernel_src" ]; then
+    [ -f "$kernel_src/scripts/checkpatch.pl" ] ||
+        dt_die "no Linux checkpatch.pl under '$kernel_src'"
+    for f in "${guest_c[@]}"; do
+        check "$f (Linux checkpatch)" \
+            checkpatch "$scratch" "$kernel_src/scripts/checkpatch.pl" --no-tree -q \
+            --ignore "$kernel_ignore" -f "$DT_ROOT/$f"
+    done
+else
+    echo "# style: guest-side C not checked: no --kernel-src"
+fi
+
+mapfile -t shell < <(files scripts -name '*.sh')
+shell+=(.ci/run guest/initramfs/init)
+for f in "${shell[@]}"; do
+    check "$f (shellcheck)" shellcheck -x "$f"
+done
+
+mapfile -t python < <(files scripts tests -name '*.py')
+for f in "${python[@]}"; do
+    check "$f (flake8)" flake8 "$f"
+done
+
+echo "# style: $checked files checked (${#qemu_c[@]} QEMU C," \
+    "$([ -n "$kernel_src" ] && echo "${#guest_c[@]}" || echo 0) guest C," \
+    "${#shell[@]} shell, ${#python[@]} Python): $bad with findings"
+[ "$bad" -eq 0 ]
