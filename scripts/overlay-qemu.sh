@@ -54,12 +54,15 @@ c_block_in() {
     _block_in '/*' ' */' '^(/[*/]| [*])' "$@"
 }
 
-# _block_in OPEN CLOSE HEADER_RE REL SNIPPET ANCHOR
+# _block_in OPEN CLOSE HEADER_RE REL SNIPPET ANCHOR [TAG]
+# TAG names the markers (default "dma-testdev"): a second block in the same
+# file needs its own, or each run would drop the other.
 _block_in() {
     local open=$1 close=$2 header=$3 rel=$4 snippet=$5 anchor=$6
+    local tag=${7:-dma-testdev}
     local file=$qemu/$rel tmp begin end
-    begin="$open dma-testdev: begin (scripts/overlay-qemu.sh)$close"
-    end="$open dma-testdev: end$close"
+    begin="$open $tag: begin (scripts/overlay-qemu.sh)$close"
+    end="$open $tag: end$close"
     [ -f "$file" ] || dt_die "overlay: $rel not found in $qemu"
     if [ -n "$anchor" ] && ! grep -qxF -- "$anchor" "$file"; then
         dt_die "overlay: $rel no longer has the line we insert after:" \
@@ -109,6 +112,9 @@ copy_in hw/misc/dma-testdev-internal.h
 copy_in hw/misc/dma-testdev-epf.c
 copy_in include/hw/misc/dma-testdev.h
 copy_in tests/qtest/dma-testdev-test.c
+for f in "$DT_ROOT"/tests/qtest/dma-testdev/*; do
+    copy_in "tests/qtest/dma-testdev/$(basename "$f")"
+done
 copy_in tests/qtest/dma-testdev-guest-test.c
 copy_in tests/qtest/dma-testdev-bench.c
 copy_in tests/qtest/dma-testdev-hardening-test.c
@@ -123,6 +129,9 @@ block_in hw/misc/trace-events hw/misc/trace-events ""
 block_in tests/qtest/meson.build tests/qtest/meson.build \
     "qtests_x86_64 = qtests_i386"
 block_in tests/qtest/libqos/meson.build tests/qtest/libqos/meson.build ")"
+# A second block: it must follow the "qtests = {...}" dictionary it adds to.
+_block_in '#' '' '^#' tests/qtest/meson.build tests/qtest/meson-sources.build \
+    "qtest_executables = {}" "dma-testdev sources"
 c_block_in tests/qtest/fuzz/generic_fuzz_configs.h \
     tests/qtest/fuzz/dma-testdev-fuzz-config.h \
     "const generic_fuzz_config predefined_configs[] = {"

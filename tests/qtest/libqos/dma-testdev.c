@@ -364,8 +364,8 @@ void dmatd_queue_init(DmatdDev *d, DmatdQueue *q, uint32_t size)
     g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==, DT_QSTATUS_ENABLED);
 }
 
-void dmatd_queue_submit(DmatdDev *d, DmatdQueue *q,
-                        const struct dma_testdev_sqe *e)
+void dmatd_sqe_write(DmatdDev *d, uint64_t addr,
+                     const struct dma_testdev_sqe *e)
 {
     struct dma_testdev_sqe le = {
         .op = cpu_to_le32(e->op),
@@ -382,17 +382,14 @@ void dmatd_queue_submit(DmatdDev *d, DmatdQueue *q,
         .tag = cpu_to_le64(e->tag),
     };
 
-    qtest_memwrite(d->qts, q->sq + q->tail * DT_SQE_SIZE, &le, sizeof(le));
-    q->tail = (q->tail + 1) % q->size;
-    dmatd_wr(d, DT_REG_SQ_TAIL, q->tail);
+    qtest_memwrite(d->qts, addr, &le, sizeof(le));
 }
 
-void dmatd_cqe_read(DmatdDev *d, DmatdQueue *q, uint32_t slot,
-                    struct dma_testdev_cqe *c)
+void dmatd_cqe_load(DmatdDev *d, uint64_t addr, struct dma_testdev_cqe *c)
 {
     struct dma_testdev_cqe le;
 
-    qtest_memread(d->qts, q->cq + slot * DT_CQE_SIZE, &le, sizeof(le));
+    qtest_memread(d->qts, addr, &le, sizeof(le));
     *c = (struct dma_testdev_cqe) {
         .tag = le64_to_cpu(le.tag),
         .cmd_seq = le64_to_cpu(le.cmd_seq),
@@ -405,6 +402,20 @@ void dmatd_cqe_read(DmatdDev *d, DmatdQueue *q, uint32_t slot,
         .mismatch_count = le32_to_cpu(le.mismatch_count),
         .status = le32_to_cpu(le.status),
     };
+}
+
+void dmatd_queue_submit(DmatdDev *d, DmatdQueue *q,
+                        const struct dma_testdev_sqe *e)
+{
+    dmatd_sqe_write(d, q->sq + q->tail * DT_SQE_SIZE, e);
+    q->tail = (q->tail + 1) % q->size;
+    dmatd_wr(d, DT_REG_SQ_TAIL, q->tail);
+}
+
+void dmatd_cqe_read(DmatdDev *d, DmatdQueue *q, uint32_t slot,
+                    struct dma_testdev_cqe *c)
+{
+    dmatd_cqe_load(d, q->cq + slot * DT_CQE_SIZE, c);
 }
 
 uint64_t dmatd_put_segs(DmatdDev *d, const struct dma_testdev_seg *segs,

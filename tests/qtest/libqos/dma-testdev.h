@@ -98,6 +98,14 @@ void dmatd_msix_vector(DmatdDev *d, unsigned v, uint64_t addr, uint32_t data,
                        bool masked);
 void dmatd_msix_enable(DmatdDev *d);
 
+/*
+ * One queue entry at guest address @addr, given and returned in host byte
+ * order (the ring holds it little-endian, as the contract says).
+ */
+void dmatd_sqe_write(DmatdDev *d, uint64_t addr,
+                     const struct dma_testdev_sqe *e);
+void dmatd_cqe_load(DmatdDev *d, uint64_t addr, struct dma_testdev_cqe *c);
+
 /* The command queue, as a driver keeps it. */
 typedef struct DmatdQueue {
     uint64_t sq;
