@@ -136,3 +136,16 @@ c_block_in tests/qtest/fuzz/generic_fuzz_configs.h \
     tests/qtest/fuzz/dma-testdev-fuzz-config.h \
     "const generic_fuzz_config predefined_configs[] = {"
 toctree_entry docs/specs/index.rst "   edu" "   dma-testdev"
+
+# Our fixes to QEMU itself (patches/qemu/, see its README), in order.  A
+# patch already in the tree (applied by an earlier run, or merged by the
+# QEMU release) is skipped; one that applies neither way stops the build.
+for p in "$DT_ROOT"/patches/qemu/*.patch; do
+    if patch -d "$qemu" -p1 -R --dry-run -s -f < "$p" > /dev/null 2>&1; then
+        continue
+    fi
+    patch -d "$qemu" -p1 -N -s --no-backup-if-mismatch < "$p" ||
+        dt_die "overlay: patches/qemu/$(basename "$p") does not apply to" \
+            "$qemu (QEMU changed there: update or drop the patch)"
+    dt_log "overlay: applied patches/qemu/$(basename "$p")"
+done

@@ -62,6 +62,7 @@ typedef struct DtGuestCase {
     uint64_t node_mb;           /* RAM per NUMA node */
     unsigned hugepages;         /* 2 MiB pages reserved at boot */
     const char *device_props;
+    const char *extra_args;     /* more of QEMU's command line */
     DtExpect expect;
 } DtGuestCase;
 
@@ -571,6 +572,9 @@ static void dt_line(DtVm *vm, const char *line)
         vm->map_overrun = dt_field_u64(vm, p - 1, "overrun");
     } else if (g_str_has_prefix(p, "exit ")) {
         vm->tool_status = dt_field_u64(vm, p - 1, "status");
+    } else if (g_str_has_prefix(p, "check name=remap-race ")) {
+        /* The figures, on success too: how hard the race was tried. */
+        g_test_message("%s", p);
     }
 }
 
@@ -689,12 +693,12 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
         "-numa node,nodeid=1,cpus=1,memdev=m1 "
         "-chardev socket,id=ser0,path=%s -serial chardev:ser0 "
         "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
-        "-device dma-testdev,id=dt0,bus=rp0%s "
+        "-device dma-testdev,id=dt0,bus=rp0%s %s "
         "-kernel %s -initrd %s -append '%s' -no-reboot",
         dt_accel, DT_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
         c->node_mb, vm->mem_path[1], vm->sock_path,
-        c->device_props ? c->device_props : "", dt_kernel, dt_initrd,
-        append);
+        c->device_props ? c->device_props : "",
+        c->extra_args ? c->extra_args : "", dt_kernel, dt_initrd, append);
     vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
     g_assert_cmpint(vm->serial_fd, >=, 0);
 
@@ -1069,6 +1073,16 @@ static const DtGuestCase dt_cases[] = {
       .expect = DT_EXPECT_MISDIRECT },
     DT_PIN("legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256,
            DT_EXPECT_LEGACY_HAZARD),
+    /*
+     * MMIO reads of one function on one vCPU while the other vCPU turns
+     * the second function's Memory Space off and on: no read may land
+     * anywhere but its register, and QEMU must live through it.
+     */
+    { .name = "tcg/remap-race", .run = "dt-remap-race --seconds 20",
+      .node_mb = 256,
+      .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
+                    "-device dma-testdev,id=dt1,bus=rp1",
+      .expect = DT_EXPECT_PASS },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test", .expect = DT_EXPECT_EPF },
     { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
