@@ -111,6 +111,18 @@ static uint64_t bar0_addr(const char *bdf)
 	return start;
 }
 
+/* A sysfs file holding one hexadecimal number ("0x1af4\n"). */
+static int read_hex(const char *path, unsigned long *val)
+{
+	char buf[32], *end;
+
+	if (dt_sysfs_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	errno = 0;
+	*val = strtoul(buf, &end, 16);
+	return errno || end == buf ? -1 : 0;
+}
+
 /* Both dma-testdev functions, the one with the higher BAR0 first. */
 static void find_pair(char reader[DT_BDF_LEN], char other[DT_BDF_LEN])
 {
@@ -123,20 +135,18 @@ static void find_pair(char reader[DT_BDF_LEN], char other[DT_BDF_LEN])
 	if (!d)
 		fatal("opendir %s: %s", PCI_DEVICES, strerror(errno));
 	while ((e = readdir(d))) {
-		char path[300], id[32];
-		unsigned int vendor, device;
+		unsigned long vendor, device;
+		char path[300];
 
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor",
 			 e->d_name);
-		if (dt_sysfs_read(path, id, sizeof(id)) < 0 ||
-		    sscanf(id, "%x", &vendor) != 1)
+		if (read_hex(path, &vendor) < 0)
 			continue;
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/device",
 			 e->d_name);
-		if (dt_sysfs_read(path, id, sizeof(id)) < 0 ||
-		    sscanf(id, "%x", &device) != 1)
+		if (read_hex(path, &device) < 0)
 			continue;
 		if (vendor != DMA_TESTDEV_VENDOR_ID ||
 		    device != DMA_TESTDEV_DEVICE_ID)

@@ -231,6 +231,9 @@ struct DmaTestdevState {
     uint64_t latency_ns;
     uint64_t step_size;
     uint64_t misdirect_off;     /* negative control for DMA oracles */
+    /* Negative control for MMIO read oracles: every Nth DT_REG_SEED read. */
+    uint32_t bad_seed_every;
+    uint32_t seed_reads;
     uint32_t log_page;          /* entries per read of "dma-log" */
 
     /*

@@ -1406,6 +1406,14 @@ static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr, unsigned size)
     case DT_REG_CMD:
         return s->cmd;
     case DT_REG_SEED:
+        /*
+         * "x-bad-seed-every": the read oracle (dt-remap-race) must catch
+         * a register read that returns something else.
+         */
+        if (s->bad_seed_every && ++s->seed_reads >= s->bad_seed_every) {
+            s->seed_reads = 0;
+            return ~s->seed;
+        }
         return s->seed;
     case DT_REG_SRC_LIST_LO:
         return s->src_list;
@@ -2426,6 +2434,8 @@ static const Property dt_properties[] = {
     DEFINE_PROP_STRING("personality", DmaTestdevState, personality),
     DEFINE_PROP_UINT64("x-misdirect-offset", DmaTestdevState, misdirect_off,
                        UINT64_MAX),
+    DEFINE_PROP_UINT32("x-bad-seed-every", DmaTestdevState, bad_seed_every,
+                       0),
 };
 
 static void dt_class_init(ObjectClass *klass, DT_CLASS_INIT_DATA data)

@@ -53,6 +53,7 @@ typedef enum {
     DT_EXPECT_LEGACY_HAZARD,    /* DMA hit frames the buffer left */
     DT_EXPECT_EPF,              /* Linux's pci_endpoint kselftest passes */
     DT_EXPECT_EPF_MISDIRECT,    /* negative control of the EPF oracle */
+    DT_EXPECT_READ_FAIL,        /* negative control of dt-remap-race */
 } DtExpect;
 
 typedef struct DtGuestCase {
@@ -1007,6 +1008,16 @@ static void test_guest_case(const void *data)
                        dma_errors);
         break;
     }
+    case DT_EXPECT_READ_FAIL:
+        /*
+         * Negative control: the device itself returned wrong SEED values;
+         * the tool must count them and fail, and only for that reason.
+         */
+        g_assert_cmpint(vm->tool_status, ==, 1);
+        g_assert_nonnull(strstr(vm->console->str,
+                                "check name=remap-race result=fail"));
+        g_assert_null(strstr(vm->console->str, " wrong=0 "));
+        break;
     case DT_EXPECT_LEGACY_HAZARD: {
         DtBuf *b;
         uint64_t p;
@@ -1083,6 +1094,13 @@ static const DtGuestCase dt_cases[] = {
       .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
                     "-device dma-testdev,id=dt1,bus=rp1",
       .expect = DT_EXPECT_PASS },
+    /* Its negative control: both functions corrupt reads of SEED. */
+    { .name = "negative/remap-race", .run = "dt-remap-race --seconds 3",
+      .node_mb = 256, .device_props = ",x-bad-seed-every=100000",
+      .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
+                    "-device dma-testdev,id=dt1,bus=rp1,"
+                    "x-bad-seed-every=100000",
+      .expect = DT_EXPECT_READ_FAIL },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test", .expect = DT_EXPECT_EPF },
     { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
