@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <dtlib/log.h>
@@ -73,4 +74,17 @@ int dt_fail(int err, const char *fmt, ...)
 const char *dt_last_error(void)
 {
 	return last_error;
+}
+
+void dt_die(dt_log_fn report, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(msg);
+	fflush(stdout);
+	exit(2);
 }

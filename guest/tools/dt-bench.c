@@ -84,18 +84,13 @@ static void __printf(1, 2) out(const char *fmt, ...)
 	printf("bench: %s\n", line);
 }
 
-static void __noreturn __printf(1, 2) fatal(const char *fmt, ...)
+static void report_fatal(const char *msg)
 {
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	out("what=error msg=%s", msg);
-	fflush(stdout);
-	exit(2);
 }
+
+/* The tool cannot go on: say so in its protocol and exit with status 2. */
+#define fatal(...)	dt_die(report_fatal, __VA_ARGS__)
 
 static void lib_log(const char *msg)
 {

@@ -181,21 +181,16 @@ static void end_case(void)
 	cur_case = NULL;
 }
 
-static void __noreturn __printf(1, 2) fatal(const char *fmt, ...)
+static void report_fatal(const char *msg)
 {
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	proto("fatal msg=%s", msg);
 	if (cur_case)
 		proto("end case=%s result=fail", cur_case);
 	printf("Bail out! %s\n", msg);
-	fflush(stdout);
-	exit(2);
 }
+
+/* The tool cannot go on: say so in its protocol and exit with status 2. */
+#define fatal(...)	dt_die(report_fatal, __VA_ARGS__)
 
 /* A library call failed: its message names the call and the errno. */
 #define CHECK_CALL(expr)						\

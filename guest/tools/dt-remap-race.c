@@ -61,18 +61,13 @@ struct race {
 	int toggle_err;
 };
 
-static void __noreturn __printf(1, 2) fatal(const char *fmt, ...)
+static void report_fatal(const char *msg)
 {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	printf("@dt check name=remap-race result=error msg=%s\n", msg);
-	fflush(stdout);
-	exit(2);
 }
+
+/* The tool cannot go on: say so in its protocol and exit with status 2. */
+#define fatal(...)	dt_die(report_fatal, __VA_ARGS__)
 
 static void lib_log(const char *msg)
 {

@@ -49,4 +49,10 @@ int dt_fail(int err, const char *fmt, ...) __printf(2, 3);
 /* The last message logged by dt_err() or dt_fail(). */
 const char *dt_last_error(void);
 
+/*
+ * A tool cannot go on: format the message, let @report print it the way
+ * the tool's output protocol wants it, and exit with status 2.
+ */
+void __noreturn dt_die(dt_log_fn report, const char *fmt, ...) __printf(2, 3);
+
 #endif /* DTLIB_LOG_H */
