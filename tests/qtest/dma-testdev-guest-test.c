@@ -1096,10 +1096,10 @@ static const DtGuestCase dt_cases[] = {
       .expect = DT_EXPECT_PASS },
     /* Its negative control: both functions corrupt reads of SEED. */
     { .name = "negative/remap-race", .run = "dt-remap-race --seconds 3",
-      .node_mb = 256, .device_props = ",x-bad-seed-every=100000",
+      .node_mb = 256, .device_props = ",x-bad-seed-every=10000",
       .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
                     "-device dma-testdev,id=dt1,bus=rp1,"
-                    "x-bad-seed-every=100000",
+                    "x-bad-seed-every=10000",
       .expect = DT_EXPECT_READ_FAIL },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test", .expect = DT_EXPECT_EPF },
