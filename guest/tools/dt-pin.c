@@ -1071,6 +1071,14 @@ static void run_buffer(struct buffer *b)
 	uint64_t *before = NULL;
 	size_t n;
 
+	/*
+	 * A page may have moved between its first nonce and the pin (kcompactd,
+	 * or the pin migrating it), leaving a stale copy in the frame it left.
+	 * Pinned now, the pages are tagged afresh, so that the host finds each
+	 * exactly once, where it stays.
+	 */
+	if (opt.mode == DT_VFIO_CDEV)
+		renonce(b);
 	begin_case(b->name, b);
 	translate(b);
 	if (opt.mode == DT_VFIO_LEGACY)
