@@ -1089,7 +1089,7 @@ static const DtGuestCase dt_cases[] = {
      * the second function's Memory Space off and on: no read may land
      * anywhere but its register, and QEMU must live through it.
      */
-    { .name = "tcg/remap-race", .run = "dt-remap-race --seconds 20",
+    { .name = "mmio/remap-race", .run = "dt-remap-race --seconds 20",
       .node_mb = 256,
       .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
                     "-device dma-testdev,id=dt1,bus=rp1",
