@@ -146,13 +146,23 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
     bzimage=$(sed -n 's/^bzimage=//p' <<< "$vars")
     kernel_version=$(sed -n 's/^kernel_version=//p' <<< "$vars")
     uapi=$(sed -n 's/^uapi=//p' <<< "$vars")
+    kernel_src=$(sed -n 's/^kernel_src=//p' <<< "$vars")
+    # The project's meson tree, guest side only (no QEMU build tree).
     guest_build=$DT_CACHE/build/guest-tools-$(printf '%s\n' "$DT_ROOT" "$uapi" |
         sha256sum | cut -c1-12)
-    dt_step "build dt-pin and dt-bench (guest/Makefile)" \
-        make -s -C "$DT_ROOT/guest" UAPI="$uapi" O="$guest_build" > /dev/null
-    initrd=$guest_build/initramfs.cpio.gz
-    "$DT_ROOT/scripts/make-initramfs.sh" "$initrd" "$guest_build/dt-pin" \
-        "$guest_build/dt-bench"
+    setup=(meson setup)
+    if [ -f "$guest_build/build.ninja" ]; then
+        setup+=(--reconfigure)
+    else
+        rm -rf "$guest_build"   # not a meson tree (an older cache layout)
+    fi
+    mkdir -p "$guest_build"
+    "${setup[@]}" -Dkernel_uapi="$uapi" -Dkernel_src="$kernel_src" \
+        "$guest_build" "$DT_ROOT" > "$guest_build/setup.log" 2>&1 ||
+        { cat "$guest_build/setup.log" >&2; dt_die "meson setup of the guest tools failed"; }
+    dt_step "build the guest tools and initramfs" \
+        meson compile -C "$guest_build" > /dev/null
+    initrd=$guest_build/guest/initramfs.cpio.gz
 else
     if [ -n "$qemu_arg" ]; then
         [ -d "$qemu_arg" ] ||
