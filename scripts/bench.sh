@@ -173,10 +173,10 @@ if want bulk; then
     bulk_cmd="B=\$(scripts/build-qemu.sh | sed -n s/^qemu_build=//p) && QTEST_QEMU_BINARY=\$B/qemu-system-x86_64 DT_BENCH_MAX_MIB=256 \$B/tests/qtest/dma-testdev-bench --tap"
     writel=$({ grep -hs '^# bench op=qtest-writel' "$work"/bulk.* || true; } |
         while read -r l; do kv us "$l"; done | median)
-    for op in write verify copy; do
+    for op in write-pattern verify-pattern copy; do
         case $op in
-        write) opname=WRITE_PATTERN host='memset' ;;
-        verify) opname=VERIFY_PATTERN host='read pass (sum of 64-bit words)' ;;
+        write-pattern) opname=WRITE_PATTERN host='memset' ;;
+        verify-pattern) opname=VERIFY_PATTERN host='read pass (sum of 64-bit words)' ;;
         copy) opname=COPY host='memcpy' ;;
         esac
         for size in 4096 65536 1048576 16777216 268435456; do
@@ -259,7 +259,7 @@ if want rtt; then
             ratio=$(calc "$v / $mmio")
             row "queue round trip, 64 B WRITE_PATTERN, $what, $stat, us" \
                 "$(fmt "$(calc "$v / 1000")" 2)" \
-                "MMIO read of DT_REG_ID, $stat: $(fmt "$(calc "$mmio / 1000")" 3) us" \
+                "MMIO read of DMATD_REG_ID, $stat: $(fmt "$(calc "$mmio / 1000")" 3) us" \
                 "$(fmt "$ratio" 1)" "<= 3" "$(judge "$ratio" '<=' 3)" "$guest_cmd"
         done
     done

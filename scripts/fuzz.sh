@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Fuzz dma-testdev with QEMU's generic-fuzz (libFuzzer; target
-# generic-fuzz-dma-testdev, configured by
-# tests/qtest/fuzz/dma-testdev-fuzz-config.h) for a bounded time, on a
-# clang build with ASan, UBSan and source-based coverage
-# (scripts/build-qemu.sh --variant fuzz), then report executions, findings
-# and the line coverage of hw/misc/dma-testdev.c and dma-testdev-epf.c.
-# An empty (or missing) corpus is first seeded with the inputs of
-# tests/qtest/fuzz/dma-testdev-seeds.py, which program the device through
-# whole commands (segment lists, queue entries, doorbells, interrupts,
-# FLR, ECAM), and libFuzzer gets tests/qtest/fuzz/dma-testdev.dict.
+# Fuzz dma-testdev for a bounded time (libFuzzer, on a clang build with
+# ASan, UBSan and source-based coverage: scripts/build-qemu.sh --variant
+# fuzz), then report executions, findings and the line coverage of
+# hw/misc/dma-testdev.c and dma-testdev-epf.c.  Targets:
+#   generic-fuzz-dma-testdev, generic-fuzz-dma-testdev-epf
+#       QEMU's generic-fuzz on each personality (config:
+#       tests/qtest/fuzz/dma-testdev-fuzz-config.h); an empty corpus is
+#       seeded by tests/qtest/fuzz/dma-testdev-seeds.py (whole commands:
+#       segment lists, queue entries, doorbells, interrupts, FLR, ECAM),
+#       and libFuzzer gets tests/qtest/fuzz/dma-testdev.dict;
+#   dma-testdev-state
+#       properties, unplug mid-command, the DMA log and the migration
+#       stream (tests/qtest/fuzz/dma_testdev_state_fuzz.c), seeded by
+#       tests/qtest/fuzz/dma-testdev-state-seeds.py.
 #
 # Usage: scripts/fuzz.sh [--time SECONDS] [-- LIBFUZZER_ARGS ...]
 #        scripts/fuzz.sh --reproduce FILE
 #   --time S          campaign length (default: $DMA_TESTDEV_FUZZ_TIME or 600)
-#   --target T        generic-fuzz-dma-testdev (default) or
-#                     generic-fuzz-dma-testdev-epf (personality=epf-test)
+#   --target T        generic-fuzz-dma-testdev (default),
+#                     generic-fuzz-dma-testdev-epf or dma-testdev-state
 #   --no-seeds        leave an empty corpus empty (a baseline to compare
 #                     the seeds' coverage with)
 #   --corpus DIR      corpus directory (default: $DT_CACHE/fuzz/corpus/TARGET)
@@ -65,6 +69,16 @@ if [ -n "$reproduce" ]; then
     reproduce=$(realpath "$reproduce")
 fi
 
+case $target in
+generic-fuzz-dma-testdev|generic-fuzz-dma-testdev-epf)
+    seed_gen=("$DT_ROOT/tests/qtest/fuzz/dma-testdev-seeds.py" --target "$target")
+    dict=(-dict="$DT_ROOT/tests/qtest/fuzz/dma-testdev.dict") ;;
+dma-testdev-state)
+    seed_gen=("$DT_ROOT/tests/qtest/fuzz/dma-testdev-state-seeds.py")
+    dict=() ;;
+*) dt_die "unknown target $target (see the header of $0)" ;;
+esac
+
 profdata=llvm-profdata-14
 llvm_cov=llvm-cov-14
 
@@ -77,8 +91,6 @@ src=$(var qemu_src)
 build=$(var qemu_build)
 [ -x "$fuzzer" ] || dt_die "no fuzzer binary: $fuzzer"
 device_srcs=("$src/hw/misc/dma-testdev.c" "$src/hw/misc/dma-testdev-epf.c")
-seed_gen=$DT_ROOT/tests/qtest/fuzz/dma-testdev-seeds.py
-dict=$DT_ROOT/tests/qtest/fuzz/dma-testdev.dict
 
 # The first ASan/UBSan report aborts; libFuzzer then writes the crash-*
 # file.  With leak checks on, libFuzzer runs LeakSanitizer after an input
@@ -93,6 +105,24 @@ dt_sanitizer_env
 grace=120
 
 # --- reproduce one input -------------------------------------------------
+# dma-testdev-state acts in-process (device_add, vmstate): no qtest trace
+# would replay it, so only the replay itself and its report.
+if [ -n "$reproduce" ] && [ "$target" = dma-testdev-state ]; then
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    rc=0
+    LLVM_PROFILE_FILE=$out/%p.profraw timeout -k 10 $(( 25 + grace )) \
+        "$fuzzer" --fuzz-target="$target" -timeout=25 "$reproduce" \
+        > "$out/log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ] || dt_sanitizer_reports "$out/log" > /dev/null; then
+        echo "# the input crashes (fuzzer exit $rc); its report:"
+        grep -E -B2 -A30 "$DT_SANITIZER_RE|deadly signal|==ERROR|dma-testdev-state:" \
+            "$out/log" | head -n 60 || true
+        exit 1
+    fi
+    echo "# the input runs cleanly"
+    exit 0
+fi
 if [ -n "$reproduce" ]; then
     out=$(mktemp -d)
     trap 'rm -rf "$out"' EXIT
@@ -140,8 +170,8 @@ cov=$DT_CACHE/fuzz/coverage/$stamp
 mkdir -p "$corpus" "$artifacts" "$cov/raw"
 log=$artifacts/fuzz.log
 if [ -n "$seeds" ] && [ -z "$(find "$corpus" -type f -print -quit)" ]; then
-    "$DT_PYTHON" "$seed_gen" --target "$target" "$corpus"
-    dt_log "seeded the empty corpus with $(find "$corpus" -type f | wc -l) inputs ($seed_gen)"
+    "$DT_PYTHON" "${seed_gen[@]}" "$corpus"
+    dt_log "seeded the empty corpus with $(find "$corpus" -type f | wc -l) inputs (${seed_gen[0]})"
 fi
 
 # Every process writes its own raw profile (%p), and %m keeps profiles of
@@ -161,7 +191,7 @@ rc=0
 (cd "$artifacts" && timeout -k 10 $(( time + grace )) \
     "$fuzzer" --fuzz-target="$target" \
     -max_total_time="$time" -timeout=25 -len_control=0 -max_len=512 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" -dict="$dict" \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" \
     "${fuzz_args[@]}" "$corpus") > "$log" 2>&1 || rc=$?
 fuzz_time=$(( $(date +%s) - start ))
 dt_log "campaign ended after $fuzz_time s (libFuzzer exit $rc; log $log)"

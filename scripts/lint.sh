@@ -61,14 +61,14 @@ check() {
     fi
 }
 
-# checkpatch.pl exits 0 on warnings: here a warning fails too.  Reports
-# are blocks separated by blank lines; the one known false positive is
-# dropped: QEMU's checkpatch takes __has_include() (which follows QEMU's
-# header moves, see hw/misc/dma-testdev-compat.h) for an
-# architecture-specific define.
-# $1: directory to run in (QEMU's checkpatch applies rules by the file's
-# path relative to the top: tests/ differs; Linux's leaves a cache file
-# in a git checkout's top, so it runs in a scratch directory).
+# checkpatch DIR PERL_ARGS...: run a checkpatch.pl in DIR and fail on any
+# warning (checkpatch.pl itself exits 0 on warnings).  DIR matters: QEMU's
+# applies rules by the file's path relative to the top (tests/ differs),
+# and Linux's leaves a cache file in a git checkout's top, so it runs in a
+# scratch directory.  Reports are blocks separated by blank lines; the one
+# known false positive is dropped: QEMU's checkpatch takes __has_include()
+# (which follows QEMU's header moves, see hw/misc/dma-testdev-compat.h)
+# for an architecture-specific define.
 checkpatch() {
     local dir=$1 out
     shift

@@ -3,10 +3,11 @@
 #
 # Overlay dma-testdev onto a QEMU source tree: copy our files in and add the
 # few lines QEMU's build needs (Kconfig, meson.build, trace-events, the docs
-# index, the qtest list, the generic-fuzz config).  Idempotent: our lines sit in marked blocks that
-# are replaced on every run, and files are only rewritten when their
-# content changes, so an unchanged overlay triggers no rebuild.  If QEMU
-# moved the line a block is anchored to, this fails naming file and line.
+# index, the qtest list, the fuzz targets).  Idempotent: our lines sit in
+# marked blocks that are replaced on every run, and files are only
+# rewritten when their content changes, so an unchanged overlay triggers
+# no rebuild.  If QEMU moved the line a block is anchored to, this fails
+# naming file and line.
 #
 # Usage: scripts/overlay-qemu.sh QEMU_SRC_DIR
 
@@ -120,7 +121,9 @@ copy_in tests/qtest/dma-testdev-bench.c
 copy_in tests/qtest/dma-testdev-hardening-test.c
 copy_in tests/qtest/libqos/dma-testdev.c
 copy_in tests/qtest/libqos/dma-testdev.h
+copy_in tests/qtest/fuzz/dma_testdev_state_fuzz.c
 copy_in docs/specs/dma-testdev.rst
+copy_in docs/system/devices/dma-testdev.rst
 
 block_in hw/misc/Kconfig hw/misc/Kconfig ""
 block_in hw/misc/meson.build hw/misc/meson.build \
@@ -132,10 +135,14 @@ block_in tests/qtest/libqos/meson.build tests/qtest/libqos/meson.build ")"
 # A second block: it must follow the "qtests = {...}" dictionary it adds to.
 _block_in '#' '' '^#' tests/qtest/meson.build tests/qtest/meson-sources.build \
     "qtest_executables = {}" "dma-testdev sources"
+block_in tests/qtest/fuzz/meson.build tests/qtest/fuzz/meson.build \
+    "specific_fuzz_ss.add(files('generic_fuzz.c'))"
 c_block_in tests/qtest/fuzz/generic_fuzz_configs.h \
     tests/qtest/fuzz/dma-testdev-fuzz-config.h \
     "const generic_fuzz_config predefined_configs[] = {"
 toctree_entry docs/specs/index.rst "   edu" "   dma-testdev"
+toctree_entry docs/system/device-emulation.rst "   devices/cxl.rst" \
+    "   devices/dma-testdev.rst"
 
 # Our fixes to QEMU itself (patches/qemu/, see its README), in order.  A
 # patch already in the tree (applied by an earlier run, or merged by the

@@ -15,38 +15,38 @@
 #include <dtlib/iommufd.h>
 #include <dtlib/log.h>
 
-int dt_iommufd_open(void)
+int dmatd_iommufd_open(void)
 {
 	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
-		return dt_err(errno, "open /dev/iommu (is CONFIG_IOMMUFD set?)");
+		return dmatd_err(errno, "open /dev/iommu (is CONFIG_IOMMUFD set?)");
 	return fd;
 }
 
-int dt_ioas_alloc(int iommufd, uint32_t *ioas_id)
+int dmatd_ioas_alloc(int iommufd, uint32_t *ioas_id)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
 
 	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &cmd))
-		return dt_err(errno, "ioctl IOMMU_IOAS_ALLOC");
+		return dmatd_err(errno, "ioctl IOMMU_IOAS_ALLOC");
 	*ioas_id = cmd.out_ioas_id;
 	return 0;
 }
 
-int dt_iommufd_destroy(int iommufd, uint32_t id)
+int dmatd_iommufd_destroy(int iommufd, uint32_t id)
 {
 	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 
 	if (ioctl(iommufd, IOMMU_DESTROY, &cmd))
-		return dt_err(errno, "ioctl IOMMU_DESTROY %u", id);
+		return dmatd_err(errno, "ioctl IOMMU_DESTROY %u", id);
 	return 0;
 }
 
 #define MAP_RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
-int dt_ioas_map(int iommufd, uint32_t ioas_id, void *va, uint64_t len,
-		uint64_t *iova, bool fixed)
+int dmatd_ioas_map(int iommufd, uint32_t ioas_id, void *va, uint64_t len,
+		   uint64_t *iova, bool fixed)
 {
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
@@ -59,17 +59,17 @@ int dt_ioas_map(int iommufd, uint32_t ioas_id, void *va, uint64_t len,
 
 	if (ioctl(iommufd, IOMMU_IOAS_MAP, &cmd)) {
 		if (fixed)
-			return dt_err(errno, "ioctl IOMMU_IOAS_MAP ioas %u va %p len 0x%" PRIx64 " at fixed iova 0x%" PRIx64,
-				      ioas_id, va, len, *iova);
-		return dt_err(errno, "ioctl IOMMU_IOAS_MAP ioas %u va %p len 0x%" PRIx64,
-			      ioas_id, va, len);
+			return dmatd_err(errno, "ioctl IOMMU_IOAS_MAP ioas %u va %p len 0x%" PRIx64 " at fixed iova 0x%" PRIx64,
+					 ioas_id, va, len, *iova);
+		return dmatd_err(errno, "ioctl IOMMU_IOAS_MAP ioas %u va %p len 0x%" PRIx64,
+				 ioas_id, va, len);
 	}
 	*iova = cmd.iova;
 	return 0;
 }
 
-int dt_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
-		     uint64_t len, uint64_t *iova, bool fixed)
+int dmatd_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
+			uint64_t len, uint64_t *iova, bool fixed)
 {
 	struct iommu_ioas_map_file cmd = {
 		.size = sizeof(cmd),
@@ -82,15 +82,15 @@ int dt_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
 	};
 
 	if (ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &cmd))
-		return dt_err(errno, "ioctl IOMMU_IOAS_MAP_FILE ioas %u fd %d start 0x%" PRIx64 " len 0x%" PRIx64 "%s",
-			      ioas_id, fd, start, len,
-			      fixed ? " at a fixed iova" : "");
+		return dmatd_err(errno, "ioctl IOMMU_IOAS_MAP_FILE ioas %u fd %d start 0x%" PRIx64 " len 0x%" PRIx64 "%s",
+				 ioas_id, fd, start, len,
+				 fixed ? " at a fixed iova" : "");
 	*iova = cmd.iova;
 	return 0;
 }
 
-int dt_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
-		  uint64_t *unmapped)
+int dmatd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
+		     uint64_t *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -100,8 +100,8 @@ int dt_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
 	};
 
 	if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd))
-		return dt_err(errno, "ioctl IOMMU_IOAS_UNMAP ioas %u iova 0x%" PRIx64 " len 0x%" PRIx64,
-			      ioas_id, iova, len);
+		return dmatd_err(errno, "ioctl IOMMU_IOAS_UNMAP ioas %u iova 0x%" PRIx64 " len 0x%" PRIx64,
+				 ioas_id, iova, len);
 	if (unmapped)
 		*unmapped = cmd.length;
 	return 0;
@@ -112,8 +112,8 @@ int __dt_get_pa(int iommufd, struct iommu_ioas_noiommu_get_pa *cmd)
 	return ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, cmd) ? -errno : 0;
 }
 
-int dt_get_pa(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
-	      uint64_t *pa, uint64_t *run_len)
+int dmatd_get_pa(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
+		 uint64_t *pa, uint64_t *run_len)
 {
 	struct iommu_ioas_noiommu_get_pa cmd = {
 		.size = sizeof(cmd),
@@ -125,21 +125,21 @@ int dt_get_pa(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
 
 	ret = __dt_get_pa(iommufd, &cmd);
 	if (ret)
-		return dt_err(-ret, "ioctl IOMMU_IOAS_NOIOMMU_GET_PA ioas %u iova 0x%" PRIx64 " length 0x%" PRIx64,
-			      ioas_id, iova, len);
+		return dmatd_err(-ret, "ioctl IOMMU_IOAS_NOIOMMU_GET_PA ioas %u iova 0x%" PRIx64 " length 0x%" PRIx64,
+				 ioas_id, iova, len);
 	/* Guard the caller's loop against a kernel that makes no progress. */
 	if (!cmd.length || cmd.length > len)
-		return dt_fail(EPROTO, "IOMMU_IOAS_NOIOMMU_GET_PA iova 0x%" PRIx64 " length 0x%" PRIx64 " returned length 0x%" PRIx64,
-			       iova, len, (uint64_t)cmd.length);
+		return dmatd_fail(EPROTO, "IOMMU_IOAS_NOIOMMU_GET_PA iova 0x%" PRIx64 " length 0x%" PRIx64 " returned length 0x%" PRIx64,
+				  iova, len, (uint64_t)cmd.length);
 	*pa = cmd.out_phys;
 	*run_len = cmd.length;
 	return 0;
 }
 
-int dt_runs_add(struct dt_run **runs, size_t *nr, size_t *cap,
-		uint64_t iova, uint64_t pa, uint64_t len, bool merge)
+int dmatd_runs_add(struct dmatd_run **runs, size_t *nr, size_t *cap,
+		   uint64_t iova, uint64_t pa, uint64_t len, bool merge)
 {
-	struct dt_run *last = *nr ? &(*runs)[*nr - 1] : NULL;
+	struct dmatd_run *last = *nr ? &(*runs)[*nr - 1] : NULL;
 
 	if (merge && last && last->iova + last->len == iova &&
 	    last->pa + last->len == pa) {
@@ -148,22 +148,22 @@ int dt_runs_add(struct dt_run **runs, size_t *nr, size_t *cap,
 	}
 	if (*nr == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
-		struct dt_run *n = realloc(*runs, ncap * sizeof(*n));
+		struct dmatd_run *n = realloc(*runs, ncap * sizeof(*n));
 
 		if (!n)
-			return dt_err(ENOMEM, "realloc %zu runs", ncap);
+			return dmatd_err(ENOMEM, "realloc %zu runs", ncap);
 		*runs = n;
 		*cap = ncap;
 	}
-	(*runs)[(*nr)++] = (struct dt_run){ .iova = iova, .pa = pa,
+	(*runs)[(*nr)++] = (struct dmatd_run){ .iova = iova, .pa = pa,
 					    .len = len };
 	return 0;
 }
 
-int dt_get_pa_runs(int iommufd, uint32_t ioas_id, uint64_t iova,
-		   uint64_t len, struct dt_run **runs, size_t *nr)
+int dmatd_get_pa_runs(int iommufd, uint32_t ioas_id, uint64_t iova,
+		      uint64_t len, struct dmatd_run **runs, size_t *nr)
 {
-	struct dt_run *r = NULL;
+	struct dmatd_run *r = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t done = 0;
 	int ret = 0;
@@ -176,12 +176,12 @@ int dt_get_pa_runs(int iommufd, uint32_t ioas_id, uint64_t iova,
 	while (done < len) {
 		uint64_t pa, run_len;
 
-		ret = dt_get_pa(iommufd, ioas_id, iova + done, len - done, &pa,
-				&run_len);
+		ret = dmatd_get_pa(iommufd, ioas_id, iova + done, len - done, &pa,
+				   &run_len);
 		if (ret)
 			break;
-		ret = dt_runs_add(&r, &n, &cap, iova + done, pa, run_len,
-				  false);
+		ret = dmatd_runs_add(&r, &n, &cap, iova + done, pa, run_len,
+				     false);
 		if (ret)
 			break;
 		done += run_len;

@@ -12,10 +12,10 @@
 
 #include <dtlib/log.h>
 
-static dt_log_fn log_fn;
+static dmatd_log_fn log_fn;
 static char last_error[512];
 
-void dt_set_log_fn(dt_log_fn fn)
+void dmatd_set_log_fn(dmatd_log_fn fn)
 {
 	log_fn = fn;
 }
@@ -28,7 +28,7 @@ static void emit(const char *msg)
 		fprintf(stderr, "dtlib: %s\n", msg);
 }
 
-void dt_log(const char *fmt, ...)
+void dmatd_log(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -39,7 +39,7 @@ void dt_log(const char *fmt, ...)
 	emit(msg);
 }
 
-int dt_err(int err, const char *fmt, ...)
+int dmatd_err(int err, const char *fmt, ...)
 {
 	char what[400], msg[sizeof(last_error)];
 	va_list ap;
@@ -57,12 +57,12 @@ int dt_err(int err, const char *fmt, ...)
 	return -err;
 }
 
-int dt_fail(int err, const char *fmt, ...)
+int dmatd_fail(int err, const char *fmt, ...)
 {
 	char msg[sizeof(last_error)];
 	va_list ap;
 
-	/* Through a copy: the arguments may include dt_last_error(). */
+	/* Through a copy: the arguments may include dmatd_last_error(). */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -71,12 +71,12 @@ int dt_fail(int err, const char *fmt, ...)
 	return -err;
 }
 
-const char *dt_last_error(void)
+const char *dmatd_last_error(void)
 {
 	return last_error;
 }
 
-void dt_die(dt_log_fn report, const char *fmt, ...)
+void dmatd_die(dmatd_log_fn report, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;

@@ -25,18 +25,18 @@
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
 static const char *const backing_names[] = {
-	[DT_BACKING_4K] = "4k",
-	[DT_BACKING_THP] = "thp",
-	[DT_BACKING_HUGETLB] = "hugetlb",
-	[DT_BACKING_MEMFD] = "memfd",
+	[DMATD_BACKING_4K] = "4k",
+	[DMATD_BACKING_THP] = "thp",
+	[DMATD_BACKING_HUGETLB] = "hugetlb",
+	[DMATD_BACKING_MEMFD] = "memfd",
 };
 
-const char *dt_backing_name(enum dt_backing backing)
+const char *dmatd_backing_name(enum dmatd_backing backing)
 {
 	return backing_names[backing];
 }
 
-int dt_backing_parse(const char *name, enum dt_backing *backing)
+int dmatd_backing_parse(const char *name, enum dmatd_backing *backing)
 {
 	unsigned int i;
 
@@ -46,8 +46,8 @@ int dt_backing_parse(const char *name, enum dt_backing *backing)
 			return 0;
 		}
 	}
-	return dt_fail(EINVAL, "unknown backing '%s' (4k, thp, hugetlb, memfd)",
-		       name);
+	return dmatd_fail(EINVAL, "unknown backing '%s' (4k, thp, hugetlb, memfd)",
+			  name);
 }
 
 /*
@@ -59,11 +59,11 @@ static int no_thp(void *p, size_t len)
 	if (!madvise(p, len, MADV_NOHUGEPAGE))
 		return 0;
 	if (errno != ENOSYS && errno != EINVAL)
-		return dt_err(errno, "madvise MADV_NOHUGEPAGE %p+0x%zx", p, len);
-	dt_log("madvise MADV_NOHUGEPAGE: %s; using PR_SET_THP_DISABLE",
-	       strerror(errno));
+		return dmatd_err(errno, "madvise MADV_NOHUGEPAGE %p+0x%zx", p, len);
+	dmatd_log("madvise MADV_NOHUGEPAGE: %s; using PR_SET_THP_DISABLE",
+		  strerror(errno));
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
-		return dt_err(errno, "prctl PR_SET_THP_DISABLE");
+		return dmatd_err(errno, "prctl PR_SET_THP_DISABLE");
 	return 0;
 }
 
@@ -75,14 +75,14 @@ static int thp_usable(void)
 	int ret;
 
 	if (access(path, F_OK))
-		return dt_fail(EOPNOTSUPP, "no %s: is CONFIG_TRANSPARENT_HUGEPAGE set?",
-			       path);
-	ret = dt_sysfs_read(path, buf, sizeof(buf));
+		return dmatd_fail(EOPNOTSUPP, "no %s: is CONFIG_TRANSPARENT_HUGEPAGE set?",
+				  path);
+	ret = dmatd_sysfs_read(path, buf, sizeof(buf));
 	if (ret)
 		return ret;
 	if (strstr(buf, "[never]"))
-		return dt_fail(EOPNOTSUPP, "%s is '%s' (Linux turns THP off below 512 MiB of RAM): write madvise to it",
-			       path, buf);
+		return dmatd_fail(EOPNOTSUPP, "%s is '%s' (Linux turns THP off below 512 MiB of RAM): write madvise to it",
+				  path, buf);
 	return 0;
 }
 
@@ -96,7 +96,7 @@ static void *mmap_aligned(size_t len, size_t align)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return p;
-	start = (uint8_t *)DT_ALIGN((uintptr_t)p, align);
+	start = (uint8_t *)DMATD_ALIGN((uintptr_t)p, align);
 	head = start - p;
 	if (head)
 		munmap(p, head);
@@ -105,8 +105,8 @@ static void *mmap_aligned(size_t len, size_t align)
 	return start;
 }
 
-int dt_buf_alloc(struct dt_buf *b, enum dt_backing backing, size_t len,
-		 size_t offset)
+int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
+		    size_t offset)
 {
 	const int prot = PROT_READ | PROT_WRITE;
 	size_t i;
@@ -118,79 +118,79 @@ int dt_buf_alloc(struct dt_buf *b, enum dt_backing backing, size_t len,
 	b->backing = backing;
 	b->len = len;
 	b->offset = offset;
-	b->page_size = DT_PAGE_SIZE;
-	if (backing == DT_BACKING_THP || backing == DT_BACKING_HUGETLB)
-		b->page_size = DT_HPAGE_SIZE;
+	b->page_size = DMATD_PAGE_SIZE;
+	if (backing == DMATD_BACKING_THP || backing == DMATD_BACKING_HUGETLB)
+		b->page_size = DMATD_HPAGE_SIZE;
 	if (!len)
-		return dt_fail(EINVAL, "buffer length 0");
-	b->map_len = DT_ALIGN(offset + len, b->page_size);
+		return dmatd_fail(EINVAL, "buffer length 0");
+	b->map_len = DMATD_ALIGN(offset + len, b->page_size);
 
 	switch (backing) {
-	case DT_BACKING_4K:
+	case DMATD_BACKING_4K:
 		p = mmap(NULL, b->map_len, prot, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 		if (p == MAP_FAILED)
-			return dt_err(errno, "mmap 0x%zx bytes", b->map_len);
+			return dmatd_err(errno, "mmap 0x%zx bytes", b->map_len);
 		b->map = p;
 		ret = no_thp(p, b->map_len);
 		if (ret)
 			goto fail;
 		break;
-	case DT_BACKING_THP:
+	case DMATD_BACKING_THP:
 		ret = thp_usable();
 		if (ret)
 			return ret;
-		p = mmap_aligned(b->map_len, DT_HPAGE_SIZE);
+		p = mmap_aligned(b->map_len, DMATD_HPAGE_SIZE);
 		if (p == MAP_FAILED)
-			return dt_err(errno, "mmap 0x%zx bytes (2 MiB aligned)",
-				      b->map_len);
+			return dmatd_err(errno, "mmap 0x%zx bytes (2 MiB aligned)",
+					 b->map_len);
 		b->map = p;
 		if (madvise(p, b->map_len, MADV_HUGEPAGE)) {
-			ret = dt_err(errno, "madvise MADV_HUGEPAGE %p+0x%zx (is CONFIG_TRANSPARENT_HUGEPAGE set?)",
-				     p, b->map_len);
+			ret = dmatd_err(errno, "madvise MADV_HUGEPAGE %p+0x%zx (is CONFIG_TRANSPARENT_HUGEPAGE set?)",
+					p, b->map_len);
 			goto fail;
 		}
 		break;
-	case DT_BACKING_HUGETLB:
+	case DMATD_BACKING_HUGETLB:
 		p = mmap(NULL, b->map_len, prot,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		if (p == MAP_FAILED)
-			return dt_err(errno, "mmap MAP_HUGETLB 0x%zx bytes (enough free 2 MiB pages in vm.nr_hugepages?)",
-				      b->map_len);
+			return dmatd_err(errno, "mmap MAP_HUGETLB 0x%zx bytes (enough free 2 MiB pages in vm.nr_hugepages?)",
+					 b->map_len);
 		b->map = p;
 		break;
-	case DT_BACKING_MEMFD:
+	case DMATD_BACKING_MEMFD:
 		b->memfd = memfd_create("dt-buf", MFD_CLOEXEC);
 		if (b->memfd < 0)
-			return dt_err(errno, "memfd_create");
+			return dmatd_err(errno, "memfd_create");
 		if (ftruncate(b->memfd, b->map_len)) {
-			ret = dt_err(errno, "ftruncate memfd to 0x%zx",
-				     b->map_len);
+			ret = dmatd_err(errno, "ftruncate memfd to 0x%zx",
+					b->map_len);
 			goto fail;
 		}
 		p = mmap(NULL, b->map_len, prot, MAP_SHARED, b->memfd, 0);
 		if (p == MAP_FAILED) {
-			ret = dt_err(errno, "mmap memfd 0x%zx bytes",
-				     b->map_len);
+			ret = dmatd_err(errno, "mmap memfd 0x%zx bytes",
+					b->map_len);
 			goto fail;
 		}
 		b->map = p;
 		break;
 	default:
-		return dt_fail(EINVAL, "bad backing %d", backing);
+		return dmatd_fail(EINVAL, "bad backing %d", backing);
 	}
 
 	b->va = b->map + offset;
 	/* Give every page its frame now, before anything looks it up. */
-	for (i = 0; i < b->map_len; i += DT_PAGE_SIZE)
+	for (i = 0; i < b->map_len; i += DMATD_PAGE_SIZE)
 		b->map[i] = 0;
 	return 0;
 fail:
-	dt_buf_free(b);
+	dmatd_buf_free(b);
 	return ret;
 }
 
-void dt_buf_free(struct dt_buf *b)
+void dmatd_buf_free(struct dmatd_buf *b)
 {
 	if (b->map)
 		munmap(b->map, b->map_len);
@@ -201,41 +201,41 @@ void dt_buf_free(struct dt_buf *b)
 	b->memfd = -1;
 }
 
-int dt_buf_lock(struct dt_buf *b)
+int dmatd_buf_lock(struct dmatd_buf *b)
 {
 	if (mlock(b->map, b->map_len))
-		return dt_err(errno, "mlock %p+0x%zx", b->map, b->map_len);
+		return dmatd_err(errno, "mlock %p+0x%zx", b->map, b->map_len);
 	b->locked = true;
 	return 0;
 }
 
-size_t dt_buf_pages(const struct dt_buf *b)
+size_t dmatd_buf_pages(const struct dmatd_buf *b)
 {
-	uintptr_t first = (uintptr_t)b->va & ~(DT_PAGE_SIZE - 1);
+	uintptr_t first = (uintptr_t)b->va & ~(DMATD_PAGE_SIZE - 1);
 	uintptr_t end = (uintptr_t)b->va + b->len;
 
-	return (DT_ALIGN(end, DT_PAGE_SIZE) - first) / DT_PAGE_SIZE;
+	return (DMATD_ALIGN(end, DMATD_PAGE_SIZE) - first) / DMATD_PAGE_SIZE;
 }
 
-uint8_t *dt_buf_page(const struct dt_buf *b, size_t i)
+uint8_t *dmatd_buf_page(const struct dmatd_buf *b, size_t i)
 {
-	uintptr_t first = (uintptr_t)b->va & ~(DT_PAGE_SIZE - 1);
+	uintptr_t first = (uintptr_t)b->va & ~(DMATD_PAGE_SIZE - 1);
 
-	return (uint8_t *)(first + i * DT_PAGE_SIZE);
+	return (uint8_t *)(first + i * DMATD_PAGE_SIZE);
 }
 
-int dt_pagemap_open(void)
+int dmatd_pagemap_open(void)
 {
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return dt_err(errno, "open /proc/self/pagemap (is CONFIG_PROC_PAGE_MONITOR set?)");
+		return dmatd_err(errno, "open /proc/self/pagemap (is CONFIG_PROC_PAGE_MONITOR set?)");
 	return fd;
 }
 
-int dt_pagemap_pa(int fd, const void *va, size_t n, uint64_t *pa)
+int dmatd_pagemap_pa(int fd, const void *va, size_t n, uint64_t *pa)
 {
-	uint64_t first = (uintptr_t)va / DT_PAGE_SIZE;
+	uint64_t first = (uintptr_t)va / DMATD_PAGE_SIZE;
 	const size_t chunk = 4096;
 	uint64_t ent[4096];
 	size_t i, done;
@@ -246,10 +246,10 @@ int dt_pagemap_pa(int fd, const void *va, size_t n, uint64_t *pa)
 		ssize_t got = pread(fd, ent, cnt * sizeof(uint64_t), off);
 
 		if (got != (ssize_t)(cnt * sizeof(uint64_t)))
-			return dt_err(got < 0 ? errno : EIO,
-				      "pread /proc/self/pagemap for %zu pages at %p",
-				      cnt, (const uint8_t *)va +
-				      done * DT_PAGE_SIZE);
+			return dmatd_err(got < 0 ? errno : EIO,
+					 "pread /proc/self/pagemap for %zu pages at %p",
+					 cnt, (const uint8_t *)va +
+					 done * DMATD_PAGE_SIZE);
 		for (i = 0; i < cnt; i++) {
 			uint64_t e = ent[i];
 
@@ -258,14 +258,14 @@ int dt_pagemap_pa(int fd, const void *va, size_t n, uint64_t *pa)
 				continue;
 			}
 			if (!(e & PM_PFN_MASK))
-				return dt_fail(EPERM, "/proc/self/pagemap hides PFNs: needs CAP_SYS_ADMIN");
-			pa[done + i] = (e & PM_PFN_MASK) * DT_PAGE_SIZE;
+				return dmatd_fail(EPERM, "/proc/self/pagemap hides PFNs: needs CAP_SYS_ADMIN");
+			pa[done + i] = (e & PM_PFN_MASK) * DMATD_PAGE_SIZE;
 		}
 	}
 	return 0;
 }
 
-int dt_numa_nodes(void)
+int dmatd_numa_nodes(void)
 {
 	const char *path = "/sys/devices/system/node/online";
 	char buf[64], *p = buf;
@@ -273,7 +273,7 @@ int dt_numa_nodes(void)
 
 	if (access(path, F_OK))
 		return 1;
-	if (dt_sysfs_read(path, buf, sizeof(buf)))
+	if (dmatd_sysfs_read(path, buf, sizeof(buf)))
 		return -EIO;
 	/* A list of ranges: "0", "0-1", "0,2-3". */
 	while (*p) {
@@ -294,8 +294,8 @@ int dt_numa_nodes(void)
 	return nodes ? nodes : 1;
 }
 
-long dt_move_pages(unsigned long count, void **pages, const int *nodes,
-		   int *status, int flags)
+long dmatd_move_pages(unsigned long count, void **pages, const int *nodes,
+		      int *status, int flags)
 {
 	long ret = syscall(SYS_move_pages, 0, count, pages, nodes, status,
 			   flags);
@@ -303,58 +303,58 @@ long dt_move_pages(unsigned long count, void **pages, const int *nodes,
 	return ret < 0 ? -errno : ret;
 }
 
-int dt_frag_make(struct dt_frag *f, size_t len)
+int dmatd_frag_make(struct dmatd_frag *f, size_t len)
 {
 	size_t i;
 	int ret;
 
-	f->len = DT_ALIGN(len, 2 * DT_PAGE_SIZE);
+	f->len = DMATD_ALIGN(len, 2 * DMATD_PAGE_SIZE);
 	f->map = mmap(NULL, f->len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (f->map == MAP_FAILED) {
 		f->map = NULL;
-		return dt_err(errno, "mmap 0x%zx bytes to fragment", f->len);
+		return dmatd_err(errno, "mmap 0x%zx bytes to fragment", f->len);
 	}
 	ret = no_thp(f->map, f->len);
 	if (ret)
 		goto fail;
-	for (i = 0; i < f->len; i += DT_PAGE_SIZE)
+	for (i = 0; i < f->len; i += DMATD_PAGE_SIZE)
 		f->map[i] = 1;
 	/*
 	 * Free every other page: each freed frame's buddy stays in use, so
 	 * the frames cannot merge back into larger free blocks.
 	 */
-	for (i = DT_PAGE_SIZE; i < f->len; i += 2 * DT_PAGE_SIZE) {
-		if (madvise(f->map + i, DT_PAGE_SIZE, MADV_DONTNEED)) {
-			ret = dt_err(errno, "madvise MADV_DONTNEED %p",
-				     f->map + i);
+	for (i = DMATD_PAGE_SIZE; i < f->len; i += 2 * DMATD_PAGE_SIZE) {
+		if (madvise(f->map + i, DMATD_PAGE_SIZE, MADV_DONTNEED)) {
+			ret = dmatd_err(errno, "madvise MADV_DONTNEED %p",
+					f->map + i);
 			goto fail;
 		}
 	}
 	return 0;
 fail:
-	dt_frag_free(f);
+	dmatd_frag_free(f);
 	return ret;
 }
 
-void dt_frag_free(struct dt_frag *f)
+void dmatd_frag_free(struct dmatd_frag *f)
 {
 	if (f->map)
 		munmap(f->map, f->len);
 	f->map = NULL;
 }
 
-int dt_pin_cpu(int *cpu)
+int dmatd_pin_cpu(int *cpu)
 {
 	cpu_set_t set;
 	int c = sched_getcpu();
 
 	if (c < 0)
-		return dt_err(errno, "sched_getcpu");
+		return dmatd_err(errno, "sched_getcpu");
 	CPU_ZERO(&set);
 	CPU_SET(c, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		return dt_err(errno, "sched_setaffinity to CPU %d", c);
+		return dmatd_err(errno, "sched_setaffinity to CPU %d", c);
 	if (cpu)
 		*cpu = c;
 	return 0;

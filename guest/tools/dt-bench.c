@@ -6,7 +6,7 @@
  *           WRITE_PATTERN), SQ_TAIL doorbell to completion, seen by
  *           polling the completion's phase bit and by waiting for its
  *           MSI-X interrupt on a VFIO eventfd; against the round trip of a
- *           bare MMIO read of DT_REG_ID.  Median and 99th percentile.
+ *           bare MMIO read of DMATD_REG_ID.  Median and 99th percentile.
  *  --pin    IOMMU_IOAS_MAP plus the IOMMU_IOAS_NOIOMMU_GET_PA loop over
  *           buffers of 4 KiB pages, against reading /proc/self/pagemap
  *           for the same pages, mlock()ed; pages per second.
@@ -57,7 +57,7 @@ struct opts {
 	unsigned int qsize;
 	uint64_t pin_max;	/* largest --pin size */
 	uint64_t whole_len;
-	enum dt_backing backing;	/* of the --whole buffer */
+	enum dmatd_backing backing;	/* of the --whole buffer */
 };
 
 static struct opts opt = {
@@ -65,10 +65,10 @@ static struct opts opt = {
 	.qsize = 64,
 	.pin_max = 1ULL << 30,
 	.whole_len = 1ULL << 30,
-	.backing = DT_BACKING_4K,
+	.backing = DMATD_BACKING_4K,
 };
 
-static struct dt_dev dev;
+static struct dmatd_dev dev;
 static double tsc_per_ns;
 
 /* --- Output ------------------------------------------------------------- */
@@ -90,7 +90,7 @@ static void report_fatal(const char *msg)
 }
 
 /* The tool cannot go on: say so in its protocol and exit with status 2. */
-#define fatal(...)	dt_die(report_fatal, __VA_ARGS__)
+#define fatal(...)	dmatd_die(report_fatal, __VA_ARGS__)
 
 static void lib_log(const char *msg)
 {
@@ -100,7 +100,7 @@ static void lib_log(const char *msg)
 #define CHECK_CALL(expr)						\
 	do {								\
 		if ((expr) < 0)						\
-			fatal("%s", dt_last_error());			\
+			fatal("%s", dmatd_last_error());			\
 	} while (0)
 
 /* --- Time --------------------------------------------------------------- */
@@ -199,11 +199,11 @@ static void rtt_mmio(uint64_t *s, unsigned int n)
 	for (i = 0; i < n; i++) {
 		uint64_t c0 = tsc();
 
-		id |= dt_readl(&dev, DT_REG_ID);
+		id |= dmatd_readl(&dev, DMATD_REG_ID);
 		s[i] = tsc() - c0;
 	}
 	if (id != DMA_TESTDEV_ID_VALUE)
-		fatal("DT_REG_ID read 0x%08x", id);
+		fatal("DMATD_REG_ID read 0x%08x", id);
 }
 
 /* Two back-to-back TSC reads: what every sample includes on top. */
@@ -225,31 +225,31 @@ enum wait_how {
 
 /* A 64-byte pinned target and the one-segment list that points at it. */
 struct small {
-	struct dt_buf buf;
-	struct dt_mapping map;
+	struct dmatd_buf buf;
+	struct dmatd_mapping map;
 	uint64_t pa;
 };
 
 static void small_init(struct small *sm)
 {
-	struct dt_run *runs = NULL, run;
+	struct dmatd_run *runs = NULL, run;
 	size_t nr = 0;
 
-	CHECK_CALL(dt_buf_alloc(&sm->buf, DT_BACKING_4K, DT_PAGE_SIZE, 0));
-	CHECK_CALL(dt_dma_map(&dev.vfio, &sm->buf, &sm->map, NULL));
-	CHECK_CALL(dt_dma_runs(&dev.vfio, &sm->map, 0, DT_PAGE_SIZE, &runs,
-			       &nr));
+	CHECK_CALL(dmatd_buf_alloc(&sm->buf, DMATD_BACKING_4K, DMATD_PAGE_SIZE, 0));
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &sm->buf, &sm->map, NULL));
+	CHECK_CALL(dmatd_dma_runs(&dev.vfio, &sm->map, 0, DMATD_PAGE_SIZE, &runs,
+				  &nr));
 	sm->pa = runs[0].pa;
 	free(runs);
-	run = (struct dt_run){ .iova = sm->map.iova, .pa = sm->pa,
+	run = (struct dmatd_run){ .iova = sm->map.iova, .pa = sm->pa,
 			       .len = SMALL_LEN };
-	CHECK_CALL(dt_seglist_set(&dev, &dev.dst, &run, 1));
+	CHECK_CALL(dmatd_seglist_set(&dev, &dev.dst, &run, 1));
 }
 
 static void small_fini(struct small *sm)
 {
-	dt_dma_unmap(&dev.vfio, &sm->map);
-	dt_buf_free(&sm->buf);
+	dmatd_dma_unmap(&dev.vfio, &sm->map);
+	dmatd_buf_free(&sm->buf);
 }
 
 /*
@@ -257,11 +257,11 @@ static void small_fini(struct small *sm)
  * completion.  Returns the TSC ticks from the doorbell to the moment the
  * completion was seen; the CQ_HEAD write that follows is not included.
  */
-static uint64_t queue_cmd(struct dt_queue *q, int efd, enum wait_how how,
+static uint64_t queue_cmd(struct dmatd_queue *q, int efd, enum wait_how how,
 			  uint64_t tag)
 {
 	struct dma_testdev_sqe e = {
-		.op = DT_OP_WRITE_PATTERN,
+		.op = DMATD_OP_WRITE_PATTERN,
 		.seed = SEED,
 		.dst_list = dev.dst.pa,
 		.dst_count = dev.dst.count,
@@ -271,24 +271,24 @@ static uint64_t queue_cmd(struct dt_queue *q, int efd, enum wait_how how,
 	struct dma_testdev_cqe c;
 
 	if (how == WAIT_MSIX)
-		e.flags = DT_SQE_F_INTR;
-	CHECK_CALL(dt_queue_post(q, &e));
+		e.flags = DMATD_SQE_F_INTR;
+	CHECK_CALL(dmatd_queue_post(q, &e));
 
 	c0 = tsc();
-	dt_queue_ring(&dev, q);
+	dmatd_queue_ring(&dev, q);
 	if (how == WAIT_POLL) {
 		deadline = c0 + WAIT_NS * tsc_per_ns;
 		/*
 		 * No PAUSE in the loop: under TCG it leaves the translated
 		 * code for the vCPU loop on every iteration (helper_pause).
 		 */
-		while (!dt_queue_ready(q)) {
+		while (!dmatd_queue_ready(q)) {
 			if (tsc() > deadline)
 				fatal("queue command %" PRIu64 ": no completion after %llu s (Q_STATUS 0x%x Q_ERROR %s)",
 				      tag, WAIT_NS / 1000000000ULL,
-				      dt_readl(&dev, DT_REG_Q_STATUS),
-				      dt_qerror_name(dt_readl(&dev,
-							      DT_REG_Q_ERROR)));
+				      dmatd_readl(&dev, DMATD_REG_Q_STATUS),
+				      dmatd_qerror_name(dmatd_readl(&dev,
+								    DMATD_REG_Q_ERROR)));
 		}
 	} else if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt)) {
 		fatal("read MSI-X eventfd: %s (errno %d)", strerror(errno),
@@ -297,18 +297,18 @@ static uint64_t queue_cmd(struct dt_queue *q, int efd, enum wait_how how,
 	c1 = tsc();
 
 	/* The completion is written before the interrupt is sent. */
-	if (dt_queue_pop(&dev, q, &c, true))
+	if (dmatd_queue_pop(&dev, q, &c, true))
 		fatal("queue command %" PRIu64 ": interrupt before completion (phase %d at cq[%u])",
 		      tag, q->phase, q->cq_head);
-	if (c.tag != tag || c.status != DT_STATUS_DONE || c.error ||
+	if (c.tag != tag || c.status != DMATD_STATUS_DONE || c.error ||
 	    c.bytes_done != SMALL_LEN)
 		fatal("queue command %" PRIu64 ": completion tag %" PRIu64 " status 0x%x error %s bytes %" PRIu64,
 		      tag, c.tag, c.status,
-		      dt_error_name(DT_CQE_ERROR(c.error)), c.bytes_done);
+		      dmatd_error_name(DMATD_CQE_ERROR(c.error)), c.bytes_done);
 	return c1 - c0;
 }
 
-static void rtt_queue(struct dt_queue *q, int efd, enum wait_how how,
+static void rtt_queue(struct dmatd_queue *q, int efd, enum wait_how how,
 		      uint64_t *s, unsigned int n, uint64_t *tag)
 {
 	unsigned int i;
@@ -324,7 +324,7 @@ static void bench_rtt(void)
 {
 	uint64_t *s = calloc(opt.n, sizeof(*s));
 	uint64_t tag = 1;
-	struct dt_queue q;
+	struct dmatd_queue q;
 	struct small sm;
 	char extra[128];
 	uint32_t info;
@@ -340,26 +340,26 @@ static void bench_rtt(void)
 	out_stats("mmio-read", " reg=ID", s, opt.n);
 
 	small_init(&sm);
-	CHECK_CALL(dt_queue_init(&dev, &q, opt.qsize));
+	CHECK_CALL(dmatd_queue_init(&dev, &q, opt.qsize));
 	snprintf(extra, sizeof(extra),
-		 " op=write-pattern len=%d qsize=%u latency-ns=0 step-size=0",
-		 SMALL_LEN, opt.qsize);
+		 " op=%s len=%d qsize=%u latency-ns=0 step-size=0",
+		 dmatd_op_name(DMATD_OP_WRITE_PATTERN), SMALL_LEN, opt.qsize);
 	rtt_queue(&q, -1, WAIT_POLL, s, opt.n, &tag);
 	out_stats("queue-poll", extra, s, opt.n);
 
-	CHECK_CALL(dt_vfio_msix_enable(&dev.vfio, 1, &efd));
-	info = dt_readl(&dev, DT_REG_INTR_INFO);
-	if (DT_INTR_INFO_MODE(info) != DT_INTR_MODE_MSIX)
+	CHECK_CALL(dmatd_vfio_msix_enable(&dev.vfio, 1, &efd));
+	info = dmatd_readl(&dev, DMATD_REG_INTR_INFO);
+	if (DMATD_INTR_INFO_MODE(info) != DMATD_INTR_MODE_MSIX)
 		fatal("INTR_INFO 0x%08x: MSI-X is not on after VFIO_DEVICE_SET_IRQS",
 		      info);
-	dt_writel(&dev, DT_REG_INTR_ENABLE, DT_INTR_QUEUE_CMPL);
+	dmatd_writel(&dev, DMATD_REG_INTR_ENABLE, DMATD_INTR_QUEUE_CMPL);
 	rtt_queue(&q, efd, WAIT_MSIX, s, opt.n, &tag);
 	out_stats("queue-msix", extra, s, opt.n);
-	dt_writel(&dev, DT_REG_INTR_ENABLE, 0);
-	dt_writel(&dev, DT_REG_INTR_STATUS, DT_INTR_STATUS_MASK);
-	CHECK_CALL(dt_vfio_msix_disable(&dev.vfio, 1, &efd));
+	dmatd_writel(&dev, DMATD_REG_INTR_ENABLE, 0);
+	dmatd_writel(&dev, DMATD_REG_INTR_STATUS, DMATD_INTR_STATUS_MASK);
+	CHECK_CALL(dmatd_vfio_msix_disable(&dev.vfio, 1, &efd));
 
-	dt_queue_fini(&dev, &q);
+	dmatd_queue_fini(&dev, &q);
 	small_fini(&sm);
 	free(s);
 }
@@ -376,12 +376,12 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 	uint64_t *t_map = calloc(reps, sizeof(uint64_t));
 	uint64_t *t_pa = calloc(reps, sizeof(uint64_t));
 	uint64_t *t_pm = calloc(reps, sizeof(uint64_t));
-	size_t npages = len / DT_PAGE_SIZE, nr = 0, i, agree = 0;
+	size_t npages = len / DMATD_PAGE_SIZE, nr = 0, i, agree = 0;
 	uint64_t *pa = calloc(npages, sizeof(uint64_t));
-	struct dt_run *runs = NULL;
-	struct dt_mapping m;
+	struct dmatd_run *runs = NULL;
+	struct dmatd_mapping m;
 	double map, getpa, pm;
-	struct dt_buf b;
+	struct dmatd_buf b;
 	uint64_t c0;
 	unsigned int r;
 	int fd;
@@ -389,31 +389,31 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 	if (!t_map || !t_pa || !t_pm || !pa)
 		fatal("calloc for %zu pages", npages);
 	/* Every page has its frame before anything is timed. */
-	CHECK_CALL(dt_buf_alloc(&b, DT_BACKING_4K, len, 0));
+	CHECK_CALL(dmatd_buf_alloc(&b, DMATD_BACKING_4K, len, 0));
 
 	for (r = 0; r < reps; r++) {
 		free(runs);
 		runs = NULL;
 		c0 = tsc();
-		CHECK_CALL(dt_dma_map(&dev.vfio, &b, &m, NULL));
+		CHECK_CALL(dmatd_dma_map(&dev.vfio, &b, &m, NULL));
 		t_map[r] = tsc() - c0;
 		c0 = tsc();
-		CHECK_CALL(dt_dma_runs(&dev.vfio, &m, 0, len, &runs, &nr));
+		CHECK_CALL(dmatd_dma_runs(&dev.vfio, &m, 0, len, &runs, &nr));
 		t_pa[r] = tsc() - c0;
 		if (r + 1 < reps)
-			CHECK_CALL(dt_dma_unmap(&dev.vfio, &m));
+			CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
 	}
 
 	/* The legacy way: mlock(), then pagemap; the pin is still held. */
 	c0 = tsc();
-	CHECK_CALL(dt_buf_lock(&b));
+	CHECK_CALL(dmatd_buf_lock(&b));
 	c0 = tsc() - c0;
-	fd = dt_pagemap_open();
+	fd = dmatd_pagemap_open();
 	CHECK_CALL(fd);
 	for (r = 0; r < reps; r++) {
 		uint64_t t = tsc();
 
-		CHECK_CALL(dt_pagemap_pa(fd, b.map, npages, pa));
+		CHECK_CALL(dmatd_pagemap_pa(fd, b.map, npages, pa));
 		t_pm[r] = tsc() - t;
 	}
 	close(fd);
@@ -422,14 +422,14 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 	for (i = 0; i < nr; i++) {
 		uint64_t off;
 
-		for (off = 0; off < runs[i].len; off += DT_PAGE_SIZE) {
+		for (off = 0; off < runs[i].len; off += DMATD_PAGE_SIZE) {
 			size_t pg = (runs[i].iova - m.iova + off) /
-				    DT_PAGE_SIZE;
+				    DMATD_PAGE_SIZE;
 
 			agree += pg < npages && pa[pg] == runs[i].pa + off;
 		}
 	}
-	CHECK_CALL(dt_dma_unmap(&dev.vfio, &m));
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
 
 	map = median_of(t_map, reps);
 	getpa = median_of(t_pa, reps);
@@ -443,7 +443,7 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 		      len, agree, npages);
 
 	free(runs);
-	dt_buf_free(&b);
+	dmatd_buf_free(&b);
 	free(pa);
 	free(t_map);
 	free(t_pa);
@@ -471,7 +471,7 @@ static void bench_pin(void)
 
 /*
  * The runs cut into pieces the device takes (segments of at most
- * DT_SEG_MAX_LEN, commands of at most max-transfer bytes and as many
+ * DMATD_SEG_MAX_LEN, commands of at most max-transfer bytes and as many
  * segments as a list holds), and the commands that cover them.
  */
 struct cmd_plan {
@@ -481,14 +481,14 @@ struct cmd_plan {
 	uint64_t len;
 };
 
-static size_t plan_cmds(const struct dt_run *runs, size_t nr,
-			struct dt_run **pieces, struct cmd_plan **cmds)
+static size_t plan_cmds(const struct dmatd_run *runs, size_t nr,
+			struct dmatd_run **pieces, struct cmd_plan **cmds)
 {
-	uint64_t max = dev.max_xfer < DT_SEG_MAX_LEN ? dev.max_xfer :
-		       DT_SEG_MAX_LEN;
+	uint64_t max = dev.max_xfer < DMATD_SEG_MAX_LEN ? dev.max_xfer :
+		       DMATD_SEG_MAX_LEN;
 	uint32_t cap = dev.src.cap < dev.dst.cap ? dev.src.cap : dev.dst.cap;
 	size_t np = 0, nc = 0, i, cap_p = nr, cap_c = 1;
-	struct dt_run *p = malloc(cap_p * sizeof(*p));
+	struct dmatd_run *p = malloc(cap_p * sizeof(*p));
 	struct cmd_plan *c = calloc(cap_c, sizeof(*c));
 	uint64_t off = 0;
 
@@ -507,7 +507,7 @@ static size_t plan_cmds(const struct dt_run *runs, size_t nr,
 				if (!p)
 					fatal("realloc %zu pieces", cap_p);
 			}
-			p[np++] = (struct dt_run){ .iova = runs[i].iova + done,
+			p[np++] = (struct dmatd_run){ .iova = runs[i].iova + done,
 						   .pa = runs[i].pa + done,
 						   .len = len };
 			done += len;
@@ -535,30 +535,30 @@ static size_t plan_cmds(const struct dt_run *runs, size_t nr,
 	return nc;
 }
 
-static void run_cmds(uint32_t op, const struct dt_run *pieces,
+static void run_cmds(uint32_t op, const struct dmatd_run *pieces,
 		     const struct cmd_plan *cmds, size_t nc, uint64_t *csum)
 {
-	struct dt_seglist *l = op == DT_OP_WRITE_PATTERN ? &dev.dst : &dev.src;
-	struct dt_result res;
+	struct dmatd_seglist *l = op == DMATD_OP_WRITE_PATTERN ? &dev.dst : &dev.src;
+	struct dmatd_result res;
 	size_t k;
 
 	for (k = 0; k < nc; k++) {
 		uint32_t seed = SEED + 1 + k;
 
-		CHECK_CALL(dt_seglist_set(&dev, l, pieces + cmds[k].first,
-					  cmds[k].n));
-		CHECK_CALL(dt_dev_cmd(&dev, op, seed, 0,
-				      op == DT_OP_WRITE_PATTERN ? NULL : l,
-				      op == DT_OP_WRITE_PATTERN ? l : NULL,
-				      &res));
-		if (res.status != DT_STATUS_DONE || res.error ||
+		CHECK_CALL(dmatd_seglist_set(&dev, l, pieces + cmds[k].first,
+					     cmds[k].n));
+		CHECK_CALL(dmatd_dev_cmd(&dev, op, seed, 0,
+					 op == DMATD_OP_WRITE_PATTERN ? NULL : l,
+					 op == DMATD_OP_WRITE_PATTERN ? l : NULL,
+					 &res));
+		if (res.status != DMATD_STATUS_DONE || res.error ||
 		    res.bytes_done != cmds[k].len)
 			fatal("%s command %zu of %zu: status 0x%x error %s at 0x%" PRIx64 " bytes %" PRIu64 " of %" PRIu64 " mismatches %u",
-			      dt_op_name(op), k + 1, nc, res.status,
-			      dt_error_name(res.error), res.err_addr,
+			      dmatd_op_name(op), k + 1, nc, res.status,
+			      dmatd_error_name(res.error), res.err_addr,
 			      res.bytes_done, cmds[k].len,
 			      res.mismatch_count);
-		if (op == DT_OP_WRITE_PATTERN)
+		if (op == DMATD_OP_WRITE_PATTERN)
 			csum[k] = res.checksum;
 		else if (res.checksum != csum[k])
 			fatal("verify command %zu: checksum 0x%016" PRIx64 ", the write's was 0x%016" PRIx64,
@@ -566,10 +566,10 @@ static void run_cmds(uint32_t op, const struct dt_run *pieces,
 	}
 }
 
-static void spot_word(const struct dt_buf *b, const struct cmd_plan *cmd,
+static void spot_word(const struct dmatd_buf *b, const struct cmd_plan *cmd,
 		      uint32_t seed, uint64_t off)
 {
-	uint64_t got, want = dt_pattern_word(seed, off);
+	uint64_t got, want = dmatd_pattern_word(seed, off);
 
 	memcpy(&got, b->va + cmd->off + off, sizeof(got));
 	if (le64toh(got) != want)
@@ -578,7 +578,7 @@ static void spot_word(const struct dt_buf *b, const struct cmd_plan *cmd,
 }
 
 /* The CPU reads a word every MiB, and the last one, of each command. */
-static size_t spot_check(const struct dt_buf *b, const struct cmd_plan *cmds,
+static size_t spot_check(const struct dmatd_buf *b, const struct cmd_plan *cmds,
 			 size_t nc)
 {
 	size_t k, checked = 0;
@@ -598,22 +598,22 @@ static size_t spot_check(const struct dt_buf *b, const struct cmd_plan *cmds,
 
 static void bench_whole(void)
 {
-	struct dt_run *runs = NULL, *pieces = NULL;
+	struct dmatd_run *runs = NULL, *pieces = NULL;
 	struct cmd_plan *cmds = NULL;
 	double s_alloc, s_map, s_pa, s_write, s_verify, s_check, total;
 	uint64_t t0, t, *csum;
 	size_t nr = 0, nc, checked;
-	struct dt_mapping m;
-	struct dt_buf b;
+	struct dmatd_mapping m;
+	struct dmatd_buf b;
 
 	t0 = tsc();
-	CHECK_CALL(dt_buf_alloc(&b, opt.backing, opt.whole_len, 0));
+	CHECK_CALL(dmatd_buf_alloc(&b, opt.backing, opt.whole_len, 0));
 	s_alloc = since_s(t0);
 	t = tsc();
-	CHECK_CALL(dt_dma_map(&dev.vfio, &b, &m, NULL));
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &b, &m, NULL));
 	s_map = since_s(t);
 	t = tsc();
-	CHECK_CALL(dt_dma_runs(&dev.vfio, &m, 0, opt.whole_len, &runs, &nr));
+	CHECK_CALL(dmatd_dma_runs(&dev.vfio, &m, 0, opt.whole_len, &runs, &nr));
 	s_pa = since_s(t);
 
 	t = tsc();
@@ -621,10 +621,10 @@ static void bench_whole(void)
 	csum = calloc(nc, sizeof(*csum));
 	if (!csum)
 		fatal("calloc %zu checksums", nc);
-	run_cmds(DT_OP_WRITE_PATTERN, pieces, cmds, nc, csum);
+	run_cmds(DMATD_OP_WRITE_PATTERN, pieces, cmds, nc, csum);
 	s_write = since_s(t);
 	t = tsc();
-	run_cmds(DT_OP_VERIFY_PATTERN, pieces, cmds, nc, csum);
+	run_cmds(DMATD_OP_VERIFY_PATTERN, pieces, cmds, nc, csum);
 	s_verify = since_s(t);
 	t = tsc();
 	checked = spot_check(&b, cmds, nc);
@@ -632,12 +632,12 @@ static void bench_whole(void)
 	total = since_s(t0);
 
 	out("what=whole len=%" PRIu64 " backing=%s runs=%zu segments=%zu cmds=%zu alloc_s=%.3f map_s=%.3f getpa_s=%.3f write_s=%.3f verify_s=%.3f check_s=%.3f total_s=%.3f cpu_words=%zu",
-	    opt.whole_len, dt_backing_name(opt.backing), nr,
+	    opt.whole_len, dmatd_backing_name(opt.backing), nr,
 	    cmds[nc - 1].first + cmds[nc - 1].n, nc,
 	    s_alloc, s_map, s_pa, s_write, s_verify, s_check, total, checked);
 
-	CHECK_CALL(dt_dma_unmap(&dev.vfio, &m));
-	dt_buf_free(&b);
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	dmatd_buf_free(&b);
 	free(csum);
 	free(cmds);
 	free(pieces);
@@ -744,7 +744,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_QSIZE:
 			if (parse_size(optarg, &v) || v < 2 ||
-			    v > DT_Q_MAX_SIZE)
+			    v > DMATD_Q_MAX_SIZE)
 				bad_arg("--qsize (2 .. 4096)", optarg);
 			opt.qsize = v;
 			break;
@@ -754,11 +754,11 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_LEN:
 			if (parse_size(optarg, &opt.whole_len) ||
-			    !opt.whole_len || opt.whole_len % DT_PAGE_SIZE)
+			    !opt.whole_len || opt.whole_len % DMATD_PAGE_SIZE)
 				bad_arg("--len (whole pages)", optarg);
 			break;
 		case OPT_BACKING:
-			if (dt_backing_parse(optarg, &opt.backing))
+			if (dmatd_backing_parse(optarg, &opt.backing))
 				bad_arg("--backing", optarg);
 			break;
 		case OPT_HELP:
@@ -777,26 +777,26 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	char bdf[DT_BDF_LEN];
+	char bdf[DMATD_BDF_LEN];
 	struct utsname u;
 	uint64_t t0;
 	int cpu;
 
 	parse_args(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	dt_set_log_fn(lib_log);
+	dmatd_set_log_fn(lib_log);
 
 	/* One CPU throughout: one TSC, no migration between samples. */
-	CHECK_CALL(dt_pin_cpu(&cpu));
+	CHECK_CALL(dmatd_pin_cpu(&cpu));
 	calibrate();
 	t0 = tsc();
 	if (opt.bdf)
 		snprintf(bdf, sizeof(bdf), "%s", opt.bdf);
 	else
-		CHECK_CALL(dt_pci_find(DMA_TESTDEV_VENDOR_ID,
-				       DMA_TESTDEV_DEVICE_ID, bdf,
-				       sizeof(bdf)));
-	CHECK_CALL(dt_dev_open(&dev, bdf, DT_VFIO_CDEV));
+		CHECK_CALL(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID,
+					  DMA_TESTDEV_DEVICE_ID, bdf,
+					  sizeof(bdf)));
+	CHECK_CALL(dmatd_dev_open(&dev, bdf, DMATD_VFIO_CDEV));
 	out("what=env dev=%s cdev=%s cpu=%d ncpu=%ld tsc_mhz=%.1f kernel=%s",
 	    bdf, dev.vfio.cdev, cpu, sysconf(_SC_NPROCESSORS_ONLN),
 	    tsc_per_ns * 1e3, uname(&u) ? "?" : u.release);
@@ -812,7 +812,7 @@ int main(int argc, char **argv)
 	if (opt.pin)
 		bench_pin();
 
-	dt_dev_close(&dev);
+	dmatd_dev_close(&dev);
 	out("what=done s=%.2f", since_s(t0));
 	return 0;
 }

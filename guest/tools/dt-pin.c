@@ -46,9 +46,9 @@
 
 struct opts {
 	const char *bdf;
-	enum dt_vfio_mode mode;
+	enum dmatd_vfio_mode mode;
 	bool mode_set;
-	enum dt_backing backing;
+	enum dmatd_backing backing;
 	uint64_t len;
 	uint64_t offset;
 	bool fixed;
@@ -71,25 +71,25 @@ struct opts {
  * in a form it could find: the nonces inverted, the seed in a u64.
  */
 struct buffer {
-	struct dt_buf buf;
-	struct dt_mapping map;
+	struct dmatd_buf buf;
+	struct dmatd_mapping map;
 	uint64_t nonce_inv;	/* ~nonce in the page headers now */
 	uint64_t old_nonce_inv;	/* ~nonce before the last renonce() */
 	uint64_t seed;
 	char name[32];
-	struct dt_run *runs;
+	struct dmatd_run *runs;
 	size_t nr;
 };
 
 static struct opts opt = {
-	.mode = DT_VFIO_CDEV,
-	.backing = DT_BACKING_4K,
+	.mode = DMATD_VFIO_CDEV,
+	.backing = DMATD_BACKING_4K,
 	.len = 1 << 20,
 	.maps = 1,
 };
 
-static struct dt_dev dev;
-static char bdf[DT_BDF_LEN];
+static struct dmatd_dev dev;
+static char bdf[DMATD_BDF_LEN];
 /* The CPU the tool runs on, see main() and scrub_cpu(). */
 static int tool_cpu;
 
@@ -168,9 +168,9 @@ static noinline void begin_case(const char *name, const struct buffer *b)
 	cur_failed = false;
 	/* The offset into the buffer's first 4 KiB page (page 0). */
 	proto("begin case=%s mode=%s backing=%s len=0x%zx offset=0x%" PRIxPTR " nonce=0x%016" PRIx64,
-	      name, dt_vfio_mode_name(opt.mode),
-	      dt_backing_name(b->buf.backing), b->buf.len,
-	      (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1), ~b->nonce_inv);
+	      name, dmatd_vfio_mode_name(opt.mode),
+	      dmatd_backing_name(b->buf.backing), b->buf.len,
+	      (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1), ~b->nonce_inv);
 }
 
 static void end_case(void)
@@ -190,13 +190,13 @@ static void report_fatal(const char *msg)
 }
 
 /* The tool cannot go on: say so in its protocol and exit with status 2. */
-#define fatal(...)	dt_die(report_fatal, __VA_ARGS__)
+#define fatal(...)	dmatd_die(report_fatal, __VA_ARGS__)
 
 /* A library call failed: its message names the call and the errno. */
 #define CHECK_CALL(expr)						\
 	do {								\
 		if ((expr) < 0)						\
-			fatal("%s", dt_last_error());			\
+			fatal("%s", dmatd_last_error());			\
 	} while (0)
 
 /*
@@ -210,7 +210,7 @@ static void report_fatal(const char *msg)
  *    on the task stack when we block in read(), the vector registers into
  *    the task's XSAVE area, and the GPRs of the last interrupt taken in
  *    user mode on each CPU into that CPU's entry stack (measured: a timer
- *    tick in dt_pattern_csum() left r9 = seed << 32 there).
+ *    tick in dmatd_pattern_csum() left r9 = seed << 32 there).
  * The functions that handle pattern words and nonces are noinline, so the
  * callee-saved registers of the frames still active hold none.  Here the
  * caller-saved GPRs are zeroed and the vector registers loaded with a
@@ -333,7 +333,7 @@ static void fault_on_every_cpu(int cpu)
 	long c;
 
 	if (!zero_page) {
-		void *p = mmap(NULL, DT_PAGE_SIZE, PROT_READ,
+		void *p = mmap(NULL, DMATD_PAGE_SIZE, PROT_READ,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p == MAP_FAILED)
@@ -347,7 +347,7 @@ static void fault_on_every_cpu(int cpu)
 		/* Offline CPUs refuse: nothing of ours ran there. */
 		if (sched_setaffinity(0, sizeof(set), &set))
 			continue;
-		if (madvise((void *)zero_page, DT_PAGE_SIZE, MADV_DONTNEED))
+		if (madvise((void *)zero_page, DMATD_PAGE_SIZE, MADV_DONTNEED))
 			fatal("madvise MADV_DONTNEED %p: %s (errno %d)",
 			      zero_page, strerror(errno), errno);
 		clobber_regs();
@@ -479,15 +479,15 @@ static int parse_u64(const char *s, uint64_t *val, bool suffix, int base)
 /* Physical addresses of every 4 KiB page the buffer touches. */
 static uint64_t *buffer_page_pas(struct buffer *b, size_t *npages)
 {
-	size_t n = dt_buf_pages(&b->buf);
+	size_t n = dmatd_buf_pages(&b->buf);
 	uint64_t *pa = calloc(n, sizeof(*pa));
 	int fd;
 
 	if (!pa)
 		fatal("calloc %zu page addresses: %s", n, strerror(ENOMEM));
-	fd = dt_vfio_pagemap(&dev.vfio);
+	fd = dmatd_vfio_pagemap(&dev.vfio);
 	CHECK_CALL(fd);
-	CHECK_CALL(dt_pagemap_pa(fd, dt_buf_page(&b->buf, 0), n, pa));
+	CHECK_CALL(dmatd_pagemap_pa(fd, dmatd_buf_page(&b->buf, 0), n, pa));
 	*npages = n;
 	return pa;
 }
@@ -495,7 +495,7 @@ static uint64_t *buffer_page_pas(struct buffer *b, size_t *npages)
 /* Physical address of buffer page @i according to the runs. */
 static bool runs_page_pa(const struct buffer *b, size_t i, uint64_t *pa)
 {
-	uint64_t va = (uintptr_t)dt_buf_page(&b->buf, i);
+	uint64_t va = (uintptr_t)dmatd_buf_page(&b->buf, i);
 	uint64_t off = va - (uintptr_t)b->buf.map;	/* from map start */
 	uint64_t iova = b->map.iova + off;
 	size_t r;
@@ -504,11 +504,11 @@ static bool runs_page_pa(const struct buffer *b, size_t i, uint64_t *pa)
 	if (i == 0)
 		iova = b->map.iova + b->buf.offset;
 	for (r = 0; r < b->nr; r++) {
-		const struct dt_run *run = &b->runs[r];
+		const struct dmatd_run *run = &b->runs[r];
 
 		if (iova >= run->iova && iova < run->iova + run->len) {
 			*pa = (run->pa + (iova - run->iova)) &
-			      ~(DT_PAGE_SIZE - 1);
+			      ~(DMATD_PAGE_SIZE - 1);
 			return true;
 		}
 	}
@@ -519,10 +519,10 @@ static bool runs_page_pa(const struct buffer *b, size_t i, uint64_t *pa)
 
 static noinline void write_nonces(struct buffer *b)
 {
-	size_t i, n = dt_buf_pages(&b->buf);
+	size_t i, n = dmatd_buf_pages(&b->buf);
 
 	for (i = 0; i < n; i++) {
-		uint64_t *hdr = (uint64_t *)dt_buf_page(&b->buf, i);
+		uint64_t *hdr = (uint64_t *)dmatd_buf_page(&b->buf, i);
 
 		hdr[0] = ~b->nonce_inv;
 		hdr[1] = i;
@@ -550,11 +550,11 @@ static noinline void renonce(struct buffer *b)
 	write_nonces(b);
 }
 
-static noinline void buffer_alloc(struct buffer *b, enum dt_backing backing,
-			 const char *name, unsigned int idx)
+static noinline void buffer_alloc(struct buffer *b, enum dmatd_backing backing,
+				  const char *name, unsigned int idx)
 {
 	memset(b, 0, sizeof(*b));
-	CHECK_CALL(dt_buf_alloc(&b->buf, backing, opt.len, opt.offset));
+	CHECK_CALL(dmatd_buf_alloc(&b->buf, backing, opt.len, opt.offset));
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	b->nonce_inv = ~random_nonzero();
 	b->old_nonce_inv = b->nonce_inv;
@@ -568,8 +568,8 @@ static noinline void buffer_alloc(struct buffer *b, enum dt_backing backing,
 static void buffer_free(struct buffer *b)
 {
 	if (b->map.mapped)
-		dt_dma_unmap(&dev.vfio, &b->map);
-	dt_buf_free(&b->buf);
+		dmatd_dma_unmap(&dev.vfio, &b->map);
+	dmatd_buf_free(&b->buf);
 	free(b->runs);
 	b->runs = NULL;
 }
@@ -578,8 +578,8 @@ static void translate(struct buffer *b)
 {
 	free(b->runs);
 	b->runs = NULL;
-	CHECK_CALL(dt_dma_runs(&dev.vfio, &b->map, b->buf.offset, b->buf.len,
-			       &b->runs, &b->nr));
+	CHECK_CALL(dmatd_dma_runs(&dev.vfio, &b->map, b->buf.offset, b->buf.len,
+				  &b->runs, &b->nr));
 }
 
 /* The runs (cdev) or page addresses (legacy) as protocol lines. */
@@ -588,7 +588,7 @@ static void report_translation(struct buffer *b)
 	size_t i, n;
 	uint64_t *pa;
 
-	if (opt.mode == DT_VFIO_CDEV) {
+	if (opt.mode == DMATD_VFIO_CDEV) {
 		for (i = 0; i < b->nr; i++)
 			proto("run index=%zu iova=0x%" PRIx64 " pa=0x%" PRIx64 " len=0x%" PRIx64,
 			      i, b->runs[i].iova, b->runs[i].pa,
@@ -606,11 +606,11 @@ static void report_translation(struct buffer *b)
 static void check_runs(struct buffer *b)
 {
 	uint64_t sum = 0, expect_iova = b->map.iova + b->buf.offset;
-	uint64_t first_off = (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1);
+	uint64_t first_off = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);
 	size_t i, merged = 0, bad = SIZE_MAX, largest = 0;
 
 	for (i = 0; i < b->nr; i++) {
-		const struct dt_run *r = &b->runs[i];
+		const struct dmatd_run *r = &b->runs[i];
 
 		if (!r->len || r->iova != expect_iova) {
 			if (bad == SIZE_MAX)
@@ -627,7 +627,7 @@ static void check_runs(struct buffer *b)
 	      "runs=%zu bytes=0x%" PRIx64 " want=0x%zx first-bad-run=%zd",
 	      b->nr, sum, b->buf.len, bad == SIZE_MAX ? -1 : (ssize_t)bad);
 	check("runs-first-offset", b->nr &&
-	      (b->runs[0].pa & (DT_PAGE_SIZE - 1)) == first_off,
+	      (b->runs[0].pa & (DMATD_PAGE_SIZE - 1)) == first_off,
 	      "pa=0x%" PRIx64 " page-offset=0x%" PRIx64,
 	      b->nr ? b->runs[0].pa : 0, first_off);
 	/*
@@ -635,7 +635,7 @@ static void check_runs(struct buffer *b)
 	 * maximal contiguous run: two adjacent runs that are contiguous
 	 * mean the kernel split one.  The legacy runs are merged by us.
 	 */
-	if (opt.mode == DT_VFIO_CDEV)
+	if (opt.mode == DMATD_VFIO_CDEV)
 		check("runs-maximal", !merged,
 		      "%zu run boundaries are physically contiguous", merged);
 	diag("%s: %zu physically contiguous run(s), largest 0x%" PRIx64 " bytes",
@@ -668,25 +668,25 @@ static void check_pagemap_agrees(struct buffer *b)
 /* thp/hugetlb: each 2 MiB of the mapping is one aligned physical block. */
 static void check_huge(struct buffer *b)
 {
-	size_t i, n = b->buf.map_len / DT_PAGE_SIZE, bad = 0;
-	const size_t per = DT_HPAGE_SIZE / DT_PAGE_SIZE;
+	size_t i, n = b->buf.map_len / DMATD_PAGE_SIZE, bad = 0;
+	const size_t per = DMATD_HPAGE_SIZE / DMATD_PAGE_SIZE;
 	uint64_t *pa = calloc(n, sizeof(*pa));
 	int fd;
 
 	if (!pa)
 		fatal("calloc %zu page addresses: %s", n, strerror(ENOMEM));
-	fd = dt_vfio_pagemap(&dev.vfio);
+	fd = dmatd_vfio_pagemap(&dev.vfio);
 	CHECK_CALL(fd);
-	CHECK_CALL(dt_pagemap_pa(fd, b->buf.map, n, pa));
+	CHECK_CALL(dmatd_pagemap_pa(fd, b->buf.map, n, pa));
 	for (i = 0; i < n; i += per) {
 		size_t j;
 
-		if (pa[i] & (DT_HPAGE_SIZE - 1)) {
+		if (pa[i] & (DMATD_HPAGE_SIZE - 1)) {
 			bad++;
 			continue;
 		}
 		for (j = 1; j < per; j++) {
-			if (pa[i + j] != pa[i] + j * DT_PAGE_SIZE) {
+			if (pa[i + j] != pa[i] + j * DMATD_PAGE_SIZE) {
 				bad++;
 				break;
 			}
@@ -699,33 +699,33 @@ static void check_huge(struct buffer *b)
 
 /* --- DMA through the device -------------------------------------------- */
 
-static void report_dma(const char *op, uint64_t seed, struct dt_seglist *l,
-		       const struct dt_result *r)
+static void report_dma(uint32_t op, uint64_t seed, struct dmatd_seglist *l,
+		       const struct dmatd_result *r)
 {
 	proto("dma op=%s seed=0x%08" PRIx64 " segs=%u status=0x%x error=%u bytes=0x%" PRIx64 " seq=0x%" PRIx64 " list=0x%" PRIx64,
-	      op, seed, l->count, r->status, r->error, r->bytes_done,
+	      dmatd_op_name(op), seed, l->count, r->status, r->error, r->bytes_done,
 	      r->cmd_seq, l->pa);
 }
 
-static bool check_dma_ok(const char *name, const struct dt_result *r,
+static bool check_dma_ok(const char *name, const struct dmatd_result *r,
 			 uint64_t len)
 {
-	return check(name, r->status == DT_STATUS_DONE &&
-		     r->error == DT_ERR_NONE && r->bytes_done == len,
+	return check(name, r->status == DMATD_STATUS_DONE &&
+		     r->error == DMATD_ERR_NONE && r->bytes_done == len,
 		     "status=0x%x error=%s err-seg=%u err-list=%u err-addr=0x%" PRIx64 " bytes=0x%" PRIx64 " want=0x%" PRIx64,
-		     r->status, dt_error_name(r->error), r->err_seg,
+		     r->status, dmatd_error_name(r->error), r->err_seg,
 		     r->err_list, r->err_addr, r->bytes_done, len);
 }
 
 /* The CPU reads the pattern back through its own mapping. */
 static noinline void check_cpu_pattern(struct buffer *b)
 {
-	uint64_t base = (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1);
+	uint64_t base = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);
 	uint64_t off, bad = 0, first = UINT64_MAX, got = 0, want = 0;
 	const uint8_t *p = b->buf.va;
 
 	for (off = 0; off < b->buf.len; off += 8) {
-		uint64_t w = 0, e = dt_pattern_word(b->seed, off);
+		uint64_t w = 0, e = dmatd_pattern_word(b->seed, off);
 		size_t n = b->buf.len - off < 8 ? b->buf.len - off : 8;
 
 		memcpy(&w, p + off, n);
@@ -747,33 +747,33 @@ static noinline void check_cpu_pattern(struct buffer *b)
 	}
 	check("cpu-sees-pattern", false,
 	      "bad-words=%" PRIu64 " first: page=%" PRIu64 " page-offset=0x%" PRIx64 " transfer-offset=0x%" PRIx64 " got=0x%016" PRIx64 " want=0x%016" PRIx64,
-	      bad, (base + first) / DT_PAGE_SIZE,
-	      (base + first) & (DT_PAGE_SIZE - 1), first, got, want);
+	      bad, (base + first) / DMATD_PAGE_SIZE,
+	      (base + first) & (DMATD_PAGE_SIZE - 1), first, got, want);
 }
 
 static noinline void dma_write_verify(struct buffer *b)
 {
-	struct dt_result r;
+	struct dmatd_result r;
 
-	CHECK_CALL(dt_seglist_set(&dev, &dev.dst, b->runs, b->nr));
-	CHECK_CALL(dt_dev_cmd(&dev, DT_OP_WRITE_PATTERN, b->seed, 0, NULL,
-			      &dev.dst, &r));
-	report_dma("write", b->seed, &dev.dst, &r);
+	CHECK_CALL(dmatd_seglist_set(&dev, &dev.dst, b->runs, b->nr));
+	CHECK_CALL(dmatd_dev_cmd(&dev, DMATD_OP_WRITE_PATTERN, b->seed, 0, NULL,
+				 &dev.dst, &r));
+	report_dma(DMATD_OP_WRITE_PATTERN, b->seed, &dev.dst, &r);
 	check_dma_ok("dma-write", &r, b->buf.len);
 	check_cpu_pattern(b);
 
-	CHECK_CALL(dt_seglist_set(&dev, &dev.src, b->runs, b->nr));
-	CHECK_CALL(dt_dev_cmd(&dev, DT_OP_VERIFY_PATTERN, b->seed, 0,
-			      &dev.src, NULL, &r));
-	report_dma("verify", b->seed, &dev.src, &r);
+	CHECK_CALL(dmatd_seglist_set(&dev, &dev.src, b->runs, b->nr));
+	CHECK_CALL(dmatd_dev_cmd(&dev, DMATD_OP_VERIFY_PATTERN, b->seed, 0,
+				 &dev.src, NULL, &r));
+	report_dma(DMATD_OP_VERIFY_PATTERN, b->seed, &dev.src, &r);
 	check_dma_ok("dma-verify", &r, b->buf.len);
-	check("dma-verify-match", !(r.status & DT_STATUS_MISMATCH) &&
+	check("dma-verify-match", !(r.status & DMATD_STATUS_MISMATCH) &&
 	      !r.mismatch_count &&
-	      r.checksum == dt_pattern_csum(b->seed, b->buf.len),
+	      r.checksum == dmatd_pattern_csum(b->seed, b->buf.len),
 	      "mismatches=%u seg=%u offset=0x%" PRIx64 " want=0x%016" PRIx64 " got=0x%016" PRIx64 " checksum=0x%016" PRIx64 " want=0x%016" PRIx64,
 	      r.mismatch_count, r.mismatch_seg, r.mismatch_off,
 	      r.mismatch_exp, r.mismatch_got, r.checksum,
-	      dt_pattern_csum(b->seed, b->buf.len));
+	      dmatd_pattern_csum(b->seed, b->buf.len));
 }
 
 /* --- Page migration ----------------------------------------------------- */
@@ -797,8 +797,8 @@ static void move_prepare(struct buffer *b, struct move *mv)
 {
 	uint64_t unit = unit_size(b);
 	uintptr_t start = (uintptr_t)b->buf.va & ~(unit - 1);
-	uintptr_t end = DT_ALIGN((uintptr_t)b->buf.va + b->buf.len, unit);
-	int nodes = dt_numa_nodes(), cur;
+	uintptr_t end = DMATD_ALIGN((uintptr_t)b->buf.va + b->buf.len, unit);
+	int nodes = dmatd_numa_nodes(), cur;
 	size_t i;
 
 	mv->count = (end - start) / unit;
@@ -814,7 +814,7 @@ static void move_prepare(struct buffer *b, struct move *mv)
 		fatal("moving pages needs 2 NUMA nodes, the guest has %d (QEMU -numa, CONFIG_NUMA)",
 		      nodes);
 	/* Where the first page is now: move_pages() with no nodes asks. */
-	mv->ret = dt_move_pages(1, mv->addr, NULL, mv->status, 0);
+	mv->ret = dmatd_move_pages(1, mv->addr, NULL, mv->status, 0);
 	if (mv->ret < 0)
 		fatal("move_pages query of %p: %s (errno %ld)", mv->addr[0],
 		      strerror(-mv->ret), -mv->ret);
@@ -841,8 +841,8 @@ static void move_run(struct move *mv)
 
 	for (i = 0; i < mv->count; i++)
 		mv->status[i] = INT_MIN;
-	mv->ret = dt_move_pages(mv->count, mv->addr, mv->nodes, mv->status,
-				MPOL_MF_MOVE);
+	mv->ret = dmatd_move_pages(mv->count, mv->addr, mv->nodes, mv->status,
+				   MPOL_MF_MOVE);
 	/*
 	 * The frames the pages left are on this CPU's free list, first in
 	 * line for its next allocation (ours, or the kernel's on our
@@ -873,7 +873,7 @@ static void move_free(struct move *mv)
 static int move_status(const struct buffer *b, const struct move *mv,
 		       size_t i)
 {
-	uintptr_t va = (uintptr_t)dt_buf_page(&b->buf, i);
+	uintptr_t va = (uintptr_t)dmatd_buf_page(&b->buf, i);
 	size_t u = (va - (uintptr_t)mv->addr[0]) / unit_size(b);
 
 	return u < mv->count ? mv->status[u] : INT_MIN;
@@ -904,7 +904,7 @@ static size_t report_moved(const struct buffer *b, const uint64_t *before,
 	return moved;
 }
 
-static bool runs_equal(const struct buffer *b, const struct dt_run *runs,
+static bool runs_equal(const struct buffer *b, const struct dmatd_run *runs,
 		       size_t nr)
 {
 	return nr == b->nr && !memcmp(runs, b->runs, nr * sizeof(*runs));
@@ -918,7 +918,7 @@ static void migrate_pinned(struct buffer *b)
 {
 	size_t n, i, written = 0, moved;
 	uint64_t *before, *after;
-	struct dt_run *runs0;
+	struct dmatd_run *runs0;
 	struct move mv;
 	size_t nr0;
 
@@ -956,7 +956,7 @@ static void migrate_unpinned(struct buffer *b)
 	uint64_t *before, *after;
 	struct move mv;
 
-	CHECK_CALL(dt_dma_unmap(&dev.vfio, &b->map));
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &b->map));
 	before = buffer_page_pas(b, &n);
 	move_prepare(b, &mv);
 	move_run(&mv);
@@ -996,14 +996,14 @@ static void migrate_locked(struct buffer *b, const uint64_t *before)
 
 /* --- Compaction --------------------------------------------------------- */
 
-static struct dt_frag frag;
+static struct dmatd_frag frag;
 
 static void fragment(size_t len)
 {
 	if (len > FRAG_MAX)
 		len = FRAG_MAX;
 	/* Pinned to one CPU (main()): we allocate from the lists we free to. */
-	CHECK_CALL(dt_frag_make(&frag, len));
+	CHECK_CALL(dmatd_frag_make(&frag, len));
 	diag("fragmented 0x%zx bytes: every other 4 KiB page freed",
 	     frag.len);
 }
@@ -1011,15 +1011,15 @@ static void fragment(size_t len)
 /* PAs of the fragment's pages that are still in use (the even ones). */
 static uint64_t *frag_pas(size_t *n)
 {
-	size_t i, cnt = frag.len / DT_PAGE_SIZE;
+	size_t i, cnt = frag.len / DMATD_PAGE_SIZE;
 	uint64_t *pa = calloc(cnt, sizeof(*pa)), *even;
-	int fd = dt_vfio_pagemap(&dev.vfio);
+	int fd = dmatd_vfio_pagemap(&dev.vfio);
 
 	even = calloc(cnt / 2 + 1, sizeof(*even));
 	if (!pa || !even)
 		fatal("calloc %zu page addresses: %s", cnt, strerror(ENOMEM));
 	CHECK_CALL(fd);
-	CHECK_CALL(dt_pagemap_pa(fd, frag.map, cnt, pa));
+	CHECK_CALL(dmatd_pagemap_pa(fd, frag.map, cnt, pa));
 	for (i = 0; i < cnt; i += 2)
 		even[i / 2] = pa[i];
 	free(pa);
@@ -1036,7 +1036,7 @@ static void compact(struct buffer *b)
 		fatal("compaction needs the fragmentation made before the buffer");
 	before = buffer_page_pas(b, &n);
 	fb = frag_pas(&fn);
-	CHECK_CALL(dt_sysfs_write("/proc/sys/vm/compact_memory", "1"));
+	CHECK_CALL(dmatd_sysfs_write("/proc/sys/vm/compact_memory", "1"));
 	after = buffer_page_pas(b, &n);
 	fa = frag_pas(&fn);
 	for (i = 0; i < fn; i++)
@@ -1044,7 +1044,7 @@ static void compact(struct buffer *b)
 	diag("compaction moved %zu of %zu unpinned fragment pages", fmoved,
 	     fn);
 	moved = report_moved(b, before, after, n, NULL, true);
-	if (opt.mode == DT_VFIO_CDEV) {
+	if (opt.mode == DMATD_VFIO_CDEV) {
 		/* Only this is asserted: how much compaction moves varies. */
 		if (!fmoved)
 			diag("compaction moved no unpinned page either: the next check proves little");
@@ -1067,7 +1067,7 @@ static void run_buffer(struct buffer *b)
 {
 	/* Legacy DMA after a move would hit freed frames: not here. */
 	bool moves = opt.migrate || opt.compact;
-	bool dma = !(opt.mode == DT_VFIO_LEGACY && moves);
+	bool dma = !(opt.mode == DMATD_VFIO_LEGACY && moves);
 	uint64_t *before = NULL;
 	size_t n;
 
@@ -1077,25 +1077,25 @@ static void run_buffer(struct buffer *b)
 	 * Pinned now, the pages are tagged afresh, so that the host finds each
 	 * exactly once, where it stays.
 	 */
-	if (opt.mode == DT_VFIO_CDEV)
+	if (opt.mode == DMATD_VFIO_CDEV)
 		renonce(b);
 	begin_case(b->name, b);
 	translate(b);
-	if (opt.mode == DT_VFIO_LEGACY)
+	if (opt.mode == DMATD_VFIO_LEGACY)
 		before = buffer_page_pas(b, &n);
 	wait_go("pinned", NULL);
 	report_translation(b);
 	check_runs(b);
-	if (opt.mode == DT_VFIO_CDEV)
+	if (opt.mode == DMATD_VFIO_CDEV)
 		check_pagemap_agrees(b);
-	if (b->buf.backing == DT_BACKING_THP ||
-	    b->buf.backing == DT_BACKING_HUGETLB)
+	if (b->buf.backing == DMATD_BACKING_THP ||
+	    b->buf.backing == DMATD_BACKING_HUGETLB)
 		check_huge(b);
 	if (opt.scatter)
 		check("scattered", b->nr > 1, "runs=%zu", b->nr);
 
 	if (opt.migrate) {
-		if (opt.mode == DT_VFIO_CDEV)
+		if (opt.mode == DMATD_VFIO_CDEV)
 			migrate_pinned(b);
 		else
 			migrate_locked(b, before);
@@ -1114,7 +1114,7 @@ static void run_buffer(struct buffer *b)
 		dma_write_verify(b);
 	/* Still mapped and pinned: the host checks the pattern and log. */
 	wait_go("checked", NULL);
-	if (opt.migrate && opt.mode == DT_VFIO_CDEV)
+	if (opt.migrate && opt.mode == DMATD_VFIO_CDEV)
 		migrate_unpinned(b);
 	free(before);
 	end_case();
@@ -1132,8 +1132,8 @@ static void check_unmapped(struct buffer *b)
 
 	if (!b->map.mapped)
 		return;
-	CHECK_CALL(dt_dma_unmap(&dev.vfio, &b->map));
-	if (opt.mode != DT_VFIO_CDEV)
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &b->map));
+	if (opt.mode != DMATD_VFIO_CDEV)
 		return;
 	ret = __dt_get_pa(dev.vfio.iommufd, &cmd);
 	check("unmap-releases", ret == -ENOENT,
@@ -1152,7 +1152,7 @@ static void case_pin(void)
 	if (!bufs)
 		fatal("calloc %u buffers: %s", opt.maps, strerror(ENOMEM));
 	if (opt.scatter || opt.compact) {
-		size_t len = 2 * DT_ALIGN(opt.offset + opt.len, DT_PAGE_SIZE) *
+		size_t len = 2 * DMATD_ALIGN(opt.offset + opt.len, DMATD_PAGE_SIZE) *
 			     opt.maps;
 
 		/* Compaction needs enough movable pages around to act. */
@@ -1174,22 +1174,22 @@ static void case_pin(void)
 	}
 	/* The holes are used; the rest of the fragment stays for compact. */
 	if (!opt.compact)
-		dt_frag_free(&frag);
+		dmatd_frag_free(&frag);
 
 	for (i = 0; i < opt.maps; i++) {
 		uint64_t iova;
 
 		if (!opt.fixed) {
-			CHECK_CALL(dt_dma_map(&dev.vfio, &bufs[i].buf,
-					      &bufs[i].map, NULL));
+			CHECK_CALL(dmatd_dma_map(&dev.vfio, &bufs[i].buf,
+						 &bufs[i].map, NULL));
 			continue;
 		}
 		/* A 2 MiB gap between fixed mappings. */
-		stride = DT_ALIGN(bufs[i].buf.map_len, DT_HPAGE_SIZE) +
-			 DT_HPAGE_SIZE;
+		stride = DMATD_ALIGN(bufs[i].buf.map_len, DMATD_HPAGE_SIZE) +
+			 DMATD_HPAGE_SIZE;
 		iova = opt.fixed_iova + i * stride;
-		CHECK_CALL(dt_dma_map(&dev.vfio, &bufs[i].buf, &bufs[i].map,
-				      &iova));
+		CHECK_CALL(dmatd_dma_map(&dev.vfio, &bufs[i].buf, &bufs[i].map,
+					 &iova));
 		if (bufs[i].map.iova != iova)
 			fatal("IOMMU_IOAS_MAP_FIXED_IOVA 0x%" PRIx64 " returned iova 0x%" PRIx64,
 			      iova, bufs[i].map.iova);
@@ -1197,9 +1197,9 @@ static void case_pin(void)
 	for (i = 0; i < opt.maps; i++)
 		diag("%s: va %p map 0x%zx bytes at %s 0x%" PRIx64,
 		     bufs[i].name, bufs[i].buf.map, bufs[i].buf.map_len,
-		     opt.mode == DT_VFIO_CDEV ? "iova" : "va",
+		     opt.mode == DMATD_VFIO_CDEV ? "iova" : "va",
 		     bufs[i].map.iova);
-	if (opt.maps > 1 && opt.mode == DT_VFIO_CDEV) {
+	if (opt.maps > 1 && opt.mode == DMATD_VFIO_CDEV) {
 		bool disjoint = true;
 
 		for (i = 0; i < opt.maps; i++)
@@ -1224,7 +1224,7 @@ static void case_pin(void)
 	cur_case = NULL;
 	for (i = 0; i < opt.maps; i++)
 		buffer_free(&bufs[i]);
-	dt_frag_free(&frag);
+	dmatd_frag_free(&frag);
 	free(bufs);
 }
 
@@ -1238,14 +1238,14 @@ static int set_rawio(bool on)
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
 	if (syscall(SYS_capget, &hdr, data))
-		return dt_err(errno, "capget");
+		return dmatd_err(errno, "capget");
 	if (on)
 		data[0].effective |= 1U << CAP_SYS_RAWIO;
 	else
 		data[0].effective &= ~(1U << CAP_SYS_RAWIO);
 	if (syscall(SYS_capset, &hdr, data))
-		return dt_err(errno, "capset %s CAP_SYS_RAWIO",
-			      on ? "raising" : "dropping");
+		return dmatd_err(errno, "capset %s CAP_SYS_RAWIO",
+				 on ? "raising" : "dropping");
 	return 0;
 }
 
@@ -1283,10 +1283,10 @@ static void case_errno(void)
 		uint64_t tail;
 	} big;
 
-	if (opt.mode != DT_VFIO_CDEV)
+	if (opt.mode != DMATD_VFIO_CDEV)
 		fatal("--errno tests the cdev ioctl: use --mode cdev");
 	buffer_alloc(&b, opt.backing, "errno", 0);
-	CHECK_CALL(dt_dma_map(&dev.vfio, &b.buf, &b.map, NULL));
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &b.buf, &b.map, NULL));
 	begin_case("errno", &b);
 	page_pa = buffer_page_pas(&b, &n);
 
@@ -1300,7 +1300,7 @@ static void case_errno(void)
 	cmd = base;
 	ret = __dt_get_pa(fd, &cmd);
 	expect_errno("valid", ret, 0, &base);
-	check("valid-pa", !ret && (cmd.out_phys & ~(DT_PAGE_SIZE - 1)) ==
+	check("valid-pa", !ret && (cmd.out_phys & ~(DMATD_PAGE_SIZE - 1)) ==
 	      page_pa[0] && cmd.length && cmd.length <= b.buf.len,
 	      "out_phys=0x%llx pagemap=0x%" PRIx64 " length=0x%llx",
 	      (unsigned long long)cmd.out_phys, page_pa[0],
@@ -1325,7 +1325,7 @@ static void case_errno(void)
 		hole = dev.src.map.iova + dev.src.buf.map_len;
 	if (dev.dst.map.iova + dev.dst.buf.map_len > hole)
 		hole = dev.dst.map.iova + dev.dst.buf.map_len;
-	hole = DT_ALIGN(hole, 1ULL << 30) + (1ULL << 30);
+	hole = DMATD_ALIGN(hole, 1ULL << 30) + (1ULL << 30);
 	cmd = base;
 	cmd.iova = hole;
 	expect_errno("iova-unmapped", __dt_get_pa(fd, &cmd), ENOENT, &cmd);
@@ -1364,16 +1364,16 @@ static void case_errno(void)
 
 	/* ... and by the end of the mapping. */
 	cmd = base;
-	cmd.iova = b.map.iova + b.buf.map_len - DT_PAGE_SIZE;
+	cmd.iova = b.map.iova + b.buf.map_len - DMATD_PAGE_SIZE;
 	cmd.length = 1ULL << 40;
 	ret = __dt_get_pa(fd, &cmd);
-	check("length-capped-by-mapping", !ret && cmd.length == DT_PAGE_SIZE,
+	check("length-capped-by-mapping", !ret && cmd.length == DMATD_PAGE_SIZE,
 	      "%s, length 0x%llx", errname(ret),
 	      (unsigned long long)cmd.length);
 
 	/* An IOVA inside a page translates to the same offset in the frame. */
 	cmd = base;
-	cmd.iova = (b.map.iova + b.buf.offset) & ~(DT_PAGE_SIZE - 1);
+	cmd.iova = (b.map.iova + b.buf.offset) & ~(DMATD_PAGE_SIZE - 1);
 	cmd.iova += 0x123;
 	cmd.length = 8;
 	ret = __dt_get_pa(fd, &cmd);
@@ -1382,20 +1382,20 @@ static void case_errno(void)
 	      (unsigned long long)cmd.out_phys, page_pa[0]);
 
 	/* Mapped, but in an IOAS no no-IOMMU device is attached to. */
-	CHECK_CALL(dt_ioas_alloc(fd, &ioas2));
-	if (b.buf.backing == DT_BACKING_MEMFD)
-		CHECK_CALL(dt_ioas_map_file(fd, ioas2, b.buf.memfd, 0,
-					    b.buf.map_len, &iova2, false));
+	CHECK_CALL(dmatd_ioas_alloc(fd, &ioas2));
+	if (b.buf.backing == DMATD_BACKING_MEMFD)
+		CHECK_CALL(dmatd_ioas_map_file(fd, ioas2, b.buf.memfd, 0,
+					       b.buf.map_len, &iova2, false));
 	else
-		CHECK_CALL(dt_ioas_map(fd, ioas2, b.buf.map, b.buf.map_len,
-				       &iova2, false));
+		CHECK_CALL(dmatd_ioas_map(fd, ioas2, b.buf.map, b.buf.map_len,
+					  &iova2, false));
 	cmd = base;
 	cmd.ioas_id = ioas2;
 	cmd.iova = iova2;
 	expect_errno("ioas-without-device", __dt_get_pa(fd, &cmd), EOPNOTSUPP,
 		     &cmd);
-	CHECK_CALL(dt_ioas_unmap(fd, ioas2, iova2, b.buf.map_len, NULL));
-	CHECK_CALL(dt_iommufd_destroy(fd, ioas2));
+	CHECK_CALL(dmatd_ioas_unmap(fd, ioas2, iova2, b.buf.map_len, NULL));
+	CHECK_CALL(dmatd_iommufd_destroy(fd, ioas2));
 
 	/*
 	 * CAP_SYS_RAWIO is checked by capable(), i.e. in the effective set:
@@ -1419,7 +1419,7 @@ static void case_errno(void)
 	expect_errno("cap-sys-rawio-restored", __dt_get_pa(fd, &cmd), 0,
 		     &cmd);
 
-	CHECK_CALL(dt_dma_unmap(&dev.vfio, &b.map));
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &b.map));
 	cmd = base;
 	ret = __dt_get_pa(fd, &cmd);
 	pa = cmd.out_phys;
@@ -1443,12 +1443,12 @@ static noinline uint8_t hazard_byte(const struct buffer *b, int gen,
 				    uint64_t off)
 {
 	uint64_t pos = b->buf.offset + off;	/* from the mapping start */
-	uint64_t in_page = ((uintptr_t)b->buf.map + pos) & (DT_PAGE_SIZE - 1);
+	uint64_t in_page = ((uintptr_t)b->buf.map + pos) & (DMATD_PAGE_SIZE - 1);
 	uint64_t w;
 
 	if (in_page < 16) {
-		uint64_t page = (pos - (b->buf.offset & ~(DT_PAGE_SIZE - 1))) /
-				DT_PAGE_SIZE;
+		uint64_t page = (pos - (b->buf.offset & ~(DMATD_PAGE_SIZE - 1))) /
+				DMATD_PAGE_SIZE;
 
 		w = in_page < 8 ? ~(gen ? b->nonce_inv : b->old_nonce_inv) :
 				  page;
@@ -1472,13 +1472,13 @@ static noinline size_t hazard_pages_match(const struct buffer *b,
 					  const uint8_t *p, int gen,
 					  size_t *first_bad)
 {
-	size_t pages = dt_buf_pages(&b->buf), good = 0, i;
-	uint64_t base = (uintptr_t)b->buf.va & (DT_PAGE_SIZE - 1);
+	size_t pages = dmatd_buf_pages(&b->buf), good = 0, i;
+	uint64_t base = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);
 
 	*first_bad = SIZE_MAX;
 	for (i = 0; i < pages; i++) {
-		uint64_t s = i ? i * DT_PAGE_SIZE - base : 0;
-		uint64_t e = (i + 1) * DT_PAGE_SIZE - base, off;
+		uint64_t s = i ? i * DMATD_PAGE_SIZE - base : 0;
+		uint64_t e = (i + 1) * DMATD_PAGE_SIZE - base, off;
 		bool ok = true;
 
 		if (e > b->buf.len)
@@ -1497,24 +1497,24 @@ static void case_legacy_hazard(void)
 {
 	struct buffer b, d;
 	uint64_t *stale;
-	struct dt_result r;
+	struct dmatd_result r;
 	size_t n, old_pages, new_pages, first_bad, reused, pages;
 
-	if (opt.mode != DT_VFIO_LEGACY)
+	if (opt.mode != DMATD_VFIO_LEGACY)
 		fatal("--legacy-hazard needs --mode legacy");
 
 	/*
 	 * Everything the copy needs is allocated before the move: frames
 	 * the move frees could otherwise be handed straight back to us.
 	 */
-	buffer_alloc(&d, DT_BACKING_4K, "hazard-dst", 1);
-	CHECK_CALL(dt_dma_map(&dev.vfio, &d.buf, &d.map, NULL));
+	buffer_alloc(&d, DMATD_BACKING_4K, "hazard-dst", 1);
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &d.buf, &d.map, NULL));
 	translate(&d);
 
 	buffer_alloc(&b, opt.backing, "legacy-hazard", 0);
-	CHECK_CALL(dt_dma_map(&dev.vfio, &b.buf, &b.map, NULL));
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &b.buf, &b.map, NULL));
 	hazard_fill(&b, 0);
-	pages = dt_buf_pages(&b.buf);
+	pages = dmatd_buf_pages(&b.buf);
 
 	begin_case("legacy-hazard", &b);
 	/* What a DPDK-style driver reads once and keeps using. */
@@ -1532,10 +1532,10 @@ static void case_legacy_hazard(void)
 	wait_go("moved", &b);
 
 	/* The device reads the addresses the driver still has. */
-	CHECK_CALL(dt_seglist_set(&dev, &dev.src, b.runs, b.nr));
-	CHECK_CALL(dt_seglist_set(&dev, &dev.dst, d.runs, d.nr));
-	CHECK_CALL(dt_dev_cmd(&dev, DT_OP_COPY, 0, 0, &dev.src, &dev.dst, &r));
-	report_dma("copy", 0, &dev.src, &r);
+	CHECK_CALL(dmatd_seglist_set(&dev, &dev.src, b.runs, b.nr));
+	CHECK_CALL(dmatd_seglist_set(&dev, &dev.dst, d.runs, d.nr));
+	CHECK_CALL(dmatd_dev_cmd(&dev, DMATD_OP_COPY, 0, 0, &dev.src, &dev.dst, &r));
+	report_dma(DMATD_OP_COPY, 0, &dev.src, &r);
 	check_dma_ok("dma-copy", &r, b.buf.len);
 
 	new_pages = hazard_pages_match(&b, b.buf.va, 1, &first_bad);
@@ -1549,9 +1549,9 @@ static void case_legacy_hazard(void)
 	      old_pages, pages, new_pages,
 	      first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
 	check("device-checksum-old-data", r.checksum ==
-	      dt_buf_csum(d.buf.va, d.buf.len),
+	      dmatd_buf_csum(d.buf.va, d.buf.len),
 	      "checksum=0x%016" PRIx64 " of-copy=0x%016" PRIx64, r.checksum,
-	      dt_buf_csum(d.buf.va, d.buf.len));
+	      dmatd_buf_csum(d.buf.va, d.buf.len));
 	wait_go("checked", NULL);
 	end_case();
 	free(stale);
@@ -1626,15 +1626,15 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_MODE:
 			if (!strcmp(optarg, "cdev"))
-				opt.mode = DT_VFIO_CDEV;
+				opt.mode = DMATD_VFIO_CDEV;
 			else if (!strcmp(optarg, "legacy"))
-				opt.mode = DT_VFIO_LEGACY;
+				opt.mode = DMATD_VFIO_LEGACY;
 			else
 				bad_arg("--mode", optarg);
 			opt.mode_set = true;
 			break;
 		case OPT_BACKING:
-			if (dt_backing_parse(optarg, &opt.backing))
+			if (dmatd_backing_parse(optarg, &opt.backing))
 				bad_arg("--backing", optarg);
 			break;
 		case OPT_LEN:
@@ -1647,7 +1647,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_FIXED:
 			if (parse_u64(optarg, &opt.fixed_iova, true, 0) ||
-			    opt.fixed_iova & (DT_PAGE_SIZE - 1))
+			    opt.fixed_iova & (DMATD_PAGE_SIZE - 1))
 				bad_arg("--fixed-iova (page aligned)", optarg);
 			opt.fixed = true;
 			break;
@@ -1693,12 +1693,12 @@ static void parse_args(int argc, char **argv)
 	if (optind < argc)
 		bad_arg("argument", argv[optind]);
 	if (opt.hazard && !opt.mode_set)
-		opt.mode = DT_VFIO_LEGACY;
-	if (opt.fixed && opt.mode != DT_VFIO_CDEV)
+		opt.mode = DMATD_VFIO_LEGACY;
+	if (opt.fixed && opt.mode != DMATD_VFIO_CDEV)
 		bad_arg("--fixed-iova with --mode", "legacy");
-	if (opt.errno_cases && opt.mode != DT_VFIO_CDEV)
+	if (opt.errno_cases && opt.mode != DMATD_VFIO_CDEV)
 		bad_arg("--errno (tests the cdev ioctl) with --mode", "legacy");
-	if (opt.hazard && opt.mode != DT_VFIO_LEGACY)
+	if (opt.hazard && opt.mode != DMATD_VFIO_LEGACY)
 		bad_arg("--legacy-hazard with --mode", "cdev");
 	if (opt.errno_cases + opt.hazard + (opt.migrate || opt.compact) > 1)
 		bad_arg("combination",
@@ -1714,7 +1714,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	/* Whole lines, in order with the host's reads: line buffered. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	dt_set_log_fn(lib_log);
+	dmatd_set_log_fn(lib_log);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
 
@@ -1731,18 +1731,18 @@ int main(int argc, char **argv)
 	 * One CPU throughout: its per-CPU free lists (--scatter) and its
 	 * interrupt entry stack (scrub_cpu()) are then the ones that matter.
 	 */
-	CHECK_CALL(dt_pin_cpu(&tool_cpu));
+	CHECK_CALL(dmatd_pin_cpu(&tool_cpu));
 	if (opt.bdf)
 		snprintf(bdf, sizeof(bdf), "%s", opt.bdf);
 	else
-		CHECK_CALL(dt_pci_find(DMA_TESTDEV_VENDOR_ID,
-				       DMA_TESTDEV_DEVICE_ID, bdf,
-				       sizeof(bdf)));
-	CHECK_CALL(dt_dev_open(&dev, bdf, opt.mode));
+		CHECK_CALL(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID,
+					  DMA_TESTDEV_DEVICE_ID, bdf,
+					  sizeof(bdf)));
+	CHECK_CALL(dmatd_dev_open(&dev, bdf, opt.mode));
 	diag("%s: cpu %d, mode %s%s%s, addr-bits %u, max-segments %u, max-transfer 0x%" PRIx64 ", lists at pa 0x%" PRIx64 "/0x%" PRIx64 " (%u/%u segments), seed 0x%08" PRIx64,
-	     bdf, tool_cpu, dt_vfio_mode_name(opt.mode),
-	     opt.mode == DT_VFIO_CDEV ? " " : "",
-	     opt.mode == DT_VFIO_CDEV ? dev.vfio.cdev : "",
+	     bdf, tool_cpu, dmatd_vfio_mode_name(opt.mode),
+	     opt.mode == DMATD_VFIO_CDEV ? " " : "",
+	     opt.mode == DMATD_VFIO_CDEV ? dev.vfio.cdev : "",
 	     dev.addr_bits, dev.max_segs, dev.max_xfer, dev.src.pa,
 	     dev.dst.pa, dev.src.cap, dev.dst.cap, opt.seed);
 
@@ -1753,7 +1753,7 @@ int main(int argc, char **argv)
 	else
 		case_pin();
 
-	dt_dev_close(&dev);
+	dmatd_dev_close(&dev);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	printf("1..%u\n", tap_n);
 	diag("Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0 (%.2f s)",

@@ -5,7 +5,7 @@
  *
  * Two dma-testdev functions are needed.  The reader (the one with the
  * higher BAR0 address) is bound to vfio-pci and its BAR0 mapped; a thread
- * on CPU 1 writes a seed to DT_REG_SEED and reads it back as fast as it
+ * on CPU 1 writes a seed to DMATD_REG_SEED and reads it back as fast as it
  * can.  A thread on CPU 0 turns Memory Space of the other function off and
  * on through its config space (sysfs), so that the emulator rebuilds its
  * memory map under the reader, again and again.  A remap elsewhere must
@@ -50,7 +50,7 @@
 #define SEED		0x5eed4ace
 
 struct race {
-	volatile uint32_t *seed_reg;	/* the reader's DT_REG_SEED */
+	volatile uint32_t *seed_reg;	/* the reader's DMATD_REG_SEED */
 	int toggle_fd;			/* the other function's config */
 	uint16_t toggle_cmd;		/* its COMMAND register as found */
 	volatile bool stop;
@@ -67,7 +67,7 @@ static void report_fatal(const char *msg)
 }
 
 /* The tool cannot go on: say so in its protocol and exit with status 2. */
-#define fatal(...)	dt_die(report_fatal, __VA_ARGS__)
+#define fatal(...)	dmatd_die(report_fatal, __VA_ARGS__)
 
 static void lib_log(const char *msg)
 {
@@ -99,8 +99,8 @@ static uint64_t bar0_addr(const char *bdf)
 	uint64_t start;
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource", bdf);
-	if (dt_sysfs_read(path, buf, sizeof(buf)) < 0)
-		fatal("%s", dt_last_error());
+	if (dmatd_sysfs_read(path, buf, sizeof(buf)) < 0)
+		fatal("%s", dmatd_last_error());
 	if (sscanf(buf, "%" SCNx64, &start) != 1)
 		fatal("%s: no BAR0 in '%s'", path, buf);
 	return start;
@@ -111,7 +111,7 @@ static int read_hex(const char *path, unsigned long *val)
 {
 	char buf[32], *end;
 
-	if (dt_sysfs_read(path, buf, sizeof(buf)) < 0)
+	if (dmatd_sysfs_read(path, buf, sizeof(buf)) < 0)
 		return -1;
 	errno = 0;
 	*val = strtoul(buf, &end, 16);
@@ -119,9 +119,9 @@ static int read_hex(const char *path, unsigned long *val)
 }
 
 /* Both dma-testdev functions, the one with the higher BAR0 first. */
-static void find_pair(char reader[DT_BDF_LEN], char other[DT_BDF_LEN])
+static void find_pair(char reader[DMATD_BDF_LEN], char other[DMATD_BDF_LEN])
 {
-	char bdf[2][DT_BDF_LEN];
+	char bdf[2][DMATD_BDF_LEN];
 	struct dirent *e;
 	int n = 0;
 	DIR *d;
@@ -148,7 +148,7 @@ static void find_pair(char reader[DT_BDF_LEN], char other[DT_BDF_LEN])
 			continue;
 		if (n == 2)
 			fatal("more than two dma-testdev functions");
-		if (strlen(e->d_name) >= DT_BDF_LEN)
+		if (strlen(e->d_name) >= DMATD_BDF_LEN)
 			fatal("%s: not a PCI address", e->d_name);
 		memcpy(bdf[n++], e->d_name, strlen(e->d_name) + 1);
 	}
@@ -156,11 +156,11 @@ static void find_pair(char reader[DT_BDF_LEN], char other[DT_BDF_LEN])
 	if (n != 2)
 		fatal("%d dma-testdev functions, want 2", n);
 	if (bar0_addr(bdf[0]) < bar0_addr(bdf[1])) {
-		snprintf(reader, DT_BDF_LEN, "%s", bdf[1]);
-		snprintf(other, DT_BDF_LEN, "%s", bdf[0]);
+		snprintf(reader, DMATD_BDF_LEN, "%s", bdf[1]);
+		snprintf(other, DMATD_BDF_LEN, "%s", bdf[0]);
 	} else {
-		snprintf(reader, DT_BDF_LEN, "%s", bdf[0]);
-		snprintf(other, DT_BDF_LEN, "%s", bdf[1]);
+		snprintf(reader, DMATD_BDF_LEN, "%s", bdf[0]);
+		snprintf(other, DMATD_BDF_LEN, "%s", bdf[1]);
 	}
 }
 
@@ -216,11 +216,11 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char rbdf[DT_BDF_LEN], obdf[DT_BDF_LEN], path[128];
+	char rbdf[DMATD_BDF_LEN], obdf[DMATD_BDF_LEN], path[128];
 	struct race r = { .toggle_fd = -1 };
 	unsigned long seconds = 20;
 	pthread_t t_read, t_toggle;
-	struct dt_vfio v;
+	struct dmatd_vfio v;
 	uint64_t deadline;
 	size_t bar_len;
 	void *bar;
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 	int c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	dt_set_log_fn(lib_log);
+	dmatd_set_log_fn(lib_log);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -246,14 +246,14 @@ int main(int argc, char **argv)
 		      sysconf(_SC_NPROCESSORS_ONLN));
 
 	find_pair(rbdf, obdf);
-	if (dt_vfio_open(&v, rbdf, DT_VFIO_CDEV) < 0)
-		fatal("%s", dt_last_error());
-	if (dt_vfio_map_bar(&v, 0, &bar, &bar_len) < 0)
-		fatal("%s", dt_last_error());
-	r.seed_reg = (volatile uint32_t *)((uint8_t *)bar + DT_REG_SEED);
+	if (dmatd_vfio_open(&v, rbdf, DMATD_VFIO_CDEV) < 0)
+		fatal("%s", dmatd_last_error());
+	if (dmatd_vfio_map_bar(&v, 0, &bar, &bar_len) < 0)
+		fatal("%s", dmatd_last_error());
+	r.seed_reg = (volatile uint32_t *)((uint8_t *)bar + DMATD_REG_SEED);
 	*r.seed_reg = SEED;
 	if (*r.seed_reg != SEED)
-		fatal("%s: DT_REG_SEED reads 0x%x after writing 0x%x", rbdf,
+		fatal("%s: DMATD_REG_SEED reads 0x%x after writing 0x%x", rbdf,
 		      *r.seed_reg, SEED);
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", obdf);
@@ -277,8 +277,8 @@ int main(int argc, char **argv)
 	pthread_join(t_toggle, NULL);
 	write_cmd(&r, r.toggle_cmd);
 	close(r.toggle_fd);
-	dt_vfio_unmap_bar(bar, bar_len);
-	dt_vfio_close(&v);
+	dmatd_vfio_unmap_bar(bar, bar_len);
+	dmatd_vfio_close(&v);
 
 	if (r.toggle_err)
 		fatal("%s: COMMAND write: %s", obdf, strerror(-r.toggle_err));

@@ -20,7 +20,7 @@
 #ifndef HW_MISC_DMA_TESTDEV_COMPAT_H
 #define HW_MISC_DMA_TESTDEV_COMPAT_H
 
-#define DT_QEMU_AT_LEAST(major, minor)                             \
+#define DMATD_QEMU_AT_LEAST(major, minor)                          \
     (QEMU_VERSION_MAJOR > (major) ||                                \
      (QEMU_VERSION_MAJOR == (major) && QEMU_VERSION_MINOR >= (minor)))
 
@@ -45,10 +45,10 @@
  * TypeInfo::interfaces point to const InterfaceInfo, which a non-const
  * array still converts to, so InterfaceInfo arrays need no seam).
  */
-#if DT_QEMU_AT_LEAST(10, 1)
-#define DT_CLASS_INIT_DATA const void *
+#if DMATD_QEMU_AT_LEAST(10, 1)
+#define DMATD_CLASS_INIT_DATA const void *
 #else
-#define DT_CLASS_INIT_DATA void *
+#define DMATD_CLASS_INIT_DATA void *
 #endif
 
 #endif

@@ -22,6 +22,7 @@
 #include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "system/dma.h"
+#include "migration/vmstate.h"
 #include "dma-testdev-internal.h"
 #include "trace.h"
 
@@ -32,15 +33,15 @@
  * mapping and the doorbell (dynamic inbound mapping); the host driver
  * then skips those tests, and docs/specs/dma-testdev.rst says why.
  */
-#define DT_EPF_CAPS_VALUE       0x0f
-#define DT_EPF_NO_BAR           0xffffffffu
+#define DMATD_EPF_CAPS_VALUE    0x0f
+#define DMATD_EPF_NO_BAR        0xffffffffu
 
 /* BAR0 as the contract header lays it out; BARs 1..5 are plain RAM. */
-static const uint64_t dt_epf_bar_size[DT_EPF_NR_BARS] = {
-    DT_EPF_BAR0_SIZE, 4 * KiB, 8 * KiB, 16 * KiB, 128 * KiB, 1 * MiB,
+static const uint64_t dmatd_epf_bar_size[DMATD_EPF_NR_BARS] = {
+    DMATD_EPF_BAR0_SIZE, 4 * KiB, 8 * KiB, 16 * KiB, 128 * KiB, 1 * MiB,
 };
 
-static const char *dt_epf_reg_name(hwaddr addr)
+static const char *dmatd_epf_reg_name(hwaddr addr)
 {
     static const char *const names[] = {
         "MAGIC", "COMMAND", "STATUS", "SRC_LO", "SRC_HI", "DST_LO",
@@ -52,13 +53,13 @@ static const char *dt_epf_reg_name(hwaddr addr)
 }
 
 /* INTx is held until the host reads STATUS, as its handler does. */
-static void dt_epf_intx(DmaTestdevState *s, bool level)
+static void dmatd_epf_intx(DmaTestdevState *s, bool level)
 {
     s->epf_regs.intx = level;
     pci_set_irq(PCI_DEVICE(s), level);
 }
 
-static void dt_epf_raise(DmaTestdevState *s)
+static void dmatd_epf_raise(DmaTestdevState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     DmaTestdevEpf *r = &s->epf_regs;
@@ -66,13 +67,13 @@ static void dt_epf_raise(DmaTestdevState *s)
 
     trace_dma_testdev_epf_irq(r->irq_type, r->irq_number);
     switch (r->irq_type) {
-    case DT_EPF_IRQ_INTX:
-        dt_epf_intx(s, true);
+    case DMATD_EPF_IRQ_INTX:
+        dmatd_epf_intx(s, true);
         return;
-    case DT_EPF_IRQ_MSI:
+    case DMATD_EPF_IRQ_MSI:
         nr = msi_enabled(pdev) ? msi_nr_vectors_allocated(pdev) : 0;
         break;
-    case DT_EPF_IRQ_MSIX:
+    case DMATD_EPF_IRQ_MSIX:
         nr = msix_enabled(pdev) ? pdev->msix_entries_nr : 0;
         break;
     default:
@@ -85,10 +86,10 @@ static void dt_epf_raise(DmaTestdevState *s)
         qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: IRQ_NUMBER %u of %s "
                       "is not enabled (%u vectors): no interrupt\n",
                       TYPE_DMA_TESTDEV, r->irq_number,
-                      r->irq_type == DT_EPF_IRQ_MSI ? "MSI" : "MSI-X", nr);
+                      r->irq_type == DMATD_EPF_IRQ_MSI ? "MSI" : "MSI-X", nr);
         return;
     }
-    if (r->irq_type == DT_EPF_IRQ_MSI) {
+    if (r->irq_type == DMATD_EPF_IRQ_MSI) {
         msi_notify(pdev, vector);
     } else {
         msix_notify(pdev, vector);
@@ -103,53 +104,55 @@ static void dt_epf_raise(DmaTestdevState *s)
  * fails, and the stray read shows in the DMA log outside any buffer the
  * kernel mapped.
  */
-static void dt_epf_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
-                             const DmaTestdevEpf *x, uint64_t n)
+static void dmatd_epf_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
+                                const DmaTestdevEpf *x, uint64_t n)
 {
     uint64_t off = x->xfer_off;
     uint64_t pos = s->misdirect_off - off;
-    uint64_t from = x->xfer_src + x->xfer_size + DT_MISDIRECT_DELTA;
+    uint64_t from = x->xfer_src + x->xfer_size + DMATD_MISDIRECT_DELTA;
     MemTxResult res;
 
     if (x->xfer_size < 8 || s->misdirect_off > x->xfer_size - 8 ||
         s->misdirect_off < off || n < 8 || pos > n - 8) {
         return;
     }
-    res = dt_dma(s, c, from, s->bounce + pos, 8, DMA_DIRECTION_TO_DEVICE);
+    res = dmatd_dma(s, c, from, s->bounce + pos, 8, DMA_DIRECTION_TO_DEVICE);
     if (!c->abandoned) {
-        dt_log_add(s, c, DT_LOG_SRC, 0, from, 8, res == MEMTX_OK ? 8 : 0,
-                   res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+        dmatd_log_add(s, c, DMATD_LOG_SRC, 0, from, 8, res == MEMTX_OK ? 8 : 0,
+                      res == MEMTX_OK ? DMATD_ERR_NONE
+                                      : dmatd_memtx_error(res));
     }
 }
 
-static uint8_t dt_epf_log_op(uint32_t cmd)
+static uint8_t dmatd_epf_log_op(uint32_t cmd)
 {
-    return cmd == DT_EPF_CMD_READ ? DT_LOG_OP_EPF_READ :
-           cmd == DT_EPF_CMD_WRITE ? DT_LOG_OP_EPF_WRITE : DT_LOG_OP_EPF_COPY;
+    return cmd == DMATD_EPF_CMD_READ ? DMATD_LOG_OP_EPF_READ :
+           cmd == DMATD_EPF_CMD_WRITE ? DMATD_LOG_OP_EPF_WRITE :
+           DMATD_LOG_OP_EPF_COPY;
 }
 
 /*
  * Log what a transfer moved, once it ended (@bad: the failed-address
  * status bit, with @err and @bad_addr) or was cut short by a reset.
  */
-static void dt_epf_log(DmaTestdevState *s, DmaTestdevCmd *c,
-                       const DmaTestdevEpf *x, uint32_t bad, uint32_t err,
-                       uint64_t bad_addr)
+static void dmatd_epf_log(DmaTestdevState *s, DmaTestdevCmd *c,
+                          const DmaTestdevEpf *x, uint32_t bad, uint32_t err,
+                          uint64_t bad_addr)
 {
-    bool read_src = x->xfer_cmd != DT_EPF_CMD_WRITE;
-    bool write_dst = x->xfer_cmd != DT_EPF_CMD_READ;
+    bool read_src = x->xfer_cmd != DMATD_EPF_CMD_WRITE;
+    bool write_dst = x->xfer_cmd != DMATD_EPF_CMD_READ;
 
     if (read_src) {
-        dt_log_add(s, c, DT_LOG_SRC, 0, x->xfer_src, x->xfer_size,
-                   bad == DT_EPF_ST_SRC_INVALID ? bad_addr - x->xfer_src
+        dmatd_log_add(s, c, DMATD_LOG_SRC, 0, x->xfer_src, x->xfer_size,
+                      bad == DMATD_EPF_ST_SRC_INVALID ? bad_addr - x->xfer_src
                                                 : x->xfer_off,
-                   bad == DT_EPF_ST_SRC_INVALID ? err : DT_ERR_NONE);
+                   bad == DMATD_EPF_ST_SRC_INVALID ? err : DMATD_ERR_NONE);
     }
     if (write_dst) {
-        dt_log_add(s, c, DT_LOG_DST, 0, x->xfer_dst, x->xfer_size,
-                   bad == DT_EPF_ST_DST_INVALID ? bad_addr - x->xfer_dst
+        dmatd_log_add(s, c, DMATD_LOG_DST, 0, x->xfer_dst, x->xfer_size,
+                      bad == DMATD_EPF_ST_DST_INVALID ? bad_addr - x->xfer_dst
                                                 : x->xfer_off,
-                   bad == DT_EPF_ST_DST_INVALID ? err : DT_ERR_NONE);
+                   bad == DMATD_EPF_ST_DST_INVALID ? err : DMATD_ERR_NONE);
     }
 }
 
@@ -159,11 +162,11 @@ static void dt_epf_log(DmaTestdevState *s, DmaTestdevCmd *c,
  * not fit is refused at once.  Returns the failed-address status bit, or
  * 0 if the transfer is now in progress.
  */
-static uint32_t dt_epf_start(DmaTestdevState *s, DmaTestdevEpf *x,
-                             uint32_t cmd, uint32_t *err, uint64_t *bad_addr)
+static uint32_t dmatd_epf_start(DmaTestdevState *s, DmaTestdevEpf *x,
+                                uint32_t cmd, uint32_t *err, uint64_t *bad_addr)
 {
-    bool read_src = cmd != DT_EPF_CMD_WRITE;
-    bool write_dst = cmd != DT_EPF_CMD_READ;
+    bool read_src = cmd != DMATD_EPF_CMD_WRITE;
+    bool write_dst = cmd != DMATD_EPF_CMD_READ;
 
     x->xfer_cmd = cmd;
     x->xfer_seq = ++s->cmd_seq;
@@ -173,24 +176,24 @@ static uint32_t dt_epf_start(DmaTestdevState *s, DmaTestdevEpf *x,
     x->xfer_off = 0;
     x->xfer_crc = crc32(0L, Z_NULL, 0);
 
-    *err = DT_ERR_NONE;
-    if (read_src && (!x->size || dt_check_range(s, x->src, x->size))) {
+    *err = DMATD_ERR_NONE;
+    if (read_src && (!x->size || dmatd_check_range(s, x->src, x->size))) {
         *bad_addr = x->src;
-        *err = x->size ? dt_check_range(s, x->src, x->size)
-                       : DT_ERR_ZERO_LENGTH;
-        return DT_EPF_ST_SRC_INVALID;
+        *err = x->size ? dmatd_check_range(s, x->src, x->size)
+                       : DMATD_ERR_ZERO_LENGTH;
+        return DMATD_EPF_ST_SRC_INVALID;
     }
-    if (write_dst && (!x->size || dt_check_range(s, x->dst, x->size))) {
+    if (write_dst && (!x->size || dmatd_check_range(s, x->dst, x->size))) {
         *bad_addr = x->dst;
-        *err = x->size ? dt_check_range(s, x->dst, x->size)
-                       : DT_ERR_ZERO_LENGTH;
-        return DT_EPF_ST_DST_INVALID;
+        *err = x->size ? dmatd_check_range(s, x->dst, x->size)
+                       : DMATD_ERR_ZERO_LENGTH;
+        return DMATD_EPF_ST_DST_INVALID;
     }
     return 0;
 }
 
 /*
- * Move at most DT_CALLBACK_MAX_BYTES of the transfer in progress, through
+ * Move at most DMATD_CALLBACK_MAX_BYTES of the transfer in progress, through
  * the bounce buffer with every MemTxResult checked.  WRITE produces the
  * position-tagged pattern seeded with the command's sequence number (the
  * endpoint function writes random bytes; a pattern lets an oracle outside
@@ -198,32 +201,32 @@ static uint32_t dt_epf_start(DmaTestdevState *s, DmaTestdevEpf *x,
  * crc32_le(~0, buf, size), i.e. zlib's CRC without the final inversion.
  * Returns the failed-address status bit, or 0.
  */
-static uint32_t dt_epf_step(DmaTestdevState *s, DmaTestdevCmd *c,
-                            DmaTestdevEpf *x, uint32_t *err,
-                            uint64_t *bad_addr)
+static uint32_t dmatd_epf_step(DmaTestdevState *s, DmaTestdevCmd *c,
+                               DmaTestdevEpf *x, uint32_t *err,
+                               uint64_t *bad_addr)
 {
-    bool read_src = x->xfer_cmd != DT_EPF_CMD_WRITE;
-    bool write_dst = x->xfer_cmd != DT_EPF_CMD_READ;
-    uint64_t budget = DT_CALLBACK_MAX_BYTES;
+    bool read_src = x->xfer_cmd != DMATD_EPF_CMD_WRITE;
+    bool write_dst = x->xfer_cmd != DMATD_EPF_CMD_READ;
+    uint64_t budget = DMATD_CALLBACK_MAX_BYTES;
 
     while (budget && x->xfer_off < x->xfer_size) {
-        uint64_t n = MIN(MIN(x->xfer_size - x->xfer_off, DT_BOUNCE_SIZE),
+        uint64_t n = MIN(MIN(x->xfer_size - x->xfer_off, DMATD_BOUNCE_SIZE),
                          budget);
         MemTxResult res;
 
         if (read_src) {
-            res = dt_dma(s, c, x->xfer_src + x->xfer_off, s->bounce, n,
-                         DMA_DIRECTION_TO_DEVICE);
+            res = dmatd_dma(s, c, x->xfer_src + x->xfer_off, s->bounce, n,
+                            DMA_DIRECTION_TO_DEVICE);
             if (c->abandoned) {
                 return 0;
             }
             if (res != MEMTX_OK) {
                 *bad_addr = x->xfer_src + x->xfer_off;
-                *err = dt_dma_error(s, *bad_addr, res, false);
-                return DT_EPF_ST_SRC_INVALID;
+                *err = dmatd_dma_error(s, *bad_addr, res, false);
+                return DMATD_EPF_ST_SRC_INVALID;
             }
             if (!write_dst) {
-                dt_epf_misdirect(s, c, x, n);
+                dmatd_epf_misdirect(s, c, x, n);
                 if (c->abandoned) {
                     return 0;
                 }
@@ -232,20 +235,20 @@ static uint32_t dt_epf_step(DmaTestdevState *s, DmaTestdevCmd *c,
             uint64_t i;
 
             for (i = 0; i < n; i++) {
-                s->bounce[i] = dt_pattern_byte(x->xfer_seq, x->xfer_off + i);
+                s->bounce[i] = dmatd_pattern_byte(x->xfer_seq, x->xfer_off + i);
             }
         }
         x->xfer_crc = crc32(x->xfer_crc, s->bounce, n);
         if (write_dst) {
-            res = dt_dma(s, c, x->xfer_dst + x->xfer_off, s->bounce, n,
-                         DMA_DIRECTION_FROM_DEVICE);
+            res = dmatd_dma(s, c, x->xfer_dst + x->xfer_off, s->bounce, n,
+                            DMA_DIRECTION_FROM_DEVICE);
             if (c->abandoned) {
                 return 0;
             }
             if (res != MEMTX_OK) {
                 *bad_addr = x->xfer_dst + x->xfer_off;
-                *err = dt_dma_error(s, *bad_addr, res, true);
-                return DT_EPF_ST_DST_INVALID;
+                *err = dmatd_dma_error(s, *bad_addr, res, true);
+                return DMATD_EPF_ST_DST_INVALID;
             }
         }
         x->xfer_off += n;
@@ -255,34 +258,35 @@ static uint32_t dt_epf_step(DmaTestdevState *s, DmaTestdevCmd *c,
 }
 
 /* The transfer ended: its status, as the endpoint function reports it. */
-static uint32_t dt_epf_finish(DmaTestdevState *s, DmaTestdevCmd *c,
-                              DmaTestdevEpf *x, uint32_t bad, uint32_t err,
-                              uint64_t bad_addr)
+static uint32_t dmatd_epf_finish(DmaTestdevState *s, DmaTestdevCmd *c,
+                                 DmaTestdevEpf *x, uint32_t bad, uint32_t err,
+                                 uint64_t bad_addr)
 {
     uint32_t crc = ~x->xfer_crc, status;
 
-    dt_epf_log(s, c, x, bad, err, bad_addr);
+    dmatd_epf_log(s, c, x, bad, err, bad_addr);
     if (bad) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: epf-test: command %" PRIu64
                       ": %s address 0x%" PRIx64 " (size %u) failed: %s\n",
                       TYPE_DMA_TESTDEV, c->seq,
-                      bad == DT_EPF_ST_SRC_INVALID ? "source" : "destination",
-                      bad_addr, x->xfer_size, dt_error_name(err));
-        trace_dma_testdev_error(c->seq, dt_error_name(err), bad ==
-                                DT_EPF_ST_SRC_INVALID ? "src" : "dst", 0,
+                      bad == DMATD_EPF_ST_SRC_INVALID ? "source"
+                                                      : "destination",
+                      bad_addr, x->xfer_size, dmatd_error_name(err));
+        trace_dma_testdev_error(c->seq, dmatd_error_name(err), bad ==
+                                DMATD_EPF_ST_SRC_INVALID ? "src" : "dst", 0,
                                 bad_addr);
     }
     switch (x->xfer_cmd) {
-    case DT_EPF_CMD_READ:
-        status = bad | (!bad && crc == x->checksum ? DT_EPF_ST_READ_OK
-                                                   : DT_EPF_ST_READ_FAIL);
+    case DMATD_EPF_CMD_READ:
+        status = bad | (!bad && crc == x->checksum ? DMATD_EPF_ST_READ_OK
+                                                   : DMATD_EPF_ST_READ_FAIL);
         break;
-    case DT_EPF_CMD_WRITE:
+    case DMATD_EPF_CMD_WRITE:
         x->checksum = crc;
-        status = bad | (bad ? DT_EPF_ST_WRITE_FAIL : DT_EPF_ST_WRITE_OK);
+        status = bad | (bad ? DMATD_EPF_ST_WRITE_FAIL : DMATD_EPF_ST_WRITE_OK);
         break;
     default:
-        status = bad | (bad ? DT_EPF_ST_COPY_FAIL : DT_EPF_ST_COPY_OK);
+        status = bad | (bad ? DMATD_EPF_ST_COPY_FAIL : DMATD_EPF_ST_COPY_OK);
         break;
     }
     x->xfer_cmd = 0;
@@ -295,29 +299,29 @@ static uint32_t dt_epf_finish(DmaTestdevState *s, DmaTestdevCmd *c,
  * the registers, written back only if the step was not abandoned.
  * Returns true if the command finished, with its STATUS in *status.
  */
-static bool dt_epf_run(DmaTestdevState *s, DmaTestdevCmd *c,
-                       DmaTestdevEpf *x, uint32_t *status)
+static bool dmatd_epf_run(DmaTestdevState *s, DmaTestdevCmd *c,
+                          DmaTestdevEpf *x, uint32_t *status)
 {
-    uint32_t cmd = x->command, bad = 0, err = DT_ERR_NONE;
+    uint32_t cmd = x->command, bad = 0, err = DMATD_ERR_NONE;
     uint64_t bad_addr = 0;
 
     if (!x->xfer_cmd) {
         x->command = 0;
         x->status = 0;
         if (x->intx) {
-            dt_epf_intx(s, false);
+            dmatd_epf_intx(s, false);
             x->intx = false;
         }
         switch (cmd) {
-        case DT_EPF_CMD_RAISE_INTX:
-        case DT_EPF_CMD_RAISE_MSI:
-        case DT_EPF_CMD_RAISE_MSIX:
+        case DMATD_EPF_CMD_RAISE_INTX:
+        case DMATD_EPF_CMD_RAISE_MSI:
+        case DMATD_EPF_CMD_RAISE_MSIX:
             *status = 0;
             return true;
-        case DT_EPF_CMD_READ:
-        case DT_EPF_CMD_WRITE:
-        case DT_EPF_CMD_COPY:
-            bad = dt_epf_start(s, x, cmd, &err, &bad_addr);
+        case DMATD_EPF_CMD_READ:
+        case DMATD_EPF_CMD_WRITE:
+        case DMATD_EPF_CMD_COPY:
+            bad = dmatd_epf_start(s, x, cmd, &err, &bad_addr);
             break;
         default:
             /* Like the endpoint function: no status, no interrupt. */
@@ -328,10 +332,10 @@ static bool dt_epf_run(DmaTestdevState *s, DmaTestdevCmd *c,
             return false;
         }
     }
-    c->op = dt_epf_log_op(x->xfer_cmd);
+    c->op = dmatd_epf_log_op(x->xfer_cmd);
     c->seq = x->xfer_seq;
     if (!bad) {
-        bad = dt_epf_step(s, c, x, &err, &bad_addr);
+        bad = dmatd_epf_step(s, c, x, &err, &bad_addr);
         if (c->abandoned) {
             return false;
         }
@@ -339,11 +343,11 @@ static bool dt_epf_run(DmaTestdevState *s, DmaTestdevCmd *c,
             return false;
         }
     }
-    *status = dt_epf_finish(s, c, x, bad, err, bad_addr);
+    *status = dmatd_epf_finish(s, c, x, bad, err, bad_addr);
     return true;
 }
 
-void dt_epf_bh(void *opaque)
+void dmatd_epf_bh(void *opaque)
 {
     DmaTestdevState *s = opaque;
     DmaTestdevCmd c = { 0 };
@@ -351,11 +355,11 @@ void dt_epf_bh(void *opaque)
     uint32_t cmd = x.xfer_cmd ? x.xfer_cmd : x.command, status;
     uint64_t before = x.xfer_cmd ? x.xfer_off : 0;
 
-    dt_step_begin(s, &c);
-    if (!dt_epf_run(s, &c, &x, &status)) {
+    dmatd_step_begin(s, &c);
+    if (!dmatd_epf_run(s, &c, &x, &status)) {
         if (c.abandoned) {
             /* Reset or unplugged under the transfer: keep what it moved. */
-            dt_epf_log(s, &c, &x, 0, DT_ERR_NONE, 0);
+            dmatd_epf_log(s, &c, &x, 0, DMATD_ERR_NONE, 0);
         } else {
             s->epf_regs = x;
             if (x.xfer_cmd) {
@@ -364,10 +368,10 @@ void dt_epf_bh(void *opaque)
                                     s->latency_ns);
             }
         }
-        dt_step_end(s, "epf", &c, x.xfer_off - before);
+        dmatd_step_end(s, "epf", &c, x.xfer_off - before);
         return;
     }
-    x.status = status | DT_EPF_ST_IRQ_RAISED;
+    x.status = status | DMATD_EPF_ST_IRQ_RAISED;
     s->epf_regs = x;
     trace_dma_testdev_epf_cmd(cmd, x.status);
     if (x.command) {
@@ -375,124 +379,125 @@ void dt_epf_bh(void *opaque)
         timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
     }
     /* The last access of the step: the message may reset the device. */
-    dt_epf_raise(s);
-    dt_step_end(s, "epf", &c, x.xfer_off - before);
+    dmatd_epf_raise(s);
+    dmatd_step_end(s, "epf", &c, x.xfer_off - before);
 }
 
 /*
  * A transfer in progress in a migration stream must be one that
- * dt_epf_start accepted.
+ * dmatd_epf_start accepted.
  */
-bool dt_epf_post_load(DmaTestdevState *s)
+bool dmatd_epf_post_load(DmaTestdevState *s)
 {
     const DmaTestdevEpf *x = &s->epf_regs;
 
     if (!x->xfer_cmd) {
-        return !x->xfer_off;
+        /* Idle: what the last transfer left, done bytes of its size. */
+        return x->xfer_off <= x->xfer_size;
     }
     if (!s->epf || x->xfer_seq == 0 || x->xfer_seq > s->cmd_seq ||
         x->xfer_off > x->xfer_size || !x->xfer_size) {
         return false;
     }
     switch (x->xfer_cmd) {
-    case DT_EPF_CMD_READ:
-        return !dt_check_range(s, x->xfer_src, x->xfer_size);
-    case DT_EPF_CMD_WRITE:
-        return !dt_check_range(s, x->xfer_dst, x->xfer_size);
-    case DT_EPF_CMD_COPY:
-        return !dt_check_range(s, x->xfer_src, x->xfer_size) &&
-               !dt_check_range(s, x->xfer_dst, x->xfer_size);
+    case DMATD_EPF_CMD_READ:
+        return !dmatd_check_range(s, x->xfer_src, x->xfer_size);
+    case DMATD_EPF_CMD_WRITE:
+        return !dmatd_check_range(s, x->xfer_dst, x->xfer_size);
+    case DMATD_EPF_CMD_COPY:
+        return !dmatd_check_range(s, x->xfer_src, x->xfer_size) &&
+               !dmatd_check_range(s, x->xfer_dst, x->xfer_size);
     default:
         return false;
     }
 }
 
-static uint64_t dt_epf_read(void *opaque, hwaddr addr, unsigned size)
+static uint64_t dmatd_epf_read(void *opaque, hwaddr addr, unsigned size)
 {
     DmaTestdevState *s = opaque;
     DmaTestdevEpf *r = &s->epf_regs;
     uint32_t val;
 
     if (size != 4 || (addr & 3)) {
-        dt_bad(s, addr, size, false, DT_BAD_ACCESS_SIZE,
-               "epf-test registers take aligned 4-byte accesses");
+        dmatd_bad(s, addr, size, false, DMATD_BAD_ACCESS_SIZE,
+                  "epf-test registers take aligned 4-byte accesses");
         return 0;
     }
     switch (addr) {
-    case DT_EPF_MAGIC:
+    case DMATD_EPF_MAGIC:
         val = r->magic;
         break;
-    case DT_EPF_COMMAND:
+    case DMATD_EPF_COMMAND:
         val = r->command;
         break;
-    case DT_EPF_STATUS:
+    case DMATD_EPF_STATUS:
         val = r->status;
         if (r->intx) {
-            dt_epf_intx(s, false);
+            dmatd_epf_intx(s, false);
         }
         break;
-    case DT_EPF_SRC_LO:
+    case DMATD_EPF_SRC_LO:
         val = r->src;
         break;
-    case DT_EPF_SRC_HI:
+    case DMATD_EPF_SRC_HI:
         val = r->src >> 32;
         break;
-    case DT_EPF_DST_LO:
+    case DMATD_EPF_DST_LO:
         val = r->dst;
         break;
-    case DT_EPF_DST_HI:
+    case DMATD_EPF_DST_HI:
         val = r->dst >> 32;
         break;
-    case DT_EPF_SIZE:
+    case DMATD_EPF_SIZE:
         val = r->size;
         break;
-    case DT_EPF_CHECKSUM:
+    case DMATD_EPF_CHECKSUM:
         val = r->checksum;
         break;
-    case DT_EPF_IRQ_TYPE:
+    case DMATD_EPF_IRQ_TYPE:
         val = r->irq_type;
         break;
-    case DT_EPF_IRQ_NUMBER:
+    case DMATD_EPF_IRQ_NUMBER:
         val = r->irq_number;
         break;
-    case DT_EPF_FLAGS:
+    case DMATD_EPF_FLAGS:
         val = r->flags;
         break;
-    case DT_EPF_CAPS:
-        val = DT_EPF_CAPS_VALUE;
+    case DMATD_EPF_CAPS:
+        val = DMATD_EPF_CAPS_VALUE;
         break;
-    case DT_EPF_DB_BAR:
-        val = DT_EPF_NO_BAR;
+    case DMATD_EPF_DB_BAR:
+        val = DMATD_EPF_NO_BAR;
         break;
-    case DT_EPF_DB_OFFSET:
-    case DT_EPF_DB_DATA:
+    case DMATD_EPF_DB_OFFSET:
+    case DMATD_EPF_DB_DATA:
         val = 0;
         break;
     default:
-        dt_bad(s, addr, size, false, DT_BAD_UNKNOWN_REG, "reads as 0");
+        dmatd_bad(s, addr, size, false, DMATD_BAD_UNKNOWN_REG, "reads as 0");
         return 0;
     }
     trace_dma_testdev_mmio_read(addr, size, val);
     return val;
 }
 
-static void dt_epf_write(void *opaque, hwaddr addr, uint64_t val,
-                         unsigned size)
+static void dmatd_epf_write(void *opaque, hwaddr addr, uint64_t val,
+                            unsigned size)
 {
     DmaTestdevState *s = opaque;
     DmaTestdevEpf *r = &s->epf_regs;
 
     if (size != 4 || (addr & 3)) {
-        dt_bad(s, addr, size, true, DT_BAD_ACCESS_SIZE,
-               "epf-test registers take aligned 4-byte accesses");
+        dmatd_bad(s, addr, size, true, DMATD_BAD_ACCESS_SIZE,
+                  "epf-test registers take aligned 4-byte accesses");
         return;
     }
     trace_dma_testdev_mmio_write(addr, size, val);
     switch (addr) {
-    case DT_EPF_MAGIC:
+    case DMATD_EPF_MAGIC:
         r->magic = val;
         break;
-    case DT_EPF_COMMAND:
+    case DMATD_EPF_COMMAND:
         /*
          * The endpoint function picks commands up asynchronously; so do
          * we, from a bottom half behind the re-entrancy guard, via the
@@ -502,63 +507,63 @@ static void dt_epf_write(void *opaque, hwaddr addr, uint64_t val,
         r->command = val;
         timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
         break;
-    case DT_EPF_STATUS:
+    case DMATD_EPF_STATUS:
         r->status = val;
         break;
-    case DT_EPF_SRC_LO:
+    case DMATD_EPF_SRC_LO:
         r->src = deposit64(r->src, 0, 32, val);
         break;
-    case DT_EPF_SRC_HI:
+    case DMATD_EPF_SRC_HI:
         r->src = deposit64(r->src, 32, 32, val);
         break;
-    case DT_EPF_DST_LO:
+    case DMATD_EPF_DST_LO:
         r->dst = deposit64(r->dst, 0, 32, val);
         break;
-    case DT_EPF_DST_HI:
+    case DMATD_EPF_DST_HI:
         r->dst = deposit64(r->dst, 32, 32, val);
         break;
-    case DT_EPF_SIZE:
+    case DMATD_EPF_SIZE:
         r->size = val;
         break;
-    case DT_EPF_CHECKSUM:
+    case DMATD_EPF_CHECKSUM:
         r->checksum = val;
         break;
-    case DT_EPF_IRQ_TYPE:
+    case DMATD_EPF_IRQ_TYPE:
         r->irq_type = val;
         break;
-    case DT_EPF_IRQ_NUMBER:
+    case DMATD_EPF_IRQ_NUMBER:
         r->irq_number = val;
         break;
-    case DT_EPF_FLAGS:
+    case DMATD_EPF_FLAGS:
         /* FLAG_USE_DMA: every transfer here is device DMA anyway. */
         r->flags = val;
         break;
-    case DT_EPF_CAPS:
-    case DT_EPF_DB_BAR:
-    case DT_EPF_DB_OFFSET:
-    case DT_EPF_DB_DATA:
-        dt_bad(s, addr, size, true, DT_BAD_READ_ONLY, "%s: 0x%x ignored",
-               dt_epf_reg_name(addr), (uint32_t)val);
+    case DMATD_EPF_CAPS:
+    case DMATD_EPF_DB_BAR:
+    case DMATD_EPF_DB_OFFSET:
+    case DMATD_EPF_DB_DATA:
+        dmatd_bad(s, addr, size, true, DMATD_BAD_READ_ONLY, "%s: 0x%x ignored",
+                  dmatd_epf_reg_name(addr), (uint32_t)val);
         break;
     default:
-        dt_bad(s, addr, size, true, DT_BAD_UNKNOWN_REG, "0x%x ignored",
-               (uint32_t)val);
+        dmatd_bad(s, addr, size, true, DMATD_BAD_UNKNOWN_REG, "0x%x ignored",
+                  (uint32_t)val);
         break;
     }
 }
 
-static const MemoryRegionOps dt_epf_ops = {
-    .read = dt_epf_read,
-    .write = dt_epf_write,
+static const MemoryRegionOps dmatd_epf_ops = {
+    .read = dmatd_epf_read,
+    .write = dmatd_epf_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = DT_MMIO_ANY_ACCESS,
-    .impl = DT_MMIO_ANY_ACCESS,
+    .valid = DMATD_MMIO_ANY_ACCESS,
+    .impl = DMATD_MMIO_ANY_ACCESS,
 };
 
-bool dt_epf_realize(DmaTestdevState *s, Error **errp)
+bool dmatd_epf_realize(DmaTestdevState *s, Error **errp)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    unsigned max_msix = (DT_EPF_MSIX_PBA - DT_EPF_MSIX_TABLE) /
+    unsigned max_msix = (DMATD_EPF_MSIX_PBA - DMATD_EPF_MSIX_TABLE) /
                         PCI_MSIX_ENTRY_SIZE;
     int i;
 
@@ -569,22 +574,22 @@ bool dt_epf_realize(DmaTestdevState *s, Error **errp)
     }
 
     memory_region_init(&s->epf_bar0, OBJECT(s), "dma-testdev-epf-bar0",
-                       DT_EPF_BAR0_SIZE);
-    memory_region_init_io(&s->epf_mmio, OBJECT(s), &dt_epf_ops, s,
-                          "dma-testdev-epf-regs", DT_EPF_REGS_SIZE);
+                       DMATD_EPF_BAR0_SIZE);
+    memory_region_init_io(&s->epf_mmio, OBJECT(s), &dmatd_epf_ops, s,
+                          "dma-testdev-epf-regs", DMATD_EPF_REGS_SIZE);
     memory_region_add_subregion(&s->epf_bar0, 0, &s->epf_mmio);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->epf_bar0);
     if (s->msix_vectors &&
-        msix_init(pdev, s->msix_vectors, &s->epf_bar0, 0, DT_EPF_MSIX_TABLE,
-                  &s->epf_bar0, 0, DT_EPF_MSIX_PBA, 0, errp) < 0) {
+        msix_init(pdev, s->msix_vectors, &s->epf_bar0, 0, DMATD_EPF_MSIX_TABLE,
+                  &s->epf_bar0, 0, DMATD_EPF_MSIX_PBA, 0, errp) < 0) {
         return false;
     }
 
-    for (i = 1; i < DT_EPF_NR_BARS; i++) {
+    for (i = 1; i < DMATD_EPF_NR_BARS; i++) {
         g_autofree char *name = g_strdup_printf("dma-testdev-epf-bar%d", i);
 
         if (!memory_region_init_ram(&s->epf_ram[i], OBJECT(s), name,
-                                    dt_epf_bar_size[i], errp)) {
+                                    dmatd_epf_bar_size[i], errp)) {
             return false;
         }
         pci_register_bar(pdev, i, PCI_BASE_ADDRESS_SPACE_MEMORY,
@@ -594,25 +599,40 @@ bool dt_epf_realize(DmaTestdevState *s, Error **errp)
 }
 
 /*
+ * Unplug: the RAM BARs give up their migration names now, not when the
+ * device is finally freed (after RCU, and after whatever still holds a
+ * reference): a device plugged into the same slot meanwhile registers the
+ * same names, which QEMU refuses with an abort.
+ */
+void dmatd_epf_unrealize(DmaTestdevState *s)
+{
+    int i;
+
+    for (i = 1; i < DMATD_EPF_NR_BARS; i++) {
+        vmstate_unregister_ram(&s->epf_ram[i], DEVICE(s));
+    }
+}
+
+/*
  * A transfer in progress stops at once.  Between two of its steps, the
  * log keeps what it moved; a running step does that itself.
  */
-void dt_epf_reset(DmaTestdevState *s)
+void dmatd_epf_reset(DmaTestdevState *s)
 {
     DmaTestdevEpf *x = &s->epf_regs;
 
     if (x->xfer_cmd && !s->in_step) {
         DmaTestdevCmd c = {
-            .op = dt_epf_log_op(x->xfer_cmd),
+            .op = dmatd_epf_log_op(x->xfer_cmd),
             .seq = x->xfer_seq,
         };
 
-        dt_epf_log(s, &c, x, 0, DT_ERR_NONE, 0);
+        dmatd_epf_log(s, &c, x, 0, DMATD_ERR_NONE, 0);
     }
     *x = (DmaTestdevEpf) { 0 };
 }
 
-const VMStateDescription vmstate_dt_epf = {
+const VMStateDescription vmstate_dmatd_epf = {
     .name = TYPE_DMA_TESTDEV "/epf",
     .version_id = 2,
     .minimum_version_id = 2,

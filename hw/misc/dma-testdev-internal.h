@@ -25,24 +25,24 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
  * for targets that cannot be mapped (MMIO, ROM writes, unassigned space),
  * so that every access there goes through a checked pci_dma_read/write.
  */
-#define DT_BOUNCE_SIZE          (64 * KiB)
+#define DMATD_BOUNCE_SIZE       (64 * KiB)
 /* How far "x-misdirect-offset" sends its word: one page. */
-#define DT_MISDIRECT_DELTA      (4 * KiB)
+#define DMATD_MISDIRECT_DELTA   (4 * KiB)
 
-#define DT_DEFAULT_MAX_SEGS     65536
-#define DT_LIMIT_MAX_SEGS       (1u << 20)
-#define DT_DEFAULT_MAX_XFER     (1 * GiB)
+#define DMATD_DEFAULT_MAX_SEGS  65536
+#define DMATD_LIMIT_MAX_SEGS    (1u << 20)
+#define DMATD_DEFAULT_MAX_XFER  (1 * GiB)
 /* Holds one COPY of two full lists plus their list reads. */
-#define DT_DEFAULT_LOG_SIZE     (4 * DT_DEFAULT_MAX_SEGS)
-#define DT_LIMIT_LOG_SIZE       (1u << 24)
+#define DMATD_DEFAULT_LOG_SIZE  (4 * DMATD_DEFAULT_MAX_SEGS)
+#define DMATD_LIMIT_LOG_SIZE    (1u << 24)
 /* A step must at least read one descriptor, so that it always progresses. */
-#define DT_MIN_STEP_SIZE        64
+#define DMATD_MIN_STEP_SIZE     64
 /*
  * Both personalities take every access size and alignment from the memory
  * core, so that the device, not the core, decides (and reports) what a
  * bad access does.
  */
-#define DT_MMIO_ANY_ACCESS { \
+#define DMATD_MMIO_ANY_ACCESS { \
     .min_access_size = 1, \
     .max_access_size = 8, \
     .unaligned = true, \
@@ -54,40 +54,19 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
  * callbacks at the same virtual time, so that no callback holds the BQL
  * for long (docs/specs/dma-testdev.rst, "Cost under the BQL").
  */
-#define DT_CALLBACK_MAX_BYTES   (1 * MiB)
+#define DMATD_CALLBACK_MAX_BYTES   (1 * MiB)
 /*
  * Entries one read of the QOM property "dma-log" returns at most.  The
  * limit keeps a page within what QEMU's own JSON parser (and so libqtest)
  * accepts: about 42 tokens an entry, 2 M tokens a message.
  */
-#define DT_DEFAULT_LOG_PAGE     1024
-#define DT_LIMIT_LOG_PAGE       16384
+#define DMATD_DEFAULT_LOG_PAGE  1024
+#define DMATD_LIMIT_LOG_PAGE    16384
 
 /* Ten seconds per step is slow enough for any test, and cannot overflow. */
-#define DT_LIMIT_LATENCY_NS     (10 * NANOSECONDS_PER_SECOND)
-#define DT_MSI_CAP_OFFSET       0x50
-#define DT_PCIE_CAP_OFFSET      0x80
-
-/*
- * DMA log "op" values beyond the guest's DT_OP_*: transfers of the
- * pci-epf-test personality.
- */
-enum {
-    DT_LOG_OP_EPF_READ = 16,
-    DT_LOG_OP_EPF_WRITE,
-    DT_LOG_OP_EPF_COPY,
-    DT_LOG_OP_MAX = DT_LOG_OP_EPF_COPY,
-};
-
-/* What a DMA log entry describes. */
-typedef enum {
-    DT_LOG_SRC_LIST,
-    DT_LOG_DST_LIST,
-    DT_LOG_SRC,
-    DT_LOG_DST,
-    DT_LOG_SQ,
-    DT_LOG_CQ,
-} DmaTestdevLogKind;
+#define DMATD_LIMIT_LATENCY_NS  (10 * NANOSECONDS_PER_SECOND)
+#define DMATD_MSI_CAP_OFFSET    0x50
+#define DMATD_PCIE_CAP_OFFSET   0x80
 
 typedef struct DmaTestdevLogEntry {
     uint64_t seq;
@@ -98,12 +77,12 @@ typedef struct DmaTestdevLogEntry {
     uint32_t index;
     uint8_t op;
     uint8_t kind;
-    uint8_t result;             /* MemTxResult-derived DT_ERR_* or 0 */
+    uint8_t result;             /* MemTxResult-derived DMATD_ERR_* or 0 */
 } DmaTestdevLogEntry;
 
 /* One segment list being walked. */
 typedef struct DmaTestdevCursor {
-    uint8_t list;               /* DT_LIST_SRC or DT_LIST_DST */
+    uint8_t list;               /* DMATD_LIST_SRC or DMATD_LIST_DST */
     uint64_t base;
     uint32_t count;
     uint32_t index;             /* current segment */
@@ -111,7 +90,7 @@ typedef struct DmaTestdevCursor {
     uint32_t seg_len;
     uint32_t seg_pos;           /* bytes of it done */
     uint64_t total;             /* sum of lengths seen so far */
-    uint32_t list_dma_err;      /* DT_ERR_DMA_* of a failed list read */
+    uint32_t list_dma_err;      /* DMATD_ERR_DMA_* of a failed list read */
 } DmaTestdevCursor;
 
 /* The data stream of one command, in transfer order. */
@@ -141,12 +120,12 @@ typedef struct DmaTestdevResult {
 
 /* Where a command is; it may stop between any two steps. */
 typedef enum {
-    DT_PHASE_START,
-    DT_PHASE_CHECK_SRC,         /* validating the source list */
-    DT_PHASE_CHECK_DST,         /* validating the destination list */
-    DT_PHASE_RUN,               /* moving data */
-    DT_PHASE_DONE,
-    DT_PHASE_MAX = DT_PHASE_DONE,
+    DMATD_PHASE_START,
+    DMATD_PHASE_CHECK_SRC,         /* validating the source list */
+    DMATD_PHASE_CHECK_DST,         /* validating the destination list */
+    DMATD_PHASE_RUN,               /* moving data */
+    DMATD_PHASE_DONE,
+    DMATD_PHASE_MAX = DMATD_PHASE_DONE,
 } DmaTestdevPhase;
 
 /* One command, from either path, with all of its progress. */
@@ -169,7 +148,7 @@ typedef struct DmaTestdevEpf {
      * Its parameters are taken from the registers when it starts, as the
      * endpoint function does.
      */
-    uint32_t xfer_cmd;          /* DT_EPF_CMD_READ/WRITE/COPY, 0: idle */
+    uint32_t xfer_cmd;          /* DMATD_EPF_CMD_READ/WRITE/COPY, 0: idle */
     uint64_t xfer_seq;          /* CMD_SEQ of it: log "cmd", pattern seed */
     uint64_t xfer_src;
     uint64_t xfer_dst;
@@ -179,7 +158,7 @@ typedef struct DmaTestdevEpf {
 } DmaTestdevEpf;
 
 /* BARs of that personality: BAR0 holds the registers, 1..5 are RAM. */
-#define DT_EPF_NR_BARS          6
+#define DMATD_EPF_NR_BARS       6
 
 typedef struct DmaTestdevCmd {
     uint32_t op;
@@ -202,7 +181,7 @@ typedef struct DmaTestdevCmd {
     uint64_t src_total;
     DmaTestdevResult res;
 
-    /* Per step, not migrated: see dt_step_begin(). */
+    /* Per step, not migrated: see dmatd_step_begin(). */
     uint32_t epoch;             /* the device's epoch when the step began */
     bool abandoned;             /* the device was reset or unplugged */
 } DmaTestdevCmd;
@@ -211,8 +190,8 @@ typedef struct DmaTestdevCmd {
  * Why a step was abandoned: its own DMA or interrupt message (or anything
  * else that ran meanwhile) reset or unplugged the device.
  */
-#define DT_ABORT_RESET          (1u << 0)
-#define DT_ABORT_UNPLUG         (1u << 1)
+#define DMATD_ABORT_RESET       (1u << 0)
+#define DMATD_ABORT_UNPLUG      (1u << 1)
 
 struct DmaTestdevState {
     PCIDevice parent_obj;
@@ -231,7 +210,7 @@ struct DmaTestdevState {
     uint64_t latency_ns;
     uint64_t step_size;
     uint64_t misdirect_off;     /* negative control for DMA oracles */
-    /* Negative control for MMIO read oracles: every Nth DT_REG_SEED read. */
+    /* Negative control for MMIO read oracles: every Nth DMATD_REG_SEED read. */
     uint32_t bad_seed_every;
     uint32_t seed_reads;
     uint32_t log_page;          /* entries per read of "dma-log" */
@@ -240,11 +219,11 @@ struct DmaTestdevState {
      * The device's DMA and interrupt messages may land anywhere, config
      * space included, and reset or unplug the device while a step runs.
      * Both bump @epoch; a step compares it after every access it makes
-     * (dt_dma) and stops at once if it moved.  Not migrated: no step
+     * (dmatd_dma) and stops at once if it moved.  Not migrated: no step
      * runs across a migration.
      */
     uint32_t epoch;
-    uint32_t step_abort;        /* DT_ABORT_* seen by the running step */
+    uint32_t step_abort;        /* DMATD_ABORT_* seen by the running step */
     bool in_step;
     int64_t step_start_ns;      /* host clock, for the callback trace */
 
@@ -303,31 +282,32 @@ struct DmaTestdevState {
     DmaTestdevEpf epf_regs;
     MemoryRegion epf_bar0;
     MemoryRegion epf_mmio;
-    MemoryRegion epf_ram[DT_EPF_NR_BARS];
+    MemoryRegion epf_ram[DMATD_EPF_NR_BARS];
 };
 
 /* dma-testdev.c */
-void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c);
-void dt_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
-                 uint64_t bytes);
-MemTxResult dt_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
-                   void *buf, uint64_t len, DMADirection dir);
-void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
-                DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
-                uint64_t len, uint64_t done, uint32_t result);
-uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len);
-uint32_t dt_memtx_error(MemTxResult res);
-uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
-                      bool is_write);
-void G_GNUC_PRINTF(6, 7) dt_bad(DmaTestdevState *s, hwaddr addr,
-                                unsigned size, bool is_write,
-                                uint32_t reason, const char *fmt, ...);
+void dmatd_step_begin(DmaTestdevState *s, DmaTestdevCmd *c);
+void dmatd_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
+                    uint64_t bytes);
+MemTxResult dmatd_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
+                      void *buf, uint64_t len, DMADirection dir);
+void dmatd_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
+                   uint8_t kind, uint32_t index, uint64_t addr,
+                   uint64_t len, uint64_t done, uint32_t result);
+uint32_t dmatd_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len);
+uint32_t dmatd_memtx_error(MemTxResult res);
+uint32_t dmatd_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
+                         bool is_write);
+void G_GNUC_PRINTF(6, 7) dmatd_bad(DmaTestdevState *s, hwaddr addr,
+                                   unsigned size, bool is_write,
+                                   uint32_t reason, const char *fmt, ...);
 
 /* dma-testdev-epf.c */
-extern const VMStateDescription vmstate_dt_epf;
-bool dt_epf_realize(DmaTestdevState *s, Error **errp);
-void dt_epf_reset(DmaTestdevState *s);
-void dt_epf_bh(void *opaque);
-bool dt_epf_post_load(DmaTestdevState *s);
+extern const VMStateDescription vmstate_dmatd_epf;
+bool dmatd_epf_realize(DmaTestdevState *s, Error **errp);
+void dmatd_epf_unrealize(DmaTestdevState *s);
+void dmatd_epf_reset(DmaTestdevState *s);
+void dmatd_epf_bh(void *opaque);
+bool dmatd_epf_post_load(DmaTestdevState *s);
 
 #endif /* HW_MISC_DMA_TESTDEV_INTERNAL_H */

@@ -43,60 +43,35 @@
 #include "dma-testdev-internal.h"
 #include "trace.h"
 
-static const char *const dt_op_names[] = {
-    [DT_OP_NONE] = "none",
-    [DT_OP_WRITE_PATTERN] = "write-pattern",
-    [DT_OP_VERIFY_PATTERN] = "verify-pattern",
-    [DT_OP_COPY] = "copy",
-    [DT_OP_FILL] = "fill",
-    [DT_LOG_OP_EPF_READ] = "epf-read",
-    [DT_LOG_OP_EPF_WRITE] = "epf-write",
-    [DT_LOG_OP_EPF_COPY] = "epf-copy",
+static const char *const dmatd_bad_names[] = {
+    [DMATD_BAD_NONE] = "none",
+    [DMATD_BAD_ACCESS_SIZE] = "access size or alignment",
+    [DMATD_BAD_READ_ONLY] = "read-only register",
+    [DMATD_BAD_UNKNOWN_REG] = "no such register",
+    [DMATD_BAD_RESERVED_BITS] = "reserved bits set",
+    [DMATD_BAD_QUEUE_ENABLED] = "queue setup while the queue is enabled",
+    [DMATD_BAD_QUEUE_DISABLED] = "doorbell while the queue is not running",
 };
 
-static const char *const dt_log_kind_names[] = {
-    [DT_LOG_SRC_LIST] = "src-list",
-    [DT_LOG_DST_LIST] = "dst-list",
-    [DT_LOG_SRC] = "src",
-    [DT_LOG_DST] = "dst",
-    [DT_LOG_SQ] = "sq",
-    [DT_LOG_CQ] = "cq",
-};
-
-static const char *const dt_bad_names[] = {
-    [DT_BAD_NONE] = "none",
-    [DT_BAD_ACCESS_SIZE] = "access size or alignment",
-    [DT_BAD_READ_ONLY] = "read-only register",
-    [DT_BAD_UNKNOWN_REG] = "no such register",
-    [DT_BAD_RESERVED_BITS] = "reserved bits set",
-    [DT_BAD_QUEUE_ENABLED] = "queue setup while the queue is enabled",
-    [DT_BAD_QUEUE_DISABLED] = "doorbell while the queue is not running",
-};
-
-/* The name of an operation the guest asked for. */
-static const char *dt_op_name(uint32_t op)
+/* A DMA log entry's "op": DMATD_OP_* or a personality's DMATD_LOG_OP_*. */
+static bool dmatd_log_op_valid(uint8_t op)
 {
-    return op <= DT_OP_MAX ? dt_op_names[op] : "invalid";
+    return op <= DMATD_OP_MAX || (op >= DMATD_LOG_OP_EPF_READ &&
+                                  op <= DMATD_LOG_OP_MAX);
 }
 
-/* The name of the "op" of a DMA log entry, which may be a personality's. */
-static const char *dt_log_op_name(uint8_t op)
+static const char *dmatd_list_name(uint8_t list)
 {
-    return op < ARRAY_SIZE(dt_op_names) && dt_op_names[op] ? dt_op_names[op]
-                                                          : "invalid";
-}
-
-static const char *dt_list_name(uint8_t list)
-{
-    return list == DT_LIST_SRC ? "src" : list == DT_LIST_DST ? "dst" : "none";
+    return list == DMATD_LIST_SRC ? "src" :
+           list == DMATD_LIST_DST ? "dst" : "none";
 }
 
 /*
  * Guest programming errors that have no command to fail: counted and kept
- * in DT_REG_BAD_COUNT/INFO so that the guest sees them too.
+ * in DMATD_REG_BAD_COUNT/INFO so that the guest sees them too.
  */
-void dt_bad(DmaTestdevState *s, hwaddr addr, unsigned size, bool is_write,
-            uint32_t reason, const char *fmt, ...)
+void dmatd_bad(DmaTestdevState *s, hwaddr addr, unsigned size, bool is_write,
+               uint32_t reason, const char *fmt, ...)
 {
     g_autofree char *what = NULL;
     va_list ap;
@@ -109,24 +84,23 @@ void dt_bad(DmaTestdevState *s, hwaddr addr, unsigned size, bool is_write,
         s->bad_count++;
     }
     s->bad_info = (addr & 0xfff) | (MIN(size, 15) << 12) |
-                  (is_write ? DT_BAD_INFO_WRITE : 0) | (reason << 24);
+                  (is_write ? DMATD_BAD_INFO_WRITE : 0) | (reason << 24);
     qemu_log_mask(LOG_GUEST_ERROR, "%s: %u-byte %s at 0x%03" HWADDR_PRIx
                   ": %s: %s\n", TYPE_DMA_TESTDEV, size,
-                  is_write ? "write" : "read", addr, dt_bad_names[reason],
+                  is_write ? "write" : "read", addr, dmatd_bad_names[reason],
                   what);
-    trace_dma_testdev_bad_access(addr, size, is_write, dt_bad_names[reason]);
+    trace_dma_testdev_bad_access(addr, size, is_write, dmatd_bad_names[reason]);
 }
 
 /*
  * DMA log
  */
 
-void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
-                DmaTestdevLogKind kind, uint32_t index, uint64_t addr,
-                uint64_t len, uint64_t done, uint32_t result)
+void dmatd_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
+                   uint8_t kind, uint32_t index, uint64_t addr,
+                   uint64_t len, uint64_t done, uint32_t result)
 {
     DmaTestdevLogEntry *e = &s->log[s->log_head];
-    bool is_write = kind == DT_LOG_DST || kind == DT_LOG_CQ;
 
     *e = (DmaTestdevLogEntry) {
         .seq = ++s->log_seq,
@@ -135,7 +109,7 @@ void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
         .len = len,
         .done = done,
         .index = index,
-        .op = c->op <= DT_OP_MAX || (s->epf && c->op <= DT_LOG_OP_MAX)
+        .op = c->op <= DMATD_OP_MAX || (s->epf && c->op <= DMATD_LOG_OP_MAX)
               ? c->op : UINT8_MAX,
         .kind = kind,
         .result = result,
@@ -143,9 +117,9 @@ void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
     s->log_head = (s->log_head + 1) % s->log_size;
     s->log_count = MIN(s->log_count + 1, s->log_size);
 
-    trace_dma_testdev_dma(c->seq, dt_log_kind_names[kind], index,
-                          is_write ? "write" : "read", addr, len, done,
-                          dt_error_name(result));
+    trace_dma_testdev_dma(c->seq, dmatd_log_kind_name(kind), index,
+                          dmatd_log_kind_is_write(kind) ? "write" : "read",
+                          addr, len, done, dmatd_error_name(result));
 }
 
 /*
@@ -158,10 +132,10 @@ void dt_log_add(DmaTestdevState *s, const DmaTestdevCmd *c,
  * Record a failed command.  Only the first error of a command is kept:
  * it is the one that stopped it.
  */
-static void dt_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
-                    uint32_t seg, uint64_t addr)
+static void dmatd_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
+                       uint32_t seg, uint64_t addr)
 {
-    if (c->res.error != DT_ERR_NONE || c->abandoned) {
+    if (c->res.error != DMATD_ERR_NONE || c->abandoned) {
         return;
     }
     c->res.error = err;
@@ -171,30 +145,31 @@ static void dt_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
     qemu_log_mask(LOG_GUEST_ERROR,
                   "%s: command %" PRIu64 " (%s) failed: %s, %s segment %u, "
                   "address 0x%" PRIx64 "\n", TYPE_DMA_TESTDEV, c->seq,
-                  dt_op_name(c->op), dt_error_name(err), dt_list_name(list),
-                  seg, addr);
-    trace_dma_testdev_error(c->seq, dt_error_name(err), dt_list_name(list),
+                  dmatd_op_name(c->op), dmatd_error_name(err),
+                  dmatd_list_name(list), seg, addr);
+    trace_dma_testdev_error(c->seq, dmatd_error_name(err),
+                            dmatd_list_name(list),
                             seg, addr);
 }
 
-uint32_t dt_memtx_error(MemTxResult res)
+uint32_t dmatd_memtx_error(MemTxResult res)
 {
-    return res == MEMTX_DECODE_ERROR ? DT_ERR_DMA_UNASSIGNED
-                                     : DT_ERR_DMA_ACCESS;
+    return res == MEMTX_DECODE_ERROR ? DMATD_ERR_DMA_UNASSIGNED
+                                     : DMATD_ERR_DMA_ACCESS;
 }
 
 /* Is [addr, addr + len) free of wrap-around and within the address width? */
-uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len)
+uint32_t dmatd_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len)
 {
     uint64_t last;
 
     if (uadd64_overflow(addr, len - 1, &last)) {
-        return DT_ERR_ADDR_OVERFLOW;
+        return DMATD_ERR_ADDR_OVERFLOW;
     }
     if (s->addr_bits < 64 && (last >> s->addr_bits)) {
-        return DT_ERR_ADDR_WIDTH;
+        return DMATD_ERR_ADDR_WIDTH;
     }
-    return DT_ERR_NONE;
+    return DMATD_ERR_NONE;
 }
 
 /*
@@ -211,7 +186,7 @@ uint32_t dt_check_range(DmaTestdevState *s, uint64_t addr, uint64_t len)
  * reset or unplug alone.  Bus Master off and moved BARs need nothing of
  * this: DMA then fails like any other, and the engine does not use BARs.
  */
-void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c)
+void dmatd_step_begin(DmaTestdevState *s, DmaTestdevCmd *c)
 {
     s->step_start_ns = get_clock();
     object_ref(OBJECT(s));
@@ -225,8 +200,8 @@ void dt_step_begin(DmaTestdevState *s, DmaTestdevCmd *c)
  * The last thing a step does: it may free the device.  @bytes is the data
  * it moved; the trace event says how long the BQL was held for it.
  */
-void dt_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
-                 uint64_t bytes)
+void dmatd_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
+                    uint64_t bytes)
 {
     trace_dma_testdev_callback(who, c->seq, bytes,
                                get_clock() - s->step_start_ns);
@@ -235,7 +210,7 @@ void dt_step_end(DmaTestdevState *s, const char *who, const DmaTestdevCmd *c,
 }
 
 /* A reset or unplug: whatever step is running must stop. */
-static void dt_abort(DmaTestdevState *s, uint32_t why)
+static void dmatd_abort(DmaTestdevState *s, uint32_t why)
 {
     s->epoch++;
     s->step_abort |= why;
@@ -246,8 +221,8 @@ static void dt_abort(DmaTestdevState *s, uint32_t why)
  * Every DMA of a command goes through here.  Once the device was reset or
  * unplugged under the command, nothing more is issued for it.
  */
-MemTxResult dt_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
-                   void *buf, uint64_t len, DMADirection dir)
+MemTxResult dmatd_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
+                      void *buf, uint64_t len, DMADirection dir)
 {
     MemTxResult res;
 
@@ -262,8 +237,8 @@ MemTxResult dt_dma(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t addr,
     return res;
 }
 
-static void dt_cursor_init(DmaTestdevCursor *cur, uint8_t list,
-                           uint64_t base, uint32_t count)
+static void dmatd_cursor_init(DmaTestdevCursor *cur, uint8_t list,
+                              uint64_t base, uint32_t count)
 {
     *cur = (DmaTestdevCursor) {
         .list = list,
@@ -277,65 +252,65 @@ static void dt_cursor_init(DmaTestdevCursor *cur, uint8_t list,
  * list before any data moves and again while moving data, because the
  * guest may rewrite the list in between.
  */
-static uint32_t dt_load_seg(DmaTestdevState *s, DmaTestdevCmd *c,
-                            DmaTestdevCursor *cur, uint64_t *fail_addr)
+static uint32_t dmatd_load_seg(DmaTestdevState *s, DmaTestdevCmd *c,
+                               DmaTestdevCursor *cur, uint64_t *fail_addr)
 {
-    uint64_t desc_addr = cur->base + (uint64_t)cur->index * DT_SEG_SIZE;
-    uint8_t raw[DT_SEG_SIZE];
+    uint64_t desc_addr = cur->base + (uint64_t)cur->index * DMATD_SEG_SIZE;
+    struct dma_testdev_seg seg;
     MemTxResult res;
-    uint32_t flags, err;
+    uint32_t err;
 
-    res = dt_dma(s, c, desc_addr, raw, sizeof(raw), DMA_DIRECTION_TO_DEVICE);
+    res = dmatd_dma(s, c, desc_addr, &seg, sizeof(seg),
+                    DMA_DIRECTION_TO_DEVICE);
     if (c->abandoned) {
-        return DT_ERR_NONE;
+        return DMATD_ERR_NONE;
     }
     if (res != MEMTX_OK) {
         *fail_addr = desc_addr;
-        cur->list_dma_err = dt_memtx_error(res);
-        return DT_ERR_LIST_READ;
+        cur->list_dma_err = dmatd_memtx_error(res);
+        return DMATD_ERR_LIST_READ;
     }
-    cur->seg_addr = ldq_le_p(raw);
-    cur->seg_len = ldl_le_p(raw + 8);
-    flags = ldl_le_p(raw + 12);
+    cur->seg_addr = le64_to_cpu(seg.addr);
+    cur->seg_len = le32_to_cpu(seg.len);
     cur->seg_pos = 0;
     *fail_addr = cur->seg_addr;
 
-    if (flags) {
-        return DT_ERR_SEG_FLAGS;
+    if (seg.flags) {
+        return DMATD_ERR_SEG_FLAGS;
     }
     if (!cur->seg_len) {
-        return DT_ERR_ZERO_LENGTH;
+        return DMATD_ERR_ZERO_LENGTH;
     }
-    err = dt_check_range(s, cur->seg_addr, cur->seg_len);
+    err = dmatd_check_range(s, cur->seg_addr, cur->seg_len);
     if (err) {
         return err;
     }
     cur->total += cur->seg_len;
     if (cur->total > s->max_xfer) {
-        return DT_ERR_XFER_TOO_LARGE;
+        return DMATD_ERR_XFER_TOO_LARGE;
     }
-    return DT_ERR_NONE;
+    return DMATD_ERR_NONE;
 }
 
 /* The checks a list passes before any descriptor of it is read. */
-static bool dt_list_begin(DmaTestdevState *s, DmaTestdevCmd *c,
-                          DmaTestdevCursor *cur, uint8_t list, uint64_t base,
-                          uint32_t count)
+static bool dmatd_list_begin(DmaTestdevState *s, DmaTestdevCmd *c,
+                             DmaTestdevCursor *cur, uint8_t list, uint64_t base,
+                             uint32_t count)
 {
     uint32_t err;
 
-    dt_cursor_init(cur, list, base, count);
+    dmatd_cursor_init(cur, list, base, count);
     if (!count) {
-        err = DT_ERR_NO_SEGMENTS;
+        err = DMATD_ERR_NO_SEGMENTS;
     } else if (count > s->max_segs) {
-        err = DT_ERR_TOO_MANY_SEGS;
-    } else if (base % DT_SEG_ALIGN) {
-        err = DT_ERR_LIST_ALIGN;
+        err = DMATD_ERR_TOO_MANY_SEGS;
+    } else if (base % DMATD_SEG_ALIGN) {
+        err = DMATD_ERR_LIST_ALIGN;
     } else {
-        err = dt_check_range(s, base, (uint64_t)count * DT_SEG_SIZE);
+        err = dmatd_check_range(s, base, (uint64_t)count * DMATD_SEG_SIZE);
     }
     if (err) {
-        dt_fail(c, err, list, 0, base);
+        dmatd_fail(c, err, list, 0, base);
         return false;
     }
     return true;
@@ -344,36 +319,36 @@ static bool dt_list_begin(DmaTestdevState *s, DmaTestdevCmd *c,
 /*
  * Check the descriptors of a list before any data moves, so that a
  * malformed command fails without having written anything.  Each
- * descriptor costs DT_SEG_SIZE of the budget.  Returns true once the list
+ * descriptor costs DMATD_SEG_SIZE of the budget.  Returns true once the list
  * is checked or has failed, false when the budget ran out first.
  */
-static bool dt_list_check(DmaTestdevState *s, DmaTestdevCmd *c,
-                          DmaTestdevCursor *cur, uint64_t *budget)
+static bool dmatd_list_check(DmaTestdevState *s, DmaTestdevCmd *c,
+                             DmaTestdevCursor *cur, uint64_t *budget)
 {
-    DmaTestdevLogKind kind = cur->list == DT_LIST_SRC ? DT_LOG_SRC_LIST
-                                                      : DT_LOG_DST_LIST;
-    uint64_t list_len = (uint64_t)cur->count * DT_SEG_SIZE;
+    uint8_t kind = cur->list == DMATD_LIST_SRC ? DMATD_LOG_SRC_LIST
+                                                      : DMATD_LOG_DST_LIST;
+    uint64_t list_len = (uint64_t)cur->count * DMATD_SEG_SIZE;
     uint64_t fail_addr;
     uint32_t err;
 
     for (; cur->index < cur->count; cur->index++) {
-        if (*budget < DT_SEG_SIZE) {
+        if (*budget < DMATD_SEG_SIZE) {
             return false;
         }
-        *budget -= DT_SEG_SIZE;
-        err = dt_load_seg(s, c, cur, &fail_addr);
+        *budget -= DMATD_SEG_SIZE;
+        err = dmatd_load_seg(s, c, cur, &fail_addr);
         if (c->abandoned) {
             return true;
         }
         if (err) {
-            dt_log_add(s, c, kind, 0, cur->base, list_len,
-                       (uint64_t)cur->index * DT_SEG_SIZE,
-                       err == DT_ERR_LIST_READ ? cur->list_dma_err : 0);
-            dt_fail(c, err, cur->list, cur->index, fail_addr);
+            dmatd_log_add(s, c, kind, 0, cur->base, list_len,
+                          (uint64_t)cur->index * DMATD_SEG_SIZE,
+                          err == DMATD_ERR_LIST_READ ? cur->list_dma_err : 0);
+            dmatd_fail(c, err, cur->list, cur->index, fail_addr);
             return true;
         }
     }
-    dt_log_add(s, c, kind, 0, cur->base, list_len, list_len, DT_ERR_NONE);
+    dmatd_log_add(s, c, kind, 0, cur->base, list_len, list_len, DMATD_ERR_NONE);
     return true;
 }
 
@@ -382,11 +357,11 @@ static bool dt_list_check(DmaTestdevState *s, DmaTestdevCmd *c,
  * descriptor when the current one is used up.  Returns false at the end of
  * the list or on error (recorded).
  */
-static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
-                           DmaTestdevCursor *cur)
+static bool dmatd_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
+                              DmaTestdevCursor *cur)
 {
-    DmaTestdevLogKind kind = cur->list == DT_LIST_SRC ? DT_LOG_SRC
-                                                      : DT_LOG_DST;
+    uint8_t kind = cur->list == DMATD_LIST_SRC ? DMATD_LOG_SRC
+                                                      : DMATD_LOG_DST;
     uint64_t fail_addr;
     uint32_t err;
 
@@ -394,20 +369,20 @@ static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
         return true;
     }
     if (cur->seg_len) {
-        dt_log_add(s, c, kind, cur->index, cur->seg_addr, cur->seg_len,
-                   cur->seg_len, DT_ERR_NONE);
+        dmatd_log_add(s, c, kind, cur->index, cur->seg_addr, cur->seg_len,
+                      cur->seg_len, DMATD_ERR_NONE);
         cur->index++;
         cur->seg_len = 0;
     }
     if (cur->index >= cur->count) {
         return false;
     }
-    err = dt_load_seg(s, c, cur, &fail_addr);
+    err = dmatd_load_seg(s, c, cur, &fail_addr);
     if (c->abandoned) {
         return false;
     }
     if (err) {
-        dt_fail(c, err, cur->list, cur->index, fail_addr);
+        dmatd_fail(c, err, cur->list, cur->index, fail_addr);
         cur->seg_len = 0;
         return false;
     }
@@ -415,27 +390,29 @@ static bool dt_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
 }
 
 /* Log the segment a failed command was working on, if it had started. */
-static void dt_cursor_abandon(DmaTestdevState *s, DmaTestdevCmd *c,
-                              DmaTestdevCursor *cur)
+static void dmatd_cursor_abandon(DmaTestdevState *s, DmaTestdevCmd *c,
+                                 DmaTestdevCursor *cur)
 {
     if (cur->seg_len && cur->seg_pos) {
-        dt_log_add(s, c, cur->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
-                   cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos,
-                   DT_ERR_NONE);
+        dmatd_log_add(s, c,
+                      cur->list == DMATD_LIST_SRC ? DMATD_LOG_SRC
+                                                  : DMATD_LOG_DST,
+                      cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos,
+                      DMATD_ERR_NONE);
     }
 }
 
 /*
- * The DT_ERR_* of a failed DMA.  The memory core refuses a write to ROM as
+ * The DMATD_ERR_* of a failed DMA.  The memory core refuses a write to ROM as
  * a decode error, but to the guest that memory exists: the access was
  * refused, not unanswered.
  */
-uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
-                      bool is_write)
+uint32_t dmatd_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
+                         bool is_write)
 {
-    uint32_t err = dt_memtx_error(res);
+    uint32_t err = dmatd_memtx_error(res);
 
-    if (err == DT_ERR_DMA_UNASSIGNED && is_write) {
+    if (err == DMATD_ERR_DMA_UNASSIGNED && is_write) {
         WITH_RCU_READ_LOCK_GUARD() {
             hwaddr xlat, plen = 1;
             MemoryRegion *mr;
@@ -444,34 +421,36 @@ uint32_t dt_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
                                          addr, &xlat, &plen, true,
                                          MEMTXATTRS_UNSPECIFIED);
             if (memory_region_is_ram(mr) || memory_region_is_romd(mr)) {
-                err = DT_ERR_DMA_ACCESS;
+                err = DMATD_ERR_DMA_ACCESS;
             }
         }
     }
     return err;
 }
 
-static void dt_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
-                           DmaTestdevCursor *cur, MemTxResult res)
+static void dmatd_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
+                              DmaTestdevCursor *cur, MemTxResult res)
 {
     uint64_t addr = cur->seg_addr + cur->seg_pos;
-    uint32_t err = dt_dma_error(s, addr, res, cur->list == DT_LIST_DST);
+    uint32_t err = dmatd_dma_error(s, addr, res, cur->list == DMATD_LIST_DST);
 
-    dt_log_add(s, c, cur->list == DT_LIST_SRC ? DT_LOG_SRC : DT_LOG_DST,
-               cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos, err);
-    dt_fail(c, err, cur->list, cur->index, addr);
+    dmatd_log_add(s, c,
+                  cur->list == DMATD_LIST_SRC ? DMATD_LOG_SRC : DMATD_LOG_DST,
+                  cur->index, cur->seg_addr, cur->seg_len, cur->seg_pos, err);
+    dmatd_fail(c, err, cur->list, cur->index, addr);
 }
 
 /* Fold one complete (or final, zero-padded) word into the stream state. */
-static void dt_stream_word(DmaTestdevCmd *c, uint64_t word, uint64_t word_off,
-                           unsigned nbytes)
+static void dmatd_stream_word(DmaTestdevCmd *c, uint64_t word,
+                              uint64_t word_off,
+                              unsigned nbytes)
 {
     DmaTestdevStream *st = &c->st;
     DmaTestdevResult *r = &c->res;
 
-    st->csum = dt_csum_word(st->csum, word);
+    st->csum = dmatd_csum_word(st->csum, word);
     if (st->verify) {
-        uint64_t exp = dt_pattern_word(c->seed, word_off);
+        uint64_t exp = dmatd_pattern_word(c->seed, word_off);
 
         if (nbytes < 8) {
             exp &= MAKE_64BIT_MASK(0, nbytes * 8);
@@ -491,8 +470,8 @@ static void dt_stream_word(DmaTestdevCmd *c, uint64_t word, uint64_t word_off,
 }
 
 /* Account for @len bytes of the stream, which sit in segment @seg. */
-static void dt_stream_feed(DmaTestdevCmd *c, const uint8_t *buf, uint64_t len,
-                           uint32_t seg)
+static void dmatd_stream_feed(DmaTestdevCmd *c, const uint8_t *buf,
+                              uint64_t len, uint32_t seg)
 {
     DmaTestdevStream *st = &c->st;
 
@@ -507,7 +486,7 @@ static void dt_stream_feed(DmaTestdevCmd *c, const uint8_t *buf, uint64_t len,
                 uint64_t n = len & ~7ULL, i;
 
                 for (i = 0; i < n; i += 8) {
-                    dt_stream_word(c, ldq_le_p(buf + i), st->off + i, 8);
+                    dmatd_stream_word(c, ldq_le_p(buf + i), st->off + i, 8);
                 }
                 st->off += n;
                 buf += n;
@@ -520,38 +499,39 @@ static void dt_stream_feed(DmaTestdevCmd *c, const uint8_t *buf, uint64_t len,
         buf++;
         len--;
         if (!(st->off & 7)) {
-            dt_stream_word(c, st->word, st->off - 8, 8);
+            dmatd_stream_word(c, st->word, st->off - 8, 8);
         }
     }
 }
 
-static void dt_stream_finish(DmaTestdevCmd *c)
+static void dmatd_stream_finish(DmaTestdevCmd *c)
 {
     unsigned pos = c->st.off & 7;
 
     if (pos) {
-        dt_stream_word(c, c->st.word, c->st.off - pos, pos);
+        dmatd_stream_word(c, c->st.word, c->st.off - pos, pos);
     }
     c->res.checksum = c->st.csum;
 }
 
 /* Produce the data WRITE_PATTERN or FILL puts at transfer offset @off. */
-static void dt_generate(const DmaTestdevCmd *c, uint8_t *buf, uint64_t off,
-                        uint64_t len)
+static void dmatd_generate(const DmaTestdevCmd *c, uint8_t *buf, uint64_t off,
+                           uint64_t len)
 {
-    bool fill = c->op == DT_OP_FILL;
+    bool fill = c->op == DMATD_OP_FILL;
     uint64_t i = 0;
 
     for (; i < len && ((off + i) & 7); i++) {
         buf[i] = fill ? c->fill >> (((off + i) & 7) * 8)
-                      : dt_pattern_byte(c->seed, off + i);
+                      : dmatd_pattern_byte(c->seed, off + i);
     }
     for (; i + 8 <= len; i += 8) {
-        stq_le_p(buf + i, fill ? c->fill : dt_pattern_word(c->seed, off + i));
+        stq_le_p(buf + i,
+                 fill ? c->fill : dmatd_pattern_word(c->seed, off + i));
     }
     for (; i < len; i++) {
         buf[i] = fill ? c->fill >> (((off + i) & 7) * 8)
-                      : dt_pattern_byte(c->seed, off + i);
+                      : dmatd_pattern_byte(c->seed, off + i);
     }
 }
 
@@ -563,8 +543,8 @@ static void dt_generate(const DmaTestdevCmd *c, uint8_t *buf, uint64_t off,
  * hide those errors behind its own bounce buffer.  On return *len is the
  * length mapped, or the length of the region to bounce through.
  */
-static void *dt_map_ram(DmaTestdevState *s, uint64_t addr, uint64_t *len,
-                        DMADirection dir)
+static void *dmatd_map_ram(DmaTestdevState *s, uint64_t addr, uint64_t *len,
+                           DMADirection dir)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
@@ -603,27 +583,28 @@ static void *dt_map_ram(DmaTestdevState *s, uint64_t addr, uint64_t *len,
  * whose oracle does not catch this is not testing anything.  Only words
  * wholly inside one mapped chunk are redirected.
  */
-static void dt_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
-                         DmaTestdevCursor *cur, uint8_t *p, uint64_t chunk_off,
-                         const uint8_t *saved)
+static void dmatd_misdirect(DmaTestdevState *s, DmaTestdevCmd *c,
+                            DmaTestdevCursor *cur, uint8_t *p,
+                            uint64_t chunk_off, const uint8_t *saved)
 {
     uint64_t pos = s->misdirect_off - chunk_off;
-    uint64_t target = cur->seg_addr + cur->seg_pos + pos + DT_MISDIRECT_DELTA;
+    uint64_t target = cur->seg_addr + cur->seg_pos + pos +
+                      DMATD_MISDIRECT_DELTA;
     MemTxResult res;
 
-    res = dt_dma(s, c, target, p + pos, 8, DMA_DIRECTION_FROM_DEVICE);
+    res = dmatd_dma(s, c, target, p + pos, 8, DMA_DIRECTION_FROM_DEVICE);
     memcpy(p + pos, saved, 8);
     if (c->abandoned) {
         return;
     }
-    dt_log_add(s, c, DT_LOG_DST, cur->index, target, 8, 8,
-               res == MEMTX_OK ? DT_ERR_NONE : dt_memtx_error(res));
+    dmatd_log_add(s, c, DMATD_LOG_DST, cur->index, target, 8, 8,
+                  res == MEMTX_OK ? DMATD_ERR_NONE : dmatd_memtx_error(res));
 }
 
-static bool dt_misdirect_hits(DmaTestdevState *s, const DmaTestdevCmd *c,
-                              uint64_t chunk_off, uint64_t n)
+static bool dmatd_misdirect_hits(DmaTestdevState *s, const DmaTestdevCmd *c,
+                                 uint64_t chunk_off, uint64_t n)
 {
-    return c->op == DT_OP_WRITE_PATTERN && n >= 8 &&
+    return c->op == DMATD_OP_WRITE_PATTERN && n >= 8 &&
            s->misdirect_off >= chunk_off &&
            s->misdirect_off - chunk_off <= n - 8;
 }
@@ -633,15 +614,15 @@ static bool dt_misdirect_hits(DmaTestdevState *s, const DmaTestdevCmd *c,
  * Returns true when the command is finished (or failed), false when the
  * budget ran out first.
  */
-static bool dt_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
-                          DmaTestdevCursor *cur, uint64_t *budget)
+static bool dmatd_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
+                             DmaTestdevCursor *cur, uint64_t *budget)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    bool to_mem = cur->list == DT_LIST_DST;
+    bool to_mem = cur->list == DMATD_LIST_DST;
     DMADirection dir = to_mem ? DMA_DIRECTION_FROM_DEVICE
                               : DMA_DIRECTION_TO_DEVICE;
 
-    while (dt_cursor_next(s, c, cur)) {
+    while (dmatd_cursor_next(s, c, cur)) {
         uint64_t addr = cur->seg_addr + cur->seg_pos;
         uint64_t n = MIN(cur->seg_len - cur->seg_pos, *budget);
         uint8_t *p;
@@ -649,37 +630,37 @@ static bool dt_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
         if (!n) {
             return false;
         }
-        p = dt_map_ram(s, addr, &n, dir);
+        p = dmatd_map_ram(s, addr, &n, dir);
         if (p) {
             uint8_t saved[8];
-            bool misdirect = dt_misdirect_hits(s, c, c->st.off, n);
+            bool misdirect = dmatd_misdirect_hits(s, c, c->st.off, n);
 
             if (misdirect) {
                 memcpy(saved, p + (s->misdirect_off - c->st.off), 8);
             }
             if (to_mem) {
-                dt_generate(c, p, c->st.off, n);
+                dmatd_generate(c, p, c->st.off, n);
             }
-            dt_stream_feed(c, p, n, cur->index);
+            dmatd_stream_feed(c, p, n, cur->index);
             if (misdirect) {
-                dt_misdirect(s, c, cur, p, c->st.off - n, saved);
+                dmatd_misdirect(s, c, cur, p, c->st.off - n, saved);
             }
             pci_dma_unmap(pdev, p, n, dir, n);
         } else {
             MemTxResult res;
 
-            n = MIN(n, DT_BOUNCE_SIZE);
+            n = MIN(n, DMATD_BOUNCE_SIZE);
             if (to_mem) {
-                dt_generate(c, s->bounce, c->st.off, n);
+                dmatd_generate(c, s->bounce, c->st.off, n);
             }
-            res = dt_dma(s, c, addr, s->bounce, n, dir);
+            res = dmatd_dma(s, c, addr, s->bounce, n, dir);
             if (res != MEMTX_OK) {
                 if (!c->abandoned) {
-                    dt_cursor_fail(s, c, cur, res);
+                    dmatd_cursor_fail(s, c, cur, res);
                 }
                 return true;
             }
-            dt_stream_feed(c, s->bounce, n, cur->index);
+            dmatd_stream_feed(c, s->bounce, n, cur->index);
         }
         /* Moved, even if it reset the device: the log keeps it. */
         cur->seg_pos += n;
@@ -689,23 +670,23 @@ static bool dt_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
             return true;
         }
     }
-    if (c->res.error == DT_ERR_NONE && !c->abandoned) {
-        dt_stream_finish(c);
+    if (c->res.error == DMATD_ERR_NONE && !c->abandoned) {
+        dmatd_stream_finish(c);
     }
     return true;
 }
 
-/* COPY; returns as dt_run_single does. */
-static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
-                        uint64_t *budget)
+/* COPY; returns as dmatd_run_single does. */
+static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
+                           uint64_t *budget)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     DmaTestdevCursor *src = &c->src, *dst = &c->dst;
 
     for (;;) {
-        bool have_src = dt_cursor_next(s, c, src);
-        bool have_dst = c->res.error == DT_ERR_NONE && !c->abandoned &&
-                        dt_cursor_next(s, c, dst);
+        bool have_src = dmatd_cursor_next(s, c, src);
+        bool have_dst = c->res.error == DMATD_ERR_NONE && !c->abandoned &&
+                        dmatd_cursor_next(s, c, dst);
         uint64_t saddr, daddr, n, dn;
         uint8_t *sp, *dp;
         MemTxResult res;
@@ -713,15 +694,15 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         if (c->abandoned) {
             return true;
         }
-        if (c->res.error != DT_ERR_NONE) {
-            dt_cursor_abandon(s, c, have_src ? src : dst);
+        if (c->res.error != DMATD_ERR_NONE) {
+            dmatd_cursor_abandon(s, c, have_src ? src : dst);
             return true;
         }
         if (!have_src || !have_dst) {
             if (have_src || have_dst) {
                 /* The guest changed the lists after validation. */
-                dt_cursor_abandon(s, c, have_src ? src : dst);
-                dt_fail(c, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0);
+                dmatd_cursor_abandon(s, c, have_src ? src : dst);
+                dmatd_fail(c, DMATD_ERR_LENGTH_MISMATCH, DMATD_LIST_NONE, 0, 0);
                 return true;
             }
             break;
@@ -733,41 +714,41 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         saddr = src->seg_addr + src->seg_pos;
         daddr = dst->seg_addr + dst->seg_pos;
         n = MIN(src->seg_len - src->seg_pos, dst->seg_len - dst->seg_pos);
-        n = MIN(MIN(n, DT_BOUNCE_SIZE), *budget);
+        n = MIN(MIN(n, DMATD_BOUNCE_SIZE), *budget);
 
-        sp = dt_map_ram(s, saddr, &n, DMA_DIRECTION_TO_DEVICE);
+        sp = dmatd_map_ram(s, saddr, &n, DMA_DIRECTION_TO_DEVICE);
         if (!sp) {
-            res = dt_dma(s, c, saddr, s->bounce, n, DMA_DIRECTION_TO_DEVICE);
+            res = dmatd_dma(s, c, saddr, s->bounce, n, DMA_DIRECTION_TO_DEVICE);
             if (c->abandoned) {
                 return true;
             }
             if (res != MEMTX_OK) {
-                dt_cursor_fail(s, c, src, res);
-                dt_cursor_abandon(s, c, dst);
+                dmatd_cursor_fail(s, c, src, res);
+                dmatd_cursor_abandon(s, c, dst);
                 return true;
             }
         }
         dn = n;
-        dp = dt_map_ram(s, daddr, &dn, DMA_DIRECTION_FROM_DEVICE);
+        dp = dmatd_map_ram(s, daddr, &dn, DMA_DIRECTION_FROM_DEVICE);
         if (dp) {
             memmove(dp, sp ? sp : s->bounce, dn);
             pci_dma_unmap(pdev, dp, dn, DMA_DIRECTION_FROM_DEVICE, dn);
         } else {
             dn = MIN(dn, n);
-            res = dt_dma(s, c, daddr, sp ? sp : s->bounce, dn,
-                         DMA_DIRECTION_FROM_DEVICE);
+            res = dmatd_dma(s, c, daddr, sp ? sp : s->bounce, dn,
+                            DMA_DIRECTION_FROM_DEVICE);
             if (res != MEMTX_OK) {
                 if (sp) {
                     pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, 0);
                 }
                 if (!c->abandoned) {
-                    dt_cursor_fail(s, c, dst, res);
-                    dt_cursor_abandon(s, c, src);
+                    dmatd_cursor_fail(s, c, dst, res);
+                    dmatd_cursor_abandon(s, c, src);
                 }
                 return true;
             }
         }
-        dt_stream_feed(c, sp ? sp : s->bounce, dn, src->index);
+        dmatd_stream_feed(c, sp ? sp : s->bounce, dn, src->index);
         if (sp) {
             pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, dn);
         }
@@ -780,122 +761,123 @@ static bool dt_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
             return true;
         }
     }
-    dt_stream_finish(c);
+    dmatd_stream_finish(c);
     return true;
 }
 
-static void dt_cmd_init(DmaTestdevState *s, DmaTestdevCmd *c, uint32_t op)
+static void dmatd_cmd_init(DmaTestdevState *s, DmaTestdevCmd *c, uint32_t op)
 {
     *c = (DmaTestdevCmd) {
         .op = op,
         .seq = ++s->cmd_seq,
-        .phase = DT_PHASE_START,
-        .res.status = DT_STATUS_BUSY,
+        .phase = DMATD_PHASE_START,
+        .res.status = DMATD_STATUS_BUSY,
     };
 }
 
-static void dt_cmd_started(const DmaTestdevCmd *c)
+static void dmatd_cmd_started(const DmaTestdevCmd *c)
 {
-    trace_dma_testdev_cmd_start(c->seq, dt_op_name(c->op), c->seed,
+    trace_dma_testdev_cmd_start(c->seq, dmatd_op_name(c->op), c->seed,
                                 c->src_list, c->src_count, c->dst_list,
                                 c->dst_count);
 }
 
-static void dt_run_begin(DmaTestdevCmd *c)
+static void dmatd_run_begin(DmaTestdevCmd *c)
 {
-    dt_cursor_init(&c->src, DT_LIST_SRC, c->src_list, c->src_count);
-    dt_cursor_init(&c->dst, DT_LIST_DST, c->dst_list, c->dst_count);
+    dmatd_cursor_init(&c->src, DMATD_LIST_SRC, c->src_list, c->src_count);
+    dmatd_cursor_init(&c->dst, DMATD_LIST_DST, c->dst_list, c->dst_count);
     c->st = (DmaTestdevStream) {
-        .csum = DT_CSUM_INIT,
-        .verify = c->op == DT_OP_VERIFY_PATTERN,
+        .csum = DMATD_CSUM_INIT,
+        .verify = c->op == DMATD_OP_VERIFY_PATTERN,
     };
-    c->phase = DT_PHASE_RUN;
+    c->phase = DMATD_PHASE_RUN;
 }
 
 /*
  * Advance a command by at most *@budget bytes (descriptor reads count
- * DT_SEG_SIZE each), leaving in *@budget what it did not use.  Returns
+ * DMATD_SEG_SIZE each), leaving in *@budget what it did not use.  Returns
  * true once it is done, with c->res final, or abandoned (c->abandoned).
  */
-static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t *budget)
+static bool dmatd_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c,
+                           uint64_t *budget)
 {
-    bool copy = c->op == DT_OP_COPY;
+    bool copy = c->op == DMATD_OP_COPY;
 
     for (;;) {
         if (c->abandoned) {
             return true;
         }
         switch (c->phase) {
-        case DT_PHASE_START:
+        case DMATD_PHASE_START:
             switch (c->op) {
-            case DT_OP_WRITE_PATTERN:
-            case DT_OP_FILL:
-                c->phase = dt_list_begin(s, c, &c->dst, DT_LIST_DST,
-                                         c->dst_list, c->dst_count)
-                           ? DT_PHASE_CHECK_DST : DT_PHASE_DONE;
+            case DMATD_OP_WRITE_PATTERN:
+            case DMATD_OP_FILL:
+                c->phase = dmatd_list_begin(s, c, &c->dst, DMATD_LIST_DST,
+                                            c->dst_list, c->dst_count)
+                           ? DMATD_PHASE_CHECK_DST : DMATD_PHASE_DONE;
                 break;
-            case DT_OP_VERIFY_PATTERN:
-            case DT_OP_COPY:
-                c->phase = dt_list_begin(s, c, &c->src, DT_LIST_SRC,
-                                         c->src_list, c->src_count)
-                           ? DT_PHASE_CHECK_SRC : DT_PHASE_DONE;
+            case DMATD_OP_VERIFY_PATTERN:
+            case DMATD_OP_COPY:
+                c->phase = dmatd_list_begin(s, c, &c->src, DMATD_LIST_SRC,
+                                            c->src_list, c->src_count)
+                           ? DMATD_PHASE_CHECK_SRC : DMATD_PHASE_DONE;
                 break;
             default:
-                dt_fail(c, DT_ERR_BAD_OPCODE, DT_LIST_NONE, 0, 0);
-                c->phase = DT_PHASE_DONE;
+                dmatd_fail(c, DMATD_ERR_BAD_OPCODE, DMATD_LIST_NONE, 0, 0);
+                c->phase = DMATD_PHASE_DONE;
                 break;
             }
             break;
-        case DT_PHASE_CHECK_SRC:
-            if (!dt_list_check(s, c, &c->src, budget)) {
+        case DMATD_PHASE_CHECK_SRC:
+            if (!dmatd_list_check(s, c, &c->src, budget)) {
                 return false;
             }
             c->src_total = c->src.total;
-            if (c->res.error != DT_ERR_NONE) {
-                c->phase = DT_PHASE_DONE;
+            if (c->res.error != DMATD_ERR_NONE) {
+                c->phase = DMATD_PHASE_DONE;
             } else if (copy) {
-                c->phase = dt_list_begin(s, c, &c->dst, DT_LIST_DST,
-                                         c->dst_list, c->dst_count)
-                           ? DT_PHASE_CHECK_DST : DT_PHASE_DONE;
+                c->phase = dmatd_list_begin(s, c, &c->dst, DMATD_LIST_DST,
+                                            c->dst_list, c->dst_count)
+                           ? DMATD_PHASE_CHECK_DST : DMATD_PHASE_DONE;
             } else {
-                dt_run_begin(c);
+                dmatd_run_begin(c);
             }
             break;
-        case DT_PHASE_CHECK_DST:
-            if (!dt_list_check(s, c, &c->dst, budget)) {
+        case DMATD_PHASE_CHECK_DST:
+            if (!dmatd_list_check(s, c, &c->dst, budget)) {
                 return false;
             }
-            if (c->res.error != DT_ERR_NONE) {
-                c->phase = DT_PHASE_DONE;
+            if (c->res.error != DMATD_ERR_NONE) {
+                c->phase = DMATD_PHASE_DONE;
             } else if (copy && c->dst.total != c->src_total) {
-                dt_fail(c, DT_ERR_LENGTH_MISMATCH, DT_LIST_NONE, 0, 0);
-                c->phase = DT_PHASE_DONE;
+                dmatd_fail(c, DMATD_ERR_LENGTH_MISMATCH, DMATD_LIST_NONE, 0, 0);
+                c->phase = DMATD_PHASE_DONE;
             } else {
-                dt_run_begin(c);
+                dmatd_run_begin(c);
             }
             break;
-        case DT_PHASE_RUN:
-            if (!(copy ? dt_run_copy(s, c, budget)
-                       : dt_run_single(s, c,
-                                       c->op == DT_OP_VERIFY_PATTERN
+        case DMATD_PHASE_RUN:
+            if (!(copy ? dmatd_run_copy(s, c, budget)
+                       : dmatd_run_single(s, c,
+                                          c->op == DMATD_OP_VERIFY_PATTERN
                                        ? &c->src : &c->dst, budget))) {
                 return false;
             }
             if (!c->abandoned) {
-                c->phase = DT_PHASE_DONE;
+                c->phase = DMATD_PHASE_DONE;
             }
             break;
-        case DT_PHASE_DONE:
-            if (c->res.status & DT_STATUS_BUSY) {
-                c->res.status = DT_STATUS_DONE;
-                if (c->res.error != DT_ERR_NONE) {
-                    c->res.status |= DT_STATUS_ERROR;
+        case DMATD_PHASE_DONE:
+            if (c->res.status & DMATD_STATUS_BUSY) {
+                c->res.status = DMATD_STATUS_DONE;
+                if (c->res.error != DMATD_ERR_NONE) {
+                    c->res.status |= DMATD_STATUS_ERROR;
                 }
                 if (c->res.mismatch_count) {
-                    c->res.status |= DT_STATUS_MISMATCH;
+                    c->res.status |= DMATD_STATUS_MISMATCH;
                 }
                 trace_dma_testdev_cmd_done(c->seq, c->res.status,
-                                           dt_error_name(c->res.error),
+                                           dmatd_error_name(c->res.error),
                                            c->res.bytes_done,
                                            c->res.mismatch_count,
                                            c->res.checksum);
@@ -911,54 +893,54 @@ static bool dt_cmd_step(DmaTestdevState *s, DmaTestdevCmd *c, uint64_t *budget)
  * Interrupts
  */
 
-static unsigned dt_intr_mode(DmaTestdevState *s)
+static unsigned dmatd_intr_mode(DmaTestdevState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
     if (msix_enabled(pdev)) {
-        return DT_INTR_MODE_MSIX;
+        return DMATD_INTR_MODE_MSIX;
     }
     if (msi_enabled(pdev)) {
-        return DT_INTR_MODE_MSI;
+        return DMATD_INTR_MODE_MSI;
     }
-    return DT_INTR_MODE_INTX;
+    return DMATD_INTR_MODE_INTX;
 }
 
 /* INTx is a level: asserted while an enabled cause is latched. */
-static void dt_intx_update(DmaTestdevState *s)
+static void dmatd_intx_update(DmaTestdevState *s)
 {
-    bool level = dt_intr_mode(s) == DT_INTR_MODE_INTX &&
-                 (s->intr_status & s->intr_enable & DT_INTR_CAUSES);
+    bool level = dmatd_intr_mode(s) == DMATD_INTR_MODE_INTX &&
+                 (s->intr_status & s->intr_enable & DMATD_INTR_CAUSES);
 
     pci_set_irq(PCI_DEVICE(s), level);
 }
 
-static void dt_irq_raise(DmaTestdevState *s, uint32_t cause, uint32_t vector)
+static void dmatd_irq_raise(DmaTestdevState *s, uint32_t cause, uint32_t vector)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    unsigned mode = dt_intr_mode(s);
+    unsigned mode = dmatd_intr_mode(s);
     unsigned nr;
 
     s->intr_status |= cause;
     if (!(s->intr_enable & cause)) {
         return;
     }
-    if (mode == DT_INTR_MODE_INTX) {
+    if (mode == DMATD_INTR_MODE_INTX) {
         trace_dma_testdev_irq(cause, "intx", 0);
-        dt_intx_update(s);
+        dmatd_intx_update(s);
         return;
     }
 
-    nr = mode == DT_INTR_MODE_MSIX ? pdev->msix_entries_nr
+    nr = mode == DMATD_INTR_MODE_MSIX ? pdev->msix_entries_nr
                                    : msi_nr_vectors_allocated(pdev);
     if (vector >= nr) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: interrupt vector %u is not "
                       "enabled (%u vectors): using vector 0\n",
                       TYPE_DMA_TESTDEV, vector, nr);
-        s->intr_status |= DT_INTR_VECTOR_FALLBACK;
+        s->intr_status |= DMATD_INTR_VECTOR_FALLBACK;
         vector = 0;
     }
-    if (mode == DT_INTR_MODE_MSIX) {
+    if (mode == DMATD_INTR_MODE_MSIX) {
         trace_dma_testdev_irq(cause, "msix", vector);
         msix_notify(pdev, vector);
     } else {
@@ -971,14 +953,14 @@ static void dt_irq_raise(DmaTestdevState *s, uint32_t cause, uint32_t vector)
  * Command queue
  */
 
-static bool dt_queue_running(DmaTestdevState *s)
+static bool dmatd_queue_running(DmaTestdevState *s)
 {
-    return (s->q_status & DT_QSTATUS_ENABLED) &&
-           !(s->q_status & DT_QSTATUS_ERROR);
+    return (s->q_status & DMATD_QSTATUS_ENABLED) &&
+           !(s->q_status & DMATD_QSTATUS_ERROR);
 }
 
 /* Drop whatever the queue was doing; no DMA happens for it afterwards. */
-static void dt_queue_stop(DmaTestdevState *s)
+static void dmatd_queue_stop(DmaTestdevState *s)
 {
     timer_del(s->timer);
     qemu_bh_cancel(s->bh);
@@ -987,35 +969,35 @@ static void dt_queue_stop(DmaTestdevState *s)
     /*
      * The log keeps the part of each segment that was moved.  A step that
      * is running has the current cursors (q_cmd is its stale copy): it
-     * logs and traces them itself (dt_queue_abandoned).
+     * logs and traces them itself (dmatd_queue_abandoned).
      */
     if (s->q_active && !s->in_step) {
-        if (s->q_cmd.phase == DT_PHASE_RUN) {
-            dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.src);
-            dt_cursor_abandon(s, &s->q_cmd, &s->q_cmd.dst);
+        if (s->q_cmd.phase == DMATD_PHASE_RUN) {
+            dmatd_cursor_abandon(s, &s->q_cmd, &s->q_cmd.src);
+            dmatd_cursor_abandon(s, &s->q_cmd, &s->q_cmd.dst);
         }
         trace_dma_testdev_queue_abandon(s->q_cmd.seq, s->q_cmd.phase,
                                         s->q_cmd.res.bytes_done);
     }
     s->q_active = false;
-    s->q_status &= ~(DT_QSTATUS_BUSY | DT_QSTATUS_CQ_FULL);
+    s->q_status &= ~(DMATD_QSTATUS_BUSY | DMATD_QSTATUS_CQ_FULL);
 }
 
-static void dt_queue_halt(DmaTestdevState *s, uint32_t qerr, uint64_t addr,
-                          uint32_t cause)
+static void dmatd_queue_halt(DmaTestdevState *s, uint32_t qerr, uint64_t addr,
+                             uint32_t cause)
 {
-    dt_queue_stop(s);
-    s->q_status |= DT_QSTATUS_ERROR;
+    dmatd_queue_stop(s);
+    s->q_status |= DMATD_QSTATUS_ERROR;
     s->q_error = qerr;
     s->q_err_addr = addr;
     s->q_err_cause = cause;
     qemu_log_mask(LOG_GUEST_ERROR, "%s: command queue halted: %s, address "
                   "0x%" PRIx64 "%s%s\n", TYPE_DMA_TESTDEV,
-                  dt_qerror_name(qerr), addr, cause ? ", " : "",
-                  cause ? dt_error_name(cause) : "");
-    trace_dma_testdev_queue_error(dt_qerror_name(qerr), addr,
-                                  dt_error_name(cause));
-    dt_irq_raise(s, DT_INTR_QUEUE_ERROR, s->intr_vector);
+                  dmatd_qerror_name(qerr), addr, cause ? ", " : "",
+                  cause ? dmatd_error_name(cause) : "");
+    trace_dma_testdev_queue_error(dmatd_qerror_name(qerr), addr,
+                                  dmatd_error_name(cause));
+    dmatd_irq_raise(s, DMATD_INTR_QUEUE_ERROR, s->intr_vector);
 }
 
 /*
@@ -1024,9 +1006,9 @@ static void dt_queue_halt(DmaTestdevState *s, uint32_t qerr, uint64_t addr,
  * stopped, and from a bottom half behind the re-entrancy guard, so that
  * DMA aimed at our own BAR is refused like it is for the register path.
  */
-static void dt_queue_kick(DmaTestdevState *s)
+static void dmatd_queue_kick(DmaTestdevState *s)
 {
-    if (!dt_queue_running(s) || s->q_scheduled) {
+    if (!dmatd_queue_running(s) || s->q_scheduled) {
         return;
     }
     if (!s->q_active && s->sq_head == s->sq_tail) {
@@ -1037,7 +1019,7 @@ static void dt_queue_kick(DmaTestdevState *s)
                         s->latency_ns);
 }
 
-static void dt_queue_timer(void *opaque)
+static void dmatd_queue_timer(void *opaque)
 {
     DmaTestdevState *s = opaque;
 
@@ -1045,27 +1027,27 @@ static void dt_queue_timer(void *opaque)
 }
 
 /* Read the entry at SQ_HEAD into @c; false if the queue halted. */
-static bool dt_queue_fetch(DmaTestdevState *s, DmaTestdevCmd *c)
+static bool dmatd_queue_fetch(DmaTestdevState *s, DmaTestdevCmd *c)
 {
-    uint64_t addr = s->sq_base + (uint64_t)s->sq_head * DT_SQE_SIZE;
+    uint64_t addr = s->sq_base + (uint64_t)s->sq_head * DMATD_SQE_SIZE;
     struct dma_testdev_sqe sqe;
     MemTxResult res;
     uint32_t epoch = c->epoch;
 
-    res = dt_dma(s, c, addr, &sqe, sizeof(sqe), DMA_DIRECTION_TO_DEVICE);
+    res = dmatd_dma(s, c, addr, &sqe, sizeof(sqe), DMA_DIRECTION_TO_DEVICE);
     if (c->abandoned) {
         return false;
     }
     if (res != MEMTX_OK) {
         DmaTestdevCmd none = { .seq = 0 };
 
-        dt_log_add(s, &none, DT_LOG_SQ, s->sq_head, addr, DT_SQE_SIZE, 0,
-                   dt_memtx_error(res));
-        dt_queue_halt(s, DT_QERR_SQ_READ, addr, dt_memtx_error(res));
+        dmatd_log_add(s, &none, DMATD_LOG_SQ, s->sq_head, addr, DMATD_SQE_SIZE,
+                      0, dmatd_memtx_error(res));
+        dmatd_queue_halt(s, DMATD_QERR_SQ_READ, addr, dmatd_memtx_error(res));
         return false;
     }
 
-    dt_cmd_init(s, c, le32_to_cpu(sqe.op));
+    dmatd_cmd_init(s, c, le32_to_cpu(sqe.op));
     c->epoch = epoch;
     c->flags = le32_to_cpu(sqe.flags);
     c->seed = le32_to_cpu(sqe.seed);
@@ -1076,21 +1058,22 @@ static bool dt_queue_fetch(DmaTestdevState *s, DmaTestdevCmd *c)
     c->dst_count = le32_to_cpu(sqe.dst_count);
     c->fill = le64_to_cpu(sqe.fill);
     c->tag = le64_to_cpu(sqe.tag);
-    dt_log_add(s, c, DT_LOG_SQ, s->sq_head, addr, DT_SQE_SIZE, DT_SQE_SIZE,
-               DT_ERR_NONE);
+    dmatd_log_add(s, c, DMATD_LOG_SQ, s->sq_head, addr, DMATD_SQE_SIZE,
+                  DMATD_SQE_SIZE,
+                  DMATD_ERR_NONE);
     trace_dma_testdev_queue_fetch(s->sq_head, c->seq, c->tag);
-    dt_cmd_started(c);
+    dmatd_cmd_started(c);
 
     s->sq_head = (s->sq_head + 1) % s->q_size;
     s->q_active = true;
-    s->q_status |= DT_QSTATUS_BUSY;
+    s->q_status |= DMATD_QSTATUS_BUSY;
 
-    if (sqe.rsvd0 || sqe.rsvd1 || (c->flags & ~DT_SQE_F_INTR)) {
-        dt_fail(c, DT_ERR_SQE_RESERVED, DT_LIST_NONE, 0, addr);
-        c->phase = DT_PHASE_DONE;
-    } else if (c->vector >= DT_MAX_VECTORS) {
-        dt_fail(c, DT_ERR_BAD_VECTOR, DT_LIST_NONE, 0, addr);
-        c->phase = DT_PHASE_DONE;
+    if (sqe.rsvd0 || sqe.rsvd1 || (c->flags & ~DMATD_SQE_F_INTR)) {
+        dmatd_fail(c, DMATD_ERR_SQE_RESERVED, DMATD_LIST_NONE, 0, addr);
+        c->phase = DMATD_PHASE_DONE;
+    } else if (c->vector >= DMATD_MAX_VECTORS) {
+        dmatd_fail(c, DMATD_ERR_BAD_VECTOR, DMATD_LIST_NONE, 0, addr);
+        c->phase = DMATD_PHASE_DONE;
     }
     return true;
 }
@@ -1100,23 +1083,23 @@ static bool dt_queue_fetch(DmaTestdevState *s, DmaTestdevCmd *c)
  * the CQ is full, the write failed (the queue halted) or the write reset
  * or unplugged the device (c->abandoned).
  */
-static bool dt_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
+static bool dmatd_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
 {
     DmaTestdevResult *r = &c->res;
-    uint64_t addr = s->cq_base + (uint64_t)s->cq_tail * DT_CQE_SIZE;
+    uint64_t addr = s->cq_base + (uint64_t)s->cq_tail * DMATD_CQE_SIZE;
     struct dma_testdev_cqe cqe;
     const size_t status_off = offsetof(struct dma_testdev_cqe, status);
     MemTxResult res;
     uint32_t err;
 
     if ((s->cq_tail + 1) % s->q_size == s->cq_head) {
-        if (!(s->q_status & DT_QSTATUS_CQ_FULL)) {
+        if (!(s->q_status & DMATD_QSTATUS_CQ_FULL)) {
             trace_dma_testdev_queue_cq_full(c->seq, s->cq_tail);
         }
-        s->q_status |= DT_QSTATUS_CQ_FULL;
+        s->q_status |= DMATD_QSTATUS_CQ_FULL;
         return false;
     }
-    s->q_status &= ~DT_QSTATUS_CQ_FULL;
+    s->q_status &= ~DMATD_QSTATUS_CQ_FULL;
 
     cqe = (struct dma_testdev_cqe) {
         .tag = cpu_to_le64(c->tag),
@@ -1128,23 +1111,24 @@ static bool dt_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
         .error = cpu_to_le32(r->error | (r->err_list << 16)),
         .err_seg = cpu_to_le32(r->err_seg),
         .mismatch_count = cpu_to_le32(r->mismatch_count),
-        .status = cpu_to_le32(r->status | (s->cq_phase ? DT_CQE_PHASE : 0)),
+        .status = cpu_to_le32(r->status | (s->cq_phase ? DMATD_CQE_PHASE : 0)),
     };
 
     /* The status word goes last: once it is visible, the entry is. */
-    res = dt_dma(s, c, addr, &cqe, status_off, DMA_DIRECTION_FROM_DEVICE);
+    res = dmatd_dma(s, c, addr, &cqe, status_off, DMA_DIRECTION_FROM_DEVICE);
     if (res == MEMTX_OK) {
-        res = dt_dma(s, c, addr + status_off, &cqe.status,
-                     sizeof(cqe.status), DMA_DIRECTION_FROM_DEVICE);
+        res = dmatd_dma(s, c, addr + status_off, &cqe.status,
+                        sizeof(cqe.status), DMA_DIRECTION_FROM_DEVICE);
     }
     if (c->abandoned) {
         return false;
     }
-    err = res == MEMTX_OK ? DT_ERR_NONE : dt_dma_error(s, addr, res, true);
-    dt_log_add(s, c, DT_LOG_CQ, s->cq_tail, addr, DT_CQE_SIZE,
-               res == MEMTX_OK ? DT_CQE_SIZE : 0, err);
+    err = res == MEMTX_OK ? DMATD_ERR_NONE : dmatd_dma_error(s, addr, res,
+                                                             true);
+    dmatd_log_add(s, c, DMATD_LOG_CQ, s->cq_tail, addr, DMATD_CQE_SIZE,
+                  res == MEMTX_OK ? DMATD_CQE_SIZE : 0, err);
     if (res != MEMTX_OK) {
-        dt_queue_halt(s, DT_QERR_CQ_WRITE, addr, err);
+        dmatd_queue_halt(s, DMATD_QERR_CQ_WRITE, addr, err);
         return false;
     }
     trace_dma_testdev_queue_complete(c->seq, s->cq_tail, r->status);
@@ -1155,10 +1139,10 @@ static bool dt_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
     }
     s->q_done++;
     s->q_active = false;
-    s->q_status &= ~DT_QSTATUS_BUSY;
-    if (c->flags & DT_SQE_F_INTR) {
+    s->q_status &= ~DMATD_QSTATUS_BUSY;
+    if (c->flags & DMATD_SQE_F_INTR) {
         /* The message too may reset or unplug the device. */
-        dt_irq_raise(s, DT_INTR_QUEUE_CMPL, c->vector);
+        dmatd_irq_raise(s, DMATD_INTR_QUEUE_CMPL, c->vector);
         if (s->epoch != c->epoch) {
             c->abandoned = true;
             return false;
@@ -1172,11 +1156,11 @@ static bool dt_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
  * reset (or unplug) already stopped the queue.  Keep in the log the part
  * of each segment that was moved, and drop the command.
  */
-static void dt_queue_abandoned(DmaTestdevState *s, DmaTestdevCmd *c)
+static void dmatd_queue_abandoned(DmaTestdevState *s, DmaTestdevCmd *c)
 {
-    if (c->phase == DT_PHASE_RUN) {
-        dt_cursor_abandon(s, c, &c->src);
-        dt_cursor_abandon(s, c, &c->dst);
+    if (c->phase == DMATD_PHASE_RUN) {
+        dmatd_cursor_abandon(s, c, &c->src);
+        dmatd_cursor_abandon(s, c, &c->dst);
     }
     trace_dma_testdev_queue_abandon(c->seq, c->phase, c->res.bytes_done);
 }
@@ -1184,15 +1168,15 @@ static void dt_queue_abandoned(DmaTestdevState *s, DmaTestdevCmd *c)
 /*
  * One callback of the queue: fetch if idle, advance, complete if done.
  * A paced step of "step-size" bytes may take several callbacks (at most
- * DT_CALLBACK_MAX_BYTES each) at the same virtual time.
+ * DMATD_CALLBACK_MAX_BYTES each) at the same virtual time.
  */
-static void dt_queue_run(DmaTestdevState *s, DmaTestdevCmd *c)
+static void dmatd_queue_run(DmaTestdevState *s, DmaTestdevCmd *c)
 {
     uint64_t budget, left;
     bool cut;
 
     if (!s->q_active) {
-        if (s->sq_head == s->sq_tail || !dt_queue_fetch(s, c)) {
+        if (s->sq_head == s->sq_tail || !dmatd_queue_fetch(s, c)) {
             return;
         }
     } else {
@@ -1202,10 +1186,10 @@ static void dt_queue_run(DmaTestdevState *s, DmaTestdevCmd *c)
     if (!s->q_budget) {
         s->q_budget = s->step_size ? s->step_size : UINT64_MAX;
     }
-    budget = MIN(s->q_budget, DT_CALLBACK_MAX_BYTES);
+    budget = MIN(s->q_budget, DMATD_CALLBACK_MAX_BYTES);
     cut = budget < s->q_budget;
     left = budget;
-    if (!dt_cmd_step(s, c, &left)) {
+    if (!dmatd_cmd_step(s, c, &left)) {
         s->q_cmd = *c;
         trace_dma_testdev_queue_step(c->seq, c->phase, c->res.bytes_done);
         if (cut) {
@@ -1215,7 +1199,7 @@ static void dt_queue_run(DmaTestdevState *s, DmaTestdevCmd *c)
             timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
         } else {
             s->q_budget = 0;
-            dt_queue_kick(s);
+            dmatd_queue_kick(s);
         }
         return;
     }
@@ -1224,106 +1208,109 @@ static void dt_queue_run(DmaTestdevState *s, DmaTestdevCmd *c)
     }
     s->q_cmd = *c;
     s->q_budget = 0;
-    if (dt_queue_complete(s, c)) {
-        dt_queue_kick(s);
+    if (dmatd_queue_complete(s, c)) {
+        dmatd_queue_kick(s);
     }
 }
 
-static void dt_queue_bh(void *opaque)
+static void dmatd_queue_bh(void *opaque)
 {
     DmaTestdevState *s = opaque;
     DmaTestdevCmd c = { 0 };
     uint64_t before;
 
     s->q_scheduled = false;
-    if (!dt_queue_running(s)) {
+    if (!dmatd_queue_running(s)) {
         return;
     }
-    dt_step_begin(s, &c);
+    dmatd_step_begin(s, &c);
     before = s->q_active ? s->q_cmd.res.bytes_done : 0;
-    dt_queue_run(s, &c);
+    dmatd_queue_run(s, &c);
     if (c.abandoned) {
-        dt_queue_abandoned(s, &c);
+        dmatd_queue_abandoned(s, &c);
     }
-    dt_step_end(s, "queue", &c, c.res.bytes_done - before);
+    dmatd_step_end(s, "queue", &c, c.res.bytes_done - before);
 }
 
-static void dt_queue_enable(DmaTestdevState *s)
+static void dmatd_queue_enable(DmaTestdevState *s)
 {
-    uint64_t sq_len = (uint64_t)s->q_size * DT_SQE_SIZE;
-    uint64_t cq_len = (uint64_t)s->q_size * DT_CQE_SIZE;
+    uint64_t sq_len = (uint64_t)s->q_size * DMATD_SQE_SIZE;
+    uint64_t cq_len = (uint64_t)s->q_size * DMATD_CQE_SIZE;
 
-    s->q_status = DT_QSTATUS_ENABLED;
-    s->q_error = DT_QERR_NONE;
+    s->q_status = DMATD_QSTATUS_ENABLED;
+    s->q_error = DMATD_QERR_NONE;
     s->q_err_addr = 0;
     s->q_err_cause = 0;
     s->sq_head = s->sq_tail = s->cq_head = s->cq_tail = 0;
     s->cq_phase = true;
 
-    if (s->q_size < 2 || s->q_size > DT_Q_MAX_SIZE) {
-        dt_queue_halt(s, DT_QERR_SIZE, s->q_size, 0);
-    } else if (s->sq_base % DT_Q_ALIGN) {
-        dt_queue_halt(s, DT_QERR_ALIGN, s->sq_base, 0);
-    } else if (s->cq_base % DT_Q_ALIGN) {
-        dt_queue_halt(s, DT_QERR_ALIGN, s->cq_base, 0);
-    } else if (dt_check_range(s, s->sq_base, sq_len)) {
-        dt_queue_halt(s, DT_QERR_RANGE, s->sq_base, 0);
-    } else if (dt_check_range(s, s->cq_base, cq_len)) {
-        dt_queue_halt(s, DT_QERR_RANGE, s->cq_base, 0);
+    if (s->q_size < 2 || s->q_size > DMATD_Q_MAX_SIZE) {
+        dmatd_queue_halt(s, DMATD_QERR_SIZE, s->q_size, 0);
+    } else if (s->sq_base % DMATD_Q_ALIGN) {
+        dmatd_queue_halt(s, DMATD_QERR_ALIGN, s->sq_base, 0);
+    } else if (s->cq_base % DMATD_Q_ALIGN) {
+        dmatd_queue_halt(s, DMATD_QERR_ALIGN, s->cq_base, 0);
+    } else if (dmatd_check_range(s, s->sq_base, sq_len)) {
+        dmatd_queue_halt(s, DMATD_QERR_RANGE, s->sq_base, 0);
+    } else if (dmatd_check_range(s, s->cq_base, cq_len)) {
+        dmatd_queue_halt(s, DMATD_QERR_RANGE, s->cq_base, 0);
     } else {
         trace_dma_testdev_queue_enable(s->sq_base, s->cq_base, s->q_size);
     }
 }
 
-static void dt_queue_ctrl(DmaTestdevState *s, hwaddr addr, uint32_t val)
+static void dmatd_queue_ctrl(DmaTestdevState *s, hwaddr addr, uint32_t val)
 {
-    bool was = s->q_ctrl & DT_QCTRL_ENABLE;
+    bool was = s->q_ctrl & DMATD_QCTRL_ENABLE;
 
-    if (val & ~DT_QCTRL_ENABLE) {
-        dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS, "Q_CTRL 0x%x", val);
+    if (val & ~DMATD_QCTRL_ENABLE) {
+        dmatd_bad(s, addr, 4, true, DMATD_BAD_RESERVED_BITS, "Q_CTRL 0x%x",
+                  val);
     }
-    s->q_ctrl = val & DT_QCTRL_ENABLE;
+    s->q_ctrl = val & DMATD_QCTRL_ENABLE;
     if (!was && s->q_ctrl) {
-        dt_queue_enable(s);
+        dmatd_queue_enable(s);
     } else if (was && !s->q_ctrl) {
-        dt_queue_stop(s);
+        dmatd_queue_stop(s);
         s->q_status = 0;
         trace_dma_testdev_queue_disable(s->q_done);
     }
 }
 
-static void dt_queue_sq_doorbell(DmaTestdevState *s, hwaddr addr,
-                                 uint32_t val)
+static void dmatd_queue_sq_doorbell(DmaTestdevState *s, hwaddr addr,
+                                    uint32_t val)
 {
-    if (!dt_queue_running(s)) {
-        dt_bad(s, addr, 4, true, DT_BAD_QUEUE_DISABLED, "SQ_TAIL %u", val);
+    if (!dmatd_queue_running(s)) {
+        dmatd_bad(s, addr, 4, true, DMATD_BAD_QUEUE_DISABLED, "SQ_TAIL %u",
+                  val);
         return;
     }
     if (val >= s->q_size) {
-        dt_queue_halt(s, DT_QERR_SQ_DOORBELL, val, 0);
+        dmatd_queue_halt(s, DMATD_QERR_SQ_DOORBELL, val, 0);
         return;
     }
     s->sq_tail = val;
-    dt_queue_kick(s);
+    dmatd_queue_kick(s);
 }
 
-static void dt_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
-                                 uint32_t val)
+static void dmatd_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
+                                    uint32_t val)
 {
     uint32_t posted, consumed;
 
-    if (!dt_queue_running(s)) {
-        dt_bad(s, addr, 4, true, DT_BAD_QUEUE_DISABLED, "CQ_HEAD %u", val);
+    if (!dmatd_queue_running(s)) {
+        dmatd_bad(s, addr, 4, true, DMATD_BAD_QUEUE_DISABLED, "CQ_HEAD %u",
+                  val);
         return;
     }
     posted = (s->cq_tail + s->q_size - s->cq_head) % s->q_size;
     consumed = (val + s->q_size - s->cq_head) % s->q_size;
     if (val >= s->q_size || consumed > posted) {
-        dt_queue_halt(s, DT_QERR_CQ_DOORBELL, val, 0);
+        dmatd_queue_halt(s, DMATD_QERR_CQ_DOORBELL, val, 0);
         return;
     }
     s->cq_head = val;
-    dt_queue_kick(s);
+    dmatd_queue_kick(s);
 }
 
 /*
@@ -1331,11 +1318,11 @@ static void dt_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
  */
 
 /*
- * A command written to DT_REG_CMD runs to completion before it returns,
+ * A command written to DMATD_REG_CMD runs to completion before it returns,
  * unless its own DMA reset or unplugged the device: then the result
  * registers keep their reset values and no interrupt is sent.
  */
-static void dt_reg_command(DmaTestdevState *s, uint32_t op)
+static void dmatd_reg_command(DmaTestdevState *s, uint32_t op)
 {
     DmaTestdevCmd c = { 0 };
     uint64_t budget = UINT64_MAX;
@@ -1344,68 +1331,70 @@ static void dt_reg_command(DmaTestdevState *s, uint32_t op)
     if (s->q_active) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: command %u (%s) refused: queue "
                       "command %" PRIu64 " is in flight\n", TYPE_DMA_TESTDEV,
-                      op, dt_op_name(op), s->q_cmd.seq);
+                      op, dmatd_op_name(op), s->q_cmd.seq);
         /* A refused command gets no sequence number: 0 in the trace. */
-        trace_dma_testdev_error(0, dt_error_name(DT_ERR_BUSY), "none", 0, 0);
+        trace_dma_testdev_error(0, dmatd_error_name(DMATD_ERR_BUSY), "none", 0,
+                                0);
         s->result = (DmaTestdevResult) {
-            .status = DT_STATUS_DONE | DT_STATUS_ERROR,
-            .error = DT_ERR_BUSY,
+            .status = DMATD_STATUS_DONE | DMATD_STATUS_ERROR,
+            .error = DMATD_ERR_BUSY,
         };
     } else {
-        dt_cmd_init(s, &c, op);
+        dmatd_cmd_init(s, &c, op);
         c.seed = s->seed;
         c.src_list = s->src_list;
         c.src_count = s->src_count;
         c.dst_list = s->dst_list;
         c.dst_count = s->dst_count;
         c.fill = s->fill;
-        dt_cmd_started(&c);
-        s->result.status = DT_STATUS_BUSY;
-        dt_step_begin(s, &c);
+        dmatd_cmd_started(&c);
+        s->result.status = DMATD_STATUS_BUSY;
+        dmatd_step_begin(s, &c);
         /* An unlimited budget: the step ends with the command. */
-        dt_cmd_step(s, &c, &budget);
+        dmatd_cmd_step(s, &c, &budget);
         if (c.abandoned) {
-            dt_cursor_abandon(s, &c, &c.src);
-            dt_cursor_abandon(s, &c, &c.dst);
+            dmatd_cursor_abandon(s, &c, &c.src);
+            dmatd_cursor_abandon(s, &c, &c.dst);
             trace_dma_testdev_queue_abandon(c.seq, c.phase,
                                             c.res.bytes_done);
-            dt_step_end(s, "register", &c, c.res.bytes_done);
+            dmatd_step_end(s, "register", &c, c.res.bytes_done);
             return;
         }
         s->result = c.res;
         /* The message may reset or unplug the device: the last access. */
-        dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);
-        dt_step_end(s, "register", &c, c.res.bytes_done);
+        dmatd_irq_raise(s, DMATD_INTR_CMD_DONE, s->intr_vector);
+        dmatd_step_end(s, "register", &c, c.res.bytes_done);
         return;
     }
-    dt_irq_raise(s, DT_INTR_CMD_DONE, s->intr_vector);
+    dmatd_irq_raise(s, DMATD_INTR_CMD_DONE, s->intr_vector);
 }
 
-static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr, unsigned size)
+static uint32_t dmatd_reg_read(DmaTestdevState *s, hwaddr addr, unsigned size)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     DmaTestdevResult *r = &s->result;
 
     switch (addr) {
-    case DT_REG_ID:
+    case DMATD_REG_ID:
         return DMA_TESTDEV_ID_VALUE;
-    case DT_REG_VERSION:
+    case DMATD_REG_VERSION:
         return DMA_TESTDEV_VERSION_VALUE;
-    case DT_REG_CAPS:
-        return DT_CAP_OP(DT_OP_WRITE_PATTERN) |
-               DT_CAP_OP(DT_OP_VERIFY_PATTERN) |
-               DT_CAP_OP(DT_OP_COPY) | DT_CAP_OP(DT_OP_FILL) | DT_CAP_QUEUE;
-    case DT_REG_ADDR_BITS:
+    case DMATD_REG_CAPS:
+        return DMATD_CAP_OP(DMATD_OP_WRITE_PATTERN) |
+               DMATD_CAP_OP(DMATD_OP_VERIFY_PATTERN) |
+               DMATD_CAP_OP(DMATD_OP_COPY) | DMATD_CAP_OP(DMATD_OP_FILL) |
+               DMATD_CAP_QUEUE;
+    case DMATD_REG_ADDR_BITS:
         return s->addr_bits;
-    case DT_REG_MAX_SEGS:
+    case DMATD_REG_MAX_SEGS:
         return s->max_segs;
-    case DT_REG_MAX_XFER_LO:
+    case DMATD_REG_MAX_XFER_LO:
         return s->max_xfer;
-    case DT_REG_MAX_XFER_HI:
+    case DMATD_REG_MAX_XFER_HI:
         return s->max_xfer >> 32;
-    case DT_REG_CMD:
+    case DMATD_REG_CMD:
         return s->cmd;
-    case DT_REG_SEED:
+    case DMATD_REG_SEED:
         /*
          * "x-bad-seed-every": the read oracle (dt-remap-race) must catch
          * a register read that returns something else.
@@ -1415,244 +1404,245 @@ static uint32_t dt_reg_read(DmaTestdevState *s, hwaddr addr, unsigned size)
             return ~s->seed;
         }
         return s->seed;
-    case DT_REG_SRC_LIST_LO:
+    case DMATD_REG_SRC_LIST_LO:
         return s->src_list;
-    case DT_REG_SRC_LIST_HI:
+    case DMATD_REG_SRC_LIST_HI:
         return s->src_list >> 32;
-    case DT_REG_SRC_COUNT:
+    case DMATD_REG_SRC_COUNT:
         return s->src_count;
-    case DT_REG_DST_LIST_LO:
+    case DMATD_REG_DST_LIST_LO:
         return s->dst_list;
-    case DT_REG_DST_LIST_HI:
+    case DMATD_REG_DST_LIST_HI:
         return s->dst_list >> 32;
-    case DT_REG_DST_COUNT:
+    case DMATD_REG_DST_COUNT:
         return s->dst_count;
-    case DT_REG_FILL_LO:
+    case DMATD_REG_FILL_LO:
         return s->fill;
-    case DT_REG_FILL_HI:
+    case DMATD_REG_FILL_HI:
         return s->fill >> 32;
-    case DT_REG_STATUS:
+    case DMATD_REG_STATUS:
         return r->status;
-    case DT_REG_ERROR:
+    case DMATD_REG_ERROR:
         return r->error;
-    case DT_REG_ERR_SEG:
+    case DMATD_REG_ERR_SEG:
         return r->err_seg;
-    case DT_REG_ERR_LIST:
+    case DMATD_REG_ERR_LIST:
         return r->err_list;
-    case DT_REG_ERR_ADDR_LO:
+    case DMATD_REG_ERR_ADDR_LO:
         return r->err_addr;
-    case DT_REG_ERR_ADDR_HI:
+    case DMATD_REG_ERR_ADDR_HI:
         return r->err_addr >> 32;
-    case DT_REG_BYTES_DONE_LO:
+    case DMATD_REG_BYTES_DONE_LO:
         return r->bytes_done;
-    case DT_REG_BYTES_DONE_HI:
+    case DMATD_REG_BYTES_DONE_HI:
         return r->bytes_done >> 32;
-    case DT_REG_MISMATCH_SEG:
+    case DMATD_REG_MISMATCH_SEG:
         return r->mismatch_seg;
-    case DT_REG_MISMATCH_COUNT:
+    case DMATD_REG_MISMATCH_COUNT:
         return r->mismatch_count;
-    case DT_REG_MISMATCH_OFF_LO:
+    case DMATD_REG_MISMATCH_OFF_LO:
         return r->mismatch_off;
-    case DT_REG_MISMATCH_OFF_HI:
+    case DMATD_REG_MISMATCH_OFF_HI:
         return r->mismatch_off >> 32;
-    case DT_REG_MISMATCH_EXP_LO:
+    case DMATD_REG_MISMATCH_EXP_LO:
         return r->mismatch_exp;
-    case DT_REG_MISMATCH_EXP_HI:
+    case DMATD_REG_MISMATCH_EXP_HI:
         return r->mismatch_exp >> 32;
-    case DT_REG_MISMATCH_GOT_LO:
+    case DMATD_REG_MISMATCH_GOT_LO:
         return r->mismatch_got;
-    case DT_REG_MISMATCH_GOT_HI:
+    case DMATD_REG_MISMATCH_GOT_HI:
         return r->mismatch_got >> 32;
-    case DT_REG_CHECKSUM_LO:
+    case DMATD_REG_CHECKSUM_LO:
         return r->checksum;
-    case DT_REG_CHECKSUM_HI:
+    case DMATD_REG_CHECKSUM_HI:
         return r->checksum >> 32;
-    case DT_REG_CMD_SEQ_LO:
+    case DMATD_REG_CMD_SEQ_LO:
         return s->cmd_seq;
-    case DT_REG_CMD_SEQ_HI:
+    case DMATD_REG_CMD_SEQ_HI:
         return s->cmd_seq >> 32;
-    case DT_REG_INTR_STATUS:
+    case DMATD_REG_INTR_STATUS:
         return s->intr_status;
-    case DT_REG_INTR_ENABLE:
+    case DMATD_REG_INTR_ENABLE:
         return s->intr_enable;
-    case DT_REG_INTR_VECTOR:
+    case DMATD_REG_INTR_VECTOR:
         return s->intr_vector;
-    case DT_REG_INTR_INFO:
+    case DMATD_REG_INTR_INFO:
         return (msi_present(pdev) ? s->msi_vectors : 0) |
                (msix_present(pdev) ? s->msix_vectors << 8 : 0) |
-               dt_intr_mode(s) << 16;
-    case DT_REG_Q_CTRL:
+               dmatd_intr_mode(s) << 16;
+    case DMATD_REG_Q_CTRL:
         return s->q_ctrl;
-    case DT_REG_Q_STATUS:
+    case DMATD_REG_Q_STATUS:
         return s->q_status;
-    case DT_REG_Q_SIZE:
+    case DMATD_REG_Q_SIZE:
         return s->q_size;
-    case DT_REG_Q_ERROR:
+    case DMATD_REG_Q_ERROR:
         return s->q_error;
-    case DT_REG_SQ_BASE_LO:
+    case DMATD_REG_SQ_BASE_LO:
         return s->sq_base;
-    case DT_REG_SQ_BASE_HI:
+    case DMATD_REG_SQ_BASE_HI:
         return s->sq_base >> 32;
-    case DT_REG_CQ_BASE_LO:
+    case DMATD_REG_CQ_BASE_LO:
         return s->cq_base;
-    case DT_REG_CQ_BASE_HI:
+    case DMATD_REG_CQ_BASE_HI:
         return s->cq_base >> 32;
-    case DT_REG_SQ_TAIL:
+    case DMATD_REG_SQ_TAIL:
         return s->sq_tail;
-    case DT_REG_SQ_HEAD:
+    case DMATD_REG_SQ_HEAD:
         return s->sq_head;
-    case DT_REG_CQ_HEAD:
+    case DMATD_REG_CQ_HEAD:
         return s->cq_head;
-    case DT_REG_CQ_TAIL:
+    case DMATD_REG_CQ_TAIL:
         return s->cq_tail;
-    case DT_REG_Q_ERR_ADDR_LO:
+    case DMATD_REG_Q_ERR_ADDR_LO:
         return s->q_err_addr;
-    case DT_REG_Q_ERR_ADDR_HI:
+    case DMATD_REG_Q_ERR_ADDR_HI:
         return s->q_err_addr >> 32;
-    case DT_REG_Q_ERR_CAUSE:
+    case DMATD_REG_Q_ERR_CAUSE:
         return s->q_err_cause;
-    case DT_REG_Q_MAX_SIZE:
-        return DT_Q_MAX_SIZE;
-    case DT_REG_Q_DONE_LO:
+    case DMATD_REG_Q_MAX_SIZE:
+        return DMATD_Q_MAX_SIZE;
+    case DMATD_REG_Q_DONE_LO:
         return s->q_done;
-    case DT_REG_Q_DONE_HI:
+    case DMATD_REG_Q_DONE_HI:
         return s->q_done >> 32;
-    case DT_REG_BAD_COUNT:
+    case DMATD_REG_BAD_COUNT:
         return s->bad_count;
-    case DT_REG_BAD_INFO:
+    case DMATD_REG_BAD_INFO:
         return s->bad_info;
     default:
-        dt_bad(s, addr, size, false, DT_BAD_UNKNOWN_REG, "reads as 0");
+        dmatd_bad(s, addr, size, false, DMATD_BAD_UNKNOWN_REG, "reads as 0");
         return 0;
     }
 }
 
-static void dt_set_lo(uint64_t *reg, uint32_t val)
+static void dmatd_set_lo(uint64_t *reg, uint32_t val)
 {
     *reg = deposit64(*reg, 0, 32, val);
 }
 
-static void dt_set_hi(uint64_t *reg, uint32_t val)
+static void dmatd_set_hi(uint64_t *reg, uint32_t val)
 {
     *reg = deposit64(*reg, 32, 32, val);
 }
 
 /* Queue setup may only change while the queue is disabled. */
-static bool dt_queue_setup_ok(DmaTestdevState *s, hwaddr addr, uint32_t val)
+static bool dmatd_queue_setup_ok(DmaTestdevState *s, hwaddr addr, uint32_t val)
 {
-    if (s->q_ctrl & DT_QCTRL_ENABLE) {
-        dt_bad(s, addr, 4, true, DT_BAD_QUEUE_ENABLED, "0x%x ignored", val);
+    if (s->q_ctrl & DMATD_QCTRL_ENABLE) {
+        dmatd_bad(s, addr, 4, true, DMATD_BAD_QUEUE_ENABLED, "0x%x ignored",
+                  val);
         return false;
     }
     return true;
 }
 
-static void dt_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
+static void dmatd_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
 {
     switch (addr) {
-    case DT_REG_CMD:
-        dt_reg_command(s, val);
+    case DMATD_REG_CMD:
+        dmatd_reg_command(s, val);
         break;
-    case DT_REG_SEED:
+    case DMATD_REG_SEED:
         s->seed = val;
         break;
-    case DT_REG_SRC_LIST_LO:
-        dt_set_lo(&s->src_list, val);
+    case DMATD_REG_SRC_LIST_LO:
+        dmatd_set_lo(&s->src_list, val);
         break;
-    case DT_REG_SRC_LIST_HI:
-        dt_set_hi(&s->src_list, val);
+    case DMATD_REG_SRC_LIST_HI:
+        dmatd_set_hi(&s->src_list, val);
         break;
-    case DT_REG_SRC_COUNT:
+    case DMATD_REG_SRC_COUNT:
         s->src_count = val;
         break;
-    case DT_REG_DST_LIST_LO:
-        dt_set_lo(&s->dst_list, val);
+    case DMATD_REG_DST_LIST_LO:
+        dmatd_set_lo(&s->dst_list, val);
         break;
-    case DT_REG_DST_LIST_HI:
-        dt_set_hi(&s->dst_list, val);
+    case DMATD_REG_DST_LIST_HI:
+        dmatd_set_hi(&s->dst_list, val);
         break;
-    case DT_REG_DST_COUNT:
+    case DMATD_REG_DST_COUNT:
         s->dst_count = val;
         break;
-    case DT_REG_FILL_LO:
-        dt_set_lo(&s->fill, val);
+    case DMATD_REG_FILL_LO:
+        dmatd_set_lo(&s->fill, val);
         break;
-    case DT_REG_FILL_HI:
-        dt_set_hi(&s->fill, val);
+    case DMATD_REG_FILL_HI:
+        dmatd_set_hi(&s->fill, val);
         break;
-    case DT_REG_INTR_STATUS:
-        if (val & ~DT_INTR_STATUS_MASK) {
-            dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS,
-                   "INTR_STATUS 0x%x", val);
+    case DMATD_REG_INTR_STATUS:
+        if (val & ~DMATD_INTR_STATUS_MASK) {
+            dmatd_bad(s, addr, 4, true, DMATD_BAD_RESERVED_BITS,
+                      "INTR_STATUS 0x%x", val);
         }
         s->intr_status &= ~val;
-        dt_intx_update(s);
+        dmatd_intx_update(s);
         break;
-    case DT_REG_INTR_ENABLE:
-        if (val & ~DT_INTR_CAUSES) {
-            dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS,
-                   "INTR_ENABLE 0x%x", val);
+    case DMATD_REG_INTR_ENABLE:
+        if (val & ~DMATD_INTR_CAUSES) {
+            dmatd_bad(s, addr, 4, true, DMATD_BAD_RESERVED_BITS,
+                      "INTR_ENABLE 0x%x", val);
         }
-        s->intr_enable = val & DT_INTR_CAUSES;
-        dt_intx_update(s);
+        s->intr_enable = val & DMATD_INTR_CAUSES;
+        dmatd_intx_update(s);
         break;
-    case DT_REG_INTR_VECTOR:
-        if (val >= DT_MAX_VECTORS) {
-            dt_bad(s, addr, 4, true, DT_BAD_RESERVED_BITS,
-                   "INTR_VECTOR %u", val);
+    case DMATD_REG_INTR_VECTOR:
+        if (val >= DMATD_MAX_VECTORS) {
+            dmatd_bad(s, addr, 4, true, DMATD_BAD_RESERVED_BITS,
+                      "INTR_VECTOR %u", val);
         }
-        s->intr_vector = val % DT_MAX_VECTORS;
+        s->intr_vector = val % DMATD_MAX_VECTORS;
         break;
-    case DT_REG_Q_CTRL:
-        dt_queue_ctrl(s, addr, val);
+    case DMATD_REG_Q_CTRL:
+        dmatd_queue_ctrl(s, addr, val);
         break;
-    case DT_REG_Q_SIZE:
-        if (dt_queue_setup_ok(s, addr, val)) {
+    case DMATD_REG_Q_SIZE:
+        if (dmatd_queue_setup_ok(s, addr, val)) {
             s->q_size = val;
         }
         break;
-    case DT_REG_SQ_BASE_LO:
-        if (dt_queue_setup_ok(s, addr, val)) {
-            dt_set_lo(&s->sq_base, val);
+    case DMATD_REG_SQ_BASE_LO:
+        if (dmatd_queue_setup_ok(s, addr, val)) {
+            dmatd_set_lo(&s->sq_base, val);
         }
         break;
-    case DT_REG_SQ_BASE_HI:
-        if (dt_queue_setup_ok(s, addr, val)) {
-            dt_set_hi(&s->sq_base, val);
+    case DMATD_REG_SQ_BASE_HI:
+        if (dmatd_queue_setup_ok(s, addr, val)) {
+            dmatd_set_hi(&s->sq_base, val);
         }
         break;
-    case DT_REG_CQ_BASE_LO:
-        if (dt_queue_setup_ok(s, addr, val)) {
-            dt_set_lo(&s->cq_base, val);
+    case DMATD_REG_CQ_BASE_LO:
+        if (dmatd_queue_setup_ok(s, addr, val)) {
+            dmatd_set_lo(&s->cq_base, val);
         }
         break;
-    case DT_REG_CQ_BASE_HI:
-        if (dt_queue_setup_ok(s, addr, val)) {
-            dt_set_hi(&s->cq_base, val);
+    case DMATD_REG_CQ_BASE_HI:
+        if (dmatd_queue_setup_ok(s, addr, val)) {
+            dmatd_set_hi(&s->cq_base, val);
         }
         break;
-    case DT_REG_SQ_TAIL:
-        dt_queue_sq_doorbell(s, addr, val);
+    case DMATD_REG_SQ_TAIL:
+        dmatd_queue_sq_doorbell(s, addr, val);
         break;
-    case DT_REG_CQ_HEAD:
-        dt_queue_cq_doorbell(s, addr, val);
+    case DMATD_REG_CQ_HEAD:
+        dmatd_queue_cq_doorbell(s, addr, val);
         break;
-    case DT_REG_ID ... DT_REG_MAX_SEGS:
-    case DT_REG_MAX_XFER_LO:
-    case DT_REG_MAX_XFER_HI:
-    case DT_REG_STATUS ... DT_REG_CMD_SEQ_HI:
-    case DT_REG_INTR_INFO:
-    case DT_REG_Q_STATUS:
-    case DT_REG_Q_ERROR:
-    case DT_REG_SQ_HEAD:
-    case DT_REG_CQ_TAIL:
-    case DT_REG_Q_ERR_ADDR_LO ... DT_REG_Q_DONE_HI:
-    case DT_REG_BAD_COUNT:
-    case DT_REG_BAD_INFO:
-        dt_bad(s, addr, 4, true, DT_BAD_READ_ONLY, "0x%x ignored", val);
+    case DMATD_REG_ID ... DMATD_REG_MAX_SEGS:
+    case DMATD_REG_MAX_XFER_LO:
+    case DMATD_REG_MAX_XFER_HI:
+    case DMATD_REG_STATUS ... DMATD_REG_CMD_SEQ_HI:
+    case DMATD_REG_INTR_INFO:
+    case DMATD_REG_Q_STATUS:
+    case DMATD_REG_Q_ERROR:
+    case DMATD_REG_SQ_HEAD:
+    case DMATD_REG_CQ_TAIL:
+    case DMATD_REG_Q_ERR_ADDR_LO ... DMATD_REG_Q_DONE_HI:
+    case DMATD_REG_BAD_COUNT:
+    case DMATD_REG_BAD_INFO:
+        dmatd_bad(s, addr, 4, true, DMATD_BAD_READ_ONLY, "0x%x ignored", val);
         break;
     default:
-        dt_bad(s, addr, 4, true, DT_BAD_UNKNOWN_REG, "0x%x ignored", val);
+        dmatd_bad(s, addr, 4, true, DMATD_BAD_UNKNOWN_REG, "0x%x ignored", val);
         break;
     }
 }
@@ -1662,56 +1652,56 @@ static void dt_reg_write(DmaTestdevState *s, hwaddr addr, uint32_t val)
  * device, not the core, decides what a bad access does: it is ignored and
  * reported, and never reaches a register half.
  */
-static bool dt_access_ok(DmaTestdevState *s, hwaddr addr, unsigned size,
-                         bool is_write)
+static bool dmatd_access_ok(DmaTestdevState *s, hwaddr addr, unsigned size,
+                            bool is_write)
 {
     if ((size == 4 || size == 8) && !(addr & (size - 1))) {
         return true;
     }
-    dt_bad(s, addr, size, is_write, DT_BAD_ACCESS_SIZE,
-           "registers take aligned 4- or 8-byte accesses");
+    dmatd_bad(s, addr, size, is_write, DMATD_BAD_ACCESS_SIZE,
+              "registers take aligned 4- or 8-byte accesses");
     return false;
 }
 
-static uint64_t dt_mmio_read(void *opaque, hwaddr addr, unsigned size)
+static uint64_t dmatd_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     DmaTestdevState *s = opaque;
     uint64_t val;
 
-    if (!dt_access_ok(s, addr, size, false)) {
+    if (!dmatd_access_ok(s, addr, size, false)) {
         return 0;
     }
-    val = dt_reg_read(s, addr, size);
+    val = dmatd_reg_read(s, addr, size);
     if (size == 8) {
-        val |= (uint64_t)dt_reg_read(s, addr + 4, size) << 32;
+        val |= (uint64_t)dmatd_reg_read(s, addr + 4, size) << 32;
     }
     trace_dma_testdev_mmio_read(addr, size, val);
     return val;
 }
 
-static void dt_mmio_write(void *opaque, hwaddr addr, uint64_t val,
-                          unsigned size)
+static void dmatd_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                             unsigned size)
 {
     DmaTestdevState *s = opaque;
     uint32_t epoch = s->epoch;
 
-    if (!dt_access_ok(s, addr, size, true)) {
+    if (!dmatd_access_ok(s, addr, size, true)) {
         return;
     }
     trace_dma_testdev_mmio_write(addr, size, val);
-    dt_reg_write(s, addr, val);
+    dmatd_reg_write(s, addr, val);
     /* Not into a device that the low half's command reset or unplugged. */
     if (size == 8 && s->epoch == epoch) {
-        dt_reg_write(s, addr + 4, val >> 32);
+        dmatd_reg_write(s, addr + 4, val >> 32);
     }
 }
 
-static const MemoryRegionOps dt_mmio_ops = {
-    .read = dt_mmio_read,
-    .write = dt_mmio_write,
+static const MemoryRegionOps dmatd_mmio_ops = {
+    .read = dmatd_mmio_read,
+    .write = dmatd_mmio_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = DT_MMIO_ANY_ACCESS,
-    .impl = DT_MMIO_ANY_ACCESS,
+    .valid = DMATD_MMIO_ANY_ACCESS,
+    .impl = DMATD_MMIO_ANY_ACCESS,
 };
 
 /*
@@ -1723,8 +1713,8 @@ static const MemoryRegionOps dt_mmio_ops = {
  * reader pages through a log by setting "dma-log-from" to one past the
  * last "seq" it got, until a page comes back empty.
  */
-static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
-                           void *opaque, Error **errp)
+static void dmatd_get_dma_log(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
 {
     DmaTestdevState *s = DMA_TESTDEV(obj);
     uint64_t oldest = s->log_seq - s->log_count + 1;
@@ -1742,11 +1732,11 @@ static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
         uint32_t slot = (s->log_head + s->log_size - s->log_count + skip + i) %
                         s->log_size;
         DmaTestdevLogEntry *e = &s->log[slot];
-        char *op = (char *)dt_log_op_name(e->op);
-        char *list = (char *)dt_log_kind_names[e->kind];
-        bool is_write = e->kind == DT_LOG_DST || e->kind == DT_LOG_CQ;
-        char *dir = (char *)(is_write ? "write" : "read");
-        char *result = (char *)dt_error_name(e->result);
+        char *op = (char *)dmatd_op_name(e->op);
+        char *list = (char *)dmatd_log_kind_name(e->kind);
+        char *dir = (char *)(dmatd_log_kind_is_write(e->kind) ? "write"
+                                                          : "read");
+        char *result = (char *)dmatd_error_name(e->result);
         uint32_t index = e->index;
 
         if (!visit_start_struct(v, NULL, NULL, 0, errp)) {
@@ -1779,17 +1769,17 @@ static void dt_get_dma_log(Object *obj, Visitor *v, const char *name,
  * CMD_SEQ and the DMA log survive, so that log entries stay unambiguous
  * across guest reboots.
  */
-static void dt_reset_hold(Object *obj, ResetType type)
+static void dmatd_reset_hold(Object *obj, ResetType type)
 {
     DmaTestdevState *s = DMA_TESTDEV(obj);
     uint64_t cmd_seq = s->cmd_seq;
 
     trace_dma_testdev_reset(s->q_active, s->q_active ? s->q_cmd.seq : 0);
     /* This may run inside a step, from the step's own DMA: stop it. */
-    dt_abort(s, DT_ABORT_RESET);
-    dt_queue_stop(s);
+    dmatd_abort(s, DMATD_ABORT_RESET);
+    dmatd_queue_stop(s);
 
-    s->cmd = DT_OP_NONE;
+    s->cmd = DMATD_OP_NONE;
     s->seed = 0;
     s->src_list = 0;
     s->src_count = 0;
@@ -1805,7 +1795,7 @@ static void dt_reset_hold(Object *obj, ResetType type)
     s->q_ctrl = 0;
     s->q_status = 0;
     s->q_size = 0;
-    s->q_error = DT_QERR_NONE;
+    s->q_error = DMATD_QERR_NONE;
     s->q_err_cause = 0;
     s->q_err_addr = 0;
     s->sq_base = 0;
@@ -1816,11 +1806,11 @@ static void dt_reset_hold(Object *obj, ResetType type)
     s->q_budget = 0;
     s->q_cmd = (DmaTestdevCmd) { 0 };
     s->cmd_seq = cmd_seq;
-    dt_epf_reset(s);
+    dmatd_epf_reset(s);
 }
 
-static void dt_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
-                            int len)
+static void dmatd_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                               int len)
 {
     pci_default_write_config(pdev, addr, val, len);
     if (pci_is_express(pdev)) {
@@ -1831,11 +1821,11 @@ static void dt_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
      * The epf-test personality holds INTx until STATUS is read instead.
      */
     if (!DMA_TESTDEV(pdev)->epf) {
-        dt_intx_update(DMA_TESTDEV(pdev));
+        dmatd_intx_update(DMA_TESTDEV(pdev));
     }
 }
 
-static void dt_realize(PCIDevice *pdev, Error **errp)
+static void dmatd_realize(PCIDevice *pdev, Error **errp)
 {
     DmaTestdevState *s = DMA_TESTDEV(pdev);
     unsigned i;
@@ -1845,34 +1835,34 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
                    s->addr_bits);
         return;
     }
-    if (!s->max_segs || s->max_segs > DT_LIMIT_MAX_SEGS) {
+    if (!s->max_segs || s->max_segs > DMATD_LIMIT_MAX_SEGS) {
         error_setg(errp, "max-segments must be between 1 and %u, not %u",
-                   DT_LIMIT_MAX_SEGS, s->max_segs);
+                   DMATD_LIMIT_MAX_SEGS, s->max_segs);
         return;
     }
     if (!s->max_xfer) {
         error_setg(errp, "max-transfer must not be 0");
         return;
     }
-    if (!s->log_size || s->log_size > DT_LIMIT_LOG_SIZE) {
+    if (!s->log_size || s->log_size > DMATD_LIMIT_LOG_SIZE) {
         error_setg(errp, "dma-log-size must be between 1 and %u, not %u",
-                   DT_LIMIT_LOG_SIZE, s->log_size);
+                   DMATD_LIMIT_LOG_SIZE, s->log_size);
         return;
     }
-    if (!s->log_page || s->log_page > DT_LIMIT_LOG_PAGE) {
+    if (!s->log_page || s->log_page > DMATD_LIMIT_LOG_PAGE) {
         error_setg(errp, "dma-log-page must be between 1 and %u, not %u",
-                   DT_LIMIT_LOG_PAGE, s->log_page);
+                   DMATD_LIMIT_LOG_PAGE, s->log_page);
         return;
     }
-    if (s->msi_vectors > DT_MAX_VECTORS ||
+    if (s->msi_vectors > DMATD_MAX_VECTORS ||
         (s->msi_vectors & (s->msi_vectors - 1))) {
         error_setg(errp, "msi-vectors must be 0 or a power of 2 up to %u, "
-                   "not %u", DT_MAX_VECTORS, s->msi_vectors);
+                   "not %u", DMATD_MAX_VECTORS, s->msi_vectors);
         return;
     }
-    if (s->msix_vectors > DT_MAX_VECTORS) {
+    if (s->msix_vectors > DMATD_MAX_VECTORS) {
         error_setg(errp, "msix-vectors must be between 0 and %u, not %u",
-                   DT_MAX_VECTORS, s->msix_vectors);
+                   DMATD_MAX_VECTORS, s->msix_vectors);
         return;
     }
     if (!s->personality || !strcmp(s->personality, "native")) {
@@ -1884,21 +1874,21 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
                    "'%s'", s->personality);
         return;
     }
-    if (s->latency_ns > DT_LIMIT_LATENCY_NS) {
+    if (s->latency_ns > DMATD_LIMIT_LATENCY_NS) {
         error_setg(errp, "latency-ns must be at most %" PRIu64 ", not %"
-                   PRIu64, (uint64_t)DT_LIMIT_LATENCY_NS, s->latency_ns);
+                   PRIu64, (uint64_t)DMATD_LIMIT_LATENCY_NS, s->latency_ns);
         return;
     }
-    if (s->step_size && s->step_size < DT_MIN_STEP_SIZE) {
+    if (s->step_size && s->step_size < DMATD_MIN_STEP_SIZE) {
         error_setg(errp, "step-size must be 0 (no limit) or at least %u, "
-                   "not %" PRIu64, DT_MIN_STEP_SIZE, s->step_size);
+                   "not %" PRIu64, DMATD_MIN_STEP_SIZE, s->step_size);
         return;
     }
 
     pci_config_set_interrupt_pin(pdev->config, 1);
 
     if (pci_bus_is_express(pci_get_bus(pdev))) {
-        if (pcie_endpoint_cap_init(pdev, DT_PCIE_CAP_OFFSET) < 0) {
+        if (pcie_endpoint_cap_init(pdev, DMATD_PCIE_CAP_OFFSET) < 0) {
             error_setg(errp, "failed to add the PCI Express capability");
             return;
         }
@@ -1910,7 +1900,7 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
 
     if (s->msi_vectors) {
         Error *err = NULL;
-        int ret = msi_init(pdev, DT_MSI_CAP_OFFSET, s->msi_vectors, true,
+        int ret = msi_init(pdev, DMATD_MSI_CAP_OFFSET, s->msi_vectors, true,
                            true, &err);
 
         /* -ENOTSUP: the machine has no working MSI; INTx still works. */
@@ -1922,11 +1912,11 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
         }
     }
     if (s->epf) {
-        if (!dt_epf_realize(s, errp)) {
+        if (!dmatd_epf_realize(s, errp)) {
             return;
         }
     } else {
-        memory_region_init_io(&s->mmio, OBJECT(s), &dt_mmio_ops, s,
+        memory_region_init_io(&s->mmio, OBJECT(s), &dmatd_mmio_ops, s,
                               "dma-testdev-mmio", DMA_TESTDEV_BAR0_SIZE);
         pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
         if (s->msix_vectors &&
@@ -1938,25 +1928,25 @@ static void dt_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, i);
     }
 
-    s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dt_queue_timer, s);
-    s->bh = qemu_bh_new_guarded(s->epf ? dt_epf_bh : dt_queue_bh, s,
+    s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dmatd_queue_timer, s);
+    s->bh = qemu_bh_new_guarded(s->epf ? dmatd_epf_bh : dmatd_queue_bh, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
     s->log = g_new0(DmaTestdevLogEntry, s->log_size);
-    s->bounce = g_malloc(DT_BOUNCE_SIZE);
+    s->bounce = g_malloc(DMATD_BOUNCE_SIZE);
     s->cq_phase = true;
 }
 
 /*
  * Unplug.  This may run inside a step, whose own DMA powered the slot
- * off: the step stops at its next check (dt_dma), and what it uses (the
- * log, the bounce buffer) lives until dt_instance_finalize.
+ * off: the step stops at its next check (dmatd_dma), and what it uses (the
+ * log, the bounce buffer) lives until dmatd_instance_finalize.
  */
-static void dt_exit(PCIDevice *pdev)
+static void dmatd_exit(PCIDevice *pdev)
 {
     DmaTestdevState *s = DMA_TESTDEV(pdev);
 
-    dt_abort(s, DT_ABORT_UNPLUG);
-    dt_queue_stop(s);
+    dmatd_abort(s, DMATD_ABORT_UNPLUG);
+    dmatd_queue_stop(s);
     s->q_ctrl = 0;
     s->q_status = 0;
     s->epf_regs.xfer_cmd = 0;
@@ -1972,9 +1962,12 @@ static void dt_exit(PCIDevice *pdev)
         }
     }
     msi_uninit(pdev);
+    if (s->epf) {
+        dmatd_epf_unrealize(s);
+    }
 }
 
-static void dt_instance_finalize(Object *obj)
+static void dmatd_instance_finalize(Object *obj)
 {
     DmaTestdevState *s = DMA_TESTDEV(obj);
 
@@ -1982,34 +1975,34 @@ static void dt_instance_finalize(Object *obj)
     g_free(s->bounce);
 }
 
-static void dt_get_log_from(Object *obj, Visitor *v, const char *name,
-                            void *opaque, Error **errp)
+static void dmatd_get_log_from(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
 {
     visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_from, errp);
 }
 
-static void dt_set_log_from(Object *obj, Visitor *v, const char *name,
-                            void *opaque, Error **errp)
+static void dmatd_set_log_from(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
 {
     visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_from, errp);
 }
 
-static void dt_get_log_seq(Object *obj, Visitor *v, const char *name,
-                           void *opaque, Error **errp)
+static void dmatd_get_log_seq(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
 {
     visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_seq, errp);
 }
 
-static void dt_instance_init(Object *obj)
+static void dmatd_instance_init(Object *obj)
 {
     /* Sized for PCIe config space; cleared in realize on a PCI bus. */
     PCI_DEVICE(obj)->cap_present |= QEMU_PCI_CAP_EXPRESS;
 
-    object_property_add(obj, "dma-log", "DmaTestdevLog", dt_get_dma_log,
+    object_property_add(obj, "dma-log", "DmaTestdevLog", dmatd_get_dma_log,
                         NULL, NULL, NULL);
-    object_property_add(obj, "dma-log-from", "uint64", dt_get_log_from,
-                        dt_set_log_from, NULL, NULL);
-    object_property_add(obj, "dma-log-seq", "uint64", dt_get_log_seq,
+    object_property_add(obj, "dma-log-from", "uint64", dmatd_get_log_from,
+                        dmatd_set_log_from, NULL, NULL);
+    object_property_add(obj, "dma-log-seq", "uint64", dmatd_get_log_seq,
                         NULL, NULL, NULL);
 }
 
@@ -2020,7 +2013,7 @@ static void dt_instance_init(Object *obj)
  * exactly as it would have.
  */
 
-static const VMStateDescription vmstate_dt_cursor = {
+static const VMStateDescription vmstate_dmatd_cursor = {
     .name = TYPE_DMA_TESTDEV "/cursor",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -2038,7 +2031,7 @@ static const VMStateDescription vmstate_dt_cursor = {
     },
 };
 
-static const VMStateDescription vmstate_dt_stream = {
+static const VMStateDescription vmstate_dmatd_stream = {
     .name = TYPE_DMA_TESTDEV "/stream",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -2052,7 +2045,7 @@ static const VMStateDescription vmstate_dt_stream = {
     },
 };
 
-static const VMStateDescription vmstate_dt_result = {
+static const VMStateDescription vmstate_dmatd_result = {
     .name = TYPE_DMA_TESTDEV "/result",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -2073,7 +2066,7 @@ static const VMStateDescription vmstate_dt_result = {
     },
 };
 
-static const VMStateDescription vmstate_dt_cmd = {
+static const VMStateDescription vmstate_dmatd_cmd = {
     .name = TYPE_DMA_TESTDEV "/cmd",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -2090,20 +2083,20 @@ static const VMStateDescription vmstate_dt_cmd = {
         VMSTATE_UINT32(vector, DmaTestdevCmd),
         VMSTATE_UINT32(flags, DmaTestdevCmd),
         VMSTATE_UINT32(phase, DmaTestdevCmd),
-        VMSTATE_STRUCT(src, DmaTestdevCmd, 1, vmstate_dt_cursor,
+        VMSTATE_STRUCT(src, DmaTestdevCmd, 1, vmstate_dmatd_cursor,
                        DmaTestdevCursor),
-        VMSTATE_STRUCT(dst, DmaTestdevCmd, 1, vmstate_dt_cursor,
+        VMSTATE_STRUCT(dst, DmaTestdevCmd, 1, vmstate_dmatd_cursor,
                        DmaTestdevCursor),
-        VMSTATE_STRUCT(st, DmaTestdevCmd, 1, vmstate_dt_stream,
+        VMSTATE_STRUCT(st, DmaTestdevCmd, 1, vmstate_dmatd_stream,
                        DmaTestdevStream),
         VMSTATE_UINT64(src_total, DmaTestdevCmd),
-        VMSTATE_STRUCT(res, DmaTestdevCmd, 1, vmstate_dt_result,
+        VMSTATE_STRUCT(res, DmaTestdevCmd, 1, vmstate_dmatd_result,
                        DmaTestdevResult),
         VMSTATE_END_OF_LIST()
     },
 };
 
-static const VMStateDescription vmstate_dt_log_entry = {
+static const VMStateDescription vmstate_dmatd_log_entry = {
     .name = TYPE_DMA_TESTDEV "/log-entry",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -2122,7 +2115,7 @@ static const VMStateDescription vmstate_dt_log_entry = {
 };
 
 /* Send the log oldest first from slot 0, so only used slots travel. */
-static int dt_pre_save(void *opaque)
+static int dmatd_pre_save(void *opaque)
 {
     DmaTestdevState *s = opaque;
     uint32_t first = (s->log_head + s->log_size - s->log_count) %
@@ -2142,7 +2135,7 @@ static int dt_pre_save(void *opaque)
     return 0;
 }
 
-static bool dt_log_fits(void *opaque, int version_id)
+static bool dmatd_log_fits(void *opaque, int version_id)
 {
     DmaTestdevState *s = opaque;
 
@@ -2155,7 +2148,7 @@ static bool dt_log_fits(void *opaque, int version_id)
  * own operation cannot produce.
  */
 
-static const char *dt_check_log(DmaTestdevState *s)
+static const char *dmatd_check_log(DmaTestdevState *s)
 {
     uint32_t i;
 
@@ -2168,93 +2161,95 @@ static const char *dt_check_log(DmaTestdevState *s)
         if (e->seq != s->log_seq - s->log_count + 1 + i) {
             return "DMA log: sequence numbers not consecutive";
         }
-        if (e->kind >= ARRAY_SIZE(dt_log_kind_names)) {
+        if (e->kind > DMATD_LOG_KIND_MAX) {
             return "DMA log: entry kind";
         }
-        if (e->op != UINT8_MAX && (e->op >= ARRAY_SIZE(dt_op_names) ||
-                                   !dt_op_names[e->op])) {
+        if (e->op != UINT8_MAX && !dmatd_log_op_valid(e->op)) {
             return "DMA log: entry op";
         }
-        if (e->result > DT_ERR_MAX || e->done > e->len || e->cmd > s->cmd_seq) {
+        if (e->result > DMATD_ERR_MAX || e->done > e->len ||
+            e->cmd > s->cmd_seq) {
             return "DMA log: entry result, length or command";
         }
     }
     return NULL;
 }
 
-static const char *dt_check_result(const DmaTestdevResult *r)
+static const char *dmatd_check_result(const DmaTestdevResult *r)
 {
-    const uint32_t known = DT_STATUS_BUSY | DT_STATUS_DONE |
-                           DT_STATUS_ERROR | DT_STATUS_MISMATCH;
+    const uint32_t known = DMATD_STATUS_BUSY | DMATD_STATUS_DONE |
+                           DMATD_STATUS_ERROR | DMATD_STATUS_MISMATCH;
 
-    if ((r->status & ~known) || r->error > DT_ERR_MAX ||
-        r->err_list > DT_LIST_DST) {
+    if ((r->status & ~known) || r->error > DMATD_ERR_MAX ||
+        r->err_list > DMATD_LIST_DST) {
         return "result: status, error or list";
     }
-    if (!!(r->status & DT_STATUS_ERROR) != (r->error != DT_ERR_NONE) &&
-        !(r->status & DT_STATUS_BUSY)) {
+    if (!!(r->status & DMATD_STATUS_ERROR) != (r->error != DMATD_ERR_NONE) &&
+        !(r->status & DMATD_STATUS_BUSY)) {
         return "result: ERROR bit and error code disagree";
     }
     return NULL;
 }
 
-static bool dt_cursor_valid(DmaTestdevState *s, const DmaTestdevCursor *cur,
-                            uint8_t list, uint64_t base, uint32_t count)
+static bool dmatd_cursor_valid(DmaTestdevState *s, const DmaTestdevCursor *cur,
+                               uint8_t list, uint64_t base, uint32_t count)
 {
     if (cur->list != list || cur->base != base || cur->count != count ||
         cur->count > s->max_segs || cur->index > cur->count ||
         cur->seg_pos > cur->seg_len || cur->total > s->max_xfer ||
-        cur->list_dma_err > DT_ERR_MAX) {
+        cur->list_dma_err > DMATD_ERR_MAX) {
         return false;
     }
-    /* A loaded segment passed dt_load_seg's checks. */
+    /* A loaded segment passed dmatd_load_seg's checks. */
     return !cur->seg_len ||
-           dt_check_range(s, cur->seg_addr, cur->seg_len) == DT_ERR_NONE;
+           dmatd_check_range(s, cur->seg_addr, cur->seg_len) == DMATD_ERR_NONE;
 }
 
 /* The queue command in flight, if any. */
-static const char *dt_check_cmd(DmaTestdevState *s, const DmaTestdevCmd *c)
+static const char *dmatd_check_cmd(DmaTestdevState *s, const DmaTestdevCmd *c)
 {
-    bool copy = c->op == DT_OP_COPY;
-    bool checked_src = c->phase >= DT_PHASE_CHECK_SRC &&
-                       (c->op == DT_OP_VERIFY_PATTERN || copy);
-    bool checked_dst = c->phase >= DT_PHASE_CHECK_DST &&
-                       c->op != DT_OP_VERIFY_PATTERN;
+    bool copy = c->op == DMATD_OP_COPY;
+    bool checked_src = c->phase >= DMATD_PHASE_CHECK_SRC &&
+                       (c->op == DMATD_OP_VERIFY_PATTERN || copy);
+    bool checked_dst = c->phase >= DMATD_PHASE_CHECK_DST &&
+                       c->op != DMATD_OP_VERIFY_PATTERN;
 
-    if (c->phase > DT_PHASE_MAX || c->seq == 0 || c->seq > s->cmd_seq) {
+    if (c->phase > DMATD_PHASE_MAX || c->seq == 0 || c->seq > s->cmd_seq) {
         return "command: phase or sequence number";
     }
-    if (c->phase == DT_PHASE_DONE) {
+    if (c->phase == DMATD_PHASE_DONE) {
         /* Finished (maybe failed before it started), waiting for the CQ. */
-        return c->res.status & DT_STATUS_BUSY ? "command: done but busy"
-                                              : dt_check_result(&c->res);
+        return c->res.status & DMATD_STATUS_BUSY ? "command: done but busy"
+                                              : dmatd_check_result(&c->res);
     }
-    if (c->op == DT_OP_NONE || c->op > DT_OP_MAX ||
-        (c->flags & ~DT_SQE_F_INTR) || c->vector >= DT_MAX_VECTORS ||
-        c->res.status != DT_STATUS_BUSY || c->res.error != DT_ERR_NONE) {
+    if (c->op == DMATD_OP_NONE || c->op > DMATD_OP_MAX ||
+        (c->flags & ~DMATD_SQE_F_INTR) || c->vector >= DMATD_MAX_VECTORS ||
+        c->res.status != DMATD_STATUS_BUSY || c->res.error != DMATD_ERR_NONE) {
         return "command: op, flags, vector or result of a running command";
     }
-    if (c->phase == DT_PHASE_START) {
+    if (c->phase == DMATD_PHASE_START) {
         return NULL;
     }
-    if ((c->phase == DT_PHASE_CHECK_SRC && !checked_src) ||
-        (c->phase == DT_PHASE_CHECK_DST && !checked_dst)) {
+    if ((c->phase == DMATD_PHASE_CHECK_SRC && !checked_src) ||
+        (c->phase == DMATD_PHASE_CHECK_DST && !checked_dst)) {
         return "command: phase does not fit the op";
     }
     if (checked_src &&
-        !dt_cursor_valid(s, &c->src, DT_LIST_SRC, c->src_list, c->src_count)) {
+        !dmatd_cursor_valid(s, &c->src, DMATD_LIST_SRC, c->src_list,
+                            c->src_count)) {
         return "command: source cursor";
     }
     if (checked_dst &&
-        !dt_cursor_valid(s, &c->dst, DT_LIST_DST, c->dst_list, c->dst_count)) {
+        !dmatd_cursor_valid(s, &c->dst, DMATD_LIST_DST, c->dst_list,
+                            c->dst_count)) {
         return "command: destination cursor";
     }
-    if (c->phase == DT_PHASE_RUN) {
-        uint64_t total = copy || c->op == DT_OP_VERIFY_PATTERN ? c->src_total
+    if (c->phase == DMATD_PHASE_RUN) {
+        uint64_t total = copy || c->op == DMATD_OP_VERIFY_PATTERN ? c->src_total
                                                                : c->dst.total;
 
         if (c->st.off != c->res.bytes_done || c->res.bytes_done > total ||
-            c->st.verify != (c->op == DT_OP_VERIFY_PATTERN) ||
+            c->st.verify != (c->op == DMATD_OP_VERIFY_PATTERN) ||
             c->st.word_seg > MAX(c->src.index, c->dst.index)) {
             return "command: data stream";
         }
@@ -2262,37 +2257,41 @@ static const char *dt_check_cmd(DmaTestdevState *s, const DmaTestdevCmd *c)
     return NULL;
 }
 
-static const char *dt_check_queue(DmaTestdevState *s)
+static const char *dmatd_check_queue(DmaTestdevState *s)
 {
-    const uint32_t known = DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY |
-                           DT_QSTATUS_ERROR | DT_QSTATUS_CQ_FULL;
-    bool enabled = s->q_ctrl & DT_QCTRL_ENABLE;
+    const uint32_t known = DMATD_QSTATUS_ENABLED | DMATD_QSTATUS_BUSY |
+                           DMATD_QSTATUS_ERROR | DMATD_QSTATUS_CQ_FULL;
+    bool enabled = s->q_ctrl & DMATD_QCTRL_ENABLE;
     uint32_t posted;
 
-    if ((s->q_ctrl & ~DT_QCTRL_ENABLE) || (s->q_status & ~known) ||
-        enabled != !!(s->q_status & DT_QSTATUS_ENABLED) ||
-        s->q_error > DT_QERR_MAX || s->q_err_cause > DT_ERR_MAX ||
-        (s->q_error != DT_QERR_NONE) != !!(s->q_status & DT_QSTATUS_ERROR)) {
+    if ((s->q_ctrl & ~DMATD_QCTRL_ENABLE) || (s->q_status & ~known) ||
+        enabled != !!(s->q_status & DMATD_QSTATUS_ENABLED) ||
+        s->q_error > DMATD_QERR_MAX || s->q_err_cause > DMATD_ERR_MAX ||
+        (s->q_error != DMATD_QERR_NONE) !=
+        !!(s->q_status & DMATD_QSTATUS_ERROR)) {
         return "queue: Q_CTRL, Q_STATUS and Q_ERROR disagree";
     }
-    if (s->q_size > DT_Q_MAX_SIZE || s->intr_vector >= DT_MAX_VECTORS ||
-        (s->intr_status & ~DT_INTR_STATUS_MASK) ||
-        (s->intr_enable & ~DT_INTR_CAUSES) ||
-        DT_BAD_INFO_REASON(s->bad_info) > DT_BAD_QUEUE_DISABLED) {
+    if (s->q_size > DMATD_Q_MAX_SIZE || s->intr_vector >= DMATD_MAX_VECTORS ||
+        (s->intr_status & ~DMATD_INTR_STATUS_MASK) ||
+        (s->intr_enable & ~DMATD_INTR_CAUSES) ||
+        DMATD_BAD_INFO_REASON(s->bad_info) > DMATD_BAD_QUEUE_DISABLED) {
         return "registers: Q_SIZE, interrupts or BAD_INFO";
     }
-    if (!dt_queue_running(s)) {
+    if (!dmatd_queue_running(s)) {
         /* Stopped: no command, nothing armed, no busy bits. */
         if (s->q_active || s->q_scheduled || s->q_budget ||
-            (s->q_status & (DT_QSTATUS_BUSY | DT_QSTATUS_CQ_FULL))) {
+            (s->q_status & (DMATD_QSTATUS_BUSY | DMATD_QSTATUS_CQ_FULL))) {
             return "queue: stopped but busy";
         }
         return NULL;
     }
-    /* Running: what dt_queue_enable accepted, and indices inside it. */
-    if (s->q_size < 2 || s->sq_base % DT_Q_ALIGN || s->cq_base % DT_Q_ALIGN ||
-        dt_check_range(s, s->sq_base, (uint64_t)s->q_size * DT_SQE_SIZE) ||
-        dt_check_range(s, s->cq_base, (uint64_t)s->q_size * DT_CQE_SIZE)) {
+    /* Running: what dmatd_queue_enable accepted, and indices inside it. */
+    if (s->q_size < 2 || s->sq_base % DMATD_Q_ALIGN ||
+        s->cq_base % DMATD_Q_ALIGN ||
+        dmatd_check_range(s, s->sq_base,
+                          (uint64_t)s->q_size * DMATD_SQE_SIZE) ||
+        dmatd_check_range(s, s->cq_base,
+                          (uint64_t)s->q_size * DMATD_CQE_SIZE)) {
         return "queue: ring size, alignment or range";
     }
     if (s->sq_head >= s->q_size || s->sq_tail >= s->q_size ||
@@ -2300,8 +2299,8 @@ static const char *dt_check_queue(DmaTestdevState *s)
         return "queue: ring index";
     }
     posted = (s->cq_tail + s->q_size - s->cq_head) % s->q_size;
-    if (s->q_active != !!(s->q_status & DT_QSTATUS_BUSY) ||
-        ((s->q_status & DT_QSTATUS_CQ_FULL) && !s->q_active) ||
+    if (s->q_active != !!(s->q_status & DMATD_QSTATUS_BUSY) ||
+        ((s->q_status & DMATD_QSTATUS_CQ_FULL) && !s->q_active) ||
         (s->q_budget && !s->q_active) ||
         (s->step_size && s->q_budget > s->step_size)) {
         return "queue: busy, CQ full or step budget";
@@ -2309,26 +2308,26 @@ static const char *dt_check_queue(DmaTestdevState *s)
     if (s->q_done < posted) {
         return "queue: fewer completions than entries posted";
     }
-    return s->q_active ? dt_check_cmd(s, &s->q_cmd) : NULL;
+    return s->q_active ? dmatd_check_cmd(s, &s->q_cmd) : NULL;
 }
 
-static int dt_post_load(void *opaque, int version_id)
+static int dmatd_post_load(void *opaque, int version_id)
 {
     DmaTestdevState *s = opaque;
     const DmaTestdevCmd *c = &s->q_cmd;
     const char *bad;
 
     s->log_head = s->log_count % s->log_size;
-    bad = dt_check_log(s);
+    bad = dmatd_check_log(s);
     if (!bad) {
-        bad = dt_check_result(&s->result);
+        bad = dmatd_check_result(&s->result);
     }
-    if (!bad && s->result.status & DT_STATUS_BUSY) {
+    if (!bad && s->result.status & DMATD_STATUS_BUSY) {
         /* Register commands finish before the register write returns. */
         bad = "result: busy outside a command";
     }
     if (!bad) {
-        bad = dt_check_queue(s);
+        bad = dmatd_check_queue(s);
     }
     if (!bad && PCI_DEVICE(s)->config[PCI_INTERRUPT_PIN] != 1) {
         /* Config space loads unchecked here; pci_set_irq asserts on it. */
@@ -2337,7 +2336,7 @@ static int dt_post_load(void *opaque, int version_id)
     if (!bad && s->epf && (s->q_ctrl || s->q_status)) {
         bad = "the epf-test personality has no command queue";
     }
-    if (!bad && !dt_epf_post_load(s)) {
+    if (!bad && !dmatd_epf_post_load(s)) {
         bad = "epf-test transfer state";
     }
     if (bad) {
@@ -2356,7 +2355,7 @@ static int dt_post_load(void *opaque, int version_id)
     return 0;
 }
 
-static bool dt_has_msix(void *opaque, int version_id)
+static bool dmatd_has_msix(void *opaque, int version_id)
 {
     return msix_present(PCI_DEVICE(opaque));
 }
@@ -2365,11 +2364,11 @@ static const VMStateDescription vmstate_dma_testdev = {
     .name = TYPE_DMA_TESTDEV,
     .version_id = 3,
     .minimum_version_id = 3,
-    .pre_save = dt_pre_save,
-    .post_load = dt_post_load,
+    .pre_save = dmatd_pre_save,
+    .post_load = dmatd_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, DmaTestdevState),
-        VMSTATE_MSIX_TEST(parent_obj, DmaTestdevState, dt_has_msix),
+        VMSTATE_MSIX_TEST(parent_obj, DmaTestdevState, dmatd_has_msix),
         VMSTATE_UINT32(cmd, DmaTestdevState),
         VMSTATE_UINT32(seed, DmaTestdevState),
         VMSTATE_UINT64(src_list, DmaTestdevState),
@@ -2377,7 +2376,7 @@ static const VMStateDescription vmstate_dma_testdev = {
         VMSTATE_UINT64(dst_list, DmaTestdevState),
         VMSTATE_UINT32(dst_count, DmaTestdevState),
         VMSTATE_UINT64(fill, DmaTestdevState),
-        VMSTATE_STRUCT(result, DmaTestdevState, 1, vmstate_dt_result,
+        VMSTATE_STRUCT(result, DmaTestdevState, 1, vmstate_dmatd_result,
                        DmaTestdevResult),
         VMSTATE_UINT64(cmd_seq, DmaTestdevState),
         VMSTATE_UINT32(intr_status, DmaTestdevState),
@@ -2402,31 +2401,31 @@ static const VMStateDescription vmstate_dma_testdev = {
         VMSTATE_BOOL(q_active, DmaTestdevState),
         VMSTATE_BOOL(q_scheduled, DmaTestdevState),
         VMSTATE_UINT64(q_budget, DmaTestdevState),
-        VMSTATE_STRUCT(q_cmd, DmaTestdevState, 1, vmstate_dt_cmd,
+        VMSTATE_STRUCT(q_cmd, DmaTestdevState, 1, vmstate_dmatd_cmd,
                        DmaTestdevCmd),
         VMSTATE_TIMER_PTR(timer, DmaTestdevState),
-        VMSTATE_STRUCT(epf_regs, DmaTestdevState, 2, vmstate_dt_epf,
+        VMSTATE_STRUCT(epf_regs, DmaTestdevState, 2, vmstate_dmatd_epf,
                        DmaTestdevEpf),
         VMSTATE_UINT64(log_seq, DmaTestdevState),
         VMSTATE_UINT32(log_count, DmaTestdevState),
-        VMSTATE_VALIDATE("dma-log fits dma-log-size", dt_log_fits),
+        VMSTATE_VALIDATE("dma-log fits dma-log-size", dmatd_log_fits),
         VMSTATE_STRUCT_VARRAY_POINTER_UINT32(log, DmaTestdevState, log_count,
-                                             vmstate_dt_log_entry,
+                                             vmstate_dmatd_log_entry,
                                              DmaTestdevLogEntry),
         VMSTATE_END_OF_LIST()
     },
 };
 
-static const Property dt_properties[] = {
+static const Property dmatd_properties[] = {
     DEFINE_PROP_UINT8("addr-bits", DmaTestdevState, addr_bits, 64),
     DEFINE_PROP_UINT32("max-segments", DmaTestdevState, max_segs,
-                       DT_DEFAULT_MAX_SEGS),
+                       DMATD_DEFAULT_MAX_SEGS),
     DEFINE_PROP_UINT64("max-transfer", DmaTestdevState, max_xfer,
-                       DT_DEFAULT_MAX_XFER),
+                       DMATD_DEFAULT_MAX_XFER),
     DEFINE_PROP_UINT32("dma-log-size", DmaTestdevState, log_size,
-                       DT_DEFAULT_LOG_SIZE),
+                       DMATD_DEFAULT_LOG_SIZE),
     DEFINE_PROP_UINT32("dma-log-page", DmaTestdevState, log_page,
-                       DT_DEFAULT_LOG_PAGE),
+                       DMATD_DEFAULT_LOG_PAGE),
     DEFINE_PROP_UINT32("msi-vectors", DmaTestdevState, msi_vectors, 8),
     DEFINE_PROP_UINT32("msix-vectors", DmaTestdevState, msix_vectors, 8),
     DEFINE_PROP_UINT64("latency-ns", DmaTestdevState, latency_ns, 0),
@@ -2438,45 +2437,45 @@ static const Property dt_properties[] = {
                        0),
 };
 
-static void dt_class_init(ObjectClass *klass, DT_CLASS_INIT_DATA data)
+static void dmatd_class_init(ObjectClass *klass, DMATD_CLASS_INIT_DATA data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
     ResettableClass *rc = RESETTABLE_CLASS(klass);
 
-    k->realize = dt_realize;
-    k->exit = dt_exit;
-    k->config_write = dt_config_write;
+    k->realize = dmatd_realize;
+    k->exit = dmatd_exit;
+    k->config_write = dmatd_config_write;
     k->vendor_id = DMA_TESTDEV_VENDOR_ID;
     k->device_id = DMA_TESTDEV_DEVICE_ID;
     k->revision = DMA_TESTDEV_REVISION;
     k->class_id = PCI_CLASS_OTHERS;
-    rc->phases.hold = dt_reset_hold;
+    rc->phases.hold = dmatd_reset_hold;
     dc->desc = "DMA reference device for testing guest DMA addressing";
     dc->vmsd = &vmstate_dma_testdev;
-    device_class_set_props(dc, dt_properties);
+    device_class_set_props(dc, dmatd_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
-static InterfaceInfo dt_interfaces[] = {
+static InterfaceInfo dmatd_interfaces[] = {
     { INTERFACE_PCIE_DEVICE },
     { INTERFACE_CONVENTIONAL_PCI_DEVICE },
     { }
 };
 
-static const TypeInfo dt_info = {
+static const TypeInfo dmatd_info = {
     .name = TYPE_DMA_TESTDEV,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(DmaTestdevState),
-    .instance_init = dt_instance_init,
-    .instance_finalize = dt_instance_finalize,
-    .class_init = dt_class_init,
-    .interfaces = dt_interfaces,
+    .instance_init = dmatd_instance_init,
+    .instance_finalize = dmatd_instance_finalize,
+    .class_init = dmatd_class_init,
+    .interfaces = dmatd_interfaces,
 };
 
-static void dt_register_types(void)
+static void dmatd_register_types(void)
 {
-    type_register_static(&dt_info);
+    type_register_static(&dmatd_info);
 }
 
-type_init(dt_register_types)
+type_init(dmatd_register_types)

@@ -3,7 +3,7 @@
  *
  * The test plays the driver (accel qtest) on q35, where the device is a
  * PCI Express endpoint behind a pcie-root-port.  For every operation and
- * size it times the write to DT_REG_CMD with g_get_monotonic_time(): the
+ * size it times the write to DMATD_REG_CMD with g_get_monotonic_time(): the
  * register path runs the whole command before that MMIO write returns, so
  * the interval is the command plus one qtest protocol round trip.  Each
  * transfer is one segment.  In the same process and for the same size it
@@ -15,7 +15,7 @@
  *
  * and prints one "# bench" line per (operation, size) with the medians, so
  * that scripts/bench.sh can put them in its table.  The qtest round trip of
- * a register write that starts nothing (DT_REG_SEED) is printed too: it is
+ * a register write that starts nothing (DMATD_REG_SEED) is printed too: it is
  * the fixed cost inside every device figure.
  *
  * Environment: DT_BENCH_MAX_MIB, the largest size in MiB (256; 1 unless
@@ -97,10 +97,10 @@ static Bench *bench_start(uint64_t max)
     alloc = &b->d->alloc;
     b->a = guest_alloc(alloc, max);
     b->b = guest_alloc(alloc, max);
-    b->list_a = guest_alloc(alloc, DT_SEG_SIZE);
-    b->list_b = guest_alloc(alloc, DT_SEG_SIZE);
-    g_assert_cmphex(b->list_a % DT_SEG_ALIGN, ==, 0);
-    g_assert_cmphex(b->list_b % DT_SEG_ALIGN, ==, 0);
+    b->list_a = guest_alloc(alloc, DMATD_SEG_SIZE);
+    b->list_b = guest_alloc(alloc, DMATD_SEG_SIZE);
+    g_assert_cmphex(b->list_a % DMATD_SEG_ALIGN, ==, 0);
+    g_assert_cmphex(b->list_b % DMATD_SEG_ALIGN, ==, 0);
 
     b->host_a = g_malloc(max);
     b->host_b = g_malloc(max);
@@ -126,17 +126,17 @@ static int64_t bench_cmd(Bench *b, uint32_t op, uint64_t size,
     uint32_t status;
 
     t0 = g_get_monotonic_time();
-    dmatd_wr(b->d, DT_REG_CMD, op);
+    dmatd_wr(b->d, DMATD_REG_CMD, op);
     t1 = g_get_monotonic_time();
 
-    status = dmatd_rd(b->d, DT_REG_STATUS);
-    if (status != DT_STATUS_DONE) {
+    status = dmatd_rd(b->d, DMATD_REG_STATUS);
+    if (status != DMATD_STATUS_DONE) {
         g_error("op %u size %" PRIu64 ": status 0x%x error %s", op, size,
-                status, dt_error_name(dmatd_rd(b->d, DT_REG_ERROR)));
+                status, dmatd_error_name(dmatd_rd(b->d, DMATD_REG_ERROR)));
     }
-    g_assert_cmpuint(dmatd_rd64(b->d, DT_REG_BYTES_DONE_LO), ==, size);
+    g_assert_cmpuint(dmatd_rd64(b->d, DMATD_REG_BYTES_DONE_LO), ==, size);
     if (csum) {
-        g_assert_cmphex(dmatd_rd64(b->d, DT_REG_CHECKSUM_LO), ==, csum);
+        g_assert_cmphex(dmatd_rd64(b->d, DMATD_REG_CHECKSUM_LO), ==, csum);
     }
     return t1 - t0;
 }
@@ -152,10 +152,10 @@ static double bench_host_once(Bench *b, uint32_t op, uint64_t size,
     t0 = g_get_monotonic_time();
     for (i = 0; i < calls; i++) {
         switch (op) {
-        case DT_OP_WRITE_PATTERN:
+        case DMATD_OP_WRITE_PATTERN:
             memset(b->host_a, (int)i, size);
             break;
-        case DT_OP_VERIFY_PATTERN:
+        case DMATD_OP_VERIFY_PATTERN:
             for (j = 0; j < size / 8; j++) {
                 sum += w[j];
             }
@@ -173,19 +173,19 @@ static double bench_host_once(Bench *b, uint32_t op, uint64_t size,
 
 /*
  * Host: the contract's checksum (FNV-1a over 64-bit words, see
- * DT_REG_CHECKSUM) over @size bytes, per call, in microseconds.  Every
+ * DMATD_REG_CHECKSUM) over @size bytes, per call, in microseconds.  Every
  * operation must compute it over all the data it moves, one multiply
  * after the other: this is the device's speed limit, not the memory's.
  */
 static double bench_host_csum(Bench *b, uint64_t size, uint64_t calls)
 {
     int64_t t0, t1;
-    uint64_t i, j, csum = DT_CSUM_INIT;
+    uint64_t i, j, csum = DMATD_CSUM_INIT;
 
     t0 = g_get_monotonic_time();
     for (i = 0; i < calls; i++) {
         for (j = 0; j < size; j += 8) {
-            csum = dt_csum_word(csum, ldq_le_p(b->host_a + j));
+            csum = dmatd_csum_word(csum, ldq_le_p(b->host_a + j));
         }
     }
     t1 = g_get_monotonic_time();
@@ -196,24 +196,12 @@ static double bench_host_csum(Bench *b, uint64_t size, uint64_t calls)
 static const char *host_name(uint32_t op)
 {
     switch (op) {
-    case DT_OP_WRITE_PATTERN:
+    case DMATD_OP_WRITE_PATTERN:
         return "memset";
-    case DT_OP_VERIFY_PATTERN:
+    case DMATD_OP_VERIFY_PATTERN:
         return "read-sum64";
     default:
         return "memcpy";
-    }
-}
-
-static const char *op_name(uint32_t op)
-{
-    switch (op) {
-    case DT_OP_WRITE_PATTERN:
-        return "write";
-    case DT_OP_VERIFY_PATTERN:
-        return "verify";
-    default:
-        return "copy";
     }
 }
 
@@ -254,7 +242,7 @@ static void bench_one(Bench *b, uint32_t op, uint64_t size, uint64_t csum)
            " dev_us=%.2f dev_gbps=%.3f host=%s host_calls=%" PRIu64
            " host_us=%.3f host_gbps=%.3f ratio=%.3f"
            " host_csum_us=%.3f host_csum_gbps=%.3f\n",
-           op_name(op), size, reps, dev, gbps(size, dev), host_name(op),
+           dmatd_op_name(op), size, reps, dev, gbps(size, dev), host_name(op),
            calls, host, gbps(size, host), host > 0 ? gbps(size, dev) /
            gbps(size, host) : 0, fnv, gbps(size, fnv));
     fflush(stdout);
@@ -269,7 +257,7 @@ static void bench_mmio_rtt(Bench *b)
 
     for (i = 0; i < ARRAY_SIZE(us); i++) {
         t0 = g_get_monotonic_time();
-        dmatd_wr(b->d, DT_REG_SEED, BENCH_SEED);
+        dmatd_wr(b->d, DMATD_REG_SEED, BENCH_SEED);
         us[i] = g_get_monotonic_time() - t0;
     }
     printf("# bench op=qtest-writel reps=%zu us=%.2f\n", ARRAY_SIZE(us),
@@ -299,20 +287,21 @@ static void test_bulk(void)
          */
         bench_put_seg(b, b->list_a, b->a, size);
         bench_put_seg(b, b->list_b, b->b, size);
-        dmatd_wr(b->d, DT_REG_SEED, BENCH_SEED);
-        dmatd_wr64(b->d, DT_REG_DST_LIST_LO, b->list_a);
-        dmatd_wr(b->d, DT_REG_DST_COUNT, 1);
-        dmatd_wr(b->d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
-        g_assert_cmphex(dmatd_rd(b->d, DT_REG_STATUS), ==, DT_STATUS_DONE);
-        csum = dmatd_rd64(b->d, DT_REG_CHECKSUM_LO);
-        bench_one(b, DT_OP_WRITE_PATTERN, size, csum);
+        dmatd_wr(b->d, DMATD_REG_SEED, BENCH_SEED);
+        dmatd_wr64(b->d, DMATD_REG_DST_LIST_LO, b->list_a);
+        dmatd_wr(b->d, DMATD_REG_DST_COUNT, 1);
+        dmatd_wr(b->d, DMATD_REG_CMD, DMATD_OP_WRITE_PATTERN);
+        g_assert_cmphex(dmatd_rd(b->d, DMATD_REG_STATUS), ==,
+                        DMATD_STATUS_DONE);
+        csum = dmatd_rd64(b->d, DMATD_REG_CHECKSUM_LO);
+        bench_one(b, DMATD_OP_WRITE_PATTERN, size, csum);
 
-        dmatd_wr64(b->d, DT_REG_SRC_LIST_LO, b->list_a);
-        dmatd_wr(b->d, DT_REG_SRC_COUNT, 1);
-        bench_one(b, DT_OP_VERIFY_PATTERN, size, csum);
+        dmatd_wr64(b->d, DMATD_REG_SRC_LIST_LO, b->list_a);
+        dmatd_wr(b->d, DMATD_REG_SRC_COUNT, 1);
+        bench_one(b, DMATD_OP_VERIFY_PATTERN, size, csum);
 
-        dmatd_wr64(b->d, DT_REG_DST_LIST_LO, b->list_b);
-        bench_one(b, DT_OP_COPY, size, csum);
+        dmatd_wr64(b->d, DMATD_REG_DST_LIST_LO, b->list_b);
+        bench_one(b, DMATD_OP_COPY, size, csum);
     }
     bench_stop(b);
 }
@@ -391,24 +380,24 @@ static void test_callback(void)
     seg.addr = b;
     lb = dmatd_put_segs(d, &seg, 1);
     dmatd_queue_init(d, &q, 8);
-    for (op = DT_OP_WRITE_PATTERN; op <= DT_OP_FILL; op++) {
+    for (op = DMATD_OP_WRITE_PATTERN; op <= DMATD_OP_FILL; op++) {
         struct dma_testdev_sqe e = {
             .op = op, .seed = BENCH_SEED, .src_list = la, .src_count = 1,
-            .dst_list = op == DT_OP_COPY ? lb : la, .dst_count = 1,
+            .dst_list = op == DMATD_OP_COPY ? lb : la, .dst_count = 1,
         };
 
         dmatd_queue_submit(d, &q, &e);
     }
-    for (i = 0; i < 100000 && dmatd_rd(d, DT_REG_CQ_TAIL) != 4; i++) {
+    for (i = 0; i < 100000 && dmatd_rd(d, DMATD_REG_CQ_TAIL) != 4; i++) {
         g_usleep(1000);
     }
-    g_assert_cmpuint(dmatd_rd(d, DT_REG_CQ_TAIL), ==, 4);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
-    dmatd_wr(d, DT_REG_SEED, BENCH_SEED);
-    dmatd_wr64(d, DT_REG_DST_LIST_LO, la);
-    dmatd_wr(d, DT_REG_DST_COUNT, 1);
-    dmatd_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_STATUS), ==, DT_STATUS_DONE);
+    g_assert_cmpuint(dmatd_rd(d, DMATD_REG_CQ_TAIL), ==, 4);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
+    dmatd_wr(d, DMATD_REG_SEED, BENCH_SEED);
+    dmatd_wr64(d, DMATD_REG_DST_LIST_LO, la);
+    dmatd_wr(d, DMATD_REG_DST_COUNT, 1);
+    dmatd_wr(d, DMATD_REG_CMD, DMATD_OP_WRITE_PATTERN);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_STATUS), ==, DMATD_STATUS_DONE);
     dmatd_stop(d);
     callback_parse(log, &st);
     unlink(log);
@@ -417,15 +406,15 @@ static void test_callback(void)
     d = dmatd_start(&dmatd_q35, ",personality=epf-test", extra);
     a = guest_alloc(&d->alloc, size);
     b = guest_alloc(&d->alloc, size);
-    dmatd_wr64(d, DT_EPF_SRC_LO, a);
-    dmatd_wr64(d, DT_EPF_DST_LO, b);
-    dmatd_wr(d, DT_EPF_SIZE, size);
-    for (op = DT_EPF_CMD_READ; op <= DT_EPF_CMD_COPY; op <<= 1) {
-        dmatd_wr(d, DT_EPF_COMMAND, op);
-        for (i = 0; i < 100000 && !dmatd_rd(d, DT_EPF_STATUS); i++) {
+    dmatd_wr64(d, DMATD_EPF_SRC_LO, a);
+    dmatd_wr64(d, DMATD_EPF_DST_LO, b);
+    dmatd_wr(d, DMATD_EPF_SIZE, size);
+    for (op = DMATD_EPF_CMD_READ; op <= DMATD_EPF_CMD_COPY; op <<= 1) {
+        dmatd_wr(d, DMATD_EPF_COMMAND, op);
+        for (i = 0; i < 100000 && !dmatd_rd(d, DMATD_EPF_STATUS); i++) {
             g_usleep(1000);
         }
-        g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS) & DT_EPF_ST_IRQ_RAISED,
+        g_assert_cmphex(dmatd_rd(d, DMATD_EPF_STATUS) & DMATD_EPF_ST_IRQ_RAISED,
                         !=, 0);
     }
     dmatd_stop(d);
@@ -480,12 +469,12 @@ static void test_log_read(void)
         }
         la = dmatd_put_segs(d, list, segs);
         g_free(list);
-        dmatd_wr(d, DT_REG_SEED, BENCH_SEED);
-        dmatd_wr64(d, DT_REG_DST_LIST_LO, la);
-        dmatd_wr(d, DT_REG_DST_COUNT, segs);
+        dmatd_wr(d, DMATD_REG_SEED, BENCH_SEED);
+        dmatd_wr64(d, DMATD_REG_DST_LIST_LO, la);
+        dmatd_wr(d, DMATD_REG_DST_COUNT, segs);
         /* segs + 1 entries a command: enough commands to fill the ring. */
         for (i = 0; i <= ring / (segs + 1); i++) {
-            dmatd_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
+            dmatd_wr(d, DMATD_REG_CMD, DMATD_OP_WRITE_PATTERN);
         }
         g_assert_cmpuint(dmatd_log_seq(d->qts, "dt0"), >=, ring);
 

@@ -36,27 +36,27 @@
 #include <sys/un.h>
 #include <poll.h>
 
-#define DT_PAGE                 ((uint64_t)4096)
-#define DT_NODES                2
-#define DT_NONE                 UINT64_MAX
+#define DMATD_PAGE              ((uint64_t)4096)
+#define DMATD_NODES             2
+#define DMATD_NONE              UINT64_MAX
 /* q35 puts RAM above this in the PCI hole at 4 GiB instead. */
-#define DT_Q35_LOWMEM_SMALL     0xb0000000ULL
-#define DT_Q35_LOWMEM_LARGE     0x80000000ULL
+#define DMATD_Q35_LOWMEM_SMALL  0xb0000000ULL
+#define DMATD_Q35_LOWMEM_LARGE  0x80000000ULL
 /* A guest case is one boot; TCG boots a tiny kernel in seconds. */
-#define DT_CASE_TIMEOUT_S       600
+#define DMATD_CASE_TIMEOUT_S    600
 /* The word that "x-misdirect-offset" sends one page too far. */
-#define DT_MISDIRECT_OFF        ((uint64_t)0x1008)
+#define DMATD_MISDIRECT_OFF     ((uint64_t)0x1008)
 
 typedef enum {
-    DT_EXPECT_PASS,             /* the oracle finds nothing wrong */
-    DT_EXPECT_MISDIRECT,        /* negative control: exactly one word */
-    DT_EXPECT_LEGACY_HAZARD,    /* DMA hit frames the buffer left */
-    DT_EXPECT_EPF,              /* Linux's pci_endpoint kselftest passes */
-    DT_EXPECT_EPF_MISDIRECT,    /* negative control of the EPF oracle */
-    DT_EXPECT_READ_FAIL,        /* negative control of dt-remap-race */
-} DtExpect;
+    DMATD_EXPECT_PASS,             /* the oracle finds nothing wrong */
+    DMATD_EXPECT_MISDIRECT,        /* negative control: exactly one word */
+    DMATD_EXPECT_LEGACY_HAZARD,    /* DMA hit frames the buffer left */
+    DMATD_EXPECT_EPF,              /* Linux's pci_endpoint kselftest passes */
+    DMATD_EXPECT_EPF_MISDIRECT,    /* negative control of the EPF oracle */
+    DMATD_EXPECT_READ_FAIL,        /* negative control of dt-remap-race */
+} DmatdExpect;
 
-typedef struct DtGuestCase {
+typedef struct DmatdGuestCase {
     const char *name;
     const char *tool_args;      /* of dt-pin, unless @run is given */
     const char *run;            /* another guest command */
@@ -64,17 +64,17 @@ typedef struct DtGuestCase {
     unsigned hugepages;         /* 2 MiB pages reserved at boot */
     const char *device_props;
     const char *extra_args;     /* more of QEMU's command line */
-    DtExpect expect;
-} DtGuestCase;
+    DmatdExpect expect;
+} DmatdGuestCase;
 
-typedef struct DtRun {
+typedef struct DmatdRun {
     uint64_t iova;
     uint64_t pa;
     uint64_t len;
-} DtRun;
+} DmatdRun;
 
 /* One buffer, from "@dt begin" to "@dt end". */
-typedef struct DtBuf {
+typedef struct DmatdBuf {
     char *name;
     bool legacy;
     uint64_t len;
@@ -83,47 +83,47 @@ typedef struct DtBuf {
     uint64_t npages;
     uint64_t *page_gpa;         /* current location of each page */
     uint64_t *first_gpa;        /* location when first found */
-    GArray *runs;               /* DtRun, from the ioctl */
+    GArray *runs;               /* DmatdRun, from the ioctl */
     GArray *moved;              /* uint64_t page indexes the tool moved */
     uint32_t seed;
     bool wrote;                 /* a WRITE_PATTERN was reported */
     uint64_t log_seq;           /* DMA log entries after this are ours */
     bool passed;                /* the tool's own verdict */
-} DtBuf;
+} DmatdBuf;
 
 /* A buffer the guest kernel's DMA API mapped (dma:dma_map_phys). */
-typedef struct DtDmaMap {
+typedef struct DmatdDmaMap {
     char dev[32];
     char dir[16];
     uint64_t addr;
     uint64_t size;
-} DtDmaMap;
+} DmatdDmaMap;
 
-typedef struct DtVm {
+typedef struct DmatdVm {
     QTestState *qts;
     int listen_fd;
     int serial_fd;
     char *sock_path;
-    char *mem_path[DT_NODES];
-    uint8_t *ram[DT_NODES];
+    char *mem_path[DMATD_NODES];
+    uint8_t *ram[DMATD_NODES];
     uint64_t node_size;
     uint64_t below_4g;
     GString *console;           /* everything the guest printed */
     GString *pending;           /* an incomplete line */
     GPtrArray *errors;          /* oracle findings */
-    GPtrArray *bufs;            /* DtBuf *, finished */
-    DtBuf *cur;
-    GArray *maps;               /* DtDmaMap */
+    GPtrArray *bufs;            /* DmatdBuf *, finished */
+    DmatdBuf *cur;
+    GArray *maps;               /* DmatdDmaMap */
     int64_t map_overrun;        /* trace events lost, -1: no report */
     int tool_status;
     gint64 deadline;
-} DtVm;
+} DmatdVm;
 
-static const char *dt_kernel;
-static const char *dt_initrd;
-static const char *dt_accel;
+static const char *dmatd_kernel;
+static const char *dmatd_initrd;
+static const char *dmatd_accel;
 
-static void G_GNUC_PRINTF(2, 3) dt_error(DtVm *vm, const char *fmt, ...)
+static void G_GNUC_PRINTF(2, 3) dmatd_error(DmatdVm *vm, const char *fmt, ...)
 {
     va_list ap;
 
@@ -136,7 +136,7 @@ static void G_GNUC_PRINTF(2, 3) dt_error(DtVm *vm, const char *fmt, ...)
  * Guest physical memory, as the test sees it
  */
 
-static uint8_t *dt_gpa_ptr(DtVm *vm, uint64_t gpa, uint64_t len)
+static uint8_t *dmatd_gpa_ptr(DmatdVm *vm, uint64_t gpa, uint64_t len)
 {
     uint64_t ram_off;
 
@@ -148,13 +148,13 @@ static uint8_t *dt_gpa_ptr(DtVm *vm, uint64_t gpa, uint64_t len)
         return NULL;
     }
     if (ram_off / vm->node_size != (ram_off + len - 1) / vm->node_size ||
-        ram_off + len > DT_NODES * vm->node_size) {
+        ram_off + len > DMATD_NODES * vm->node_size) {
         return NULL;
     }
     return vm->ram[ram_off / vm->node_size] + ram_off % vm->node_size;
 }
 
-static uint64_t dt_ram_off_to_gpa(DtVm *vm, uint64_t ram_off)
+static uint64_t dmatd_ram_off_to_gpa(DmatdVm *vm, uint64_t ram_off)
 {
     return ram_off < vm->below_4g ? ram_off
                                   : ram_off - vm->below_4g + 4 * GiB;
@@ -164,15 +164,15 @@ static uint64_t dt_ram_off_to_gpa(DtVm *vm, uint64_t ram_off)
  * Locate every page of the buffer by its nonce.  Runs with the VM
  * stopped, so nothing moves while it looks.
  */
-static void dt_scan_nonce(DtVm *vm, DtBuf *b, uint64_t nonce)
+static void dmatd_scan_nonce(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
 {
     uint64_t i, node, off;
 
     for (i = 0; i < b->npages; i++) {
-        b->page_gpa[i] = DT_NONE;
+        b->page_gpa[i] = DMATD_NONE;
     }
-    for (node = 0; node < DT_NODES; node++) {
-        for (off = 0; off < vm->node_size; off += DT_PAGE) {
+    for (node = 0; node < DMATD_NODES; node++) {
+        for (off = 0; off < vm->node_size; off += DMATD_PAGE) {
             const uint8_t *p = vm->ram[node] + off;
             uint64_t idx, gpa;
 
@@ -180,38 +180,38 @@ static void dt_scan_nonce(DtVm *vm, DtBuf *b, uint64_t nonce)
                 continue;
             }
             idx = ldq_le_p(p + 8);
-            gpa = dt_ram_off_to_gpa(vm, node * vm->node_size + off);
+            gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
             if (idx >= b->npages) {
-                dt_error(vm, "%s: nonce at 0x%" PRIx64 " names page %" PRIu64
-                         " of a %" PRIu64 "-page buffer", b->name, gpa, idx,
-                         b->npages);
-            } else if (b->page_gpa[idx] != DT_NONE) {
-                dt_error(vm, "%s: page %" PRIu64 " found twice, at 0x%"
-                         PRIx64 " and 0x%" PRIx64, b->name, idx,
-                         b->page_gpa[idx], gpa);
+                dmatd_error(vm, "%s: nonce at 0x%" PRIx64 " names page %" PRIu64
+                            " of a %" PRIu64 "-page buffer", b->name, gpa, idx,
+                            b->npages);
+            } else if (b->page_gpa[idx] != DMATD_NONE) {
+                dmatd_error(vm, "%s: page %" PRIu64 " found twice, at 0x%"
+                            PRIx64 " and 0x%" PRIx64, b->name, idx,
+                            b->page_gpa[idx], gpa);
             } else {
                 b->page_gpa[idx] = gpa;
             }
         }
     }
     for (i = 0; i < b->npages; i++) {
-        if (b->page_gpa[i] == DT_NONE) {
-            dt_error(vm, "%s: page %" PRIu64 " not found in guest RAM",
-                     b->name, i);
+        if (b->page_gpa[i] == DMATD_NONE) {
+            dmatd_error(vm, "%s: page %" PRIu64 " not found in guest RAM",
+                        b->name, i);
         }
-        if (b->first_gpa[i] == DT_NONE) {
+        if (b->first_gpa[i] == DMATD_NONE) {
             b->first_gpa[i] = b->page_gpa[i];
         }
     }
 }
 
 /* Where byte @b of the buffer really is, by the nonce map. */
-static uint64_t dt_buf_gpa(DtBuf *b, uint64_t byte)
+static uint64_t dmatd_buf_gpa(DmatdBuf *b, uint64_t byte)
 {
     uint64_t pos = b->offset + byte;
-    uint64_t page = b->page_gpa[pos / DT_PAGE];
+    uint64_t page = b->page_gpa[pos / DMATD_PAGE];
 
-    return page == DT_NONE ? DT_NONE : page + pos % DT_PAGE;
+    return page == DMATD_NONE ? DMATD_NONE : page + pos % DMATD_PAGE;
 }
 
 /*
@@ -220,53 +220,53 @@ static uint64_t dt_buf_gpa(DtBuf *b, uint64_t byte)
  * where the run says.  A PA one page off, or a run merged across a
  * discontinuity, fails here naming the page.
  */
-static void dt_check_runs(DtVm *vm, DtBuf *b)
+static void dmatd_check_runs(DmatdVm *vm, DmatdBuf *b)
 {
     uint64_t byte = 0, i;
 
     for (i = 0; i < b->runs->len; i++) {
-        DtRun *r = &g_array_index(b->runs, DtRun, i);
+        DmatdRun *r = &g_array_index(b->runs, DmatdRun, i);
         uint64_t end = byte + r->len, pos;
 
-        if (r->iova != g_array_index(b->runs, DtRun, 0).iova + byte) {
-            dt_error(vm, "%s: run %" PRIu64 " starts at IOVA 0x%" PRIx64
-                     ", expected 0x%" PRIx64, b->name, i, r->iova,
-                     g_array_index(b->runs, DtRun, 0).iova + byte);
+        if (r->iova != g_array_index(b->runs, DmatdRun, 0).iova + byte) {
+            dmatd_error(vm, "%s: run %" PRIu64 " starts at IOVA 0x%" PRIx64
+                        ", expected 0x%" PRIx64, b->name, i, r->iova,
+                        g_array_index(b->runs, DmatdRun, 0).iova + byte);
         }
         if (end > b->len) {
-            dt_error(vm, "%s: run %" PRIu64 " ends at buffer byte 0x%"
-                     PRIx64 ", past its length 0x%" PRIx64, b->name, i, end,
-                     b->len);
+            dmatd_error(vm, "%s: run %" PRIu64 " ends at buffer byte 0x%"
+                        PRIx64 ", past its length 0x%" PRIx64, b->name, i, end,
+                        b->len);
             return;
         }
         /* One check per page the run touches. */
         for (pos = byte; pos < end;
-             pos = QEMU_ALIGN_DOWN(b->offset + pos, DT_PAGE) + DT_PAGE -
+             pos = QEMU_ALIGN_DOWN(b->offset + pos, DMATD_PAGE) + DMATD_PAGE -
                    b->offset) {
-            uint64_t real = dt_buf_gpa(b, pos);
+            uint64_t real = dmatd_buf_gpa(b, pos);
             uint64_t said = r->pa + (pos - byte);
 
             if (real != said) {
-                dt_error(vm, "%s: page %" PRIu64 " (buffer byte 0x%" PRIx64
-                         "): run %" PRIu64 " says PA 0x%" PRIx64
+                dmatd_error(vm, "%s: page %" PRIu64 " (buffer byte 0x%" PRIx64
+                            "): run %" PRIu64 " says PA 0x%" PRIx64
                          ", the page is at 0x%" PRIx64, b->name,
-                         (b->offset + pos) / DT_PAGE, pos, i, said, real);
+                         (b->offset + pos) / DMATD_PAGE, pos, i, said, real);
             }
         }
         byte = end;
     }
     if (byte != b->len) {
-        dt_error(vm, "%s: runs cover 0x%" PRIx64 " bytes of 0x%" PRIx64,
-                 b->name, byte, b->len);
+        dmatd_error(vm, "%s: runs cover 0x%" PRIx64 " bytes of 0x%" PRIx64,
+                    b->name, byte, b->len);
     }
 }
 
-static bool dt_in_runs(DtBuf *b, uint64_t addr, uint64_t len)
+static bool dmatd_in_runs(DmatdBuf *b, uint64_t addr, uint64_t len)
 {
     uint64_t i;
 
     for (i = 0; i < b->runs->len; i++) {
-        DtRun *r = &g_array_index(b->runs, DtRun, i);
+        DmatdRun *r = &g_array_index(b->runs, DmatdRun, i);
 
         if (addr >= r->pa && addr + len <= r->pa + r->len) {
             return true;
@@ -276,17 +276,17 @@ static bool dt_in_runs(DtBuf *b, uint64_t addr, uint64_t len)
 }
 
 /* Which page of the buffer, by the current nonce map, holds @gpa? */
-static uint64_t dt_page_at(DtBuf *b, uint64_t gpa)
+static uint64_t dmatd_page_at(DmatdBuf *b, uint64_t gpa)
 {
     uint64_t i;
 
     for (i = 0; i < b->npages; i++) {
-        if (b->page_gpa[i] != DT_NONE && gpa >= b->page_gpa[i] &&
-            gpa < b->page_gpa[i] + DT_PAGE) {
+        if (b->page_gpa[i] != DMATD_NONE && gpa >= b->page_gpa[i] &&
+            gpa < b->page_gpa[i] + DMATD_PAGE) {
             return i;
         }
     }
-    return DT_NONE;
+    return DMATD_NONE;
 }
 
 /*
@@ -294,11 +294,11 @@ static uint64_t dt_page_at(DtBuf *b, uint64_t gpa)
  * belongs to; none may be anywhere else in guest RAM.  Words split across
  * two pages are the guest tool's to check.
  */
-static void dt_check_pattern(DtVm *vm, DtBuf *b)
+static void dmatd_check_pattern(DmatdVm *vm, DmatdBuf *b)
 {
     uint64_t phase = b->offset % 8, node, off, nwords = 0, found = 0, t;
 
-    for (node = 0; node < DT_NODES; node++) {
+    for (node = 0; node < DMATD_NODES; node++) {
         const uint8_t *base = vm->ram[node];
 
         for (off = phase; off + 8 <= vm->node_size; off += 8) {
@@ -308,47 +308,47 @@ static void dt_check_pattern(DtVm *vm, DtBuf *b)
                 continue;
             }
             t = (uint64_t)(uint32_t)w * 8;
-            gpa = dt_ram_off_to_gpa(vm, node * vm->node_size + off);
+            gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
             if (t + 8 > b->len) {
-                dt_error(vm, "%s: word 0x%016" PRIx64 " at 0x%" PRIx64
-                         " is past the transfer (offset 0x%" PRIx64 ")",
-                         b->name, w, gpa, t);
+                dmatd_error(vm, "%s: word 0x%016" PRIx64 " at 0x%" PRIx64
+                            " is past the transfer (offset 0x%" PRIx64 ")",
+                            b->name, w, gpa, t);
                 continue;
             }
-            exp = dt_buf_gpa(b, t);
+            exp = dmatd_buf_gpa(b, t);
             if (gpa == exp) {
                 found++;
             } else {
-                dt_error(vm, "%s: word for transfer offset 0x%" PRIx64
-                         " (page %" PRIu64 ") found at 0x%" PRIx64
+                dmatd_error(vm, "%s: word for transfer offset 0x%" PRIx64
+                            " (page %" PRIu64 ") found at 0x%" PRIx64
                          ", expected at 0x%" PRIx64, b->name, t,
-                         (b->offset + t) / DT_PAGE, gpa, exp);
+                         (b->offset + t) / DMATD_PAGE, gpa, exp);
             }
         }
     }
     /* Then every word that should be there, by its expected address. */
     for (t = 0; t + 8 <= b->len; t += 8) {
-        uint64_t gpa = dt_buf_gpa(b, t);
+        uint64_t gpa = dmatd_buf_gpa(b, t);
         const uint8_t *p;
 
-        if ((b->offset + t) / DT_PAGE != (b->offset + t + 7) / DT_PAGE) {
+        if ((b->offset + t) / DMATD_PAGE != (b->offset + t + 7) / DMATD_PAGE) {
             continue;
         }
         nwords++;
-        p = gpa == DT_NONE ? NULL : dt_gpa_ptr(vm, gpa, 8);
-        if (!p || ldq_le_p(p) != dt_pattern_word(b->seed, t)) {
-            dt_error(vm, "%s: transfer offset 0x%" PRIx64 " (page %" PRIu64
-                     ") at 0x%" PRIx64 ": expected 0x%016" PRIx64
+        p = gpa == DMATD_NONE ? NULL : dmatd_gpa_ptr(vm, gpa, 8);
+        if (!p || ldq_le_p(p) != dmatd_pattern_word(b->seed, t)) {
+            dmatd_error(vm, "%s: transfer offset 0x%" PRIx64 " (page %" PRIu64
+                        ") at 0x%" PRIx64 ": expected 0x%016" PRIx64
                      " found 0x%016" PRIx64, b->name, t,
-                     (b->offset + t) / DT_PAGE, gpa,
-                     dt_pattern_word(b->seed, t), p ? ldq_le_p(p) : 0);
+                     (b->offset + t) / DMATD_PAGE, gpa,
+                     dmatd_pattern_word(b->seed, t), p ? ldq_le_p(p) : 0);
         }
     }
     g_test_message("%s: %" PRIu64 " of %" PRIu64 " pattern words in place",
                    b->name, found, nwords);
 }
 
-static uint64_t dt_get_u64(QDict *d, const char *key)
+static uint64_t dmatd_get_u64(QDict *d, const char *key)
 {
     QNum *n = qobject_to(QNum, qdict_get(d, key));
 
@@ -357,7 +357,7 @@ static uint64_t dt_get_u64(QDict *d, const char *key)
 }
 
 /* The device's DMA log from sequence number @from on. */
-static QList *dt_dma_log(DtVm *vm, uint64_t from)
+static QList *dmatd_dma_log(DmatdVm *vm, uint64_t from)
 {
     return dmatd_log_read(vm->qts, "dt0", from);
 }
@@ -368,28 +368,29 @@ static QList *dt_dma_log(DtVm *vm, uint64_t from)
  * and any DMA that read or wrote at a pinned or mlocked address must hit
  * a frame that still holds the buffer's page.
  */
-static void dt_check_log(DtVm *vm, DtBuf *b)
+static void dmatd_check_log(DmatdVm *vm, DmatdBuf *b)
 {
-    QList *log = dt_dma_log(vm, b->log_seq + 1);
+    QList *log = dmatd_dma_log(vm, b->log_seq + 1);
     QListEntry *e;
 
     QLIST_FOREACH_ENTRY(log, e) {
         QDict *d = qobject_to(QDict, qlist_entry_obj(e));
         const char *list = qdict_get_str(d, "list");
-        uint64_t addr = dt_get_u64(d, "addr");
-        uint64_t len = dt_get_u64(d, "len");
+        uint64_t addr = dmatd_get_u64(d, "addr");
+        uint64_t len = dmatd_get_u64(d, "len");
         uint64_t first, i;
 
-        if (dt_get_u64(d, "seq") <= b->log_seq ||
+        if (dmatd_get_u64(d, "seq") <= b->log_seq ||
             g_str_has_suffix(list, "-list")) {
             continue;
         }
         if (!b->legacy && !strcmp(list, "dst") &&
-            !strcmp(qdict_get_str(d, "op"), "write-pattern") &&
-            !dt_in_runs(b, addr, len)) {
-            dt_error(vm, "%s: DMA log: cmd %" PRIu64 " wrote 0x%" PRIx64
-                     "+0x%" PRIx64 ", outside every run the ioctl returned",
-                     b->name, dt_get_u64(d, "cmd"), addr, len);
+            !strcmp(qdict_get_str(d, "op"),
+                    dmatd_op_name(DMATD_OP_WRITE_PATTERN)) &&
+            !dmatd_in_runs(b, addr, len)) {
+            dmatd_error(vm, "%s: DMA log: cmd %" PRIu64 " wrote 0x%" PRIx64
+                        "+0x%" PRIx64 ", outside every run the ioctl returned",
+                        b->name, dmatd_get_u64(d, "cmd"), addr, len);
         }
         if (!b->legacy) {
             continue;
@@ -397,16 +398,16 @@ static void dt_check_log(DtVm *vm, DtBuf *b)
         /* Legacy: the addresses came from pagemap; are they still ours? */
         for (i = 0; i < b->npages; i++) {
             first = b->first_gpa[i];
-            if (first == DT_NONE || addr >= first + DT_PAGE ||
+            if (first == DMATD_NONE || addr >= first + DMATD_PAGE ||
                 addr + len <= first) {
                 continue;
             }
-            if (dt_page_at(b, first) != i) {
-                dt_error(vm, "%s: DMA log: cmd %" PRIu64 " %s 0x%" PRIx64
-                         "+0x%" PRIx64 ": page %" PRIu64 " left 0x%" PRIx64
+            if (dmatd_page_at(b, first) != i) {
+                dmatd_error(vm, "%s: DMA log: cmd %" PRIu64 " %s 0x%" PRIx64
+                            "+0x%" PRIx64 ": page %" PRIu64 " left 0x%" PRIx64
                          " (now at 0x%" PRIx64 "): the DMA hit memory that "
                          "is no longer the buffer's", b->name,
-                         dt_get_u64(d, "cmd"), list, addr, len, i, first,
+                         dmatd_get_u64(d, "cmd"), list, addr, len, i, first,
                          b->page_gpa[i]);
             }
         }
@@ -418,7 +419,7 @@ static void dt_check_log(DtVm *vm, DtBuf *b)
  * The console
  */
 
-static char *dt_field(const char *line, const char *key)
+static char *dmatd_field(const char *line, const char *key)
 {
     g_autofree char *pat = g_strdup_printf(" %s=", key);
     const char *p = strstr(line, pat);
@@ -432,19 +433,19 @@ static char *dt_field(const char *line, const char *key)
     return g_strndup(p, n);
 }
 
-static uint64_t dt_field_u64(DtVm *vm, const char *line, const char *key)
+static uint64_t dmatd_field_u64(DmatdVm *vm, const char *line, const char *key)
 {
-    g_autofree char *v = dt_field(line, key);
+    g_autofree char *v = dmatd_field(line, key);
     uint64_t n;
 
     if (!v || qemu_strtou64(v, NULL, 0, &n)) {
-        dt_error(vm, "protocol: no number %s= in '%s'", key, line);
+        dmatd_error(vm, "protocol: no number %s= in '%s'", key, line);
         return 0;
     }
     return n;
 }
 
-static void dt_send(DtVm *vm, const char *s)
+static void dmatd_send(DmatdVm *vm, const char *s)
 {
     size_t len = strlen(s), done = 0;
 
@@ -456,9 +457,9 @@ static void dt_send(DtVm *vm, const char *s)
     }
 }
 
-static void dt_buf_free(gpointer p)
+static void dmatd_buf_free(gpointer p)
 {
-    DtBuf *b = p;
+    DmatdBuf *b = p;
 
     g_free(b->name);
     g_free(b->page_gpa);
@@ -468,61 +469,61 @@ static void dt_buf_free(gpointer p)
     g_free(b);
 }
 
-static void dt_begin(DtVm *vm, const char *line)
+static void dmatd_begin(DmatdVm *vm, const char *line)
 {
-    g_autofree char *mode = dt_field(line, "mode");
-    DtBuf *b = g_new0(DtBuf, 1);
+    g_autofree char *mode = dmatd_field(line, "mode");
+    DmatdBuf *b = g_new0(DmatdBuf, 1);
     uint64_t i;
 
-    b->name = dt_field(line, "case");
+    b->name = dmatd_field(line, "case");
     b->name = b->name ? b->name : g_strdup("?");
     b->legacy = mode && !strcmp(mode, "legacy");
-    b->len = dt_field_u64(vm, line, "len");
-    b->offset = dt_field_u64(vm, line, "offset");
-    b->nonce = dt_field_u64(vm, line, "nonce");
-    g_assert_cmpuint(b->offset, <, DT_PAGE);
-    b->npages = DIV_ROUND_UP(b->offset + b->len, DT_PAGE);
+    b->len = dmatd_field_u64(vm, line, "len");
+    b->offset = dmatd_field_u64(vm, line, "offset");
+    b->nonce = dmatd_field_u64(vm, line, "nonce");
+    g_assert_cmpuint(b->offset, <, DMATD_PAGE);
+    b->npages = DIV_ROUND_UP(b->offset + b->len, DMATD_PAGE);
     b->page_gpa = g_new(uint64_t, b->npages);
     b->first_gpa = g_new(uint64_t, b->npages);
     for (i = 0; i < b->npages; i++) {
-        b->page_gpa[i] = b->first_gpa[i] = DT_NONE;
+        b->page_gpa[i] = b->first_gpa[i] = DMATD_NONE;
     }
-    b->runs = g_array_new(false, false, sizeof(DtRun));
+    b->runs = g_array_new(false, false, sizeof(DmatdRun));
     b->moved = g_array_new(false, false, sizeof(uint64_t));
     b->log_seq = dmatd_log_seq(vm->qts, "dt0");
     vm->cur = b;
 }
 
 /* "@dt wait": stop the VM, look, let it go on. */
-static void dt_wait(DtVm *vm, const char *line)
+static void dmatd_wait(DmatdVm *vm, const char *line)
 {
-    g_autofree char *what = dt_field(line, "what");
-    g_autofree char *nonce_s = dt_field(line, "nonce");
-    DtBuf *b = vm->cur;
+    g_autofree char *what = dmatd_field(line, "what");
+    g_autofree char *nonce_s = dmatd_field(line, "nonce");
+    DmatdBuf *b = vm->cur;
 
     g_assert_nonnull(b);
     qtest_qmp_assert_success(vm->qts, "{'execute': 'stop'}");
     if (what && !strcmp(what, "checked")) {
         if (!b->legacy) {
-            dt_check_runs(vm, b);
+            dmatd_check_runs(vm, b);
         }
         if (b->wrote) {
-            dt_check_pattern(vm, b);
+            dmatd_check_pattern(vm, b);
         }
-        dt_check_log(vm, b);
+        dmatd_check_log(vm, b);
     } else {
         /* After moving pages the tool rewrites them with a new nonce. */
-        dt_scan_nonce(vm, b, nonce_s ? dt_field_u64(vm, line, "nonce")
+        dmatd_scan_nonce(vm, b, nonce_s ? dmatd_field_u64(vm, line, "nonce")
                                      : b->nonce);
     }
     qtest_qmp_assert_success(vm->qts, "{'execute': 'cont'}");
-    dt_send(vm, "go\n");
+    dmatd_send(vm, "go\n");
 }
 
-static void dt_line(DtVm *vm, const char *line)
+static void dmatd_line(DmatdVm *vm, const char *line)
 {
     const char *p = strstr(line, "@dt ");
-    DtBuf *b = vm->cur;
+    DmatdBuf *b = vm->cur;
 
     if (!p) {
         return;
@@ -530,49 +531,49 @@ static void dt_line(DtVm *vm, const char *line)
     p += 4;
     if (g_str_has_prefix(p, "begin ")) {
         g_assert_null(vm->cur);
-        dt_begin(vm, p - 1);
+        dmatd_begin(vm, p - 1);
     } else if (g_str_has_prefix(p, "wait ")) {
-        dt_wait(vm, p - 1);
+        dmatd_wait(vm, p - 1);
     } else if (g_str_has_prefix(p, "run ") && b) {
-        DtRun r = {
-            .iova = dt_field_u64(vm, p - 1, "iova"),
-            .pa = dt_field_u64(vm, p - 1, "pa"),
-            .len = dt_field_u64(vm, p - 1, "len"),
+        DmatdRun r = {
+            .iova = dmatd_field_u64(vm, p - 1, "iova"),
+            .pa = dmatd_field_u64(vm, p - 1, "pa"),
+            .len = dmatd_field_u64(vm, p - 1, "len"),
         };
 
         g_array_append_val(b->runs, r);
     } else if (g_str_has_prefix(p, "moved ") && b) {
-        uint64_t page = dt_field_u64(vm, p - 1, "page");
+        uint64_t page = dmatd_field_u64(vm, p - 1, "page");
 
         g_array_append_val(b->moved, page);
     } else if (g_str_has_prefix(p, "dma ") && b) {
-        g_autofree char *op = dt_field(p - 1, "op");
+        g_autofree char *op = dmatd_field(p - 1, "op");
 
-        if (op && !strcmp(op, "write")) {
+        if (op && !strcmp(op, dmatd_op_name(DMATD_OP_WRITE_PATTERN))) {
             b->wrote = true;
-            b->seed = dt_field_u64(vm, p - 1, "seed");
+            b->seed = dmatd_field_u64(vm, p - 1, "seed");
         }
     } else if (g_str_has_prefix(p, "end ") && b) {
-        g_autofree char *result = dt_field(p - 1, "result");
+        g_autofree char *result = dmatd_field(p - 1, "result");
 
         b->passed = result && !strcmp(result, "pass");
         g_ptr_array_add(vm->bufs, b);
         vm->cur = NULL;
     } else if (g_str_has_prefix(p, "dma-map ")) {
-        g_autofree char *dev = dt_field(p - 1, "dev");
-        g_autofree char *dir = dt_field(p - 1, "dir");
-        DtDmaMap m = {
-            .addr = dt_field_u64(vm, p - 1, "addr"),
-            .size = dt_field_u64(vm, p - 1, "size"),
+        g_autofree char *dev = dmatd_field(p - 1, "dev");
+        g_autofree char *dir = dmatd_field(p - 1, "dir");
+        DmatdDmaMap m = {
+            .addr = dmatd_field_u64(vm, p - 1, "addr"),
+            .size = dmatd_field_u64(vm, p - 1, "size"),
         };
 
         g_strlcpy(m.dev, dev ?: "", sizeof(m.dev));
         g_strlcpy(m.dir, dir ?: "", sizeof(m.dir));
         g_array_append_val(vm->maps, m);
     } else if (g_str_has_prefix(p, "dma-map-done ")) {
-        vm->map_overrun = dt_field_u64(vm, p - 1, "overrun");
+        vm->map_overrun = dmatd_field_u64(vm, p - 1, "overrun");
     } else if (g_str_has_prefix(p, "exit ")) {
-        vm->tool_status = dt_field_u64(vm, p - 1, "status");
+        vm->tool_status = dmatd_field_u64(vm, p - 1, "status");
     } else if (g_str_has_prefix(p, "check name=remap-race ")) {
         /* The figures, on success too: how hard the race was tried. */
         g_test_message("%s", p);
@@ -580,7 +581,7 @@ static void dt_line(DtVm *vm, const char *line)
 }
 
 /* The guest's console, a line per message, for a failure's context. */
-static void dt_dump_console(DtVm *vm)
+static void dmatd_dump_console(DmatdVm *vm)
 {
     g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
     char **l;
@@ -591,7 +592,7 @@ static void dt_dump_console(DtVm *vm)
 }
 
 /* Read the console until the tool exits or time runs out. */
-static void dt_run_console(DtVm *vm)
+static void dmatd_run_console(DmatdVm *vm)
 {
     char buf[4096];
 
@@ -602,15 +603,15 @@ static void dt_run_console(DtVm *vm)
         char *nl;
 
         if (left <= 0) {
-            dt_dump_console(vm);
-            g_error("guest did not finish within %d s", DT_CASE_TIMEOUT_S);
+            dmatd_dump_console(vm);
+            g_error("guest did not finish within %d s", DMATD_CASE_TIMEOUT_S);
         }
         if (poll(&pfd, 1, MIN(left, 1000)) <= 0) {
             continue;
         }
         n = read(vm->serial_fd, buf, sizeof(buf));
         if (n <= 0) {
-            dt_dump_console(vm);
+            dmatd_dump_console(vm);
             g_error("guest console closed before the tool exited");
         }
         g_string_append_len(vm->console, buf, n);
@@ -620,12 +621,12 @@ static void dt_run_console(DtVm *vm)
                                               nl - vm->pending->str);
 
             g_string_erase(vm->pending, 0, nl - vm->pending->str + 1);
-            dt_line(vm, line);
+            dmatd_line(vm, line);
         }
     }
 }
 
-static uint8_t *dt_map_node(const char *path, uint64_t size)
+static uint8_t *dmatd_map_node(const char *path, uint64_t size)
 {
     int fd = open(path, O_RDONLY);
     void *p;
@@ -637,9 +638,9 @@ static uint8_t *dt_map_node(const char *path, uint64_t size)
     return p;
 }
 
-static DtVm *dt_vm_start(const DtGuestCase *c)
+static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
 {
-    DtVm *vm = g_new0(DtVm, 1);
+    DmatdVm *vm = g_new0(DmatdVm, 1);
     g_autofree char *dir = g_dir_make_tmp("dt-guest-XXXXXX", NULL);
     g_autofree char *append = NULL;
     g_autofree char *run = NULL;
@@ -648,18 +649,18 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
     int i;
 
     vm->node_size = c->node_mb * MiB;
-    vm->below_4g = MIN(DT_NODES * vm->node_size,
-                       DT_NODES * vm->node_size >= DT_Q35_LOWMEM_SMALL ?
-                       DT_Q35_LOWMEM_LARGE : DT_Q35_LOWMEM_SMALL);
+    vm->below_4g = MIN(DMATD_NODES * vm->node_size,
+                       DMATD_NODES * vm->node_size >= DMATD_Q35_LOWMEM_SMALL ?
+                       DMATD_Q35_LOWMEM_LARGE : DMATD_Q35_LOWMEM_SMALL);
     vm->console = g_string_new(NULL);
     vm->pending = g_string_new(NULL);
     vm->errors = g_ptr_array_new_with_free_func(g_free);
-    vm->bufs = g_ptr_array_new_with_free_func(dt_buf_free);
+    vm->bufs = g_ptr_array_new_with_free_func(dmatd_buf_free);
     vm->tool_status = -1;
-    vm->maps = g_array_new(false, true, sizeof(DtDmaMap));
+    vm->maps = g_array_new(false, true, sizeof(DmatdDmaMap));
     vm->map_overrun = -1;
     vm->deadline = g_get_monotonic_time() +
-                   (gint64)DT_CASE_TIMEOUT_S * G_USEC_PER_SEC;
+                   (gint64)DMATD_CASE_TIMEOUT_S * G_USEC_PER_SEC;
 
     /* QEMU connects to us: nothing it prints at boot is lost. */
     vm->sock_path = g_strdup_printf("%s/serial.sock", dir);
@@ -672,7 +673,7 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
     g_assert_cmpint(listen(vm->listen_fd, 1), ==, 0);
 
     /* Guest RAM in files the oracle can map and scan at memory speed. */
-    for (i = 0; i < DT_NODES; i++) {
+    for (i = 0; i < DMATD_NODES; i++) {
         vm->mem_path[i] = g_strdup_printf("/dev/shm/dt-guest-%d-%d",
                                           getpid(), i);
     }
@@ -696,15 +697,15 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
         "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
         "-device dma-testdev,id=dt0,bus=rp0%s %s "
         "-kernel %s -initrd %s -append '%s' -no-reboot",
-        dt_accel, DT_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
+        dmatd_accel, DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
-        c->extra_args ? c->extra_args : "", dt_kernel, dt_initrd, append);
+        c->extra_args ? c->extra_args : "", dmatd_kernel, dmatd_initrd, append);
     vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
     g_assert_cmpint(vm->serial_fd, >=, 0);
 
-    for (i = 0; i < DT_NODES; i++) {
-        vm->ram[i] = dt_map_node(vm->mem_path[i], vm->node_size);
+    for (i = 0; i < DMATD_NODES; i++) {
+        vm->ram[i] = dmatd_map_node(vm->mem_path[i], vm->node_size);
         unlink(vm->mem_path[i]);
     }
     unlink(vm->sock_path);
@@ -714,17 +715,17 @@ static DtVm *dt_vm_start(const DtGuestCase *c)
     rsp = qtest_qmp(vm->qts, "{'execute': 'query-kvm'}");
     g_test_message("accelerator: %s (asked for %s)",
                    qdict_get_bool(qdict_get_qdict(rsp, "return"), "enabled") ?
-                   "kvm" : "tcg", dt_accel);
+                   "kvm" : "tcg", dmatd_accel);
     qobject_unref(rsp);
     return vm;
 }
 
-static void dt_vm_stop(DtVm *vm)
+static void dmatd_vm_stop(DmatdVm *vm)
 {
     int i;
 
     qtest_quit(vm->qts);
-    for (i = 0; i < DT_NODES; i++) {
+    for (i = 0; i < DMATD_NODES; i++) {
         munmap(vm->ram[i], vm->node_size);
         g_free(vm->mem_path[i]);
     }
@@ -737,12 +738,12 @@ static void dt_vm_stop(DtVm *vm)
     g_ptr_array_free(vm->bufs, true);
     g_array_free(vm->maps, true);
     if (vm->cur) {
-        dt_buf_free(vm->cur);
+        dmatd_buf_free(vm->cur);
     }
     g_free(vm);
 }
 
-static void dt_report_errors(DtVm *vm)
+static void dmatd_report_errors(DmatdVm *vm)
 {
     guint i;
 
@@ -756,7 +757,7 @@ static void dt_report_errors(DtVm *vm)
 }
 
 /* Did the oracle name exactly this transfer offset, and nothing else? */
-static bool dt_errors_only_offsets(DtVm *vm, uint64_t a, uint64_t b)
+static bool dmatd_errors_only_offsets(DmatdVm *vm, uint64_t a, uint64_t b)
 {
     g_autofree char *sa = g_strdup_printf("offset 0x%" PRIx64 " ", a);
     g_autofree char *sb = g_strdup_printf("offset 0x%" PRIx64 " ", b);
@@ -780,7 +781,7 @@ static bool dt_errors_only_offsets(DtVm *vm, uint64_t a, uint64_t b)
  */
 
 /* The device's PCI address in the guest: behind rp0, bus 1. */
-#define DT_GUEST_BDF            "0000:01:00.0"
+#define DMATD_GUEST_BDF         "0000:01:00.0"
 
 /*
  * Skips that are allowed, each for a reason docs/specs/dma-testdev.rst
@@ -788,7 +789,7 @@ static bool dt_errors_only_offsets(DtVm *vm, uint64_t a, uint64_t b)
  * vectors past the table, and the two features the personality does not
  * offer (BAR subrange mapping, the doorbell).
  */
-static bool dt_epf_skip_ok(const char *name, const char *reason)
+static bool dmatd_epf_skip_ok(const char *name, const char *reason)
 {
     unsigned n;
 
@@ -812,7 +813,7 @@ static bool dt_epf_skip_ok(const char *name, const char *reason)
  * skip for an allowed reason, and no sub-step may have failed (a SKIP
  * after a failed MSI vector would hide the failure).  Returns the cases.
  */
-static unsigned dt_epf_check_tap(DtVm *vm)
+static unsigned dmatd_epf_check_tap(DmatdVm *vm)
 {
     g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
     unsigned cases = 0, passed = 0, skipped = 0;
@@ -828,7 +829,7 @@ static unsigned dt_epf_check_tap(DtVm *vm)
             totals = strstr(line, "# Totals:");
         }
         if (strstr(line, "Test failed for") || strstr(line, "test failed")) {
-            dt_error(vm, "kselftest: %s", line);
+            dmatd_error(vm, "kselftest: %s", line);
         }
         ok = g_str_has_prefix(line, "ok ");
         if (!ok && !g_str_has_prefix(line, "not ok ")) {
@@ -843,15 +844,15 @@ static unsigned dt_epf_check_tap(DtVm *vm)
         id = skip ? g_strndup(name, skip - name) : g_strdup(name);
         cases++;
         if (!ok) {
-            dt_error(vm, "kselftest: %s failed", id);
+            dmatd_error(vm, "kselftest: %s failed", id);
         } else if (skip) {
             /* The serial console ends lines with CR LF. */
             g_autofree char *reason = g_strstrip(g_strdup(skip + 8));
 
             skipped++;
-            if (!dt_epf_skip_ok(id, reason)) {
-                dt_error(vm, "kselftest: %s skipped (%s), which is not an "
-                         "allowed skip", id, reason);
+            if (!dmatd_epf_skip_ok(id, reason)) {
+                dmatd_error(vm, "kselftest: %s skipped (%s), which is not an "
+                            "allowed skip", id, reason);
             }
         } else {
             passed++;
@@ -861,12 +862,12 @@ static unsigned dt_epf_check_tap(DtVm *vm)
                    "skipped; %s", cases, passed, skipped,
                    totals ?: "no Totals line");
     if (!totals) {
-        dt_error(vm, "kselftest: no '# Totals:' line: it did not finish");
+        dmatd_error(vm, "kselftest: no '# Totals:' line: it did not finish");
     }
     return cases;
 }
 
-static bool dt_epf_dir_ok(const char *map_dir, bool is_write)
+static bool dmatd_epf_dir_ok(const char *map_dir, bool is_write)
 {
     return !strcmp(map_dir, "BIDIRECTIONAL") ||
            !strcmp(map_dir, is_write ? "FROM_DEVICE" : "TO_DEVICE");
@@ -878,26 +879,26 @@ static bool dt_epf_dir_ok(const char *map_dir, bool is_write)
  * it: then the addresses are the ones the kernel handed out, and nothing
  * was read or written outside them.  Returns the transfers checked.
  */
-static unsigned dt_epf_check_dma(DtVm *vm)
+static unsigned dmatd_epf_check_dma(DmatdVm *vm)
 {
-    g_autoptr(QList) log = dt_dma_log(vm, 1);
+    g_autoptr(QList) log = dmatd_dma_log(vm, 1);
     unsigned checked = 0, maps = 0;
     QListEntry *le;
     guint i;
 
     for (i = 0; i < vm->maps->len; i++) {
-        maps += !strcmp(g_array_index(vm->maps, DtDmaMap, i).dev,
-                        DT_GUEST_BDF);
+        maps += !strcmp(g_array_index(vm->maps, DmatdDmaMap, i).dev,
+                        DMATD_GUEST_BDF);
     }
     if (vm->map_overrun) {
-        dt_error(vm, "dma: the guest's trace lost events (overrun %" PRId64
-                 "): the DMA API record is incomplete", vm->map_overrun);
+        dmatd_error(vm, "dma: the guest's trace lost events (overrun %" PRId64
+                    "): the DMA API record is incomplete", vm->map_overrun);
     }
     QLIST_FOREACH_ENTRY(log, le) {
         QDict *e = qobject_to(QDict, qlist_entry_obj(le));
         const char *op = qdict_get_str(e, "op");
         bool is_write = !strcmp(qdict_get_str(e, "dir"), "write");
-        uint64_t addr = dt_get_u64(e, "addr"), len = dt_get_u64(e, "len");
+        uint64_t addr = dmatd_get_u64(e, "addr"), len = dmatd_get_u64(e, "len");
         bool covered = false;
 
         if (!g_str_has_prefix(op, "epf-")) {
@@ -905,82 +906,82 @@ static unsigned dt_epf_check_dma(DtVm *vm)
         }
         checked++;
         for (i = 0; i < vm->maps->len && !covered; i++) {
-            DtDmaMap *m = &g_array_index(vm->maps, DtDmaMap, i);
+            DmatdDmaMap *m = &g_array_index(vm->maps, DmatdDmaMap, i);
 
-            covered = !strcmp(m->dev, DT_GUEST_BDF) && addr >= m->addr &&
+            covered = !strcmp(m->dev, DMATD_GUEST_BDF) && addr >= m->addr &&
                       addr + len <= m->addr + m->size &&
-                      dt_epf_dir_ok(m->dir, is_write);
+                      dmatd_epf_dir_ok(m->dir, is_write);
         }
         if (!covered) {
-            dt_error(vm, "dma: cmd %" PRIu64 " %s %s 0x%" PRIx64 " len %"
-                     PRIu64 ": outside every buffer the kernel mapped for "
-                     DT_GUEST_BDF, dt_get_u64(e, "cmd"), op,
+            dmatd_error(vm, "dma: cmd %" PRIu64 " %s %s 0x%" PRIx64 " len %"
+                        PRIu64 ": outside every buffer the kernel mapped for "
+                     DMATD_GUEST_BDF, dmatd_get_u64(e, "cmd"), op,
                      is_write ? "write" : "read", addr, len);
         }
     }
     g_test_message("dma: %u device transfers checked against %u DMA API "
-                   "mappings of " DT_GUEST_BDF, checked, maps);
+                   "mappings of " DMATD_GUEST_BDF, checked, maps);
     return checked;
 }
 
 static void test_guest_case(const void *data)
 {
-    const DtGuestCase *c = data;
-    DtVm *vm;
+    const DmatdGuestCase *c = data;
+    DmatdVm *vm;
     guint i, nbufs;
 
-    if (!dt_kernel || !dt_initrd) {
+    if (!dmatd_kernel || !dmatd_initrd) {
         g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
         return;
     }
-    vm = dt_vm_start(c);
-    dt_run_console(vm);
+    vm = dmatd_vm_start(c);
+    dmatd_run_console(vm);
     nbufs = vm->bufs->len;
 
     switch (c->expect) {
-    case DT_EXPECT_PASS:
-        dt_report_errors(vm);
+    case DMATD_EXPECT_PASS:
+        dmatd_report_errors(vm);
         if (vm->tool_status) {
-            dt_dump_console(vm);
+            dmatd_dump_console(vm);
         }
         g_assert_cmpint(vm->tool_status, ==, 0);
         g_assert_cmpuint(vm->errors->len, ==, 0);
         for (i = 0; i < nbufs; i++) {
-            DtBuf *b = vm->bufs->pdata[i];
+            DmatdBuf *b = vm->bufs->pdata[i];
 
             g_assert_true(b->passed);
             g_test_message("%s: 0x%" PRIx64 " bytes, %u runs, pass", b->name,
                            b->len, b->runs->len);
         }
         break;
-    case DT_EXPECT_MISDIRECT:
+    case DMATD_EXPECT_MISDIRECT:
         /*
-         * Negative control: the device sent the word at DT_MISDIRECT_OFF
+         * Negative control: the device sent the word at DMATD_MISDIRECT_OFF
          * one page too far, over the word that belongs there.  The oracle
          * must name exactly those two offsets.
          */
-        dt_report_errors(vm);
+        dmatd_report_errors(vm);
         g_assert_cmpuint(nbufs, ==, 1);
         g_assert_cmpuint(vm->errors->len, >, 0);
-        g_assert_true(dt_errors_only_offsets(vm, DT_MISDIRECT_OFF,
-                                             DT_MISDIRECT_OFF + DT_PAGE));
+        g_assert_true(dmatd_errors_only_offsets(
+            vm, DMATD_MISDIRECT_OFF, DMATD_MISDIRECT_OFF + DMATD_PAGE));
         break;
-    case DT_EXPECT_EPF:
+    case DMATD_EXPECT_EPF:
         /*
          * The unmodified kselftest passes, and the device's DMA log shows
          * only transfers inside what the kernel's DMA API mapped.  Its 6
          * data cases move 5 sizes each, COPY reading and writing.
          */
-        g_assert_cmpuint(dt_epf_check_tap(vm), >=, 23);
-        g_assert_cmpuint(dt_epf_check_dma(vm), >=, 40);
-        dt_report_errors(vm);
+        g_assert_cmpuint(dmatd_epf_check_tap(vm), >=, 23);
+        g_assert_cmpuint(dmatd_epf_check_dma(vm), >=, 40);
+        dmatd_report_errors(vm);
         if (vm->tool_status || vm->errors->len) {
-            dt_dump_console(vm);
+            dmatd_dump_console(vm);
         }
         g_assert_cmpuint(vm->errors->len, ==, 0);
         g_assert_cmpint(vm->tool_status, ==, 0);
         break;
-    case DT_EXPECT_EPF_MISDIRECT: {
+    case DMATD_EXPECT_EPF_MISDIRECT: {
         guint dma_errors = 0;
 
         /*
@@ -988,9 +989,9 @@ static void test_guest_case(const void *data)
          * past the source buffer.  The DMA oracle must flag exactly those
          * 8-byte reads, and the kselftest its WRITE_TEST (the CRC breaks).
          */
-        dt_epf_check_tap(vm);
-        dt_epf_check_dma(vm);
-        dt_report_errors(vm);
+        dmatd_epf_check_tap(vm);
+        dmatd_epf_check_dma(vm);
+        dmatd_report_errors(vm);
         for (i = 0; i < vm->errors->len; i++) {
             const char *e = vm->errors->pdata[i];
 
@@ -1008,7 +1009,7 @@ static void test_guest_case(const void *data)
                        dma_errors);
         break;
     }
-    case DT_EXPECT_READ_FAIL:
+    case DMATD_EXPECT_READ_FAIL:
         /*
          * Negative control: the device itself returned wrong SEED values;
          * the tool must count them and fail, and only for that reason.
@@ -1018,8 +1019,8 @@ static void test_guest_case(const void *data)
                                 "check name=remap-race result=fail"));
         g_assert_null(strstr(vm->console->str, " wrong=0 "));
         break;
-    case DT_EXPECT_LEGACY_HAZARD: {
-        DtBuf *b;
+    case DMATD_EXPECT_LEGACY_HAZARD: {
+        DmatdBuf *b;
         uint64_t p;
         guint flagged = 0;
 
@@ -1029,7 +1030,7 @@ static void test_guest_case(const void *data)
          * flag every moved page, and only those: this is the bug
          * IOMMU_IOAS_NOIOMMU_GET_PA exists to fix.
          */
-        dt_report_errors(vm);
+        dmatd_report_errors(vm);
         g_assert_cmpuint(nbufs, ==, 1);
         b = vm->bufs->pdata[0];
         g_assert_cmpuint(b->moved->len, >, 0);
@@ -1056,34 +1057,35 @@ static void test_guest_case(const void *data)
         break;
     }
     }
-    dt_vm_stop(vm);
+    dmatd_vm_stop(vm);
 }
 
-#define DT_PIN(n, args, mb, exp) \
+#define DMATD_PIN(n, args, mb, exp) \
     { .name = (n), .tool_args = (args), .node_mb = (mb), .expect = (exp) }
 
-static const DtGuestCase dt_cases[] = {
-    DT_PIN("cdev/4k-page", "--len 4K", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/4k-1M", "--len 1M", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/offset", "--len 10001 --offset 1234", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/fixed-iova", "--len 256K --fixed-iova 0x40000000", 256,
-           DT_EXPECT_PASS),
-    DT_PIN("cdev/thp", "--backing thp --len 4M", 256, DT_EXPECT_PASS),
+static const DmatdGuestCase dmatd_cases[] = {
+    DMATD_PIN("cdev/4k-page", "--len 4K", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/4k-1M", "--len 1M", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/offset", "--len 10001 --offset 1234", 256,
+              DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/fixed-iova", "--len 256K --fixed-iova 0x40000000", 256,
+              DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/thp", "--backing thp --len 4M", 256, DMATD_EXPECT_PASS),
     { .name = "cdev/hugetlb", .tool_args = "--backing hugetlb --len 4M",
-      .node_mb = 256, .hugepages = 8, .expect = DT_EXPECT_PASS },
-    DT_PIN("cdev/memfd", "--backing memfd --len 1M", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/maps", "--len 64K --maps 3", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/scatter", "--scatter --len 1M", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/migrate", "--len 1M --migrate", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/compact", "--len 1M --compact", 256, DT_EXPECT_PASS),
-    DT_PIN("cdev/256M", "--len 256M", 1024, DT_EXPECT_PASS),
-    DT_PIN("cdev/errno", "--errno", 256, DT_EXPECT_PASS),
+      .node_mb = 256, .hugepages = 8, .expect = DMATD_EXPECT_PASS },
+    DMATD_PIN("cdev/memfd", "--backing memfd --len 1M", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/maps", "--len 64K --maps 3", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/scatter", "--scatter --len 1M", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/migrate", "--len 1M --migrate", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/compact", "--len 1M --compact", 256, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
+    DMATD_PIN("cdev/errno", "--errno", 256, DMATD_EXPECT_PASS),
     /* THP: the page the stray word lands on is the buffer's next page. */
     { .name = "negative/misdirect", .tool_args = "--backing thp --len 64K",
       .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",
-      .expect = DT_EXPECT_MISDIRECT },
-    DT_PIN("legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256,
-           DT_EXPECT_LEGACY_HAZARD),
+      .expect = DMATD_EXPECT_MISDIRECT },
+    DMATD_PIN("legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256,
+              DMATD_EXPECT_LEGACY_HAZARD),
     /*
      * MMIO reads of one function on one vCPU while the other vCPU turns
      * the second function's Memory Space off and on: no read may land
@@ -1093,19 +1095,19 @@ static const DtGuestCase dt_cases[] = {
       .node_mb = 256,
       .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
                     "-device dma-testdev,id=dt1,bus=rp1",
-      .expect = DT_EXPECT_PASS },
+      .expect = DMATD_EXPECT_PASS },
     /* Its negative control: both functions corrupt reads of SEED. */
     { .name = "negative/remap-race", .run = "dt-remap-race --seconds 3",
       .node_mb = 256, .device_props = ",x-bad-seed-every=10000",
       .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
                     "-device dma-testdev,id=dt1,bus=rp1,"
                     "x-bad-seed-every=10000",
-      .expect = DT_EXPECT_READ_FAIL },
+      .expect = DMATD_EXPECT_READ_FAIL },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
-      .device_props = ",personality=epf-test", .expect = DT_EXPECT_EPF },
+      .device_props = ",personality=epf-test", .expect = DMATD_EXPECT_EPF },
     { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test,x-misdirect-offset=0x1008",
-      .expect = DT_EXPECT_EPF_MISDIRECT },
+      .expect = DMATD_EXPECT_EPF_MISDIRECT },
 };
 
 int main(int argc, char **argv)
@@ -1113,16 +1115,16 @@ int main(int argc, char **argv)
     size_t i;
 
     g_test_init(&argc, &argv, NULL);
-    dt_kernel = getenv("DT_GUEST_KERNEL");
-    dt_initrd = getenv("DT_GUEST_INITRD");
-    dt_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
-    g_assert(!strcmp(dt_accel, "tcg") || !strcmp(dt_accel, "kvm"));
+    dmatd_kernel = getenv("DT_GUEST_KERNEL");
+    dmatd_initrd = getenv("DT_GUEST_INITRD");
+    dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
+    g_assert(!strcmp(dmatd_accel, "tcg") || !strcmp(dmatd_accel, "kvm"));
 
-    for (i = 0; i < ARRAY_SIZE(dt_cases); i++) {
+    for (i = 0; i < ARRAY_SIZE(dmatd_cases); i++) {
         g_autofree char *path = g_strdup_printf("dma-testdev/guest/%s",
-                                                dt_cases[i].name);
+                                                dmatd_cases[i].name);
 
-        qtest_add_data_func(path, &dt_cases[i], test_guest_case);
+        qtest_add_data_func(path, &dmatd_cases[i], test_guest_case);
     }
     return g_test_run();
 }

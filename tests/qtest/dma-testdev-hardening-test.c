@@ -58,7 +58,7 @@
 
 /* Which path runs the command whose DMA does the damage. */
 typedef enum {
-    HD_REGISTER,                /* native, DT_REG_CMD */
+    HD_REGISTER,                /* native, DMATD_REG_CMD */
     HD_QUEUE,                   /* native, the command queue */
     HD_REGISTER_MSI,            /* native, the CMD_DONE MSI-X message */
     HD_QUEUE_MSI,               /* native, a completion's MSI-X message */
@@ -253,13 +253,13 @@ static void hd_wait_reg(DmatdDev *d, uint32_t reg, uint32_t val)
  */
 static void hd_check_native_reset(DmatdDev *d)
 {
-    g_assert_cmphex(dmatd_rd(d, DT_REG_STATUS), ==, 0);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_CMD), ==, 0);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_CTRL), ==, 0);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==, 0);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_SIZE), ==, 0);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_CQ_TAIL), ==, 0);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_INTR_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_CMD), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_CTRL), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_SIZE), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_CQ_TAIL), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_INTR_STATUS), ==, 0);
 }
 
 /* After the damage: the device runs a plain WRITE_PATTERN correctly. */
@@ -270,14 +270,14 @@ static void hd_check_native_works(DmatdDev *d)
     uint64_t list = dmatd_put_segs(d, &seg, 1);
     uint64_t i;
 
-    dmatd_wr(d, DT_REG_SEED, HD_SEED);
-    dmatd_wr64(d, DT_REG_DST_LIST_LO, list);
-    dmatd_wr(d, DT_REG_DST_COUNT, 1);
-    dmatd_wr(d, DT_REG_CMD, DT_OP_WRITE_PATTERN);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_STATUS), ==, DT_STATUS_DONE);
+    dmatd_wr(d, DMATD_REG_SEED, HD_SEED);
+    dmatd_wr64(d, DMATD_REG_DST_LIST_LO, list);
+    dmatd_wr(d, DMATD_REG_DST_COUNT, 1);
+    dmatd_wr(d, DMATD_REG_CMD, DMATD_OP_WRITE_PATTERN);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_STATUS), ==, DMATD_STATUS_DONE);
     for (i = 0; i < 256; i += 8) {
         g_assert_cmphex(qtest_readq(d->qts, buf + i), ==,
-                        dt_pattern_word(HD_SEED, i));
+                        dmatd_pattern_word(HD_SEED, i));
     }
 }
 
@@ -287,16 +287,16 @@ static void hd_check_epf_works(DmatdDev *d)
     int i;
 
     qtest_memset(d->qts, src, 0x3c, 64);
-    dmatd_wr64(d, DT_EPF_SRC_LO, src);
-    dmatd_wr64(d, DT_EPF_DST_LO, dst);
-    dmatd_wr(d, DT_EPF_SIZE, 64);
-    dmatd_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_INTX);
-    dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_COPY);
-    for (i = 0; i < 1000 && !dmatd_rd(d, DT_EPF_STATUS); i++) {
+    dmatd_wr64(d, DMATD_EPF_SRC_LO, src);
+    dmatd_wr64(d, DMATD_EPF_DST_LO, dst);
+    dmatd_wr(d, DMATD_EPF_SIZE, 64);
+    dmatd_wr(d, DMATD_EPF_IRQ_TYPE, DMATD_EPF_IRQ_INTX);
+    dmatd_wr(d, DMATD_EPF_COMMAND, DMATD_EPF_CMD_COPY);
+    for (i = 0; i < 1000 && !dmatd_rd(d, DMATD_EPF_STATUS); i++) {
         hd_run(d, 1);
     }
-    g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==,
-                    DT_EPF_ST_COPY_OK | DT_EPF_ST_IRQ_RAISED);
+    g_assert_cmphex(dmatd_rd(d, DMATD_EPF_STATUS), ==,
+                    DMATD_EPF_ST_COPY_OK | DMATD_EPF_ST_IRQ_RAISED);
     g_assert_cmphex(qtest_readq(d->qts, dst + 56), ==, 0x3c3c3c3c3c3c3c3cULL);
 }
 
@@ -342,24 +342,24 @@ static void hd_fire(DmatdDev *d, HdPath path, uint64_t addr, uint32_t val,
     switch (path) {
     case HD_REGISTER:
     case HD_REGISTER_MSI:
-        dmatd_wr64(d, DT_REG_FILL_LO, val);
-        dmatd_wr64(d, DT_REG_DST_LIST_LO, list);
-        dmatd_wr(d, DT_REG_DST_COUNT, count);
+        dmatd_wr64(d, DMATD_REG_FILL_LO, val);
+        dmatd_wr64(d, DMATD_REG_DST_LIST_LO, list);
+        dmatd_wr(d, DMATD_REG_DST_COUNT, count);
         if (msi) {
-            dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CMD_DONE);
+            dmatd_wr(d, DMATD_REG_INTR_ENABLE, DMATD_INTR_CMD_DONE);
         }
-        dmatd_wr(d, DT_REG_CMD, DT_OP_FILL);
+        dmatd_wr(d, DMATD_REG_CMD, DMATD_OP_FILL);
         break;
     case HD_QUEUE:
     case HD_QUEUE_MSI: {
         struct dma_testdev_sqe e = {
-            .op = DT_OP_FILL, .dst_list = list, .dst_count = count,
-            .fill = val, .tag = 0x7a9, .flags = msi ? DT_SQE_F_INTR : 0,
+            .op = DMATD_OP_FILL, .dst_list = list, .dst_count = count,
+            .fill = val, .tag = 0x7a9, .flags = msi ? DMATD_SQE_F_INTR : 0,
         };
 
         dmatd_queue_init(d, &q, 4);
         if (msi) {
-            dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_QUEUE_CMPL);
+            dmatd_wr(d, DMATD_REG_INTR_ENABLE, DMATD_INTR_QUEUE_CMPL);
         }
         dmatd_queue_submit(d, &q, &e);
         hd_run(d, 20);
@@ -377,16 +377,16 @@ static void hd_fire_epf(DmatdDev *d, HdPath path, uint64_t addr,
 
     if (path == HD_EPF_MSI) {
         hd_msix_at(d, addr, val, len);
-        dmatd_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_MSIX);
-        dmatd_wr(d, DT_EPF_IRQ_NUMBER, 1);
-        dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_RAISE_MSIX);
+        dmatd_wr(d, DMATD_EPF_IRQ_TYPE, DMATD_EPF_IRQ_MSIX);
+        dmatd_wr(d, DMATD_EPF_IRQ_NUMBER, 1);
+        dmatd_wr(d, DMATD_EPF_COMMAND, DMATD_EPF_CMD_RAISE_MSIX);
     } else {
         qtest_writel(d->qts, src, val);
-        dmatd_wr64(d, DT_EPF_SRC_LO, src);
-        dmatd_wr64(d, DT_EPF_DST_LO, addr);
-        dmatd_wr(d, DT_EPF_SIZE, len);
-        dmatd_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_INTX);
-        dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_COPY);
+        dmatd_wr64(d, DMATD_EPF_SRC_LO, src);
+        dmatd_wr64(d, DMATD_EPF_DST_LO, addr);
+        dmatd_wr(d, DMATD_EPF_SIZE, len);
+        dmatd_wr(d, DMATD_EPF_IRQ_TYPE, DMATD_EPF_IRQ_INTX);
+        dmatd_wr(d, DMATD_EPF_COMMAND, DMATD_EPF_CMD_COPY);
     }
     hd_run(d, 20);
 }
@@ -418,7 +418,7 @@ static void test_route(const void *data)
                                  "'arguments': {'id': 'dt0'}}");
         g_assert_true(hd_plugged(d));
     }
-    seq = epf ? 0 : dmatd_rd64(d, DT_REG_CMD_SEQ_LO);
+    seq = epf ? 0 : dmatd_rd64(d, DMATD_REG_CMD_SEQ_LO);
     if (epf) {
         hd_fire_epf(d, r->path, addr, val, len);
     } else {
@@ -433,6 +433,21 @@ static void test_route(const void *data)
             hd_check_guard(d, "data after the unplug", buf, 64);
         }
         hd_run(d, 50);
+        hd_assert_alive(d);
+        /*
+         * The slot is free at once: a device with the same properties
+         * plugs in there although the old one may not be freed yet (its
+         * RAM BARs' migration names once clashed, and QEMU aborted).
+         */
+        qtest_qmp_assert_success(d->qts, "{'execute': 'device_add', "
+                                 "'arguments': {'driver': 'dma-testdev', "
+                                 "'id': 'dt1', 'bus': 'rp0', "
+                                 "'personality': %s}}",
+                                 epf ? "epf-test" : "native");
+        qtest_qmp_assert_success(d->qts, "{'execute': 'qom-get', "
+                                 "'arguments': {'path': "
+                                 "'/machine/peripheral/dt1', "
+                                 "'property': 'personality'}}");
         hd_assert_alive(d);
         dmatd_stop(d);
         return;
@@ -455,13 +470,13 @@ static void test_route(const void *data)
             qpci_config_writew(d->rp, rp_exp + PCI_EXP_SLTCTL,
                                (sltctl & ~(PCI_EXP_SLTCTL_PIC |
                                            PCI_EXP_SLTCTL_PCC)) |
-                               PCI_EXP_SLTCTL_PWR_IND_ON |
-                               PCI_EXP_SLTCTL_PWR_ON);
+                                           PCI_EXP_SLTCTL_PWR_IND_ON |
+                                           PCI_EXP_SLTCTL_PWR_ON);
         }
         dmatd_reprogram(d);
         if (epf) {
-            g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==, 0);
-            g_assert_cmphex(dmatd_rd(d, DT_EPF_SIZE), ==, 0);
+            g_assert_cmphex(dmatd_rd(d, DMATD_EPF_STATUS), ==, 0);
+            g_assert_cmphex(dmatd_rd(d, DMATD_EPF_SIZE), ==, 0);
         } else {
             hd_check_native_reset(d);
             /* The message came after the data; the reset before it. */
@@ -471,7 +486,7 @@ static void test_route(const void *data)
                 hd_check_guard(d, "data after the reset", buf, 64);
             }
             /* One command ran (or was cut short); CMD_SEQ survived. */
-            g_assert_cmpuint(dmatd_rd64(d, DT_REG_CMD_SEQ_LO), ==, seq + 1);
+            g_assert_cmpuint(dmatd_rd64(d, DMATD_REG_CMD_SEQ_LO), ==, seq + 1);
         }
         /* Far more time than the command needed: nothing moves. */
         hd_run(d, 50);
@@ -486,10 +501,10 @@ static void test_route(const void *data)
         qpci_config_writew(d->dev, PCI_COMMAND,
                            PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
         if (epf) {
-            uint32_t st = dmatd_rd(d, DT_EPF_STATUS);
+            uint32_t st = dmatd_rd(d, DMATD_EPF_STATUS);
 
             /* The COPY's one write or the message went out; it ended. */
-            g_assert_true(st & DT_EPF_ST_IRQ_RAISED);
+            g_assert_true(st & DMATD_EPF_ST_IRQ_RAISED);
         } else if (r->target == HD_BUS_MASTER_OFF && !msi) {
             /*
              * The next DMA, the read of the second descriptor, failed
@@ -497,26 +512,26 @@ static void test_route(const void *data)
              */
             hd_check_guard(d, "data with bus master off", buf, 64);
             if (r->path == HD_REGISTER) {
-                g_assert_cmphex(dmatd_rd(d, DT_REG_STATUS), ==,
-                                DT_STATUS_DONE | DT_STATUS_ERROR);
-                g_assert_cmphex(dmatd_rd(d, DT_REG_ERROR), ==,
-                                DT_ERR_LIST_READ);
-                g_assert_cmphex(dmatd_rd(d, DT_REG_ERR_SEG), ==, 1);
+                g_assert_cmphex(dmatd_rd(d, DMATD_REG_STATUS), ==,
+                                DMATD_STATUS_DONE | DMATD_STATUS_ERROR);
+                g_assert_cmphex(dmatd_rd(d, DMATD_REG_ERROR), ==,
+                                DMATD_ERR_LIST_READ);
+                g_assert_cmphex(dmatd_rd(d, DMATD_REG_ERR_SEG), ==, 1);
             } else {
                 /* ...and the completion could not be written either. */
-                g_assert_cmphex(dmatd_rd(d, DT_REG_Q_ERROR), ==,
-                                DT_QERR_CQ_WRITE);
+                g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_ERROR), ==,
+                                DMATD_QERR_CQ_WRITE);
             }
         } else {
             /* Nothing in the engine depends on these: it completed. */
             hd_check_fill(d, buf, 64, val, msi ? 0 : len);
             if (r->path == HD_REGISTER || r->path == HD_REGISTER_MSI) {
-                g_assert_cmphex(dmatd_rd(d, DT_REG_STATUS), ==,
-                                DT_STATUS_DONE);
+                g_assert_cmphex(dmatd_rd(d, DMATD_REG_STATUS), ==,
+                                DMATD_STATUS_DONE);
             } else {
-                g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==,
-                                DT_QSTATUS_ENABLED);
-                g_assert_cmpuint(dmatd_rd(d, DT_REG_CQ_TAIL), ==, 1);
+                g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==,
+                                DMATD_QSTATUS_ENABLED);
+                g_assert_cmpuint(dmatd_rd(d, DMATD_REG_CQ_TAIL), ==, 1);
             }
         }
     }
@@ -525,8 +540,8 @@ static void test_route(const void *data)
     if (epf) {
         hd_check_epf_works(d);
     } else {
-        dmatd_wr(d, DT_REG_Q_CTRL, 0);
-        dmatd_wr(d, DT_REG_INTR_ENABLE, 0);
+        dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
+        dmatd_wr(d, DMATD_REG_INTR_ENABLE, 0);
         hd_check_native_works(d);
     }
     dmatd_stop(d);
@@ -544,30 +559,30 @@ static void test_cq_over_ecam(const void *data)
     uint64_t buf = hd_region(d, 64);
     struct dma_testdev_seg seg = { .addr = buf, .len = 64 };
     struct dma_testdev_sqe e = {
-        .op = DT_OP_WRITE_PATTERN, .seed = HD_SEED,
+        .op = DMATD_OP_WRITE_PATTERN, .seed = HD_SEED,
         .dst_list = dmatd_put_segs(d, &seg, 1), .dst_count = 1,
     };
-    uint64_t sq = guest_alloc(&d->alloc, 4 * DT_SQE_SIZE);
+    uint64_t sq = guest_alloc(&d->alloc, 4 * DMATD_SQE_SIZE);
     DmatdQueue q = { .sq = sq, .cq = DMATD_ECAM_ADDR(1, 0, 0, 0), .size = 4 };
 
     dmatd_ecam_enable(d);
-    qtest_memset(d->qts, sq, 0, 4 * DT_SQE_SIZE);
-    dmatd_wr64(d, DT_REG_SQ_BASE_LO, q.sq);
-    dmatd_wr64(d, DT_REG_CQ_BASE_LO, q.cq);
-    dmatd_wr(d, DT_REG_Q_SIZE, 4);
-    dmatd_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+    qtest_memset(d->qts, sq, 0, 4 * DMATD_SQE_SIZE);
+    dmatd_wr64(d, DMATD_REG_SQ_BASE_LO, q.sq);
+    dmatd_wr64(d, DMATD_REG_CQ_BASE_LO, q.cq);
+    dmatd_wr(d, DMATD_REG_Q_SIZE, 4);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, DMATD_QCTRL_ENABLE);
     dmatd_queue_submit(d, &q, &e);
     hd_run(d, 20);
     hd_assert_alive(d);
 
     /* Config space was overwritten: firmware's job again. */
     dmatd_reprogram(d);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==,
-                    DT_QSTATUS_ENABLED | DT_QSTATUS_ERROR);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_ERROR), ==, DT_QERR_CQ_WRITE);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==,
+                    DMATD_QSTATUS_ENABLED | DMATD_QSTATUS_ERROR);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_ERROR), ==, DMATD_QERR_CQ_WRITE);
     g_assert_cmphex(qtest_readq(d->qts, buf + 56), ==,
-                    dt_pattern_word(HD_SEED, 56));
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+                    dmatd_pattern_word(HD_SEED, 56));
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
     hd_check_native_works(d);
     dmatd_stop(d);
 }
@@ -583,7 +598,7 @@ static void test_between_steps(const void *data)
     uint64_t buf = hd_region(d, 4 * 4096);
     struct dma_testdev_seg seg = { .addr = buf, .len = 4 * 4096 };
     struct dma_testdev_sqe e = {
-        .op = DT_OP_WRITE_PATTERN, .seed = HD_SEED,
+        .op = DMATD_OP_WRITE_PATTERN, .seed = HD_SEED,
         .dst_list = dmatd_put_segs(d, &seg, 1), .dst_count = 1, .tag = 1,
     };
     struct dma_testdev_cqe c;
@@ -594,16 +609,16 @@ static void test_between_steps(const void *data)
     dmatd_queue_submit(d, &q, &e);
     qtest_clock_step(d->qts, HD_LAT);
     hd_wait_written(d, buf + 4096 - 32);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==,
-                    DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==,
+                    DMATD_QSTATUS_ENABLED | DMATD_QSTATUS_BUSY);
     qpci_config_writel(d->dev, PCI_BASE_ADDRESS_0, d->bar.addr + 0x100000);
     hd_run(d, 10);
     qpci_config_writel(d->dev, PCI_BASE_ADDRESS_0, d->bar.addr);
-    hd_wait_reg(d, DT_REG_CQ_TAIL, 1);
+    hd_wait_reg(d, DMATD_REG_CQ_TAIL, 1);
     dmatd_cqe_read(d, &q, 0, &c);
-    g_assert_cmphex(c.status, ==, DT_STATUS_DONE | DT_CQE_PHASE);
+    g_assert_cmphex(c.status, ==, DMATD_STATUS_DONE | DMATD_CQE_PHASE);
     g_assert_cmphex(qtest_readq(d->qts, buf + 4 * 4096 - 8), ==,
-                    dt_pattern_word(HD_SEED, 4 * 4096 - 8));
+                    dmatd_pattern_word(HD_SEED, 4 * 4096 - 8));
 
     /* Bus Master off after the first step: the next DMA fails. */
     qtest_memset(d->qts, buf, HD_GUARD, 4 * 4096);
@@ -611,24 +626,24 @@ static void test_between_steps(const void *data)
     dmatd_queue_submit(d, &q, &e);
     qtest_clock_step(d->qts, HD_LAT);
     hd_wait_written(d, buf + 4096 - 32);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==,
-                    DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==,
+                    DMATD_QSTATUS_ENABLED | DMATD_QSTATUS_BUSY);
     qpci_config_writew(d->dev, PCI_COMMAND, PCI_COMMAND_MEMORY);
     hd_run(d, 10);
     hd_assert_alive(d);
-    hd_wait_reg(d, DT_REG_Q_ERROR, DT_QERR_CQ_WRITE);
+    hd_wait_reg(d, DMATD_REG_Q_ERROR, DMATD_QERR_CQ_WRITE);
     hd_check_guard(d, "the second page, bus master off", buf + 4096, 4096);
     qpci_config_writew(d->dev, PCI_COMMAND,
                        PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
     hd_check_native_works(d);
     dmatd_stop(d);
 }
 
 /*
  * The epf-test personality moves data in paced steps: with latency-ns
- * L, a 4 MiB WRITE lands one DT_CALLBACK_MAX_BYTES (1 MiB) step per L;
+ * L, a 4 MiB WRITE lands one DMATD_CALLBACK_MAX_BYTES (1 MiB) step per L;
  * an FLR between two steps stops it there and logs what moved.
  */
 static void test_epf_paced(const void *data)
@@ -643,13 +658,13 @@ static void test_epf_paced(const void *data)
     QList *log;
     QDict *last;
 
-    dmatd_wr64(d, DT_EPF_DST_LO, buf);
-    dmatd_wr(d, DT_EPF_SIZE, size);
-    dmatd_wr(d, DT_EPF_COMMAND, DT_EPF_CMD_WRITE);
+    dmatd_wr64(d, DMATD_EPF_DST_LO, buf);
+    dmatd_wr(d, DMATD_EPF_SIZE, size);
+    dmatd_wr(d, DMATD_EPF_COMMAND, DMATD_EPF_CMD_WRITE);
     /* Picked up at once: the first step. */
     hd_wait_written(d, buf + MiB - 1);
     g_assert_cmphex(qtest_readb(d->qts, buf + MiB), ==, HD_GUARD);
-    g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_EPF_STATUS), ==, 0);
     /* The second one, a latency later. */
     qtest_clock_step(d->qts, HD_LAT);
     hd_wait_written(d, buf + 2 * MiB - 1);
@@ -672,7 +687,7 @@ static void test_epf_paced(const void *data)
     g_assert_cmpuint(dmatd_qdict_uint(last, "done"), ==, 2 * MiB);
     qobject_unref(log);
     dmatd_reprogram(d);
-    g_assert_cmphex(dmatd_rd(d, DT_EPF_STATUS), ==, 0);
+    g_assert_cmphex(dmatd_rd(d, DMATD_EPF_STATUS), ==, 0);
     hd_check_epf_works(d);
     dmatd_stop(d);
 }
@@ -695,10 +710,10 @@ static void test_dma_log_pages(const void *data)
     int i;
 
     /* 2 entries per command (list, data): 150 commands wrap the ring. */
-    dmatd_wr64(d, DT_REG_DST_LIST_LO, list);
-    dmatd_wr(d, DT_REG_DST_COUNT, 1);
+    dmatd_wr64(d, DMATD_REG_DST_LIST_LO, list);
+    dmatd_wr(d, DMATD_REG_DST_COUNT, 1);
     for (i = 0; i < 150; i++) {
-        dmatd_wr(d, DT_REG_CMD, DT_OP_FILL);
+        dmatd_wr(d, DMATD_REG_CMD, DMATD_OP_FILL);
     }
     g_assert_cmpuint(dmatd_log_seq(d->qts, "dt0"), ==, 300);
 
@@ -707,8 +722,9 @@ static void test_dma_log_pages(const void *data)
     g_assert_cmpuint(qlist_size(log), ==, 100);
     expect = 201;
     QLIST_FOREACH_ENTRY(log, e) {
-        g_assert_cmpuint(dmatd_qdict_uint(qobject_to(QDict, qlist_entry_obj(e)),
-                                        "seq"), ==, expect++);
+        QDict *entry = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_assert_cmpuint(dmatd_qdict_uint(entry, "seq"), ==, expect++);
     }
     qobject_unref(log);
 
@@ -954,23 +970,23 @@ static char *hd_wait_migration(QTestState *qts)
  */
 static void hd_check_loaded(DmatdDev *d)
 {
-    uint32_t qs = dmatd_rd(d, DT_REG_Q_STATUS);
-    uint32_t size = dmatd_rd(d, DT_REG_Q_SIZE);
+    uint32_t qs = dmatd_rd(d, DMATD_REG_Q_STATUS);
+    uint32_t size = dmatd_rd(d, DMATD_REG_Q_SIZE);
 
-    if (qs & DT_QSTATUS_ENABLED && !(qs & DT_QSTATUS_ERROR)) {
+    if (qs & DMATD_QSTATUS_ENABLED && !(qs & DMATD_QSTATUS_ERROR)) {
         g_assert_cmpuint(size, >=, 2);
-        g_assert_cmpuint(size, <=, DT_Q_MAX_SIZE);
-        g_assert_cmpuint(dmatd_rd(d, DT_REG_SQ_HEAD), <, size);
-        g_assert_cmpuint(dmatd_rd(d, DT_REG_CQ_TAIL), <, size);
+        g_assert_cmpuint(size, <=, DMATD_Q_MAX_SIZE);
+        g_assert_cmpuint(dmatd_rd(d, DMATD_REG_SQ_HEAD), <, size);
+        g_assert_cmpuint(dmatd_rd(d, DMATD_REG_CQ_TAIL), <, size);
     }
-    g_assert_cmpuint(!!(qs & DT_QSTATUS_ENABLED), ==,
-                     dmatd_rd(d, DT_REG_Q_CTRL) & DT_QCTRL_ENABLE);
+    g_assert_cmpuint(!!(qs & DMATD_QSTATUS_ENABLED), ==,
+                     dmatd_rd(d, DMATD_REG_Q_CTRL) & DMATD_QCTRL_ENABLE);
     /* The doorbells that once divided by zero. */
-    dmatd_wr(d, DT_REG_CQ_HEAD, 0);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DMATD_REG_CQ_HEAD, 0);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
     hd_run(d, 30);
     hd_assert_alive(d);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
     hd_check_native_works(d);
 }
 
@@ -1052,9 +1068,9 @@ static void test_migration_corrupt(const void *data)
         { .addr = buf + 8 * 4096, .len = 8 * 4096 },
     };
     struct dma_testdev_sqe e = {
-        .op = DT_OP_COPY, .src_list = dmatd_put_segs(d, segs, 1),
+        .op = DMATD_OP_COPY, .src_list = dmatd_put_segs(d, segs, 1),
         .src_count = 1, .dst_list = dmatd_put_segs(d, segs + 1, 1),
-        .dst_count = 1, .flags = DT_SQE_F_INTR, .vector = 1, .tag = 0x11,
+        .dst_count = 1, .flags = DMATD_SQE_F_INTR, .vector = 1, .tag = 0x11,
     };
     HdStream st;
     DmatdQueue q;
@@ -1067,14 +1083,14 @@ static void test_migration_corrupt(const void *data)
     uri = g_strdup_printf("file:%s", file);
 
     /* Mid-command: a COPY halfway, a second one queued, errors counted. */
-    dmatd_wr(d, DT_REG_INTR_ENABLE, DT_INTR_CAUSES);
+    dmatd_wr(d, DMATD_REG_INTR_ENABLE, DMATD_INTR_CAUSES);
     dmatd_wr(d, 0x3fc, 1);
     dmatd_queue_init(d, &q, 8);
     dmatd_queue_submit(d, &q, &e);
     dmatd_queue_submit(d, &q, &e);
     hd_run(d, 4);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==,
-                    DT_QSTATUS_ENABLED | DT_QSTATUS_BUSY);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==,
+                    DMATD_QSTATUS_ENABLED | DMATD_QSTATUS_BUSY);
     qtest_qmp_assert_success(d->qts, "{'execute': 'migrate', "
                              "'arguments': {'uri': %s}}", uri);
     status = hd_wait_migration(d->qts);

@@ -25,15 +25,15 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    dt_add_data_tests();
-    dt_add_err_tests();
-    dt_add_big_tests();
-    dt_add_intr_tests();
-    dt_add_queue_tests();
-    dt_add_reset_tests();
-    dt_add_migration_tests();
-    dt_add_bad_input_tests();
-    dt_add_epf_tests();
+    dmatd_add_data_tests();
+    dmatd_add_err_tests();
+    dmatd_add_big_tests();
+    dmatd_add_intr_tests();
+    dmatd_add_queue_tests();
+    dmatd_add_reset_tests();
+    dmatd_add_migration_tests();
+    dmatd_add_bad_input_tests();
+    dmatd_add_epf_tests();
 
     return g_test_run();
 }

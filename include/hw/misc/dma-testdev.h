@@ -3,8 +3,11 @@
  *
  * This header is the single definition of the guest-visible interface.  It
  * is included by the QEMU device model, by the qtests and by guest tools,
- * so it must stay free of QEMU-internal headers: only <stdint.h> types.
+ * so it must stay free of QEMU-internal headers: only <stdint.h> and
+ * <stdbool.h> types.
  * docs/specs/dma-testdev.rst describes the behaviour behind every value.
+ * Its names start with DMATD_ or dmatd_, a prefix nothing in QEMU or Linux
+ * uses; comments leave the prefix out where the meaning is clear.
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -14,6 +17,7 @@
 #ifndef HW_MISC_DMA_TESTDEV_H
 #define HW_MISC_DMA_TESTDEV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TYPE_DMA_TESTDEV "dma-testdev"
@@ -26,10 +30,10 @@
 /* BAR0 holds the registers; a page, so that vfio-pci can mmap it. */
 #define DMA_TESTDEV_BAR0_SIZE       0x1000
 
-/* Value of DT_REG_ID: device ID in the high half, vendor ID in the low. */
+/* Value of DMATD_REG_ID: device ID in the high half, vendor ID in the low. */
 #define DMA_TESTDEV_ID_VALUE \
     (((uint32_t)DMA_TESTDEV_DEVICE_ID << 16) | DMA_TESTDEV_VENDOR_ID)
-/* DT_REG_VERSION: major in bits 31:16, minor in bits 15:0. */
+/* DMATD_REG_VERSION: major in bits 31:16, minor in bits 15:0. */
 #define DMA_TESTDEV_VERSION_MAJOR   1
 #define DMA_TESTDEV_VERSION_MINOR   1
 #define DMA_TESTDEV_VERSION_VALUE \
@@ -44,225 +48,286 @@
  */
 enum {
     /* Identification and limits, read-only. */
-    DT_REG_ID               = 0x000,
-    DT_REG_VERSION          = 0x004,
-    DT_REG_CAPS             = 0x008,  /* DT_CAP_* */
-    DT_REG_ADDR_BITS        = 0x00c,  /* DMA address width in bits */
-    DT_REG_MAX_SEGS         = 0x010,  /* max segments in one list */
-    DT_REG_MAX_XFER_LO      = 0x018,  /* max bytes per command */
-    DT_REG_MAX_XFER_HI      = 0x01c,
+    DMATD_REG_ID              = 0x000,
+    DMATD_REG_VERSION         = 0x004,
+    DMATD_REG_CAPS            = 0x008,  /* DMATD_CAP_* */
+    DMATD_REG_ADDR_BITS       = 0x00c,  /* DMA address width in bits */
+    DMATD_REG_MAX_SEGS        = 0x010,  /* max segments in one list */
+    DMATD_REG_MAX_XFER_LO     = 0x018,  /* max bytes per command */
+    DMATD_REG_MAX_XFER_HI     = 0x01c,
 
     /* Command parameters, read/write. */
-    DT_REG_CMD              = 0x020,  /* write: start DT_OP_*; read: last */
-    DT_REG_SEED             = 0x028,  /* pattern seed, see DT_PATTERN_WORD */
-    DT_REG_SRC_LIST_LO      = 0x030,  /* segment list the device reads from */
-    DT_REG_SRC_LIST_HI      = 0x034,
-    DT_REG_SRC_COUNT        = 0x038,  /* number of segments in it */
-    DT_REG_DST_LIST_LO      = 0x040,  /* segment list the device writes to */
-    DT_REG_DST_LIST_HI      = 0x044,
-    DT_REG_DST_COUNT        = 0x048,
-    DT_REG_FILL_LO          = 0x050,  /* 64-bit word repeated by DT_OP_FILL */
-    DT_REG_FILL_HI          = 0x054,
+    DMATD_REG_CMD             = 0x020,  /* write: start an OP; read: last */
+    DMATD_REG_SEED            = 0x028,  /* seed of DMATD_PATTERN_WORD */
+    DMATD_REG_SRC_LIST_LO     = 0x030,  /* segment list the device reads from */
+    DMATD_REG_SRC_LIST_HI     = 0x034,
+    DMATD_REG_SRC_COUNT       = 0x038,  /* number of segments in it */
+    DMATD_REG_DST_LIST_LO     = 0x040,  /* segment list the device writes to */
+    DMATD_REG_DST_LIST_HI     = 0x044,
+    DMATD_REG_DST_COUNT       = 0x048,
+    DMATD_REG_FILL_LO         = 0x050,  /* word repeated by OP_FILL */
+    DMATD_REG_FILL_HI         = 0x054,
 
     /* Results of the last command, read-only. */
-    DT_REG_STATUS           = 0x060,  /* DT_STATUS_* */
-    DT_REG_ERROR            = 0x064,  /* DT_ERR_* */
-    DT_REG_ERR_SEG          = 0x068,  /* index of the failing segment */
-    DT_REG_ERR_LIST         = 0x06c,  /* DT_LIST_* holding that segment */
-    DT_REG_ERR_ADDR_LO      = 0x070,  /* guest address that failed */
-    DT_REG_ERR_ADDR_HI      = 0x074,
-    DT_REG_BYTES_DONE_LO    = 0x078,  /* data bytes moved */
-    DT_REG_BYTES_DONE_HI    = 0x07c,
-    DT_REG_MISMATCH_SEG     = 0x080,  /* VERIFY: segment of 1st bad word */
-    DT_REG_MISMATCH_COUNT   = 0x084,  /* VERIFY: bad words (saturates) */
-    DT_REG_MISMATCH_OFF_LO  = 0x088,  /* VERIFY: transfer offset of it */
-    DT_REG_MISMATCH_OFF_HI  = 0x08c,
-    DT_REG_MISMATCH_EXP_LO  = 0x090,  /* VERIFY: expected word */
-    DT_REG_MISMATCH_EXP_HI  = 0x094,
-    DT_REG_MISMATCH_GOT_LO  = 0x098,  /* VERIFY: word found */
-    DT_REG_MISMATCH_GOT_HI  = 0x09c,
-    DT_REG_CHECKSUM_LO      = 0x0a0,  /* VERIFY, COPY: DT_CSUM of all read */
-    DT_REG_CHECKSUM_HI      = 0x0a4,
-    DT_REG_CMD_SEQ_LO       = 0x0a8,  /* sequence number of last command */
-    DT_REG_CMD_SEQ_HI       = 0x0ac,
+    DMATD_REG_STATUS          = 0x060,  /* DMATD_STATUS_* */
+    DMATD_REG_ERROR           = 0x064,  /* DMATD_ERR_* */
+    DMATD_REG_ERR_SEG         = 0x068,  /* index of the failing segment */
+    DMATD_REG_ERR_LIST        = 0x06c,  /* DMATD_LIST_* holding that segment */
+    DMATD_REG_ERR_ADDR_LO     = 0x070,  /* guest address that failed */
+    DMATD_REG_ERR_ADDR_HI     = 0x074,
+    DMATD_REG_BYTES_DONE_LO   = 0x078,  /* data bytes moved */
+    DMATD_REG_BYTES_DONE_HI   = 0x07c,
+    DMATD_REG_MISMATCH_SEG    = 0x080,  /* VERIFY: segment of 1st bad word */
+    DMATD_REG_MISMATCH_COUNT  = 0x084,  /* VERIFY: bad words (saturates) */
+    DMATD_REG_MISMATCH_OFF_LO = 0x088,  /* VERIFY: transfer offset of it */
+    DMATD_REG_MISMATCH_OFF_HI = 0x08c,
+    DMATD_REG_MISMATCH_EXP_LO = 0x090,  /* VERIFY: expected word */
+    DMATD_REG_MISMATCH_EXP_HI = 0x094,
+    DMATD_REG_MISMATCH_GOT_LO = 0x098,  /* VERIFY: word found */
+    DMATD_REG_MISMATCH_GOT_HI = 0x09c,
+    DMATD_REG_CHECKSUM_LO     = 0x0a0,  /* VERIFY, COPY: CSUM of all read */
+    DMATD_REG_CHECKSUM_HI     = 0x0a4,
+    DMATD_REG_CMD_SEQ_LO      = 0x0a8,  /* sequence number of last command */
+    DMATD_REG_CMD_SEQ_HI      = 0x0ac,
 
     /* Interrupts. */
-    DT_REG_INTR_STATUS      = 0x0b0,  /* DT_INTR_*; write 1s to acknowledge */
-    DT_REG_INTR_ENABLE      = 0x0b4,  /* DT_INTR_* that signal an interrupt */
-    DT_REG_INTR_VECTOR      = 0x0b8,  /* vector of CMD_DONE and QUEUE_ERROR */
-    DT_REG_INTR_INFO        = 0x0bc,  /* RO: DT_INTR_INFO_* */
+    DMATD_REG_INTR_STATUS     = 0x0b0,  /* INTR_*; write 1s to acknowledge */
+    DMATD_REG_INTR_ENABLE     = 0x0b4,  /* INTR_* that signal an interrupt */
+    DMATD_REG_INTR_VECTOR     = 0x0b8,  /* vector of CMD_DONE and QUEUE_ERROR */
+    DMATD_REG_INTR_INFO       = 0x0bc,  /* RO: DMATD_INTR_INFO_* */
 
     /* Command queue (see struct dma_testdev_sqe and dma_testdev_cqe). */
-    DT_REG_Q_CTRL           = 0x0c0,  /* DT_QCTRL_* */
-    DT_REG_Q_STATUS         = 0x0c4,  /* RO: DT_QSTATUS_* */
-    DT_REG_Q_SIZE           = 0x0c8,  /* entries per ring, 2 .. Q_MAX_SIZE */
-    DT_REG_Q_ERROR          = 0x0cc,  /* RO: DT_QERR_* that halted it */
-    DT_REG_SQ_BASE_LO       = 0x0d0,  /* submission ring, DT_Q_ALIGN */
-    DT_REG_SQ_BASE_HI       = 0x0d4,
-    DT_REG_CQ_BASE_LO       = 0x0d8,  /* completion ring, DT_Q_ALIGN */
-    DT_REG_CQ_BASE_HI       = 0x0dc,
-    DT_REG_SQ_TAIL          = 0x0e0,  /* doorbell: index after last posted */
-    DT_REG_SQ_HEAD          = 0x0e4,  /* RO: next entry the device fetches */
-    DT_REG_CQ_HEAD          = 0x0e8,  /* doorbell: index after last consumed */
-    DT_REG_CQ_TAIL          = 0x0ec,  /* RO: next entry the device writes */
-    DT_REG_Q_ERR_ADDR_LO    = 0x0f0,  /* RO: ring address that failed */
-    DT_REG_Q_ERR_ADDR_HI    = 0x0f4,
-    DT_REG_Q_ERR_CAUSE      = 0x0f8,  /* RO: DT_ERR_DMA_* behind SQ/CQ errors */
-    DT_REG_Q_MAX_SIZE       = 0x0fc,  /* RO: largest Q_SIZE */
-    DT_REG_Q_DONE_LO        = 0x100,  /* RO: completions posted */
-    DT_REG_Q_DONE_HI        = 0x104,
+    DMATD_REG_Q_CTRL          = 0x0c0,  /* DMATD_QCTRL_* */
+    DMATD_REG_Q_STATUS        = 0x0c4,  /* RO: DMATD_QSTATUS_* */
+    DMATD_REG_Q_SIZE          = 0x0c8,  /* entries per ring, 2 .. Q_MAX_SIZE */
+    DMATD_REG_Q_ERROR         = 0x0cc,  /* RO: DMATD_QERR_* that halted it */
+    DMATD_REG_SQ_BASE_LO      = 0x0d0,  /* submission ring, DMATD_Q_ALIGN */
+    DMATD_REG_SQ_BASE_HI      = 0x0d4,
+    DMATD_REG_CQ_BASE_LO      = 0x0d8,  /* completion ring, DMATD_Q_ALIGN */
+    DMATD_REG_CQ_BASE_HI      = 0x0dc,
+    DMATD_REG_SQ_TAIL         = 0x0e0,  /* doorbell: index after last posted */
+    DMATD_REG_SQ_HEAD         = 0x0e4,  /* RO: next entry the device fetches */
+    DMATD_REG_CQ_HEAD         = 0x0e8,  /* doorbell: after last consumed */
+    DMATD_REG_CQ_TAIL         = 0x0ec,  /* RO: next entry the device writes */
+    DMATD_REG_Q_ERR_ADDR_LO   = 0x0f0,  /* RO: ring address that failed */
+    DMATD_REG_Q_ERR_ADDR_HI   = 0x0f4,
+    DMATD_REG_Q_ERR_CAUSE     = 0x0f8,  /* RO: ERR_DMA_* behind SQ/CQ errors */
+    DMATD_REG_Q_MAX_SIZE      = 0x0fc,  /* RO: largest Q_SIZE */
+    DMATD_REG_Q_DONE_LO       = 0x100,  /* RO: completions posted */
+    DMATD_REG_Q_DONE_HI       = 0x104,
 
     /* Guest programming errors that have no command to fail. */
-    DT_REG_BAD_COUNT        = 0x110,  /* RO: number of them (saturates) */
-    DT_REG_BAD_INFO         = 0x114,  /* RO: the last one, DT_BAD_INFO() */
+    DMATD_REG_BAD_COUNT       = 0x110,  /* RO: number of them (saturates) */
+    DMATD_REG_BAD_INFO        = 0x114,  /* RO: the last one, DMATD_BAD_INFO() */
 };
 
-/* Operations, written to DT_REG_CMD. */
+/* Operations, written to DMATD_REG_CMD. */
 enum {
-    DT_OP_NONE              = 0,
-    DT_OP_WRITE_PATTERN     = 1,  /* DST list <- pattern(SEED) */
-    DT_OP_VERIFY_PATTERN    = 2,  /* SRC list checked against pattern(SEED) */
-    DT_OP_COPY              = 3,  /* DST list <- SRC list, equal totals */
-    DT_OP_FILL              = 4,  /* DST list <- FILL word repeated */
-    DT_OP_MAX               = DT_OP_FILL,
+    DMATD_OP_NONE           = 0,
+    DMATD_OP_WRITE_PATTERN  = 1,  /* DST list <- pattern(SEED) */
+    DMATD_OP_VERIFY_PATTERN = 2,  /* SRC list checked against pattern(SEED) */
+    DMATD_OP_COPY           = 3,  /* DST list <- SRC list, equal totals */
+    DMATD_OP_FILL           = 4,  /* DST list <- FILL word repeated */
+    DMATD_OP_MAX            = DMATD_OP_FILL,
 };
 
-/* DT_REG_CAPS: bit (1 << op) for every operation the device implements. */
-#define DT_CAP_OP(op)               (1u << (op))
-#define DT_CAP_QUEUE                (1u << 16)  /* the command queue */
-
-/* DT_REG_STATUS bits. */
-#define DT_STATUS_BUSY              (1u << 0)  /* command in progress */
-#define DT_STATUS_DONE              (1u << 1)  /* last command finished */
-#define DT_STATUS_ERROR             (1u << 2)  /* ... with DT_REG_ERROR set */
-#define DT_STATUS_MISMATCH          (1u << 3)  /* VERIFY found bad words */
-
-/* DT_REG_ERROR codes.  Only DT_ERR_NONE goes without DT_STATUS_ERROR. */
+/*
+ * DMA log "op" values beyond DMATD_OP_*: transfers of the pci-epf-test
+ * personality, which has no opcodes of its own.
+ */
 enum {
-    DT_ERR_NONE             = 0,
-    DT_ERR_BAD_OPCODE       = 1,  /* unknown value written to DT_REG_CMD */
-    DT_ERR_BUSY             = 2,  /* command started while one runs */
-    DT_ERR_NO_SEGMENTS      = 3,  /* segment count is 0 */
-    DT_ERR_TOO_MANY_SEGS    = 4,  /* segment count > DT_REG_MAX_SEGS */
-    DT_ERR_LIST_ALIGN       = 5,  /* list address not DT_SEG_ALIGN aligned */
-    DT_ERR_LIST_READ        = 6,  /* list unreadable (see ERR_ADDR) */
-    DT_ERR_SEG_FLAGS        = 7,  /* reserved segment flags not zero */
-    DT_ERR_ZERO_LENGTH      = 8,  /* a segment has length 0 */
-    DT_ERR_ADDR_OVERFLOW    = 9,  /* address + length wraps past 2^64 */
-    DT_ERR_ADDR_WIDTH       = 10, /* beyond DT_REG_ADDR_BITS */
-    DT_ERR_XFER_TOO_LARGE   = 11, /* total length > max transfer */
-    DT_ERR_LENGTH_MISMATCH  = 12, /* COPY: SRC and DST totals differ */
-    DT_ERR_DMA_UNASSIGNED   = 13, /* nothing decodes the address */
-    DT_ERR_DMA_ACCESS       = 14, /* target refused the access (e.g. the */
+    DMATD_LOG_OP_EPF_READ  = 16,
+    DMATD_LOG_OP_EPF_WRITE = 17,
+    DMATD_LOG_OP_EPF_COPY  = 18,
+    DMATD_LOG_OP_MAX       = DMATD_LOG_OP_EPF_COPY,
+};
+
+/*
+ * The one spelling of every operation: the DMA log's "op", the trace
+ * events, the guest tools' reports and the docs all use these words.
+ */
+static inline const char *dmatd_op_name(uint32_t op)
+{
+    switch (op) {
+    case DMATD_OP_NONE:                return "none";
+    case DMATD_OP_WRITE_PATTERN:       return "write-pattern";
+    case DMATD_OP_VERIFY_PATTERN:      return "verify-pattern";
+    case DMATD_OP_COPY:                return "copy";
+    case DMATD_OP_FILL:                return "fill";
+    case DMATD_LOG_OP_EPF_READ:        return "epf-read";
+    case DMATD_LOG_OP_EPF_WRITE:       return "epf-write";
+    case DMATD_LOG_OP_EPF_COPY:        return "epf-copy";
+    default:                        return "invalid";
+    }
+}
+
+/* What a DMA log entry describes: its "list". */
+enum {
+    DMATD_LOG_SRC_LIST = 0,  /* reading the source segment list */
+    DMATD_LOG_DST_LIST = 1,  /* reading the destination list */
+    DMATD_LOG_SRC      = 2,  /* reading source data */
+    DMATD_LOG_DST      = 3,  /* writing destination data */
+    DMATD_LOG_SQ       = 4,  /* reading a submission queue entry */
+    DMATD_LOG_CQ       = 5,  /* writing a completion queue entry */
+    DMATD_LOG_KIND_MAX = DMATD_LOG_CQ,
+};
+
+static inline const char *dmatd_log_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case DMATD_LOG_SRC_LIST:           return "src-list";
+    case DMATD_LOG_DST_LIST:           return "dst-list";
+    case DMATD_LOG_SRC:                return "src";
+    case DMATD_LOG_DST:                return "dst";
+    case DMATD_LOG_SQ:                 return "sq";
+    case DMATD_LOG_CQ:                 return "cq";
+    default:                        return "invalid";
+    }
+}
+
+/* A log entry's "dir": the device writes DST data and CQ entries. */
+static inline bool dmatd_log_kind_is_write(uint32_t kind)
+{
+    return kind == DMATD_LOG_DST || kind == DMATD_LOG_CQ;
+}
+
+/* DMATD_REG_CAPS: bit (1 << op) for every operation the device implements. */
+#define DMATD_CAP_OP(op)            (1u << (op))
+#define DMATD_CAP_QUEUE             (1u << 16)  /* the command queue */
+
+/* DMATD_REG_STATUS bits. */
+#define DMATD_STATUS_BUSY           (1u << 0)  /* command in progress */
+#define DMATD_STATUS_DONE           (1u << 1)  /* last command finished */
+#define DMATD_STATUS_ERROR          (1u << 2)  /* ... with REG_ERROR set */
+#define DMATD_STATUS_MISMATCH       (1u << 3)  /* VERIFY found bad words */
+
+/* DMATD_REG_ERROR codes.  Only ERR_NONE goes without STATUS_ERROR. */
+enum {
+    DMATD_ERR_NONE            = 0,
+    DMATD_ERR_BAD_OPCODE      = 1,  /* unknown value written to DMATD_REG_CMD */
+    DMATD_ERR_BUSY            = 2,  /* command started while one runs */
+    DMATD_ERR_NO_SEGMENTS     = 3,  /* segment count is 0 */
+    DMATD_ERR_TOO_MANY_SEGS   = 4,  /* segment count > DMATD_REG_MAX_SEGS */
+    DMATD_ERR_LIST_ALIGN      = 5,  /* list address not SEG_ALIGN aligned */
+    DMATD_ERR_LIST_READ       = 6,  /* list unreadable (see ERR_ADDR) */
+    DMATD_ERR_SEG_FLAGS       = 7,  /* reserved segment flags not zero */
+    DMATD_ERR_ZERO_LENGTH     = 8,  /* a segment has length 0 */
+    DMATD_ERR_ADDR_OVERFLOW   = 9,  /* address + length wraps past 2^64 */
+    DMATD_ERR_ADDR_WIDTH      = 10, /* beyond DMATD_REG_ADDR_BITS */
+    DMATD_ERR_XFER_TOO_LARGE  = 11, /* total length > max transfer */
+    DMATD_ERR_LENGTH_MISMATCH = 12, /* COPY: SRC and DST totals differ */
+    DMATD_ERR_DMA_UNASSIGNED  = 13, /* nothing decodes the address */
+    DMATD_ERR_DMA_ACCESS      = 14, /* target refused the access (e.g. the */
                                   /* device's own BAR, a ROM write) */
-    DT_ERR_SQE_RESERVED     = 15, /* queue entry: reserved field not zero */
-    DT_ERR_BAD_VECTOR       = 16, /* queue entry: vector >= DT_MAX_VECTORS */
-    DT_ERR_MAX              = DT_ERR_BAD_VECTOR,
+    DMATD_ERR_SQE_RESERVED    = 15, /* queue entry: reserved field not zero */
+    DMATD_ERR_BAD_VECTOR      = 16, /* queue entry: vector >= MAX_VECTORS */
+    DMATD_ERR_MAX             = DMATD_ERR_BAD_VECTOR,
 };
 
 /*
  * Short names of the error codes, as the DMA log's "result" field and the
  * trace events spell them; shared so that every tool reads the same words.
  */
-static inline const char *dt_error_name(uint32_t err)
+static inline const char *dmatd_error_name(uint32_t err)
 {
     switch (err) {
-    case DT_ERR_NONE:               return "ok";
-    case DT_ERR_BAD_OPCODE:         return "bad-opcode";
-    case DT_ERR_BUSY:               return "busy";
-    case DT_ERR_NO_SEGMENTS:        return "no-segments";
-    case DT_ERR_TOO_MANY_SEGS:      return "too-many-segments";
-    case DT_ERR_LIST_ALIGN:         return "list-align";
-    case DT_ERR_LIST_READ:          return "list-read";
-    case DT_ERR_SEG_FLAGS:          return "segment-flags";
-    case DT_ERR_ZERO_LENGTH:        return "zero-length";
-    case DT_ERR_ADDR_OVERFLOW:      return "address-overflow";
-    case DT_ERR_ADDR_WIDTH:         return "address-width";
-    case DT_ERR_XFER_TOO_LARGE:     return "transfer-too-large";
-    case DT_ERR_LENGTH_MISMATCH:    return "length-mismatch";
-    case DT_ERR_DMA_UNASSIGNED:     return "decode-error";
-    case DT_ERR_DMA_ACCESS:         return "access-error";
-    case DT_ERR_SQE_RESERVED:       return "sqe-reserved";
-    case DT_ERR_BAD_VECTOR:         return "bad-vector";
+    case DMATD_ERR_NONE:               return "ok";
+    case DMATD_ERR_BAD_OPCODE:         return "bad-opcode";
+    case DMATD_ERR_BUSY:               return "busy";
+    case DMATD_ERR_NO_SEGMENTS:        return "no-segments";
+    case DMATD_ERR_TOO_MANY_SEGS:      return "too-many-segments";
+    case DMATD_ERR_LIST_ALIGN:         return "list-align";
+    case DMATD_ERR_LIST_READ:          return "list-read";
+    case DMATD_ERR_SEG_FLAGS:          return "segment-flags";
+    case DMATD_ERR_ZERO_LENGTH:        return "zero-length";
+    case DMATD_ERR_ADDR_OVERFLOW:      return "address-overflow";
+    case DMATD_ERR_ADDR_WIDTH:         return "address-width";
+    case DMATD_ERR_XFER_TOO_LARGE:     return "transfer-too-large";
+    case DMATD_ERR_LENGTH_MISMATCH:    return "length-mismatch";
+    case DMATD_ERR_DMA_UNASSIGNED:     return "decode-error";
+    case DMATD_ERR_DMA_ACCESS:         return "access-error";
+    case DMATD_ERR_SQE_RESERVED:       return "sqe-reserved";
+    case DMATD_ERR_BAD_VECTOR:         return "bad-vector";
     default:                        return "unknown";
     }
 }
 
 /*
- * DT_REG_INTR_STATUS and DT_REG_INTR_ENABLE bits.  A cause is latched in
+ * DMATD_REG_INTR_STATUS and DMATD_REG_INTR_ENABLE bits.  A cause is latched in
  * INTR_STATUS whether or not it is enabled.  INTx is asserted while
  * (INTR_STATUS & INTR_ENABLE) != 0 and neither MSI nor MSI-X is on; with
  * MSI or MSI-X every enabled event sends one message on its vector.
  */
-#define DT_INTR_CMD_DONE            (1u << 0)  /* register command finished */
-#define DT_INTR_QUEUE_CMPL          (1u << 1)  /* completion with SQE_F_INTR */
-#define DT_INTR_QUEUE_ERROR         (1u << 2)  /* the queue halted */
-#define DT_INTR_CAUSES \
-    (DT_INTR_CMD_DONE | DT_INTR_QUEUE_CMPL | DT_INTR_QUEUE_ERROR)
+#define DMATD_INTR_CMD_DONE         (1u << 0)  /* register command finished */
+#define DMATD_INTR_QUEUE_CMPL       (1u << 1)  /* completion with SQE_F_INTR */
+#define DMATD_INTR_QUEUE_ERROR      (1u << 2)  /* the queue halted */
+#define DMATD_INTR_CAUSES \
+    (DMATD_INTR_CMD_DONE | DMATD_INTR_QUEUE_CMPL | DMATD_INTR_QUEUE_ERROR)
 /* Status only, never an interrupt: a vector was not enabled, 0 was used. */
-#define DT_INTR_VECTOR_FALLBACK     (1u << 8)
-#define DT_INTR_STATUS_MASK         (DT_INTR_CAUSES | DT_INTR_VECTOR_FALLBACK)
+#define DMATD_INTR_VECTOR_FALLBACK  (1u << 8)
+#define DMATD_INTR_STATUS_MASK \
+    (DMATD_INTR_CAUSES | DMATD_INTR_VECTOR_FALLBACK)
 
 /* Vectors a command may name; MSI and MSI-X offer a prefix of them. */
-#define DT_MAX_VECTORS              32
+#define DMATD_MAX_VECTORS           32
 
-/* DT_REG_INTR_INFO: vectors the device offers, and the mode in use. */
-#define DT_INTR_INFO_MSI(v)         ((v) & 0xff)          /* MSI vectors */
-#define DT_INTR_INFO_MSIX(v)        (((v) >> 8) & 0xff)   /* MSI-X vectors */
-#define DT_INTR_INFO_MODE(v)        (((v) >> 16) & 0xff)  /* DT_INTR_MODE_* */
+/* DMATD_REG_INTR_INFO: vectors the device offers, and the mode in use. */
+#define DMATD_INTR_INFO_MSI(v)      ((v) & 0xff)          /* MSI vectors */
+#define DMATD_INTR_INFO_MSIX(v)     (((v) >> 8) & 0xff)   /* MSI-X vectors */
+#define DMATD_INTR_INFO_MODE(v)     (((v) >> 16) & 0xff)  /* INTR_MODE_* */
 enum {
-    DT_INTR_MODE_INTX       = 0,
-    DT_INTR_MODE_MSI        = 1,
-    DT_INTR_MODE_MSIX       = 2,
+    DMATD_INTR_MODE_INTX = 0,
+    DMATD_INTR_MODE_MSI  = 1,
+    DMATD_INTR_MODE_MSIX = 2,
 };
 
-/* DT_REG_Q_CTRL bits. */
-#define DT_QCTRL_ENABLE             (1u << 0)
+/* DMATD_REG_Q_CTRL bits. */
+#define DMATD_QCTRL_ENABLE          (1u << 0)
 
-/* DT_REG_Q_STATUS bits. */
-#define DT_QSTATUS_ENABLED          (1u << 0)  /* accepting doorbells */
-#define DT_QSTATUS_BUSY             (1u << 1)  /* a command is in flight */
-#define DT_QSTATUS_ERROR            (1u << 2)  /* halted, see DT_REG_Q_ERROR */
-#define DT_QSTATUS_CQ_FULL          (1u << 3)  /* waiting for CQ_HEAD */
+/* DMATD_REG_Q_STATUS bits. */
+#define DMATD_QSTATUS_ENABLED       (1u << 0)  /* accepting doorbells */
+#define DMATD_QSTATUS_BUSY          (1u << 1)  /* a command is in flight */
+#define DMATD_QSTATUS_ERROR         (1u << 2)  /* halted: see REG_Q_ERROR */
+#define DMATD_QSTATUS_CQ_FULL       (1u << 3)  /* waiting for CQ_HEAD */
 
-/* DT_REG_Q_ERROR codes: each halts the queue until it is disabled. */
+/* DMATD_REG_Q_ERROR codes: each halts the queue until it is disabled. */
 enum {
-    DT_QERR_NONE            = 0,
-    DT_QERR_SIZE            = 1,  /* Q_SIZE not in 2 .. Q_MAX_SIZE */
-    DT_QERR_ALIGN           = 2,  /* a ring base not DT_Q_ALIGN aligned */
-    DT_QERR_RANGE           = 3,  /* a ring wraps or is beyond ADDR_BITS */
-    DT_QERR_SQ_READ         = 4,  /* an SQ entry could not be read */
-    DT_QERR_CQ_WRITE        = 5,  /* a CQ entry could not be written */
-    DT_QERR_SQ_DOORBELL     = 6,  /* SQ_TAIL >= Q_SIZE */
-    DT_QERR_CQ_DOORBELL     = 7,  /* CQ_HEAD >= Q_SIZE or past CQ_TAIL */
-    DT_QERR_MAX             = DT_QERR_CQ_DOORBELL,
+    DMATD_QERR_NONE        = 0,
+    DMATD_QERR_SIZE        = 1,  /* Q_SIZE not in 2 .. Q_MAX_SIZE */
+    DMATD_QERR_ALIGN       = 2,  /* a ring base not DMATD_Q_ALIGN aligned */
+    DMATD_QERR_RANGE       = 3,  /* a ring wraps or is beyond ADDR_BITS */
+    DMATD_QERR_SQ_READ     = 4,  /* an SQ entry could not be read */
+    DMATD_QERR_CQ_WRITE    = 5,  /* a CQ entry could not be written */
+    DMATD_QERR_SQ_DOORBELL = 6,  /* SQ_TAIL >= Q_SIZE */
+    DMATD_QERR_CQ_DOORBELL = 7,  /* CQ_HEAD >= Q_SIZE or past CQ_TAIL */
+    DMATD_QERR_MAX         = DMATD_QERR_CQ_DOORBELL,
 };
 
-static inline const char *dt_qerror_name(uint32_t err)
+static inline const char *dmatd_qerror_name(uint32_t err)
 {
     switch (err) {
-    case DT_QERR_NONE:              return "ok";
-    case DT_QERR_SIZE:              return "size";
-    case DT_QERR_ALIGN:             return "ring-align";
-    case DT_QERR_RANGE:             return "ring-range";
-    case DT_QERR_SQ_READ:           return "sq-read";
-    case DT_QERR_CQ_WRITE:          return "cq-write";
-    case DT_QERR_SQ_DOORBELL:       return "sq-doorbell";
-    case DT_QERR_CQ_DOORBELL:       return "cq-doorbell";
+    case DMATD_QERR_NONE:              return "ok";
+    case DMATD_QERR_SIZE:              return "size";
+    case DMATD_QERR_ALIGN:             return "ring-align";
+    case DMATD_QERR_RANGE:             return "ring-range";
+    case DMATD_QERR_SQ_READ:           return "sq-read";
+    case DMATD_QERR_CQ_WRITE:          return "cq-write";
+    case DMATD_QERR_SQ_DOORBELL:       return "sq-doorbell";
+    case DMATD_QERR_CQ_DOORBELL:       return "cq-doorbell";
     default:                        return "unknown";
     }
 }
 
-#define DT_Q_ALIGN                  64
-#define DT_Q_MAX_SIZE               4096
+#define DMATD_Q_ALIGN               64
+#define DMATD_Q_MAX_SIZE            4096
 
 /*
  * Submission queue entry, 64 bytes, little-endian.  The fields mean what
  * the registers of the same name mean for the register path.
  */
 struct dma_testdev_sqe {
-    uint32_t op;            /* DT_OP_* */
-    uint32_t flags;         /* DT_SQE_F_*; other bits reserved, must be 0 */
+    uint32_t op;            /* DMATD_OP_* */
+    uint32_t flags;         /* DMATD_SQE_F_*; other bits reserved, must be 0 */
     uint32_t seed;
     uint32_t vector;        /* interrupt vector of the completion */
     uint64_t src_list;
@@ -274,10 +339,10 @@ struct dma_testdev_sqe {
     uint64_t fill;
     uint64_t tag;           /* copied to the completion */
 };
-#define DT_SQE_SIZE                 64
-_Static_assert(sizeof(struct dma_testdev_sqe) == DT_SQE_SIZE,
+#define DMATD_SQE_SIZE              64
+_Static_assert(sizeof(struct dma_testdev_sqe) == DMATD_SQE_SIZE,
                "struct dma_testdev_sqe is the 64-byte SQE");
-#define DT_SQE_F_INTR               (1u << 0)  /* signal DT_INTR_QUEUE_CMPL */
+#define DMATD_SQE_F_INTR            (1u << 0)  /* signal INTR_QUEUE_CMPL */
 
 /*
  * Completion queue entry, 64 bytes, little-endian.  The device writes
@@ -292,47 +357,47 @@ struct dma_testdev_cqe {
     uint64_t checksum;
     uint64_t err_addr;
     uint64_t mismatch_off;
-    uint32_t error;         /* DT_ERR_* */
+    uint32_t error;         /* DMATD_ERR_* */
     uint32_t err_seg;
     uint32_t mismatch_count;
-    uint32_t status;        /* DT_STATUS_* | DT_CQE_PHASE; written last */
+    uint32_t status;        /* DMATD_STATUS_* | DMATD_CQE_PHASE; written last */
 };
-#define DT_CQE_SIZE                 64
-_Static_assert(sizeof(struct dma_testdev_cqe) == DT_CQE_SIZE,
+#define DMATD_CQE_SIZE              64
+_Static_assert(sizeof(struct dma_testdev_cqe) == DMATD_CQE_SIZE,
                "struct dma_testdev_cqe is the 64-byte CQE");
-#define DT_CQE_PHASE                (1u << 31)
+#define DMATD_CQE_PHASE             (1u << 31)
 /* err_list is in bits 23:16 of the error word. */
-#define DT_CQE_ERROR(e)             ((e) & 0xffff)
-#define DT_CQE_ERR_LIST(e)          (((e) >> 16) & 0xff)
+#define DMATD_CQE_ERROR(e)          ((e) & 0xffff)
+#define DMATD_CQE_ERR_LIST(e)       (((e) >> 16) & 0xff)
 
 /*
- * DT_REG_BAD_INFO: the last guest programming error that is not a command
- * error: register offset, access size, direction and DT_BAD_*.
+ * DMATD_REG_BAD_INFO: the last guest programming error that is not a command
+ * error: register offset, access size, direction and DMATD_BAD_*.
  */
-#define DT_BAD_INFO_OFFSET(v)       ((v) & 0xfff)
-#define DT_BAD_INFO_SIZE(v)         (((v) >> 12) & 0xf)
-#define DT_BAD_INFO_WRITE           (1u << 16)
-#define DT_BAD_INFO_REASON(v)       (((v) >> 24) & 0xff)
+#define DMATD_BAD_INFO_OFFSET(v)    ((v) & 0xfff)
+#define DMATD_BAD_INFO_SIZE(v)      (((v) >> 12) & 0xf)
+#define DMATD_BAD_INFO_WRITE        (1u << 16)
+#define DMATD_BAD_INFO_REASON(v)    (((v) >> 24) & 0xff)
 enum {
-    DT_BAD_NONE             = 0,
-    DT_BAD_ACCESS_SIZE      = 1,  /* not an aligned 4- or 8-byte access */
-    DT_BAD_READ_ONLY        = 2,  /* write to a read-only register */
-    DT_BAD_UNKNOWN_REG      = 3,  /* no register at that offset */
-    DT_BAD_RESERVED_BITS    = 4,  /* reserved bits set; they were dropped */
-    DT_BAD_QUEUE_ENABLED    = 5,  /* queue setup written while enabled */
-    DT_BAD_QUEUE_DISABLED   = 6,  /* doorbell rung while disabled/halted */
+    DMATD_BAD_NONE           = 0,
+    DMATD_BAD_ACCESS_SIZE    = 1,  /* not an aligned 4- or 8-byte access */
+    DMATD_BAD_READ_ONLY      = 2,  /* write to a read-only register */
+    DMATD_BAD_UNKNOWN_REG    = 3,  /* no register at that offset */
+    DMATD_BAD_RESERVED_BITS  = 4,  /* reserved bits set; they were dropped */
+    DMATD_BAD_QUEUE_ENABLED  = 5,  /* queue setup written while enabled */
+    DMATD_BAD_QUEUE_DISABLED = 6,  /* doorbell rung while disabled/halted */
 };
 
-/* DT_REG_ERR_LIST values. */
+/* DMATD_REG_ERR_LIST values. */
 enum {
-    DT_LIST_NONE            = 0,
-    DT_LIST_SRC             = 1,
-    DT_LIST_DST             = 2,
+    DMATD_LIST_NONE = 0,
+    DMATD_LIST_SRC  = 1,
+    DMATD_LIST_DST  = 2,
 };
 
 /*
  * A segment list is an array of these in guest memory, little-endian,
- * aligned to DT_SEG_ALIGN.  The segments of a list form one transfer:
+ * aligned to DMATD_SEG_ALIGN.  The segments of a list form one transfer:
  * byte offsets ("transfer offsets") run on across segment boundaries.
  */
 struct dma_testdev_seg {
@@ -340,10 +405,10 @@ struct dma_testdev_seg {
     uint32_t len;       /* bytes, 1 .. 2^32-1 */
     uint32_t flags;     /* reserved, must be 0 */
 };
-#define DT_SEG_SIZE                 16
-_Static_assert(sizeof(struct dma_testdev_seg) == DT_SEG_SIZE,
+#define DMATD_SEG_SIZE              16
+_Static_assert(sizeof(struct dma_testdev_seg) == DMATD_SEG_SIZE,
                "struct dma_testdev_seg is the 16-byte descriptor");
-#define DT_SEG_ALIGN                16
+#define DMATD_SEG_ALIGN             16
 
 /*
  * The position-tagged pattern.  The 8-byte little-endian word at transfer
@@ -354,26 +419,26 @@ _Static_assert(sizeof(struct dma_testdev_seg) == DT_SEG_SIZE,
  * memory says which transfer (seed) and which offset it belongs to; use a
  * seed that is unlikely to occur in memory by chance (not 0).
  */
-static inline uint64_t dt_pattern_word(uint32_t seed, uint64_t off)
+static inline uint64_t dmatd_pattern_word(uint32_t seed, uint64_t off)
 {
     return ((uint64_t)seed << 32) | (uint32_t)(off >> 3);
 }
 
-static inline uint8_t dt_pattern_byte(uint32_t seed, uint64_t off)
+static inline uint8_t dmatd_pattern_byte(uint32_t seed, uint64_t off)
 {
-    return (uint8_t)(dt_pattern_word(seed, off & ~7ULL) >> ((off & 7) * 8));
+    return (uint8_t)(dmatd_pattern_word(seed, off & ~7ULL) >> ((off & 7) * 8));
 }
 
 /*
- * DT_REG_CHECKSUM: FNV-1a over the transfer taken as 64-bit little-endian
+ * DMATD_REG_CHECKSUM: FNV-1a over the transfer taken as 64-bit little-endian
  * words, the last partial word zero-padded.
  */
-#define DT_CSUM_INIT                0xcbf29ce484222325ULL
-#define DT_CSUM_PRIME               0x100000001b3ULL
+#define DMATD_CSUM_INIT             0xcbf29ce484222325ULL
+#define DMATD_CSUM_PRIME            0x100000001b3ULL
 
-static inline uint64_t dt_csum_word(uint64_t csum, uint64_t word)
+static inline uint64_t dmatd_csum_word(uint64_t csum, uint64_t word)
 {
-    return (csum ^ word) * DT_CSUM_PRIME;
+    return (csum ^ word) * DMATD_CSUM_PRIME;
 }
 
 /*
@@ -381,53 +446,53 @@ static inline uint64_t dt_csum_word(uint64_t csum, uint64_t word)
  * test function (drivers/misc/pci_endpoint_test.c drives it), followed by
  * the MSI-X table and PBA.  All registers are 32 bits wide.
  */
-#define DT_EPF_MAGIC                0x00
-#define DT_EPF_COMMAND              0x04
-#define DT_EPF_STATUS               0x08
-#define DT_EPF_SRC_LO               0x0c
-#define DT_EPF_SRC_HI               0x10
-#define DT_EPF_DST_LO               0x14
-#define DT_EPF_DST_HI               0x18
-#define DT_EPF_SIZE                 0x1c
-#define DT_EPF_CHECKSUM             0x20
-#define DT_EPF_IRQ_TYPE             0x24
-#define DT_EPF_IRQ_NUMBER           0x28
-#define DT_EPF_FLAGS                0x2c
-#define DT_EPF_CAPS                 0x30
-#define DT_EPF_DB_BAR               0x34
-#define DT_EPF_DB_OFFSET            0x38
-#define DT_EPF_DB_DATA              0x3c
+#define DMATD_EPF_MAGIC             0x00
+#define DMATD_EPF_COMMAND           0x04
+#define DMATD_EPF_STATUS            0x08
+#define DMATD_EPF_SRC_LO            0x0c
+#define DMATD_EPF_SRC_HI            0x10
+#define DMATD_EPF_DST_LO            0x14
+#define DMATD_EPF_DST_HI            0x18
+#define DMATD_EPF_SIZE              0x1c
+#define DMATD_EPF_CHECKSUM          0x20
+#define DMATD_EPF_IRQ_TYPE          0x24
+#define DMATD_EPF_IRQ_NUMBER        0x28
+#define DMATD_EPF_FLAGS             0x2c
+#define DMATD_EPF_CAPS              0x30
+#define DMATD_EPF_DB_BAR            0x34
+#define DMATD_EPF_DB_OFFSET         0x38
+#define DMATD_EPF_DB_DATA           0x3c
 /* The endpoint function rounds its 0x40 bytes of registers up to this. */
-#define DT_EPF_REGS_SIZE            0x80
-#define DT_EPF_BAR0_SIZE            0x1000
-#define DT_EPF_MSIX_TABLE           DT_EPF_REGS_SIZE
-#define DT_EPF_MSIX_PBA             0x800
+#define DMATD_EPF_REGS_SIZE         0x80
+#define DMATD_EPF_BAR0_SIZE         0x1000
+#define DMATD_EPF_MSIX_TABLE        DMATD_EPF_REGS_SIZE
+#define DMATD_EPF_MSIX_PBA          0x800
 
-/* DT_EPF_COMMAND bits: one transfer or one interrupt per command. */
-#define DT_EPF_CMD_RAISE_INTX       (1u << 0)
-#define DT_EPF_CMD_RAISE_MSI        (1u << 1)
-#define DT_EPF_CMD_RAISE_MSIX       (1u << 2)
-#define DT_EPF_CMD_READ             (1u << 3)   /* device reads SRC */
-#define DT_EPF_CMD_WRITE            (1u << 4)   /* device writes DST */
-#define DT_EPF_CMD_COPY             (1u << 5)
+/* DMATD_EPF_COMMAND bits: one transfer or one interrupt per command. */
+#define DMATD_EPF_CMD_RAISE_INTX    (1u << 0)
+#define DMATD_EPF_CMD_RAISE_MSI     (1u << 1)
+#define DMATD_EPF_CMD_RAISE_MSIX    (1u << 2)
+#define DMATD_EPF_CMD_READ          (1u << 3)   /* device reads SRC */
+#define DMATD_EPF_CMD_WRITE         (1u << 4)   /* device writes DST */
+#define DMATD_EPF_CMD_COPY          (1u << 5)
 
-/* DT_EPF_STATUS bits. */
-#define DT_EPF_ST_READ_OK           (1u << 0)
-#define DT_EPF_ST_READ_FAIL         (1u << 1)
-#define DT_EPF_ST_WRITE_OK          (1u << 2)
-#define DT_EPF_ST_WRITE_FAIL        (1u << 3)
-#define DT_EPF_ST_COPY_OK           (1u << 4)
-#define DT_EPF_ST_COPY_FAIL         (1u << 5)
-#define DT_EPF_ST_IRQ_RAISED        (1u << 6)
-#define DT_EPF_ST_SRC_INVALID       (1u << 7)
-#define DT_EPF_ST_DST_INVALID       (1u << 8)
+/* DMATD_EPF_STATUS bits. */
+#define DMATD_EPF_ST_READ_OK        (1u << 0)
+#define DMATD_EPF_ST_READ_FAIL      (1u << 1)
+#define DMATD_EPF_ST_WRITE_OK       (1u << 2)
+#define DMATD_EPF_ST_WRITE_FAIL     (1u << 3)
+#define DMATD_EPF_ST_COPY_OK        (1u << 4)
+#define DMATD_EPF_ST_COPY_FAIL      (1u << 5)
+#define DMATD_EPF_ST_IRQ_RAISED     (1u << 6)
+#define DMATD_EPF_ST_SRC_INVALID    (1u << 7)
+#define DMATD_EPF_ST_DST_INVALID    (1u << 8)
 
-/* DT_EPF_IRQ_TYPE values. */
-#define DT_EPF_IRQ_INTX             0
-#define DT_EPF_IRQ_MSI              1
-#define DT_EPF_IRQ_MSIX             2
+/* DMATD_EPF_IRQ_TYPE values. */
+#define DMATD_EPF_IRQ_INTX          0
+#define DMATD_EPF_IRQ_MSI           1
+#define DMATD_EPF_IRQ_MSIX          2
 
-/* DT_EPF_FLAGS: the host asks for DMA; every transfer here is DMA anyway. */
-#define DT_EPF_FLAG_USE_DMA         (1u << 0)
+/* DMATD_EPF_FLAGS: the host asks for DMA; every transfer here is DMA anyway. */
+#define DMATD_EPF_FLAG_USE_DMA      (1u << 0)
 
 #endif /* HW_MISC_DMA_TESTDEV_H */

@@ -19,24 +19,24 @@
  * must still answer afterwards.  The summary says how many cases ran.
  */
 
-typedef struct DtMatrix {
+typedef struct DmatdMatrix {
     DmatdDev *d;
     FILE *log;                  /* QEMU's -D file, read as it grows */
     unsigned cases;
     unsigned by_kind[4];
     uint64_t list;              /* a one-page list for register commands */
     uint64_t buf;
-} DtMatrix;
+} DmatdMatrix;
 
-enum { DT_MX_MMIO, DT_MX_CMD, DT_MX_QUEUE, DT_MX_SQE };
+enum { DMATD_MX_MMIO, DMATD_MX_CMD, DMATD_MX_QUEUE, DMATD_MX_SQE };
 
-static const char *const dt_mx_kinds[] = {
+static const char *const dmatd_mx_kinds[] = {
     "MMIO accesses", "register commands", "queue setup and doorbells",
     "queue entries",
 };
 
 /* The new part of QEMU's log must mention the device. */
-static void dt_mx_logged(DtMatrix *x, const char *name)
+static void dmatd_mx_logged(DmatdMatrix *x, const char *name)
 {
     char line[512];
     bool found = false;
@@ -46,25 +46,25 @@ static void dt_mx_logged(DtMatrix *x, const char *name)
     }
     clearerr(x->log);
     if (!found) {
-        dt_report("bad input '%s': no LOG_GUEST_ERROR message", name);
+        dmatd_report("bad input '%s': no LOG_GUEST_ERROR message", name);
     }
 }
 
-static void dt_mx_case(DtMatrix *x, int kind, const char *name)
+static void dmatd_mx_case(DmatdMatrix *x, int kind, const char *name)
 {
-    dt_mx_logged(x, name);
+    dmatd_mx_logged(x, name);
     x->cases++;
     x->by_kind[kind]++;
 }
 
 /* One bad MMIO access: BAD_COUNT goes up by one and BAD_INFO names it. */
-static void dt_mx_access(DtMatrix *x, uint32_t off, unsigned size,
-                         bool is_write, uint32_t reason)
+static void dmatd_mx_access(DmatdMatrix *x, uint32_t off, unsigned size,
+                            bool is_write, uint32_t reason)
 {
     DmatdDev *d = x->d;
     uint64_t a = d->bar.addr + off;
-    uint32_t before = dmatd_rd(d, DT_REG_BAD_COUNT);
-    uint64_t seq = dmatd_rd64(d, DT_REG_CMD_SEQ_LO);
+    uint32_t before = dmatd_rd(d, DMATD_REG_BAD_COUNT);
+    uint64_t seq = dmatd_rd64(d, DMATD_REG_CMD_SEQ_LO);
     g_autofree char *name = g_strdup_printf("%u-byte %s at 0x%03x", size,
                                             is_write ? "write" : "read", off);
     uint32_t info;
@@ -102,406 +102,415 @@ static void dt_mx_access(DtMatrix *x, uint32_t off, unsigned size,
         }
         g_assert_cmphex(val, ==, 0);
     }
-    info = dmatd_rd(d, DT_REG_BAD_INFO);
-    if (dmatd_rd(d, DT_REG_BAD_COUNT) != before + 1 ||
-        DT_BAD_INFO_REASON(info) != reason ||
-        DT_BAD_INFO_OFFSET(info) != off ||
-        DT_BAD_INFO_SIZE(info) != size ||
-        !!(info & DT_BAD_INFO_WRITE) != is_write) {
-        dt_report("bad input '%s': expected BAD_COUNT %u reason %u, found "
-                  "BAD_COUNT %u BAD_INFO 0x%08x", name, before + 1, reason,
-                  dmatd_rd(d, DT_REG_BAD_COUNT), info);
+    info = dmatd_rd(d, DMATD_REG_BAD_INFO);
+    if (dmatd_rd(d, DMATD_REG_BAD_COUNT) != before + 1 ||
+        DMATD_BAD_INFO_REASON(info) != reason ||
+        DMATD_BAD_INFO_OFFSET(info) != off ||
+        DMATD_BAD_INFO_SIZE(info) != size ||
+        !!(info & DMATD_BAD_INFO_WRITE) != is_write) {
+        dmatd_report("bad input '%s': expected BAD_COUNT %u reason %u, found "
+                     "BAD_COUNT %u BAD_INFO 0x%08x", name, before + 1, reason,
+                     dmatd_rd(d, DMATD_REG_BAD_COUNT), info);
     }
     /* No bad access ever starts a command. */
-    DT_CHECK_REG64(d, DT_REG_CMD_SEQ_LO, seq);
-    dt_mx_case(x, DT_MX_MMIO, name);
+    DMATD_CHECK_REG64(d, DMATD_REG_CMD_SEQ_LO, seq);
+    dmatd_mx_case(x, DMATD_MX_MMIO, name);
 }
 
 /* Every defined register, and whether the guest may write it. */
 static const struct {
     uint32_t off;
     bool writable;
-} dt_mx_regs[] = {
-    { DT_REG_ID, false }, { DT_REG_VERSION, false }, { DT_REG_CAPS, false },
-    { DT_REG_ADDR_BITS, false }, { DT_REG_MAX_SEGS, false },
-    { DT_REG_MAX_XFER_LO, false }, { DT_REG_MAX_XFER_HI, false },
-    { DT_REG_CMD, true }, { DT_REG_SEED, true },
-    { DT_REG_SRC_LIST_LO, true }, { DT_REG_SRC_LIST_HI, true },
-    { DT_REG_SRC_COUNT, true }, { DT_REG_DST_LIST_LO, true },
-    { DT_REG_DST_LIST_HI, true }, { DT_REG_DST_COUNT, true },
-    { DT_REG_FILL_LO, true }, { DT_REG_FILL_HI, true },
-    { DT_REG_STATUS, false }, { DT_REG_ERROR, false },
-    { DT_REG_ERR_SEG, false }, { DT_REG_ERR_LIST, false },
-    { DT_REG_ERR_ADDR_LO, false }, { DT_REG_ERR_ADDR_HI, false },
-    { DT_REG_BYTES_DONE_LO, false }, { DT_REG_BYTES_DONE_HI, false },
-    { DT_REG_MISMATCH_SEG, false }, { DT_REG_MISMATCH_COUNT, false },
-    { DT_REG_MISMATCH_OFF_LO, false }, { DT_REG_MISMATCH_OFF_HI, false },
-    { DT_REG_MISMATCH_EXP_LO, false }, { DT_REG_MISMATCH_EXP_HI, false },
-    { DT_REG_MISMATCH_GOT_LO, false }, { DT_REG_MISMATCH_GOT_HI, false },
-    { DT_REG_CHECKSUM_LO, false }, { DT_REG_CHECKSUM_HI, false },
-    { DT_REG_CMD_SEQ_LO, false }, { DT_REG_CMD_SEQ_HI, false },
-    { DT_REG_INTR_STATUS, true }, { DT_REG_INTR_ENABLE, true },
-    { DT_REG_INTR_VECTOR, true }, { DT_REG_INTR_INFO, false },
-    { DT_REG_Q_CTRL, true }, { DT_REG_Q_STATUS, false },
-    { DT_REG_Q_SIZE, true }, { DT_REG_Q_ERROR, false },
-    { DT_REG_SQ_BASE_LO, true }, { DT_REG_SQ_BASE_HI, true },
-    { DT_REG_CQ_BASE_LO, true }, { DT_REG_CQ_BASE_HI, true },
-    { DT_REG_SQ_TAIL, true }, { DT_REG_SQ_HEAD, false },
-    { DT_REG_CQ_HEAD, true }, { DT_REG_CQ_TAIL, false },
-    { DT_REG_Q_ERR_ADDR_LO, false }, { DT_REG_Q_ERR_ADDR_HI, false },
-    { DT_REG_Q_ERR_CAUSE, false }, { DT_REG_Q_MAX_SIZE, false },
-    { DT_REG_Q_DONE_LO, false }, { DT_REG_Q_DONE_HI, false },
-    { DT_REG_BAD_COUNT, false }, { DT_REG_BAD_INFO, false },
+} dmatd_mx_regs[] = {
+    { DMATD_REG_ID, false }, { DMATD_REG_VERSION, false },
+    { DMATD_REG_CAPS, false },
+    { DMATD_REG_ADDR_BITS, false }, { DMATD_REG_MAX_SEGS, false },
+    { DMATD_REG_MAX_XFER_LO, false }, { DMATD_REG_MAX_XFER_HI, false },
+    { DMATD_REG_CMD, true }, { DMATD_REG_SEED, true },
+    { DMATD_REG_SRC_LIST_LO, true }, { DMATD_REG_SRC_LIST_HI, true },
+    { DMATD_REG_SRC_COUNT, true }, { DMATD_REG_DST_LIST_LO, true },
+    { DMATD_REG_DST_LIST_HI, true }, { DMATD_REG_DST_COUNT, true },
+    { DMATD_REG_FILL_LO, true }, { DMATD_REG_FILL_HI, true },
+    { DMATD_REG_STATUS, false }, { DMATD_REG_ERROR, false },
+    { DMATD_REG_ERR_SEG, false }, { DMATD_REG_ERR_LIST, false },
+    { DMATD_REG_ERR_ADDR_LO, false }, { DMATD_REG_ERR_ADDR_HI, false },
+    { DMATD_REG_BYTES_DONE_LO, false }, { DMATD_REG_BYTES_DONE_HI, false },
+    { DMATD_REG_MISMATCH_SEG, false }, { DMATD_REG_MISMATCH_COUNT, false },
+    { DMATD_REG_MISMATCH_OFF_LO, false }, { DMATD_REG_MISMATCH_OFF_HI, false },
+    { DMATD_REG_MISMATCH_EXP_LO, false }, { DMATD_REG_MISMATCH_EXP_HI, false },
+    { DMATD_REG_MISMATCH_GOT_LO, false }, { DMATD_REG_MISMATCH_GOT_HI, false },
+    { DMATD_REG_CHECKSUM_LO, false }, { DMATD_REG_CHECKSUM_HI, false },
+    { DMATD_REG_CMD_SEQ_LO, false }, { DMATD_REG_CMD_SEQ_HI, false },
+    { DMATD_REG_INTR_STATUS, true }, { DMATD_REG_INTR_ENABLE, true },
+    { DMATD_REG_INTR_VECTOR, true }, { DMATD_REG_INTR_INFO, false },
+    { DMATD_REG_Q_CTRL, true }, { DMATD_REG_Q_STATUS, false },
+    { DMATD_REG_Q_SIZE, true }, { DMATD_REG_Q_ERROR, false },
+    { DMATD_REG_SQ_BASE_LO, true }, { DMATD_REG_SQ_BASE_HI, true },
+    { DMATD_REG_CQ_BASE_LO, true }, { DMATD_REG_CQ_BASE_HI, true },
+    { DMATD_REG_SQ_TAIL, true }, { DMATD_REG_SQ_HEAD, false },
+    { DMATD_REG_CQ_HEAD, true }, { DMATD_REG_CQ_TAIL, false },
+    { DMATD_REG_Q_ERR_ADDR_LO, false }, { DMATD_REG_Q_ERR_ADDR_HI, false },
+    { DMATD_REG_Q_ERR_CAUSE, false }, { DMATD_REG_Q_MAX_SIZE, false },
+    { DMATD_REG_Q_DONE_LO, false }, { DMATD_REG_Q_DONE_HI, false },
+    { DMATD_REG_BAD_COUNT, false }, { DMATD_REG_BAD_INFO, false },
 };
 
 /* Offsets inside BAR0 with no register. */
-static const uint32_t dt_mx_holes[] = {
+static const uint32_t dmatd_mx_holes[] = {
     0x014, 0x024, 0x02c, 0x03c, 0x04c, 0x058, 0x05c, 0x108, 0x10c, 0x118,
     0x200, 0x800, DMA_TESTDEV_BAR0_SIZE - 4,
 };
 
-static void dt_mx_mmio(DtMatrix *x)
+static void dmatd_mx_mmio(DmatdMatrix *x)
 {
     size_t i;
     int w;
 
-    for (i = 0; i < ARRAY_SIZE(dt_mx_regs); i++) {
-        uint32_t r = dt_mx_regs[i].off;
+    for (i = 0; i < ARRAY_SIZE(dmatd_mx_regs); i++) {
+        uint32_t r = dmatd_mx_regs[i].off;
 
         for (w = 0; w < 2; w++) {
-            dt_mx_access(x, r, 1, w, DT_BAD_ACCESS_SIZE);
-            dt_mx_access(x, r + 3, 1, w, DT_BAD_ACCESS_SIZE);
-            dt_mx_access(x, r, 2, w, DT_BAD_ACCESS_SIZE);
-            dt_mx_access(x, r + 1, 2, w, DT_BAD_ACCESS_SIZE);
-            dt_mx_access(x, r + 2, 4, w, DT_BAD_ACCESS_SIZE);
+            dmatd_mx_access(x, r, 1, w, DMATD_BAD_ACCESS_SIZE);
+            dmatd_mx_access(x, r + 3, 1, w, DMATD_BAD_ACCESS_SIZE);
+            dmatd_mx_access(x, r, 2, w, DMATD_BAD_ACCESS_SIZE);
+            dmatd_mx_access(x, r + 1, 2, w, DMATD_BAD_ACCESS_SIZE);
+            dmatd_mx_access(x, r + 2, 4, w, DMATD_BAD_ACCESS_SIZE);
             if (r % 8) {
-                dt_mx_access(x, r, 8, w, DT_BAD_ACCESS_SIZE);
+                dmatd_mx_access(x, r, 8, w, DMATD_BAD_ACCESS_SIZE);
             }
         }
-        if (!dt_mx_regs[i].writable) {
+        if (!dmatd_mx_regs[i].writable) {
             uint32_t val = dmatd_rd(x->d, r);
 
-            dt_mx_access(x, r, 4, true, DT_BAD_READ_ONLY);
+            dmatd_mx_access(x, r, 4, true, DMATD_BAD_READ_ONLY);
             /* The BAD_* registers change by design: they record this. */
-            if (r != DT_REG_BAD_COUNT && r != DT_REG_BAD_INFO) {
+            if (r != DMATD_REG_BAD_COUNT && r != DMATD_REG_BAD_INFO) {
                 g_assert_cmphex(dmatd_rd(x->d, r), ==, val);
             }
         }
     }
-    for (i = 0; i < ARRAY_SIZE(dt_mx_holes); i++) {
-        dt_mx_access(x, dt_mx_holes[i], 4, false, DT_BAD_UNKNOWN_REG);
-        dt_mx_access(x, dt_mx_holes[i], 4, true, DT_BAD_UNKNOWN_REG);
+    for (i = 0; i < ARRAY_SIZE(dmatd_mx_holes); i++) {
+        dmatd_mx_access(x, dmatd_mx_holes[i], 4, false, DMATD_BAD_UNKNOWN_REG);
+        dmatd_mx_access(x, dmatd_mx_holes[i], 4, true, DMATD_BAD_UNKNOWN_REG);
     }
 }
 
 /* A register write whose reserved bits are dropped and reported. */
-#define DT_MX_UNCHANGED     (-1)
+#define DMATD_MX_UNCHANGED  (-1)
 
-static void dt_mx_reserved(DtMatrix *x, uint32_t reg, uint32_t val,
-                           uint32_t reason, int64_t expect)
+static void dmatd_mx_reserved(DmatdMatrix *x, uint32_t reg, uint32_t val,
+                              uint32_t reason, int64_t expect)
 {
     DmatdDev *d = x->d;
-    uint32_t before = dmatd_rd(d, DT_REG_BAD_COUNT);
+    uint32_t before = dmatd_rd(d, DMATD_REG_BAD_COUNT);
     uint32_t old = dmatd_rd(d, reg);
     g_autofree char *name = g_strdup_printf("0x%x to register 0x%03x", val,
                                             reg);
 
     dmatd_wr(d, reg, val);
-    g_assert_cmpuint(dmatd_rd(d, DT_REG_BAD_COUNT), ==, before + 1);
-    g_assert_cmpuint(DT_BAD_INFO_REASON(dmatd_rd(d, DT_REG_BAD_INFO)), ==,
+    g_assert_cmpuint(dmatd_rd(d, DMATD_REG_BAD_COUNT), ==, before + 1);
+    g_assert_cmpuint(DMATD_BAD_INFO_REASON(dmatd_rd(d, DMATD_REG_BAD_INFO)), ==,
                      reason);
-    g_assert_cmpuint(DT_BAD_INFO_OFFSET(dmatd_rd(d, DT_REG_BAD_INFO)), ==, reg);
-    DT_CHECK_REG(d, reg, expect == DT_MX_UNCHANGED ? old : expect);
-    dt_mx_case(x, DT_MX_MMIO, name);
+    g_assert_cmpuint(DMATD_BAD_INFO_OFFSET(dmatd_rd(d, DMATD_REG_BAD_INFO)), ==,
+                     reg);
+    DMATD_CHECK_REG(d, reg, expect == DMATD_MX_UNCHANGED ? old : expect);
+    dmatd_mx_case(x, DMATD_MX_MMIO, name);
 }
 
 /* One register command that must fail with @err. */
-typedef struct DtMxCmd {
+typedef struct DmatdMxCmd {
     const char *name;
     uint32_t op;
     bool src;                   /* the list is the source list */
     uint64_t list;              /* 0: a list of the segments below */
     uint32_t count;             /* list entries (0: as many as segs) */
-    DtSeg seg[2];
+    DmatdSeg seg[2];
     uint32_t nseg;
     uint32_t err;
-} DtMxCmd;
+} DmatdMxCmd;
 
-static void dt_mx_cmd(DtMatrix *x, const DtMxCmd *c)
+static void dmatd_mx_cmd(DmatdMatrix *x, const DmatdMxCmd *c)
 {
     DmatdDev *d = x->d;
     uint64_t list = c->list;
     uint32_t count = c->count ? c->count : c->nseg;
 
     if (!list) {
-        list = dt_put_list(d, c->seg, c->nseg);
+        list = dmatd_put_list(d, c->seg, c->nseg);
     }
-    dmatd_wr(d, DT_REG_SEED, DT_SEED);
-    if (c->op == DT_OP_COPY) {
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED);
+    if (c->op == DMATD_OP_COPY) {
         /* The bad side is one list, the other a good page. */
-        DtSeg good = { x->buf, c->nseg ? (uint32_t)dt_total(c->seg, c->nseg)
-                                       : DT_PAGE };
-        uint64_t other = dt_put_list(d, &good, 1);
+        DmatdSeg good = { x->buf, c->nseg ? (uint32_t)dmatd_total(c->seg,
+                                                                  c->nseg)
+                                       : DMATD_PAGE };
+        uint64_t other = dmatd_put_list(d, &good, 1);
 
-        dt_set_src(d, c->src ? list : other, c->src ? count : 1);
-        dt_set_dst(d, c->src ? other : list, c->src ? 1 : count);
+        dmatd_set_src(d, c->src ? list : other, c->src ? count : 1);
+        dmatd_set_dst(d, c->src ? other : list, c->src ? 1 : count);
     } else if (c->src) {
-        dt_set_src(d, list, count);
+        dmatd_set_src(d, list, count);
     } else {
-        dt_set_dst(d, list, count);
+        dmatd_set_dst(d, list, count);
     }
-    dmatd_wr(d, DT_REG_CMD, c->op);
-    if (dmatd_rd(d, DT_REG_STATUS) != (DT_STATUS_DONE | DT_STATUS_ERROR) ||
-        dmatd_rd(d, DT_REG_ERROR) != c->err) {
-        dt_report("bad input '%s': expected STATUS 0x%x ERROR %u (%s), "
-                  "found STATUS 0x%x ERROR %u (%s)", c->name,
-                  DT_STATUS_DONE | DT_STATUS_ERROR, c->err,
-                  dt_error_name(c->err), dmatd_rd(d, DT_REG_STATUS),
-                  dmatd_rd(d, DT_REG_ERROR),
-                  dt_error_name(dmatd_rd(d, DT_REG_ERROR)));
+    dmatd_wr(d, DMATD_REG_CMD, c->op);
+    if (dmatd_rd(d, DMATD_REG_STATUS) !=
+        (DMATD_STATUS_DONE | DMATD_STATUS_ERROR) ||
+        dmatd_rd(d, DMATD_REG_ERROR) != c->err) {
+        dmatd_report("bad input '%s': expected STATUS 0x%x ERROR %u (%s), "
+                     "found STATUS 0x%x ERROR %u (%s)", c->name,
+                     DMATD_STATUS_DONE | DMATD_STATUS_ERROR, c->err,
+                     dmatd_error_name(c->err), dmatd_rd(d, DMATD_REG_STATUS),
+                     dmatd_rd(d, DMATD_REG_ERROR),
+                     dmatd_error_name(dmatd_rd(d, DMATD_REG_ERROR)));
     }
-    dt_mx_case(x, DT_MX_CMD, c->name);
+    dmatd_mx_case(x, DMATD_MX_CMD, c->name);
 }
 
-static void dt_mx_cmds(DtMatrix *x)
+static void dmatd_mx_cmds(DmatdMatrix *x)
 {
     DmatdDev *d = x->d;
     uint64_t bar = d->bar.addr, msix = d->msix_bar.addr, b = x->buf;
     uint64_t top = 1ULL << 40;          /* the matrix runs addr-bits=40 */
-    const DtMxCmd cases[] = {
-        { "opcode 0", DT_OP_NONE, .list = x->list, .count = 1,
-          .err = DT_ERR_BAD_OPCODE },
-        { "opcode 5", DT_OP_MAX + 1, .list = x->list, .count = 1,
-          .err = DT_ERR_BAD_OPCODE },
+    const DmatdMxCmd cases[] = {
+        { "opcode 0", DMATD_OP_NONE, .list = x->list, .count = 1,
+          .err = DMATD_ERR_BAD_OPCODE },
+        { "opcode 5", DMATD_OP_MAX + 1, .list = x->list, .count = 1,
+          .err = DMATD_ERR_BAD_OPCODE },
         { "opcode ~0", UINT32_MAX, .list = x->list, .count = 1,
-          .err = DT_ERR_BAD_OPCODE },
-        { "count 0", DT_OP_WRITE_PATTERN, .list = x->list, .count = 0,
-          .nseg = 0, .err = DT_ERR_NO_SEGMENTS },
-        { "count 2^32-1", DT_OP_WRITE_PATTERN, .list = x->list,
-          .count = UINT32_MAX, .err = DT_ERR_TOO_MANY_SEGS },
-        { "count max+1", DT_OP_VERIFY_PATTERN, true, .list = x->list,
-          .count = 65537, .err = DT_ERR_TOO_MANY_SEGS },
-        { "list misaligned", DT_OP_WRITE_PATTERN, .list = x->list + 8,
-          .count = 1, .err = DT_ERR_LIST_ALIGN },
-        { "list in own BAR0", DT_OP_WRITE_PATTERN, .list = bar, .count = 1,
-          .err = DT_ERR_LIST_READ },
-        { "list in own MSI-X BAR", DT_OP_VERIFY_PATTERN, true, .list = msix,
-          .count = 1, .err = DT_ERR_LIST_READ },
-        { "list unassigned", DT_OP_COPY, true, .list = DT_UNASSIGNED,
-          .count = 1, .err = DT_ERR_LIST_READ },
-        { "list beyond address width", DT_OP_WRITE_PATTERN, .list = top,
-          .count = 1, .err = DT_ERR_ADDR_WIDTH },
-        { "list wraps 2^64", DT_OP_WRITE_PATTERN, .list = -16ULL,
-          .count = 2, .err = DT_ERR_ADDR_OVERFLOW },
-        { "segment flags", DT_OP_WRITE_PATTERN,
-          .seg = { { b, 8, 1 } }, .nseg = 1, .err = DT_ERR_SEG_FLAGS },
-        { "segment length 0", DT_OP_FILL,
+          .err = DMATD_ERR_BAD_OPCODE },
+        { "count 0", DMATD_OP_WRITE_PATTERN, .list = x->list, .count = 0,
+          .nseg = 0, .err = DMATD_ERR_NO_SEGMENTS },
+        { "count 2^32-1", DMATD_OP_WRITE_PATTERN, .list = x->list,
+          .count = UINT32_MAX, .err = DMATD_ERR_TOO_MANY_SEGS },
+        { "count max+1", DMATD_OP_VERIFY_PATTERN, true, .list = x->list,
+          .count = 65537, .err = DMATD_ERR_TOO_MANY_SEGS },
+        { "list misaligned", DMATD_OP_WRITE_PATTERN, .list = x->list + 8,
+          .count = 1, .err = DMATD_ERR_LIST_ALIGN },
+        { "list in own BAR0", DMATD_OP_WRITE_PATTERN, .list = bar, .count = 1,
+          .err = DMATD_ERR_LIST_READ },
+        { "list in own MSI-X BAR", DMATD_OP_VERIFY_PATTERN, true, .list = msix,
+          .count = 1, .err = DMATD_ERR_LIST_READ },
+        { "list unassigned", DMATD_OP_COPY, true, .list = DMATD_UNASSIGNED,
+          .count = 1, .err = DMATD_ERR_LIST_READ },
+        { "list beyond address width", DMATD_OP_WRITE_PATTERN, .list = top,
+          .count = 1, .err = DMATD_ERR_ADDR_WIDTH },
+        { "list wraps 2^64", DMATD_OP_WRITE_PATTERN, .list = -16ULL,
+          .count = 2, .err = DMATD_ERR_ADDR_OVERFLOW },
+        { "segment flags", DMATD_OP_WRITE_PATTERN,
+          .seg = { { b, 8, 1 } }, .nseg = 1, .err = DMATD_ERR_SEG_FLAGS },
+        { "segment length 0", DMATD_OP_FILL,
           .seg = { { b, 8 }, { b, 0 } }, .nseg = 2,
-          .err = DT_ERR_ZERO_LENGTH },
-        { "segment wraps 2^64", DT_OP_WRITE_PATTERN,
+          .err = DMATD_ERR_ZERO_LENGTH },
+        { "segment wraps 2^64", DMATD_OP_WRITE_PATTERN,
           .seg = { { -4096ULL, 8192 } }, .nseg = 1,
-          .err = DT_ERR_ADDR_OVERFLOW },
-        { "segment beyond address width", DT_OP_VERIFY_PATTERN, true,
-          .seg = { { top - 8, 16 } }, .nseg = 1, .err = DT_ERR_ADDR_WIDTH },
-        { "transfer over max-transfer", DT_OP_WRITE_PATTERN,
+          .err = DMATD_ERR_ADDR_OVERFLOW },
+        { "segment beyond address width", DMATD_OP_VERIFY_PATTERN, true,
+          .seg = { { top - 8, 16 } }, .nseg = 1, .err = DMATD_ERR_ADDR_WIDTH },
+        { "transfer over max-transfer", DMATD_OP_WRITE_PATTERN,
           .seg = { { b, UINT32_MAX }, { b, 2 } }, .nseg = 2,
-          .err = DT_ERR_XFER_TOO_LARGE },
-        { "write into own BAR0", DT_OP_WRITE_PATTERN,
-          .seg = { { bar + DT_REG_SEED, 4 } }, .nseg = 1,
-          .err = DT_ERR_DMA_ACCESS },
-        { "read from own BAR0", DT_OP_VERIFY_PATTERN, true,
-          .seg = { { bar, 64 } }, .nseg = 1, .err = DT_ERR_DMA_ACCESS },
-        { "write into own MSI-X table", DT_OP_FILL,
-          .seg = { { msix, 16 } }, .nseg = 1, .err = DT_ERR_DMA_ACCESS },
-        { "copy from own MSI-X table", DT_OP_COPY, true,
-          .seg = { { msix, 16 } }, .nseg = 1, .err = DT_ERR_DMA_ACCESS },
-        { "write into BIOS ROM", DT_OP_WRITE_PATTERN,
-          .seg = { { DT_ROM_PAGE, 64 } }, .nseg = 1,
-          .err = DT_ERR_DMA_ACCESS },
-        { "copy into BIOS ROM", DT_OP_COPY,
-          .seg = { { DT_ROM_PAGE, 64 } }, .nseg = 1,
-          .err = DT_ERR_DMA_ACCESS },
-        { "write unassigned", DT_OP_WRITE_PATTERN,
-          .seg = { { DT_UNASSIGNED, 64 } }, .nseg = 1,
-          .err = DT_ERR_DMA_UNASSIGNED },
-        { "read unassigned", DT_OP_VERIFY_PATTERN, true,
-          .seg = { { DT_UNASSIGNED, 64 } }, .nseg = 1,
-          .err = DT_ERR_DMA_UNASSIGNED },
-        { "write past end of RAM", DT_OP_FILL,
-          .seg = { { DT_RAM_END_128M - 8, 64 } }, .nseg = 1,
-          .err = DT_ERR_DMA_UNASSIGNED },
-        { "copy length mismatch", DT_OP_COPY, .list = x->list, .count = 1,
-          .seg = { { b, 8 } }, .nseg = 1, .err = DT_ERR_LENGTH_MISMATCH },
+          .err = DMATD_ERR_XFER_TOO_LARGE },
+        { "write into own BAR0", DMATD_OP_WRITE_PATTERN,
+          .seg = { { bar + DMATD_REG_SEED, 4 } }, .nseg = 1,
+          .err = DMATD_ERR_DMA_ACCESS },
+        { "read from own BAR0", DMATD_OP_VERIFY_PATTERN, true,
+          .seg = { { bar, 64 } }, .nseg = 1, .err = DMATD_ERR_DMA_ACCESS },
+        { "write into own MSI-X table", DMATD_OP_FILL,
+          .seg = { { msix, 16 } }, .nseg = 1, .err = DMATD_ERR_DMA_ACCESS },
+        { "copy from own MSI-X table", DMATD_OP_COPY, true,
+          .seg = { { msix, 16 } }, .nseg = 1, .err = DMATD_ERR_DMA_ACCESS },
+        { "write into BIOS ROM", DMATD_OP_WRITE_PATTERN,
+          .seg = { { DMATD_ROM_PAGE, 64 } }, .nseg = 1,
+          .err = DMATD_ERR_DMA_ACCESS },
+        { "copy into BIOS ROM", DMATD_OP_COPY,
+          .seg = { { DMATD_ROM_PAGE, 64 } }, .nseg = 1,
+          .err = DMATD_ERR_DMA_ACCESS },
+        { "write unassigned", DMATD_OP_WRITE_PATTERN,
+          .seg = { { DMATD_UNASSIGNED, 64 } }, .nseg = 1,
+          .err = DMATD_ERR_DMA_UNASSIGNED },
+        { "read unassigned", DMATD_OP_VERIFY_PATTERN, true,
+          .seg = { { DMATD_UNASSIGNED, 64 } }, .nseg = 1,
+          .err = DMATD_ERR_DMA_UNASSIGNED },
+        { "write past end of RAM", DMATD_OP_FILL,
+          .seg = { { DMATD_RAM_END_128M - 8, 64 } }, .nseg = 1,
+          .err = DMATD_ERR_DMA_UNASSIGNED },
+        { "copy length mismatch", DMATD_OP_COPY, .list = x->list, .count = 1,
+          .seg = { { b, 8 } }, .nseg = 1, .err = DMATD_ERR_LENGTH_MISMATCH },
     };
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        dt_mx_cmd(x, &cases[i]);
+        dmatd_mx_cmd(x, &cases[i]);
     }
 }
 
 /* Set up the queue with @size entries at @sq/@cq and enable it. */
-static void dt_mx_queue_setup(DmatdDev *d, uint32_t size, uint64_t sq,
-                              uint64_t cq)
+static void dmatd_mx_queue_setup(DmatdDev *d, uint32_t size, uint64_t sq,
+                                 uint64_t cq)
 {
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
-    dmatd_wr(d, DT_REG_Q_SIZE, size);
-    dmatd_wr64(d, DT_REG_SQ_BASE_LO, sq);
-    dmatd_wr64(d, DT_REG_CQ_BASE_LO, cq);
-    dmatd_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
+    dmatd_wr(d, DMATD_REG_Q_SIZE, size);
+    dmatd_wr64(d, DMATD_REG_SQ_BASE_LO, sq);
+    dmatd_wr64(d, DMATD_REG_CQ_BASE_LO, cq);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, DMATD_QCTRL_ENABLE);
 }
 
-static void dt_mx_qerror(DtMatrix *x, const char *name, uint32_t qerr,
-                         uint64_t addr, uint32_t cause)
+static void dmatd_mx_qerror(DmatdMatrix *x, const char *name, uint32_t qerr,
+                            uint64_t addr, uint32_t cause)
 {
     DmatdDev *d = x->d;
     int i;
 
-    for (i = 0; i < 100 && !(dmatd_rd(d, DT_REG_Q_STATUS) & DT_QSTATUS_ERROR);
-         i++) {
+    for (i = 0; i < 100 &&
+         !(dmatd_rd(d, DMATD_REG_Q_STATUS) & DMATD_QSTATUS_ERROR); i++) {
         g_usleep(1000);
     }
-    if (dmatd_rd(d, DT_REG_Q_STATUS) !=
-        (DT_QSTATUS_ENABLED | DT_QSTATUS_ERROR) ||
-        dmatd_rd(d, DT_REG_Q_ERROR) != qerr ||
-        dmatd_rd64(d, DT_REG_Q_ERR_ADDR_LO) != addr ||
-        dmatd_rd(d, DT_REG_Q_ERR_CAUSE) != cause) {
-        dt_report("bad input '%s': expected Q_ERROR %u (%s) addr 0x%" PRIx64
-                  " cause %u, found Q_STATUS 0x%x Q_ERROR %u addr 0x%" PRIx64
-                  " cause %u", name, qerr, dt_qerror_name(qerr), addr, cause,
-                  dmatd_rd(d, DT_REG_Q_STATUS), dmatd_rd(d, DT_REG_Q_ERROR),
-                  dmatd_rd64(d, DT_REG_Q_ERR_ADDR_LO),
-                  dmatd_rd(d, DT_REG_Q_ERR_CAUSE));
+    if (dmatd_rd(d, DMATD_REG_Q_STATUS) !=
+        (DMATD_QSTATUS_ENABLED | DMATD_QSTATUS_ERROR) ||
+        dmatd_rd(d, DMATD_REG_Q_ERROR) != qerr ||
+        dmatd_rd64(d, DMATD_REG_Q_ERR_ADDR_LO) != addr ||
+        dmatd_rd(d, DMATD_REG_Q_ERR_CAUSE) != cause) {
+        dmatd_report("bad input '%s': expected Q_ERROR %u (%s) addr 0x%" PRIx64
+                     " cause %u, found Q_STATUS 0x%x Q_ERROR %u addr 0x%" PRIx64
+                  " cause %u", name, qerr, dmatd_qerror_name(qerr), addr, cause,
+                  dmatd_rd(d, DMATD_REG_Q_STATUS), dmatd_rd(d,
+                                                            DMATD_REG_Q_ERROR),
+                  dmatd_rd64(d, DMATD_REG_Q_ERR_ADDR_LO),
+                  dmatd_rd(d, DMATD_REG_Q_ERR_CAUSE));
     }
-    g_assert_true(dmatd_rd(d, DT_REG_INTR_STATUS) & DT_INTR_QUEUE_ERROR);
-    dmatd_wr(d, DT_REG_INTR_STATUS, DT_INTR_QUEUE_ERROR);
+    g_assert_true(dmatd_rd(d, DMATD_REG_INTR_STATUS) & DMATD_INTR_QUEUE_ERROR);
+    dmatd_wr(d, DMATD_REG_INTR_STATUS, DMATD_INTR_QUEUE_ERROR);
 
     /* Halted: doorbells are refused until the queue is disabled. */
-    dt_mx_case(x, DT_MX_QUEUE, name);
-    dt_mx_reserved(x, DT_REG_SQ_TAIL, 1, DT_BAD_QUEUE_DISABLED,
-                   DT_MX_UNCHANGED);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
-    DT_CHECK_REG(d, DT_REG_Q_STATUS, 0);
+    dmatd_mx_case(x, DMATD_MX_QUEUE, name);
+    dmatd_mx_reserved(x, DMATD_REG_SQ_TAIL, 1, DMATD_BAD_QUEUE_DISABLED,
+                      DMATD_MX_UNCHANGED);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
+    DMATD_CHECK_REG(d, DMATD_REG_Q_STATUS, 0);
 }
 
-static void dt_mx_queue(DtMatrix *x)
+static void dmatd_mx_queue(DmatdMatrix *x)
 {
     DmatdDev *d = x->d;
-    uint64_t sq = guest_alloc(&d->alloc, 4 * DT_SQE_SIZE);
-    uint64_t cq = guest_alloc(&d->alloc, 4 * DT_CQE_SIZE);
+    uint64_t sq = guest_alloc(&d->alloc, 4 * DMATD_SQE_SIZE);
+    uint64_t cq = guest_alloc(&d->alloc, 4 * DMATD_CQE_SIZE);
     uint64_t top = 1ULL << 40, bar = d->bar.addr;
-    DtQueue q = { .sq = sq, .cq = cq, .size = 4, .phase = true };
-    DtSqe e = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 1);
-    static const uint32_t bad_sizes[] = { 0, 1, DT_Q_MAX_SIZE + 1,
+    DmatdQueue q = { .sq = sq, .cq = cq, .size = 4, .phase = true };
+    DmatdSqe e = dmatd_sqe_pattern(d, x->buf, DMATD_PAGE, DMATD_SEED, 1);
+    static const uint32_t bad_sizes[] = { 0, 1, DMATD_Q_MAX_SIZE + 1,
                                           UINT32_MAX };
     size_t i;
 
     /* Enabling a queue that cannot work. */
     for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
-        dt_mx_queue_setup(d, bad_sizes[i], sq, cq);
-        dt_mx_qerror(x, "queue size", DT_QERR_SIZE, bad_sizes[i], 0);
+        dmatd_mx_queue_setup(d, bad_sizes[i], sq, cq);
+        dmatd_mx_qerror(x, "queue size", DMATD_QERR_SIZE, bad_sizes[i], 0);
     }
-    dt_mx_queue_setup(d, 4, sq + 32, cq);
-    dt_mx_qerror(x, "SQ misaligned", DT_QERR_ALIGN, sq + 32, 0);
-    dt_mx_queue_setup(d, 4, sq, cq + 8);
-    dt_mx_qerror(x, "CQ misaligned", DT_QERR_ALIGN, cq + 8, 0);
-    dt_mx_queue_setup(d, 4, top, cq);
-    dt_mx_qerror(x, "SQ beyond address width", DT_QERR_RANGE, top, 0);
-    dt_mx_queue_setup(d, 4, sq, -128ULL);
-    dt_mx_qerror(x, "CQ wraps 2^64", DT_QERR_RANGE, -128ULL, 0);
+    dmatd_mx_queue_setup(d, 4, sq + 32, cq);
+    dmatd_mx_qerror(x, "SQ misaligned", DMATD_QERR_ALIGN, sq + 32, 0);
+    dmatd_mx_queue_setup(d, 4, sq, cq + 8);
+    dmatd_mx_qerror(x, "CQ misaligned", DMATD_QERR_ALIGN, cq + 8, 0);
+    dmatd_mx_queue_setup(d, 4, top, cq);
+    dmatd_mx_qerror(x, "SQ beyond address width", DMATD_QERR_RANGE, top, 0);
+    dmatd_mx_queue_setup(d, 4, sq, -128ULL);
+    dmatd_mx_qerror(x, "CQ wraps 2^64", DMATD_QERR_RANGE, -128ULL, 0);
 
     /* Rings the device cannot use. */
-    dt_mx_queue_setup(d, 4, DT_UNASSIGNED, cq);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
-    dt_mx_qerror(x, "SQ unassigned", DT_QERR_SQ_READ, DT_UNASSIGNED,
-                 DT_ERR_DMA_UNASSIGNED);
-    dt_mx_queue_setup(d, 4, bar, cq);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
-    dt_mx_qerror(x, "SQ in own BAR0", DT_QERR_SQ_READ, bar,
-                 DT_ERR_DMA_ACCESS);
+    dmatd_mx_queue_setup(d, 4, DMATD_UNASSIGNED, cq);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
+    dmatd_mx_qerror(x, "SQ unassigned", DMATD_QERR_SQ_READ, DMATD_UNASSIGNED,
+                    DMATD_ERR_DMA_UNASSIGNED);
+    dmatd_mx_queue_setup(d, 4, bar, cq);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
+    dmatd_mx_qerror(x, "SQ in own BAR0", DMATD_QERR_SQ_READ, bar,
+                    DMATD_ERR_DMA_ACCESS);
     q.tail = 0;
-    dt_q_put(d, &q, &e);
-    dt_mx_queue_setup(d, 4, sq, DT_ROM_PAGE);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
-    dt_mx_qerror(x, "CQ in BIOS ROM", DT_QERR_CQ_WRITE, DT_ROM_PAGE,
-                 DT_ERR_DMA_ACCESS);
-    dt_mx_queue_setup(d, 4, sq, d->msix_bar.addr);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
-    dt_mx_qerror(x, "CQ in own MSI-X BAR", DT_QERR_CQ_WRITE,
-                 d->msix_bar.addr, DT_ERR_DMA_ACCESS);
-    dt_mx_queue_setup(d, 4, sq, DT_UNASSIGNED);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
-    dt_mx_qerror(x, "CQ unassigned", DT_QERR_CQ_WRITE, DT_UNASSIGNED,
-                 DT_ERR_DMA_UNASSIGNED);
+    dmatd_queue_put(d, &q, &e);
+    dmatd_mx_queue_setup(d, 4, sq, DMATD_ROM_PAGE);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
+    dmatd_mx_qerror(x, "CQ in BIOS ROM", DMATD_QERR_CQ_WRITE, DMATD_ROM_PAGE,
+                    DMATD_ERR_DMA_ACCESS);
+    dmatd_mx_queue_setup(d, 4, sq, d->msix_bar.addr);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
+    dmatd_mx_qerror(x, "CQ in own MSI-X BAR", DMATD_QERR_CQ_WRITE,
+                    d->msix_bar.addr, DMATD_ERR_DMA_ACCESS);
+    dmatd_mx_queue_setup(d, 4, sq, DMATD_UNASSIGNED);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
+    dmatd_mx_qerror(x, "CQ unassigned", DMATD_QERR_CQ_WRITE, DMATD_UNASSIGNED,
+                    DMATD_ERR_DMA_UNASSIGNED);
 
     /* Doorbells out of range, including while a command runs. */
-    dt_mx_queue_setup(d, 4, sq, cq);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 4);
-    dt_mx_qerror(x, "SQ_TAIL = size", DT_QERR_SQ_DOORBELL, 4, 0);
-    dt_mx_queue_setup(d, 4, sq, cq);
-    dmatd_wr(d, DT_REG_SQ_TAIL, UINT32_MAX);
-    dt_mx_qerror(x, "SQ_TAIL = 2^32-1", DT_QERR_SQ_DOORBELL, UINT32_MAX, 0);
-    dt_mx_queue_setup(d, 4, sq, cq);
-    dmatd_wr(d, DT_REG_CQ_HEAD, 9);
-    dt_mx_qerror(x, "CQ_HEAD past size", DT_QERR_CQ_DOORBELL, 9, 0);
-    dt_mx_queue_setup(d, 4, sq, cq);
-    dmatd_wr(d, DT_REG_CQ_HEAD, 1);
-    dt_mx_qerror(x, "CQ_HEAD past CQ_TAIL", DT_QERR_CQ_DOORBELL, 1, 0);
-    dt_mx_queue_setup(d, 4, sq, cq);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 1);
-    dmatd_wr(d, DT_REG_SQ_TAIL, 7);
-    dt_mx_qerror(x, "SQ_TAIL bad while busy", DT_QERR_SQ_DOORBELL, 7, 0);
+    dmatd_mx_queue_setup(d, 4, sq, cq);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 4);
+    dmatd_mx_qerror(x, "SQ_TAIL = size", DMATD_QERR_SQ_DOORBELL, 4, 0);
+    dmatd_mx_queue_setup(d, 4, sq, cq);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, UINT32_MAX);
+    dmatd_mx_qerror(x, "SQ_TAIL = 2^32-1", DMATD_QERR_SQ_DOORBELL, UINT32_MAX,
+                    0);
+    dmatd_mx_queue_setup(d, 4, sq, cq);
+    dmatd_wr(d, DMATD_REG_CQ_HEAD, 9);
+    dmatd_mx_qerror(x, "CQ_HEAD past size", DMATD_QERR_CQ_DOORBELL, 9, 0);
+    dmatd_mx_queue_setup(d, 4, sq, cq);
+    dmatd_wr(d, DMATD_REG_CQ_HEAD, 1);
+    dmatd_mx_qerror(x, "CQ_HEAD past CQ_TAIL", DMATD_QERR_CQ_DOORBELL, 1, 0);
+    dmatd_mx_queue_setup(d, 4, sq, cq);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 1);
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, 7);
+    dmatd_mx_qerror(x, "SQ_TAIL bad while busy", DMATD_QERR_SQ_DOORBELL, 7, 0);
 
     /* Setup written while enabled, reserved bits, doorbells while off. */
-    dt_mx_queue_setup(d, 4, sq, cq);
-    dt_mx_reserved(x, DT_REG_Q_SIZE, 8, DT_BAD_QUEUE_ENABLED, 4);
-    dt_mx_reserved(x, DT_REG_SQ_BASE_LO, 0, DT_BAD_QUEUE_ENABLED, sq);
-    dt_mx_reserved(x, DT_REG_SQ_BASE_HI, 1, DT_BAD_QUEUE_ENABLED, sq >> 32);
-    dt_mx_reserved(x, DT_REG_CQ_BASE_LO, 0, DT_BAD_QUEUE_ENABLED, cq);
-    dt_mx_reserved(x, DT_REG_CQ_BASE_HI, 1, DT_BAD_QUEUE_ENABLED, cq >> 32);
-    dt_mx_reserved(x, DT_REG_Q_CTRL, DT_QCTRL_ENABLE | 2,
-                   DT_BAD_RESERVED_BITS, DT_QCTRL_ENABLE);
-    DT_CHECK_REG(d, DT_REG_Q_STATUS, DT_QSTATUS_ENABLED);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
-    dt_mx_reserved(x, DT_REG_SQ_TAIL, 1, DT_BAD_QUEUE_DISABLED,
-                   DT_MX_UNCHANGED);
-    dt_mx_reserved(x, DT_REG_CQ_HEAD, 1, DT_BAD_QUEUE_DISABLED,
-                   DT_MX_UNCHANGED);
-    dt_mx_reserved(x, DT_REG_INTR_STATUS, 1u << 9, DT_BAD_RESERVED_BITS,
-                   DT_MX_UNCHANGED);
-    dt_mx_reserved(x, DT_REG_INTR_ENABLE, UINT32_MAX, DT_BAD_RESERVED_BITS,
-                   DT_INTR_CAUSES);
-    dt_mx_reserved(x, DT_REG_INTR_VECTOR, DT_MAX_VECTORS + 3,
-                   DT_BAD_RESERVED_BITS, 3);
-    dmatd_wr(d, DT_REG_INTR_ENABLE, 0);
-    dmatd_wr(d, DT_REG_INTR_VECTOR, 0);
+    dmatd_mx_queue_setup(d, 4, sq, cq);
+    dmatd_mx_reserved(x, DMATD_REG_Q_SIZE, 8, DMATD_BAD_QUEUE_ENABLED, 4);
+    dmatd_mx_reserved(x, DMATD_REG_SQ_BASE_LO, 0, DMATD_BAD_QUEUE_ENABLED, sq);
+    dmatd_mx_reserved(x, DMATD_REG_SQ_BASE_HI, 1, DMATD_BAD_QUEUE_ENABLED,
+                      sq >> 32);
+    dmatd_mx_reserved(x, DMATD_REG_CQ_BASE_LO, 0, DMATD_BAD_QUEUE_ENABLED, cq);
+    dmatd_mx_reserved(x, DMATD_REG_CQ_BASE_HI, 1, DMATD_BAD_QUEUE_ENABLED,
+                      cq >> 32);
+    dmatd_mx_reserved(x, DMATD_REG_Q_CTRL, DMATD_QCTRL_ENABLE | 2,
+                      DMATD_BAD_RESERVED_BITS, DMATD_QCTRL_ENABLE);
+    DMATD_CHECK_REG(d, DMATD_REG_Q_STATUS, DMATD_QSTATUS_ENABLED);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
+    dmatd_mx_reserved(x, DMATD_REG_SQ_TAIL, 1, DMATD_BAD_QUEUE_DISABLED,
+                      DMATD_MX_UNCHANGED);
+    dmatd_mx_reserved(x, DMATD_REG_CQ_HEAD, 1, DMATD_BAD_QUEUE_DISABLED,
+                      DMATD_MX_UNCHANGED);
+    dmatd_mx_reserved(x, DMATD_REG_INTR_STATUS, 1u << 9,
+                      DMATD_BAD_RESERVED_BITS,
+                      DMATD_MX_UNCHANGED);
+    dmatd_mx_reserved(x, DMATD_REG_INTR_ENABLE, UINT32_MAX,
+                      DMATD_BAD_RESERVED_BITS,
+                      DMATD_INTR_CAUSES);
+    dmatd_mx_reserved(x, DMATD_REG_INTR_VECTOR, DMATD_MAX_VECTORS + 3,
+                      DMATD_BAD_RESERVED_BITS, 3);
+    dmatd_wr(d, DMATD_REG_INTR_ENABLE, 0);
+    dmatd_wr(d, DMATD_REG_INTR_VECTOR, 0);
 }
 
 /* Bad queue entries fail alone, one at a time; the queue carries on. */
-static void dt_mx_sqes(DtMatrix *x)
+static void dmatd_mx_sqes(DmatdMatrix *x)
 {
     DmatdDev *d = x->d;
-    DtSqe good = dt_sqe_write(d, x->buf, DT_PAGE, DT_SEED, 0x99);
-    DtQueue q;
-    DtCqe c;
+    DmatdSqe good = dmatd_sqe_pattern(d, x->buf, DMATD_PAGE, DMATD_SEED, 0x99);
+    DmatdQueue q;
+    DmatdCqe c;
     size_t i;
 
-    dt_q_init(d, &q, 16);
-    for (i = 0; i < ARRAY_SIZE(dt_bad_sqes); i++) {
-        DtSqe e = dt_sqe_spoil(&good, i);
+    dmatd_queue_init(d, &q, 16);
+    for (i = 0; i < dmatd_nr_bad_sqes; i++) {
+        DmatdSqe e = dmatd_sqe_spoil(&good, i);
 
-        dt_q_put(d, &q, &e);
-        dt_q_ring(d, &q);
-        dt_q_wait(d, &q, &c, 0, 100);
-        dt_check_cqe(&c, i, DT_STATUS_DONE | DT_STATUS_ERROR,
-                     dt_bad_sqes[i].error, 0, 0);
-        dt_mx_case(x, DT_MX_SQE, dt_bad_sqes[i].name);
+        dmatd_queue_put(d, &q, &e);
+        dmatd_queue_ring(d, &q);
+        dmatd_queue_wait(d, &q, &c, 0, 100);
+        dmatd_check_spoiled_cqe(&c, i);
+        dmatd_mx_case(x, DMATD_MX_SQE, dmatd_bad_sqes[i].name);
     }
-    dt_q_put(d, &q, &good);
-    dt_q_ring(d, &q);
-    dt_q_wait(d, &q, &c, 0, 100);
-    dt_check_cqe(&c, 0x99, DT_STATUS_DONE, DT_ERR_NONE, DT_PAGE, 0);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
+    dmatd_queue_put(d, &q, &good);
+    dmatd_queue_ring(d, &q);
+    dmatd_queue_wait(d, &q, &c, 0, 100);
+    dmatd_check_cqe(&c, 0x99, DMATD_STATUS_DONE, DMATD_ERR_NONE, DMATD_PAGE, 0);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
 }
 
 static void test_bad_input_matrix(const void *data)
@@ -509,7 +518,7 @@ static void test_bad_input_matrix(const void *data)
     g_autofree char *logname = g_strdup_printf("%s/dt-matrix-XXXXXX",
                                                g_get_tmp_dir());
     g_autofree char *extra = NULL;
-    DtMatrix x = { 0 };
+    DmatdMatrix x = { 0 };
     int fd = g_mkstemp(logname);
     unsigned k;
 
@@ -519,19 +528,19 @@ static void test_bad_input_matrix(const void *data)
     x.d = dmatd_start(data, ",addr-bits=40", extra);
     x.log = fopen(logname, "r");
     g_assert_nonnull(x.log);
-    x.buf = dt_region(x.d, DT_PAGE);
-    x.list = dt_quick_list(x.d);
+    x.buf = dmatd_region(x.d, DMATD_PAGE);
+    x.list = dmatd_quick_list(x.d);
 
-    dt_mx_mmio(&x);
-    dt_mx_cmds(&x);
-    dt_mx_queue(&x);
-    dt_mx_sqes(&x);
+    dmatd_mx_mmio(&x);
+    dmatd_mx_cmds(&x);
+    dmatd_mx_queue(&x);
+    dmatd_mx_sqes(&x);
 
     /* QEMU is alive and the device still works. */
-    dt_quick_cmd(x.d, x.list);
-    for (k = 0; k < ARRAY_SIZE(dt_mx_kinds); k++) {
+    dmatd_quick_cmd(x.d, x.list);
+    for (k = 0; k < ARRAY_SIZE(dmatd_mx_kinds); k++) {
         g_test_message("bad-input matrix: %u %s", x.by_kind[k],
-                       dt_mx_kinds[k]);
+                       dmatd_mx_kinds[k]);
     }
     g_test_message("bad-input matrix: %u cases, each with its documented "
                    "status and a LOG_GUEST_ERROR message", x.cases);
@@ -540,7 +549,7 @@ static void test_bad_input_matrix(const void *data)
     dmatd_stop(x.d);
 }
 
-void dt_add_bad_input_tests(void)
+void dmatd_add_bad_input_tests(void)
 {
-    dt_add("bad-input-matrix", test_bad_input_matrix, false);
+    dmatd_add("bad-input-matrix", test_bad_input_matrix, false);
 }

@@ -22,9 +22,9 @@ static void test_big_max_segments(const void *data)
     DmatdDev *d = dmatd_start(data, "", "");
     g_autoptr(GRand) rand = g_rand_new_with_seed(0x65536);
     g_autofree uint32_t *slot = g_new(uint32_t, n);
-    g_autofree DtSeg *segs = g_new(DtSeg, n);
+    g_autofree DmatdSeg *segs = g_new(DmatdSeg, n);
     g_autofree uint8_t *stream = NULL;
-    uint64_t base = dt_region(d, region);
+    uint64_t base = dmatd_region(d, region);
     uint64_t total, list;
     uint32_t i, j, t;
 
@@ -38,31 +38,31 @@ static void test_big_max_segments(const void *data)
         slot[j] = t;
     }
     for (i = 0; i < n; i++) {
-        segs[i] = (DtSeg) {
+        segs[i] = (DmatdSeg) {
             .addr = base + (uint64_t)slot[i] * 32 + (i * 5) % 17,
             .len = (i & 1) ? 8 : 16,
         };
     }
-    total = dt_total(segs, n);
+    total = dmatd_total(segs, n);
     stream = g_malloc(total);
-    dt_pattern(stream, DT_SEED, 0, total);
+    dmatd_pattern(stream, DMATD_SEED, 0, total);
 
-    list = dt_put_list(d, segs, n);
-    dmatd_wr(d, DT_REG_SEED, DT_SEED);
-    dt_set_dst(d, list, n);
-    dt_cmd(d, DT_OP_WRITE_PATTERN);
-    dt_check_ok(d, total, dt_csum_buf(stream, total));
-    dt_check_image(d, "65536 segments", base, region, segs, n, stream,
-                   DT_GUARD);
+    list = dmatd_put_list(d, segs, n);
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED);
+    dmatd_set_dst(d, list, n);
+    dmatd_cmd(d, DMATD_OP_WRITE_PATTERN);
+    dmatd_check_ok(d, total, dmatd_csum_buf(stream, total));
+    dmatd_check_image(d, "65536 segments", base, region, segs, n, stream,
+                      DMATD_GUARD);
 
-    dt_set_src(d, list, n);
-    dt_cmd(d, DT_OP_VERIFY_PATTERN);
-    dt_check_ok(d, total, dt_csum_buf(stream, total));
+    dmatd_set_src(d, list, n);
+    dmatd_cmd(d, DMATD_OP_VERIFY_PATTERN);
+    dmatd_check_ok(d, total, dmatd_csum_buf(stream, total));
 
     /* One more than the default max-segments. */
-    dt_set_dst(d, list, n + 1);
-    dt_cmd(d, DT_OP_WRITE_PATTERN);
-    dt_check_error(d, DT_ERR_TOO_MANY_SEGS, DT_LIST_DST, 0, list, 0);
+    dmatd_set_dst(d, list, n + 1);
+    dmatd_cmd(d, DMATD_OP_WRITE_PATTERN);
+    dmatd_check_error(d, DMATD_ERR_TOO_MANY_SEGS, DMATD_LIST_DST, 0, list, 0);
     dmatd_stop(d);
 }
 
@@ -73,63 +73,64 @@ static void test_big_64m(const void *data)
     const uint64_t stride = 4 * MiB + 64 * KiB;
     DmatdDev *d = dmatd_start(data, "", "-m 256M");
     uint64_t region = 16 * stride;
-    uint64_t base = dt_region(d, region);
+    uint64_t base = dmatd_region(d, region);
     uint64_t list, off, exp, got, addr;
-    DtSeg segs[16];
+    DmatdSeg segs[16];
     uint8_t buf[16];
     int i, j;
 
     for (i = 0; i < 16; i++) {
-        segs[i] = (DtSeg) { base + i * stride + 16 + 3 * i, 4 * MiB };
+        segs[i] = (DmatdSeg) { base + i * stride + 16 + 3 * i, 4 * MiB };
     }
     segs[0].len -= 3;
     segs[15].len += 3;
-    g_assert_cmpuint(dt_total(segs, 16), ==, total);
+    g_assert_cmpuint(dmatd_total(segs, 16), ==, total);
 
-    list = dt_put_list(d, segs, 16);
-    dmatd_wr(d, DT_REG_SEED, DT_SEED);
-    dt_set_dst(d, list, 16);
-    dt_cmd(d, DT_OP_WRITE_PATTERN);
-    dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
-    dt_check_log_single(d, dmatd_rd64(d, DT_REG_CMD_SEQ_LO), "write-pattern",
-                        "dst", list, segs, 16);
+    list = dmatd_put_list(d, segs, 16);
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED);
+    dmatd_set_dst(d, list, 16);
+    dmatd_cmd(d, DMATD_OP_WRITE_PATTERN);
+    dmatd_check_ok(d, total, dmatd_pattern_csum(DMATD_SEED, total));
+    dmatd_check_log_single(d, dmatd_rd64(d, DMATD_REG_CMD_SEQ_LO),
+                           "write-pattern",
+                           "dst", list, segs, 16);
 
     /* Each segment's first and last bytes, and the guards around it. */
     for (i = 0, off = 0; i < 16; off += segs[i].len, i++) {
         uint8_t exp_buf[16];
 
         qtest_memread(d->qts, segs[i].addr - 4, buf, 12);
-        memset(exp_buf, DT_GUARD, 4);
-        dt_pattern(exp_buf + 4, DT_SEED, off, 8);
+        memset(exp_buf, DMATD_GUARD, 4);
+        dmatd_pattern(exp_buf + 4, DMATD_SEED, off, 8);
         for (j = 0; j < 12; j++) {
-            dt_check_u64("segment start", segs[i].addr - 4 + j, exp_buf[j],
-                         buf[j]);
+            dmatd_check_u64("segment start", segs[i].addr - 4 + j, exp_buf[j],
+                            buf[j]);
         }
         qtest_memread(d->qts, segs[i].addr + segs[i].len - 8, buf, 12);
-        dt_pattern(exp_buf, DT_SEED, off + segs[i].len - 8, 8);
-        memset(exp_buf + 8, DT_GUARD, 4);
+        dmatd_pattern(exp_buf, DMATD_SEED, off + segs[i].len - 8, 8);
+        memset(exp_buf + 8, DMATD_GUARD, 4);
         for (j = 0; j < 12; j++) {
-            dt_check_u64("segment end", segs[i].addr + segs[i].len - 8 + j,
-                         exp_buf[j], buf[j]);
+            dmatd_check_u64("segment end", segs[i].addr + segs[i].len - 8 + j,
+                            exp_buf[j], buf[j]);
         }
     }
 
-    dt_set_src(d, list, 16);
-    dt_cmd(d, DT_OP_VERIFY_PATTERN);
-    dt_check_ok(d, total, dt_pattern_csum(DT_SEED, total));
+    dmatd_set_src(d, list, 16);
+    dmatd_cmd(d, DMATD_OP_VERIFY_PATTERN);
+    dmatd_check_ok(d, total, dmatd_pattern_csum(DMATD_SEED, total));
 
     /* A bad word deep inside segment 9 is found. */
     off = 9 * 4 * MiB + 123456 * 8;
     addr = segs[9].addr + (off - (9 * 4 * MiB - 3));
-    exp = dt_pattern_word(DT_SEED, off);
+    exp = dmatd_pattern_word(DMATD_SEED, off);
     got = ~exp;
     /* The transfer offset is word-aligned, the address is not. */
     qtest_memread(d->qts, addr, buf, 8);
-    dt_check_u64("word to flip", addr, exp, ldq_le_p(buf));
+    dmatd_check_u64("word to flip", addr, exp, ldq_le_p(buf));
     stq_le_p(buf, got);
     qtest_memwrite(d->qts, addr, buf, 8);
-    dt_cmd(d, DT_OP_VERIFY_PATTERN);
-    dt_check_mismatch(d, total, 1, 9, off, exp, got);
+    dmatd_cmd(d, DMATD_OP_VERIFY_PATTERN);
+    dmatd_check_mismatch(d, total, 1, 9, off, exp, got);
     dmatd_stop(d);
 }
 
@@ -142,65 +143,66 @@ static void test_big_1g(const void *data)
     const uint64_t chunk = 4 * MiB;
     const uint32_t n = GiB / chunk;
     DmatdDev *d = dmatd_start(data, "", "");
-    uint64_t base = dt_region(d, chunk + 2 * DT_PAGE) + DT_PAGE;
-    g_autofree DtSeg *segs = g_new(DtSeg, n + 1);
+    uint64_t base = dmatd_region(d, chunk + 2 * DMATD_PAGE) + DMATD_PAGE;
+    g_autofree DmatdSeg *segs = g_new(DmatdSeg, n + 1);
     uint64_t list, csum, w, off;
     uint32_t i;
 
     for (i = 0; i < n; i++) {
-        segs[i] = (DtSeg) { base, chunk };
+        segs[i] = (DmatdSeg) { base, chunk };
     }
-    segs[n] = (DtSeg) { base, 1 };
-    list = dt_put_list(d, segs, n + 1);
+    segs[n] = (DmatdSeg) { base, 1 };
+    list = dmatd_put_list(d, segs, n + 1);
 
-    dmatd_wr(d, DT_REG_SEED, DT_SEED);
-    dt_set_dst(d, list, n);
-    dt_cmd(d, DT_OP_WRITE_PATTERN);
-    dt_check_ok(d, GiB, dt_pattern_csum(DT_SEED, GiB));
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED);
+    dmatd_set_dst(d, list, n);
+    dmatd_cmd(d, DMATD_OP_WRITE_PATTERN);
+    dmatd_check_ok(d, GiB, dmatd_pattern_csum(DMATD_SEED, GiB));
     /* The memory holds the last pass. */
     for (off = 0; off < chunk; off += chunk / 4 - 8) {
-        dt_check_u64("last pass", base + off,
-                     dt_pattern_word(DT_SEED, GiB - chunk + off),
-                     qtest_readq(d->qts, base + off));
+        dmatd_check_u64("last pass", base + off,
+                        dmatd_pattern_word(DMATD_SEED, GiB - chunk + off),
+                        qtest_readq(d->qts, base + off));
     }
-    dt_check_untouched(d, "below 1 GiB region", base - DT_PAGE, DT_PAGE,
-                       DT_GUARD);
-    dt_check_untouched(d, "above 1 GiB region", base + chunk, DT_PAGE,
-                       DT_GUARD);
+    dmatd_check_untouched(d, "below 1 GiB region", base - DMATD_PAGE,
+                          DMATD_PAGE, DMATD_GUARD);
+    dmatd_check_untouched(d, "above 1 GiB region", base + chunk, DMATD_PAGE,
+                          DMATD_GUARD);
 
     /* One byte more is too much, and nothing is written. */
-    dmatd_wr(d, DT_REG_SEED, DT_SEED + 1);
-    dt_set_dst(d, list, n + 1);
-    dt_cmd(d, DT_OP_WRITE_PATTERN);
-    dt_check_error(d, DT_ERR_XFER_TOO_LARGE, DT_LIST_DST, n, base, 0);
-    dt_check_u64("after too large", base,
-                 dt_pattern_word(DT_SEED, GiB - chunk),
-                 qtest_readq(d->qts, base));
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED + 1);
+    dmatd_set_dst(d, list, n + 1);
+    dmatd_cmd(d, DMATD_OP_WRITE_PATTERN);
+    dmatd_check_error(d, DMATD_ERR_XFER_TOO_LARGE, DMATD_LIST_DST, n, base, 0);
+    dmatd_check_u64("after too large", base,
+                    dmatd_pattern_word(DMATD_SEED, GiB - chunk),
+                    qtest_readq(d->qts, base));
 
     /*
      * VERIFY over the same list: only the last pass matches, so every
      * word of the 255 others is bad.
      */
-    dmatd_wr(d, DT_REG_SEED, DT_SEED);
-    dt_set_src(d, list, n);
-    dt_cmd(d, DT_OP_VERIFY_PATTERN);
-    dt_check_mismatch(d, GiB, (n - 1) * (chunk / 8), 0, 0,
-                      dt_pattern_word(DT_SEED, 0),
-                      dt_pattern_word(DT_SEED, GiB - chunk));
-    csum = DT_CSUM_INIT;
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED);
+    dmatd_set_src(d, list, n);
+    dmatd_cmd(d, DMATD_OP_VERIFY_PATTERN);
+    dmatd_check_mismatch(d, GiB, (n - 1) * (chunk / 8), 0, 0,
+                         dmatd_pattern_word(DMATD_SEED, 0),
+                         dmatd_pattern_word(DMATD_SEED, GiB - chunk));
+    csum = DMATD_CSUM_INIT;
     for (i = 0; i < n; i++) {
         for (w = 0; w < chunk; w += 8) {
-            csum = dt_csum_word(csum,
-                                dt_pattern_word(DT_SEED, GiB - chunk + w));
+            csum = dmatd_csum_word(csum,
+                                   dmatd_pattern_word(DMATD_SEED,
+                                                      GiB - chunk + w));
         }
     }
-    DT_CHECK_REG64(d, DT_REG_CHECKSUM_LO, csum);
+    DMATD_CHECK_REG64(d, DMATD_REG_CHECKSUM_LO, csum);
     dmatd_stop(d);
 }
 
-void dt_add_big_tests(void)
+void dmatd_add_big_tests(void)
 {
-    dt_add("big/max-segments", test_big_max_segments, false);
-    dt_add("big/64m", test_big_64m, false);
-    dt_add("big/1g", test_big_1g, false);
+    dmatd_add("big/max-segments", test_big_max_segments, false);
+    dmatd_add("big/64m", test_big_64m, false);
+    dmatd_add("big/1g", test_big_1g, false);
 }

@@ -16,7 +16,7 @@
  */
 
 /* Linux's crc32_le(~0, buf, len): reflected, seed ~0, no final xor. */
-static uint32_t dt_crc32_le(const uint8_t *buf, size_t len)
+static uint32_t dmatd_crc32_le(const uint8_t *buf, size_t len)
 {
     uint32_t crc = ~0u;
     size_t i;
@@ -31,33 +31,33 @@ static uint32_t dt_crc32_le(const uint8_t *buf, size_t len)
     return crc;
 }
 
-static void dt_epf_wr(DmatdDev *d, uint32_t reg, uint32_t val)
+static void dmatd_epf_wr(DmatdDev *d, uint32_t reg, uint32_t val)
 {
     qpci_io_writel(d->dev, d->bar, reg, val);
 }
 
-static uint32_t dt_epf_rd(DmatdDev *d, uint32_t reg)
+static uint32_t dmatd_epf_rd(DmatdDev *d, uint32_t reg)
 {
     return qpci_io_readl(d->dev, d->bar, reg);
 }
 
 /* Issue @cmd and wait for the bottom half to have taken it. */
-static void dt_epf_run(DmatdDev *d, uint32_t cmd)
+static void dmatd_epf_run(DmatdDev *d, uint32_t cmd)
 {
     int i;
 
-    dt_epf_wr(d, DT_EPF_COMMAND, cmd);
-    for (i = 0; i < 1000 && dt_epf_rd(d, DT_EPF_COMMAND); i++) {
+    dmatd_epf_wr(d, DMATD_EPF_COMMAND, cmd);
+    for (i = 0; i < 1000 && dmatd_epf_rd(d, DMATD_EPF_COMMAND); i++) {
         g_usleep(1000);
     }
-    g_assert_cmphex(dt_epf_rd(d, DT_EPF_COMMAND), ==, 0);
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_COMMAND), ==, 0);
 }
 
 /* ...and return STATUS (which, like the host's handler, ends INTx). */
-static uint32_t dt_epf_cmd(DmatdDev *d, uint32_t cmd)
+static uint32_t dmatd_epf_cmd(DmatdDev *d, uint32_t cmd)
 {
-    dt_epf_run(d, cmd);
-    return dt_epf_rd(d, DT_EPF_STATUS);
+    dmatd_epf_run(d, cmd);
+    return dmatd_epf_rd(d, DMATD_EPF_STATUS);
 }
 
 static void test_epf(const void *data)
@@ -78,10 +78,10 @@ static void test_epf(const void *data)
 
     /* BAR0: registers; BARs 1-5: memory the host's BAR tests fill. */
     g_assert_cmpuint(d->bar_size, ==, sizes[0]);
-    dt_epf_wr(d, DT_EPF_MAGIC, 0xa0a0a0a0);
-    g_assert_cmphex(dt_epf_rd(d, DT_EPF_MAGIC), ==, 0xa0a0a0a0);
-    g_assert_cmphex(dt_epf_rd(d, DT_EPF_CAPS), ==, 0x0f);
-    g_assert_cmphex(dt_epf_rd(d, DT_EPF_DB_BAR), ==, 0xffffffff);
+    dmatd_epf_wr(d, DMATD_EPF_MAGIC, 0xa0a0a0a0);
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_MAGIC), ==, 0xa0a0a0a0);
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_CAPS), ==, 0x0f);
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_DB_BAR), ==, 0xffffffff);
     if (!d->rp) {
         for (i = 1; i < 6; i++) {
             bar = qpci_iomap(d->dev, i, &size);
@@ -96,26 +96,27 @@ static void test_epf(const void *data)
     }
 
     /* Endpoint WRITE: the device fills DST and reports the CRC. */
-    dt_epf_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_INTX);
-    dt_epf_wr(d, DT_EPF_DST_LO, dst);
-    dt_epf_wr(d, DT_EPF_DST_HI, dst >> 32);
-    dt_epf_wr(d, DT_EPF_SIZE, len);
-    dt_epf_wr(d, DT_EPF_FLAGS, DT_EPF_FLAG_USE_DMA);
-    dt_epf_run(d, DT_EPF_CMD_WRITE);
+    dmatd_epf_wr(d, DMATD_EPF_IRQ_TYPE, DMATD_EPF_IRQ_INTX);
+    dmatd_epf_wr(d, DMATD_EPF_DST_LO, dst);
+    dmatd_epf_wr(d, DMATD_EPF_DST_HI, dst >> 32);
+    dmatd_epf_wr(d, DMATD_EPF_SIZE, len);
+    dmatd_epf_wr(d, DMATD_EPF_FLAGS, DMATD_EPF_FLAG_USE_DMA);
+    dmatd_epf_run(d, DMATD_EPF_CMD_WRITE);
     /* INTx is held until STATUS is read, as the host's handler does. */
-    g_assert_true(dt_intx_level(d));
-    g_assert_cmphex(dt_epf_rd(d, DT_EPF_STATUS), ==,
-                    DT_EPF_ST_WRITE_OK | DT_EPF_ST_IRQ_RAISED);
-    g_assert_false(dt_intx_level(d));
-    log = dt_log_get(d, 0);
+    g_assert_true(dmatd_intx_level(d));
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_STATUS), ==,
+                    DMATD_EPF_ST_WRITE_OK | DMATD_EPF_ST_IRQ_RAISED);
+    g_assert_false(dmatd_intx_level(d));
+    log = dmatd_log_get(d, 0);
     g_assert_cmpuint(log->len, ==, 1);
-    dt_check_log(&g_array_index(log, DtLogEntry, 0), "epf-write", "dst", 0,
-                 "write", dst, len, len, "ok");
-    seq = g_array_index(log, DtLogEntry, 0).cmd;
+    dmatd_check_log(&g_array_index(log, DmatdLogEntry, 0), "epf-write", "dst",
+                    0, "write", dst, len, len, "ok");
+    seq = g_array_index(log, DmatdLogEntry, 0).cmd;
     qtest_bufread(d->qts, dst, buf, len);
-    dt_pattern(exp, seq, 0, len);
+    dmatd_pattern(exp, seq, 0, len);
     g_assert_true(memcmp(buf, exp, len) == 0);
-    g_assert_cmphex(dt_epf_rd(d, DT_EPF_CHECKSUM), ==, dt_crc32_le(buf, len));
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_CHECKSUM), ==,
+                    dmatd_crc32_le(buf, len));
 
 
     /* Endpoint READ: the device checks the host's CRC. */
@@ -123,53 +124,89 @@ static void test_epf(const void *data)
         buf[i] = i * 7 + 1;
     }
     qtest_bufwrite(d->qts, src, buf, len);
-    dt_epf_wr(d, DT_EPF_SRC_LO, src);
-    dt_epf_wr(d, DT_EPF_SRC_HI, src >> 32);
-    dt_epf_wr(d, DT_EPF_CHECKSUM, dt_crc32_le(buf, len));
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ), ==,
-                    DT_EPF_ST_READ_OK | DT_EPF_ST_IRQ_RAISED);
-    dt_epf_wr(d, DT_EPF_CHECKSUM, dt_crc32_le(buf, len) ^ 1);
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ), ==,
-                    DT_EPF_ST_READ_FAIL | DT_EPF_ST_IRQ_RAISED);
+    dmatd_epf_wr(d, DMATD_EPF_SRC_LO, src);
+    dmatd_epf_wr(d, DMATD_EPF_SRC_HI, src >> 32);
+    dmatd_epf_wr(d, DMATD_EPF_CHECKSUM, dmatd_crc32_le(buf, len));
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_READ), ==,
+                    DMATD_EPF_ST_READ_OK | DMATD_EPF_ST_IRQ_RAISED);
+    dmatd_epf_wr(d, DMATD_EPF_CHECKSUM, dmatd_crc32_le(buf, len) ^ 1);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_READ), ==,
+                    DMATD_EPF_ST_READ_FAIL | DMATD_EPF_ST_IRQ_RAISED);
 
     /* COPY, signalled by MSI vector 1 (IRQ_NUMBER is 1-based). */
-    dt_msi_enable(d, msg, 1);
+    dmatd_msi_enable(d, msg, 1);
     qtest_writel(d->qts, msg, 0);
-    dt_epf_wr(d, DT_EPF_IRQ_TYPE, DT_EPF_IRQ_MSI);
-    dt_epf_wr(d, DT_EPF_IRQ_NUMBER, 1);
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_COPY), ==,
-                    DT_EPF_ST_COPY_OK | DT_EPF_ST_IRQ_RAISED);
-    g_assert_cmphex(qtest_readl(d->qts, msg), ==, DT_MSI_DATA);
+    dmatd_epf_wr(d, DMATD_EPF_IRQ_TYPE, DMATD_EPF_IRQ_MSI);
+    dmatd_epf_wr(d, DMATD_EPF_IRQ_NUMBER, 1);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_COPY), ==,
+                    DMATD_EPF_ST_COPY_OK | DMATD_EPF_ST_IRQ_RAISED);
+    g_assert_cmphex(qtest_readl(d->qts, msg), ==, DMATD_MSI_DATA);
     qtest_bufread(d->qts, dst, exp, len);
     g_assert_true(memcmp(buf, exp, len) == 0);
 
     /* A vector the host did not enable: status, but no message. */
     qtest_writel(d->qts, msg, 0);
-    dt_epf_wr(d, DT_EPF_IRQ_NUMBER, 2);
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_RAISE_MSI), ==,
-                    DT_EPF_ST_IRQ_RAISED);
+    dmatd_epf_wr(d, DMATD_EPF_IRQ_NUMBER, 2);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_RAISE_MSI), ==,
+                    DMATD_EPF_ST_IRQ_RAISED);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0);
 
     /* An unassigned source fails, says which side, and is logged. */
-    dt_epf_wr(d, DT_EPF_IRQ_NUMBER, 1);
-    dt_epf_wr(d, DT_EPF_SRC_LO, 0);
-    dt_epf_wr(d, DT_EPF_SRC_HI, DT_UNASSIGNED >> 32);
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ), ==,
-                    DT_EPF_ST_READ_FAIL | DT_EPF_ST_SRC_INVALID |
-                    DT_EPF_ST_IRQ_RAISED);
+    dmatd_epf_wr(d, DMATD_EPF_IRQ_NUMBER, 1);
+    dmatd_epf_wr(d, DMATD_EPF_SRC_LO, 0);
+    dmatd_epf_wr(d, DMATD_EPF_SRC_HI, DMATD_UNASSIGNED >> 32);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_READ), ==,
+                    DMATD_EPF_ST_READ_FAIL | DMATD_EPF_ST_SRC_INVALID |
+                    DMATD_EPF_ST_IRQ_RAISED);
     g_array_unref(log);
-    log = dt_log_get(d, 0);
-    dt_check_log(&g_array_index(log, DtLogEntry, log->len - 1), "epf-read",
-                 "src", 0, "read", DT_UNASSIGNED, len, 0, "decode-error");
+    log = dmatd_log_get(d, 0);
+    dmatd_check_log(&g_array_index(log, DmatdLogEntry, log->len - 1),
+                    "epf-read", "src", 0, "read", DMATD_UNASSIGNED, len, 0,
+                    "decode-error");
 
     /* Two command bits at once: ignored, no status, no interrupt. */
     qtest_writel(d->qts, msg, 0);
-    g_assert_cmphex(dt_epf_cmd(d, DT_EPF_CMD_READ | DT_EPF_CMD_WRITE), ==, 0);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_READ | DMATD_EPF_CMD_WRITE),
+                    ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, msg), ==, 0);
     dmatd_stop(d);
 }
 
-void dt_add_epf_tests(void)
+/*
+ * Migration between transfers: the state a finished transfer leaves
+ * loads (it once did not: found by the dma-testdev-state fuzz target),
+ * the registers arrive, and the next transfer checks the first's data.
+ */
+static void test_epf_migrate(const void *data)
 {
-    dt_add("epf-test", test_epf, true);
+    DmatdDev *d = dmatd_start(data, ",personality=epf-test", "-m 128M");
+    uint32_t len = 3 * DMATD_PAGE + 7, crc;
+    uint64_t buf = guest_alloc(&d->alloc, len);
+
+    dmatd_epf_wr(d, DMATD_EPF_IRQ_TYPE, DMATD_EPF_IRQ_INTX);
+    dmatd_epf_wr(d, DMATD_EPF_DST_LO, buf);
+    dmatd_epf_wr(d, DMATD_EPF_DST_HI, buf >> 32);
+    dmatd_epf_wr(d, DMATD_EPF_SIZE, len);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_WRITE), ==,
+                    DMATD_EPF_ST_WRITE_OK | DMATD_EPF_ST_IRQ_RAISED);
+    crc = dmatd_epf_rd(d, DMATD_EPF_CHECKSUM);
+
+    dmatd_migrate(d);
+
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_STATUS), ==,
+                    DMATD_EPF_ST_WRITE_OK | DMATD_EPF_ST_IRQ_RAISED);
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_CHECKSUM), ==, crc);
+    g_assert_cmphex(dmatd_epf_rd(d, DMATD_EPF_SIZE), ==, len);
+    /* READ back what WRITE put there, against WRITE's checksum. */
+    dmatd_epf_wr(d, DMATD_EPF_SRC_LO, buf);
+    dmatd_epf_wr(d, DMATD_EPF_SRC_HI, buf >> 32);
+    g_assert_cmphex(dmatd_epf_cmd(d, DMATD_EPF_CMD_READ), ==,
+                    DMATD_EPF_ST_READ_OK | DMATD_EPF_ST_IRQ_RAISED);
+    dmatd_stop(d);
+}
+
+void dmatd_add_epf_tests(void)
+{
+    dmatd_add("epf-test", test_epf, true);
+    dmatd_add("epf-migrate", test_epf_migrate, true);
 }

@@ -125,13 +125,14 @@ SEED_WORD = 0x5eed0001          # pattern seed of the native commands
 
 
 class Consts:
-    """The DT_* constants of the device's sources, as attributes."""
+    """The DMATD_* constants of the device's sources, as attributes."""
 
-    ENUM_RE = re.compile(r"^\s*(DT_\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*,",
+    ENUM_RE = re.compile(r"^\s*(DMATD_\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*,",
                          re.M)
-    BIT_RE = re.compile(r"^#define\s+(DT_\w+)\s+\(1u\s*<<\s*(\d+)\)", re.M)
-    NUM_RE = re.compile(r"^#define\s+(DT_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b", re.M)
-    ALIAS_RE = re.compile(r"^\s*(DT_\w+)\s*=\s*(DT_\w+)\s*,", re.M)
+    BIT_RE = re.compile(r"^#define\s+(DMATD_\w+)\s+\(1u\s*<<\s*(\d+)\)", re.M)
+    NUM_RE = re.compile(r"^#define\s+(DMATD_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b",
+                        re.M)
+    ALIAS_RE = re.compile(r"^\s*(DMATD_\w+)\s*=\s*(DMATD_\w+)\s*,", re.M)
 
     def __init__(self, root):
         self._values = {}
@@ -149,17 +150,17 @@ class Consts:
                     self._values[name] = self._values[other]
 
     def names(self, prefix):
-        """{name: value} of the constants whose name starts with DT_@prefix."""
+        """{name: value} of the constants named DMATD_@prefix..."""
         return {k: v for k, v in self.__dict__["_values"].items()
-                if k.startswith("DT_" + prefix)}
+                if k.startswith("DMATD_" + prefix)}
 
     def __getattr__(self, name):
         try:
-            return self.__dict__["_values"]["DT_" + name]
+            return self.__dict__["_values"]["DMATD_" + name]
         except KeyError:
             raise AttributeError(
-                f"DT_{name} is not defined in {', '.join(SOURCES)}: has the "
-                "register map changed?") from None
+                f"DMATD_{name} is not defined in {', '.join(SOURCES)}: has "
+                "the register map changed?") from None
 
 
 D = Consts(ROOT)
@@ -974,8 +975,9 @@ def dict_entries():
                ("cfg_flr", one("flr"))]
     for off, name in sorted((v, k) for k, v in D.names("REG_").items()):
         size = 8 if name.endswith("_LO") else 4
-        entries += [("w_" + name[7:].lower(), one("write", off, 0, size)[:9]),
-                    ("r_" + name[7:].lower(), one("read", off, size))]
+        short = name[len("DMATD_REG_"):].lower()
+        entries += [("w_" + short, one("write", off, 0, size)[:9]),
+                    ("r_" + short, one("read", off, size))]
     for name in ("WRITE_PATTERN", "VERIFY_PATTERN", "COPY", "FILL"):
         entries.append(("cmd_" + name.lower(),
                         one("write", D.REG_CMD, getattr(D, "OP_" + name))))
@@ -987,14 +989,15 @@ def dict_entries():
                             intr_causes())):
         entries.append((name, one("write", off, val)))
     for off, name in sorted((v, k) for k, v in D.names("EPF_").items()
-                            if v < 0x30 and k[7:] in
+                            if v < 0x30 and k[len("DMATD_EPF_"):] in
                             ("MAGIC", "COMMAND", "STATUS", "SRC_LO",
                              "SRC_HI", "DST_LO", "DST_HI", "SIZE",
                              "CHECKSUM", "IRQ_TYPE", "IRQ_NUMBER", "FLAGS")):
-        entries.append(("epf_w_" + name[7:].lower(),
+        entries.append(("epf_w_" + name[len("DMATD_EPF_"):].lower(),
                         one("write", off, 0)[:9]))
     for name, val in sorted(D.names("EPF_CMD_").items()):
-        entries.append((name[3:].lower(), one("write", D.EPF_COMMAND, val)))
+        entries.append((name[len("DMATD_"):].lower(),
+                        one("write", D.EPF_COMMAND, val)))
     for name, off, val, size in (
             ("msi_ctrl_8vec", D.MSI_CAP_OFFSET + MSI_CTRL, 0x31, 2),
             ("msi_addr", D.MSI_CAP_OFFSET + MSI_ADDR_LO, MSI_ADDR, 4),

@@ -23,7 +23,7 @@ const DmatdMachine dmatd_q35 = { .name = "q35", .pcie = true };
 const DmatdMachine dmatd_pc = { .name = "pc", .pcie = false };
 
 /* MCH config space: PCIEXBAR, bit 0 enables the window (256 MiB). */
-#define DMATD_MCH_PCIEXBAR      0x60
+#define DMATD_MCH_PCIEXBAR   0x60
 
 uint8_t dmatd_find_cap(QPCIDevice *dev, uint8_t id)
 {
@@ -101,6 +101,21 @@ static void dmatd_window(DmatdDev *d)
     dmatd_root_port_window(d->rp, d->bar.addr, end - d->bar.addr);
 }
 
+static QTestState *dmatd_qemu(const DmatdMachine *m, const char *props,
+                              const char *extra)
+{
+    if (m->pcie) {
+        return qtest_initf("-machine q35 -nodefaults %s "
+                           "-device pcie-root-port,id=rp0,bus=pcie.0,"
+                           "chassis=1,addr=0x%x "
+                           "-device dma-testdev,id=dt0,bus=rp0%s",
+                           extra, DMATD_RP_SLOT, props);
+    }
+    return qtest_initf("-machine pc -nodefaults %s "
+                       "-device dma-testdev,id=dt0,addr=0x%x%s",
+                       extra, DMATD_PC_SLOT, props);
+}
+
 DmatdDev *dmatd_start(const DmatdMachine *m, const char *props,
                       const char *extra)
 {
@@ -108,17 +123,9 @@ DmatdDev *dmatd_start(const DmatdMachine *m, const char *props,
     uint32_t bar0;
 
     d->machine = m;
-    if (m->pcie) {
-        d->qts = qtest_initf("-machine q35 -nodefaults %s "
-                             "-device pcie-root-port,id=rp0,bus=pcie.0,"
-                             "chassis=1,addr=0x%x "
-                             "-device dma-testdev,id=dt0,bus=rp0%s",
-                             extra, DMATD_RP_SLOT, props);
-    } else {
-        d->qts = qtest_initf("-machine pc -nodefaults %s "
-                             "-device dma-testdev,id=dt0,addr=0x%x%s",
-                             extra, DMATD_PC_SLOT, props);
-    }
+    d->props = g_strdup(props);
+    d->extra = g_strdup(extra);
+    d->qts = dmatd_qemu(m, props, extra);
     pc_alloc_init(&d->alloc, d->qts, ALLOC_NO_FLAGS);
     d->bus = qpci_new_pc(d->qts, &d->alloc);
 
@@ -177,7 +184,77 @@ void dmatd_stop(DmatdDev *d)
     qpci_free_pc(d->bus);
     alloc_destroy(&d->alloc);
     qtest_quit(d->qts);
+    g_free(d->props);
+    g_free(d->extra);
     g_free(d);
+}
+
+/* Run QMP command @cmd with a "uri" argument; it must succeed. */
+static void dmatd_qmp_uri(QTestState *qts, const char *cmd, const char *uri)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': %s, 'arguments': "
+                            "{'uri': %s}}", cmd, uri);
+
+    if (qdict_haskey(resp, "error")) {
+        g_error("QMP %s failed: %s", cmd,
+                qdict_get_str(qdict_get_qdict(resp, "error"), "desc"));
+    }
+    qobject_unref(resp);
+}
+
+static void dmatd_wait_migration(QTestState *qts)
+{
+    int i;
+
+    for (i = 0; i < 6000; i++) {
+        QDict *resp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+        QDict *ret = qdict_get_qdict(resp, "return");
+        const char *status = qdict_get_try_str(ret, "status");
+        bool done = status && !strcmp(status, "completed");
+
+        if (status && !strcmp(status, "failed")) {
+            g_error("migration failed: %s",
+                    qdict_get_try_str(ret, "error-desc"));
+        }
+        qobject_unref(resp);
+        if (done) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_error("migration did not complete in 60 s");
+}
+
+void dmatd_migrate(DmatdDev *d)
+{
+    g_autofree char *file = g_strdup_printf("%s/dmatd-migrate-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *extra = g_strdup_printf("%s -incoming defer",
+                                             d->extra);
+    g_autofree char *uri = NULL;
+    QDict *resp;
+    int fd;
+
+    fd = g_mkstemp(file);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", file);
+
+    /* Save; the source stops for good. */
+    dmatd_qmp_uri(d->qts, "migrate", uri);
+    dmatd_wait_migration(d->qts);
+    qtest_quit(d->qts);
+
+    /* Restore into a fresh QEMU that sees the same devices. */
+    d->qts = dmatd_qemu(d->machine, d->props, extra);
+    dmatd_qmp_uri(d->qts, "migrate-incoming", uri);
+    dmatd_wait_migration(d->qts);
+    resp = qtest_qmp(d->qts, "{'execute': 'query-status'}");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(resp, "return"), "status"),
+                    ==, "running");
+    qobject_unref(resp);
+    unlink(file);
+    dmatd_rediscover(d);
 }
 
 uint32_t dmatd_rd(DmatdDev *d, uint32_t reg)
@@ -348,20 +425,22 @@ void dmatd_msix_enable(DmatdDev *d)
 void dmatd_queue_init(DmatdDev *d, DmatdQueue *q, uint32_t size)
 {
     *q = (DmatdQueue) {
-        .sq = guest_alloc(&d->alloc, size * DT_SQE_SIZE),
-        .cq = guest_alloc(&d->alloc, size * DT_CQE_SIZE),
+        .sq = guest_alloc(&d->alloc, size * DMATD_SQE_SIZE),
+        .cq = guest_alloc(&d->alloc, size * DMATD_CQE_SIZE),
         .size = size,
+        .phase = true,
     };
-    g_assert_cmphex(q->sq % DT_Q_ALIGN, ==, 0);
-    g_assert_cmphex(q->cq % DT_Q_ALIGN, ==, 0);
-    qtest_memset(d->qts, q->sq, 0, size * DT_SQE_SIZE);
-    qtest_memset(d->qts, q->cq, 0, size * DT_CQE_SIZE);
-    dmatd_wr(d, DT_REG_Q_CTRL, 0);
-    dmatd_wr64(d, DT_REG_SQ_BASE_LO, q->sq);
-    dmatd_wr64(d, DT_REG_CQ_BASE_LO, q->cq);
-    dmatd_wr(d, DT_REG_Q_SIZE, size);
-    dmatd_wr(d, DT_REG_Q_CTRL, DT_QCTRL_ENABLE);
-    g_assert_cmphex(dmatd_rd(d, DT_REG_Q_STATUS), ==, DT_QSTATUS_ENABLED);
+    g_assert_cmphex(q->sq % DMATD_Q_ALIGN, ==, 0);
+    g_assert_cmphex(q->cq % DMATD_Q_ALIGN, ==, 0);
+    qtest_memset(d->qts, q->sq, 0, size * DMATD_SQE_SIZE);
+    qtest_memset(d->qts, q->cq, 0, size * DMATD_CQE_SIZE);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, 0);
+    dmatd_wr64(d, DMATD_REG_SQ_BASE_LO, q->sq);
+    dmatd_wr64(d, DMATD_REG_CQ_BASE_LO, q->cq);
+    dmatd_wr(d, DMATD_REG_Q_SIZE, size);
+    dmatd_wr(d, DMATD_REG_Q_CTRL, DMATD_QCTRL_ENABLE);
+    g_assert_cmphex(dmatd_rd(d, DMATD_REG_Q_STATUS), ==, DMATD_QSTATUS_ENABLED);
+    g_assert_cmpuint(dmatd_rd(d, DMATD_REG_Q_ERROR), ==, DMATD_QERR_NONE);
 }
 
 void dmatd_sqe_write(DmatdDev *d, uint64_t addr,
@@ -404,27 +483,78 @@ void dmatd_cqe_load(DmatdDev *d, uint64_t addr, struct dma_testdev_cqe *c)
     };
 }
 
+void dmatd_queue_put(DmatdDev *d, DmatdQueue *q,
+                     const struct dma_testdev_sqe *e)
+{
+    dmatd_sqe_write(d, q->sq + q->tail * DMATD_SQE_SIZE, e);
+    q->tail = (q->tail + 1) % q->size;
+}
+
+void dmatd_queue_ring(DmatdDev *d, DmatdQueue *q)
+{
+    dmatd_wr(d, DMATD_REG_SQ_TAIL, q->tail);
+}
+
 void dmatd_queue_submit(DmatdDev *d, DmatdQueue *q,
                         const struct dma_testdev_sqe *e)
 {
-    dmatd_sqe_write(d, q->sq + q->tail * DT_SQE_SIZE, e);
-    q->tail = (q->tail + 1) % q->size;
-    dmatd_wr(d, DT_REG_SQ_TAIL, q->tail);
+    dmatd_queue_put(d, q, e);
+    dmatd_queue_ring(d, q);
 }
 
 void dmatd_cqe_read(DmatdDev *d, DmatdQueue *q, uint32_t slot,
                     struct dma_testdev_cqe *c)
 {
-    dmatd_cqe_load(d, q->cq + slot * DT_CQE_SIZE, c);
+    dmatd_cqe_load(d, q->cq + slot * DMATD_CQE_SIZE, c);
+}
+
+bool dmatd_queue_peek(DmatdDev *d, DmatdQueue *q, struct dma_testdev_cqe *c)
+{
+    dmatd_cqe_read(d, q, q->cq_head, c);
+    return !!(c->status & DMATD_CQE_PHASE) == q->phase;
+}
+
+void dmatd_queue_pop(DmatdDev *d, DmatdQueue *q, struct dma_testdev_cqe *c)
+{
+    if (!dmatd_queue_peek(d, q, c)) {
+        g_autofree char *msg = g_strdup_printf(
+            "no completion in cq[%u] (phase %d expected): CQ_TAIL %u "
+            "SQ_HEAD %u Q_STATUS 0x%x Q_ERROR %u", q->cq_head, q->phase,
+            dmatd_rd(d, DMATD_REG_CQ_TAIL), dmatd_rd(d, DMATD_REG_SQ_HEAD),
+            dmatd_rd(d, DMATD_REG_Q_STATUS), dmatd_rd(d, DMATD_REG_Q_ERROR));
+
+        g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg);
+    }
+    c->status &= ~DMATD_CQE_PHASE;
+    q->cq_head = (q->cq_head + 1) % q->size;
+    if (!q->cq_head) {
+        q->phase = !q->phase;
+    }
+    dmatd_wr(d, DMATD_REG_CQ_HEAD, q->cq_head);
+}
+
+void dmatd_queue_wait(DmatdDev *d, DmatdQueue *q, struct dma_testdev_cqe *c,
+                      int64_t ns, int max_steps)
+{
+    int i;
+
+    for (i = 0; i < max_steps && !dmatd_queue_peek(d, q, c); i++) {
+        if (ns) {
+            qtest_clock_step(d->qts, ns);
+        } else {
+            g_usleep(1000);
+        }
+    }
+    dmatd_queue_pop(d, q, c);
 }
 
 uint64_t dmatd_put_segs(DmatdDev *d, const struct dma_testdev_seg *segs,
                         unsigned n)
 {
-    uint64_t list = guest_alloc(&d->alloc, n * DT_SEG_SIZE);
+    uint64_t list = guest_alloc(&d->alloc, n * DMATD_SEG_SIZE);
     unsigned i;
 
-    g_assert_cmphex(list % DT_SEG_ALIGN, ==, 0);
+    g_assert_cmphex(list % DMATD_SEG_ALIGN, ==, 0);
     for (i = 0; i < n; i++) {
         struct dma_testdev_seg le = {
             .addr = cpu_to_le64(segs[i].addr),
@@ -432,7 +562,7 @@ uint64_t dmatd_put_segs(DmatdDev *d, const struct dma_testdev_seg *segs,
             .flags = cpu_to_le32(segs[i].flags),
         };
 
-        qtest_memwrite(d->qts, list + i * DT_SEG_SIZE, &le, sizeof(le));
+        qtest_memwrite(d->qts, list + i * DMATD_SEG_SIZE, &le, sizeof(le));
     }
     return list;
 }

@@ -20,13 +20,13 @@
 #include "hw/misc/dma-testdev.h"
 
 /* Where the device sits: behind a root port in this slot on q35. */
-#define DMATD_RP_SLOT           2
+#define DMATD_RP_SLOT        2
 /* In this slot of bus 0 on pc. */
-#define DMATD_PC_SLOT           4
+#define DMATD_PC_SLOT        4
 /* libqos config accessors take the bus number in bits 15:8 of devfn. */
 #define DMATD_BDF(bus, dev, fn) (((bus) << 8) | QPCI_DEVFN(dev, fn))
 /* q35's ECAM window where firmware puts it (dmatd_ecam_enable). */
-#define DMATD_ECAM_BASE         0xb0000000ULL
+#define DMATD_ECAM_BASE      0xb0000000ULL
 #define DMATD_ECAM_ADDR(bus, dev, fn, off) \
     (DMATD_ECAM_BASE + ((uint64_t)(bus) << 20) + ((dev) << 15) + \
      ((fn) << 12) + (off))
@@ -51,6 +51,7 @@ typedef struct DmatdDev {
     uint64_t bar_size;
     QPCIBar msix_bar;           /* BAR1, when the device has MSI-X */
     uint64_t msix_bar_size;
+    char *props, *extra;        /* as given to dmatd_start() */
 } DmatdDev;
 
 /*
@@ -61,6 +62,12 @@ typedef struct DmatdDev {
  */
 DmatdDev *dmatd_start(const DmatdMachine *m, const char *props,
                       const char *extra);
+/*
+ * Migrate: save the running QEMU to a file, quit it, start it again with
+ * the same command line and -incoming defer, restore there and point @d
+ * at the new QEMU (nothing reprogrammed).  Any failure fails the test.
+ */
+void dmatd_migrate(DmatdDev *d);
 void dmatd_stop(DmatdDev *d);
 /* After a reset wiped config space: the same BARs and window again. */
 void dmatd_reprogram(DmatdDev *d);
@@ -112,16 +119,34 @@ typedef struct DmatdQueue {
     uint64_t cq;
     uint32_t size;
     uint32_t tail;              /* next SQ slot the driver fills */
+    uint32_t cq_head;           /* next CQ slot the driver reads */
+    bool phase;                 /* phase bit expected there */
 } DmatdQueue;
 
 /* Rings of @size entries at fresh addresses; the queue enabled. */
 void dmatd_queue_init(DmatdDev *d, DmatdQueue *q, uint32_t size);
-/* Post @e (host byte order) and ring the SQ doorbell. */
+/* Fill the next SQ slot with @e (host byte order); no doorbell. */
+void dmatd_queue_put(DmatdDev *d, DmatdQueue *q,
+                     const struct dma_testdev_sqe *e);
+/* Ring the SQ doorbell: everything put so far is posted. */
+void dmatd_queue_ring(DmatdDev *d, DmatdQueue *q);
+/* Put and ring. */
 void dmatd_queue_submit(DmatdDev *d, DmatdQueue *q,
                         const struct dma_testdev_sqe *e);
 /* CQ slot @slot, in host byte order (phase bit included). */
 void dmatd_cqe_read(DmatdDev *d, DmatdQueue *q, uint32_t slot,
                     struct dma_testdev_cqe *c);
+/* Is the next completion there?  Copies it out if so. */
+bool dmatd_queue_peek(DmatdDev *d, DmatdQueue *q, struct dma_testdev_cqe *c);
+/* Consume the next completion, which must be there (phase bit cleared). */
+void dmatd_queue_pop(DmatdDev *d, DmatdQueue *q, struct dma_testdev_cqe *c);
+/*
+ * Wait for the next completion, letting @ns of virtual time pass between
+ * looks, at most @max_steps times, and consume it.  With latency-ns=0
+ * (@ns 0) the device needs no virtual time, only a turn of the main loop.
+ */
+void dmatd_queue_wait(DmatdDev *d, DmatdQueue *q, struct dma_testdev_cqe *c,
+                      int64_t ns, int max_steps);
 
 /* A segment list in fresh guest memory; returns its address. */
 uint64_t dmatd_put_segs(DmatdDev *d, const struct dma_testdev_seg *segs,

@@ -2,10 +2,10 @@
 /*
  * dtlib: error reporting.
  *
- * Every library function that fails says why through dt_err(): the call
+ * Every library function that fails says why through dmatd_err(): the call
  * that failed, what it was called on, and strerror(errno).  The message
  * goes to a hook (stderr by default) so that a tool can turn it into its
- * own diagnostics, and is kept for dt_last_error().
+ * own diagnostics, and is kept for dmatd_last_error().
  *
  * Copyright (c) 2026 The dma-testdev authors
  */
@@ -29,30 +29,30 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-typedef void (*dt_log_fn)(const char *msg);
+typedef void (*dmatd_log_fn)(const char *msg);
 
 /* Route library messages to @fn; NULL restores stderr. */
-void dt_set_log_fn(dt_log_fn fn);
+void dmatd_set_log_fn(dmatd_log_fn fn);
 
 /* Log an informational message. */
-void dt_log(const char *fmt, ...) __printf(1, 2);
+void dmatd_log(const char *fmt, ...) __printf(1, 2);
 
 /*
  * Log "<fmt>: <strerror(err)> (errno <err>)" and return -err.  @err is a
  * positive errno value; 0 (e.g. a short read) is reported as EIO.
  */
-int dt_err(int err, const char *fmt, ...) __printf(2, 3);
+int dmatd_err(int err, const char *fmt, ...) __printf(2, 3);
 
 /* Log a failure that has no errno and return -@err (positive errno). */
-int dt_fail(int err, const char *fmt, ...) __printf(2, 3);
+int dmatd_fail(int err, const char *fmt, ...) __printf(2, 3);
 
-/* The last message logged by dt_err() or dt_fail(). */
-const char *dt_last_error(void);
+/* The last message logged by dmatd_err() or dmatd_fail(). */
+const char *dmatd_last_error(void);
 
 /*
  * A tool cannot go on: format the message, let @report print it the way
  * the tool's output protocol wants it, and exit with status 2.
  */
-void __noreturn dt_die(dt_log_fn report, const char *fmt, ...) __printf(2, 3);
+void __noreturn dmatd_die(dmatd_log_fn report, const char *fmt, ...) __printf(2, 3);
 
 #endif /* DTLIB_LOG_H */

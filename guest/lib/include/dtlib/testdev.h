@@ -22,28 +22,28 @@
  * physically contiguous array, so only the part of it that is physically
  * contiguous from its start can be used: @cap.
  */
-struct dt_seglist {
-	struct dt_buf buf;
-	struct dt_mapping map;
+struct dmatd_seglist {
+	struct dmatd_buf buf;
+	struct dmatd_mapping map;
 	uint64_t pa;		/* physical address of segment 0 */
 	uint32_t cap;		/* segments usable */
 	uint32_t count;		/* segments written */
 };
 
-struct dt_dev {
-	struct dt_vfio vfio;
+struct dmatd_dev {
+	struct dmatd_vfio vfio;
 	volatile uint8_t *regs;	/* BAR0 */
 	size_t regs_len;
 	uint32_t caps;
 	uint32_t addr_bits;
 	uint32_t max_segs;
 	uint64_t max_xfer;
-	struct dt_seglist src;
-	struct dt_seglist dst;
+	struct dmatd_seglist src;
+	struct dmatd_seglist dst;
 };
 
 /* The result registers after a command. */
-struct dt_result {
+struct dmatd_result {
 	uint32_t status;
 	uint32_t error;
 	uint32_t err_seg;
@@ -60,34 +60,32 @@ struct dt_result {
 };
 
 /* Longest segment we build: page aligned, below the 32-bit limit. */
-#define DT_SEG_MAX_LEN	(1U << 31)
+#define DMATD_SEG_MAX_LEN	(1U << 31)
 
 /*
  * Bind and open the device in @mode, map BAR0, check its identity, enable
  * DMA, read its limits and set up both segment lists.
  */
-int dt_dev_open(struct dt_dev *dev, const char *bdf, enum dt_vfio_mode mode);
-void dt_dev_close(struct dt_dev *dev);
+int dmatd_dev_open(struct dmatd_dev *dev, const char *bdf, enum dmatd_vfio_mode mode);
+void dmatd_dev_close(struct dmatd_dev *dev);
 
-uint32_t dt_readl(struct dt_dev *dev, uint32_t reg);
-void dt_writel(struct dt_dev *dev, uint32_t reg, uint32_t val);
-uint64_t dt_readq(struct dt_dev *dev, uint32_t reg);
-void dt_writeq(struct dt_dev *dev, uint32_t reg, uint64_t val);
+uint32_t dmatd_readl(struct dmatd_dev *dev, uint32_t reg);
+void dmatd_writel(struct dmatd_dev *dev, uint32_t reg, uint32_t val);
+uint64_t dmatd_readq(struct dmatd_dev *dev, uint32_t reg);
+void dmatd_writeq(struct dmatd_dev *dev, uint32_t reg, uint64_t val);
 
 /* Fill @l with segments covering @runs in order. */
-int dt_seglist_set(struct dt_dev *dev, struct dt_seglist *l,
-		   const struct dt_run *runs, size_t nr);
+int dmatd_seglist_set(struct dmatd_dev *dev, struct dmatd_seglist *l,
+		      const struct dmatd_run *runs, size_t nr);
 
 /*
- * Run DT_OP_@op with the segment lists as they are set (NULL: count 0)
+ * Run DMATD_OP_@op with the segment lists as they are set (NULL: count 0)
  * and wait for it to finish.  Returns 0 once the device says DONE (look at
  * @res for errors), -ETIMEDOUT if it never does.
  */
-int dt_dev_cmd(struct dt_dev *dev, uint32_t op, uint32_t seed, uint64_t fill,
-	       struct dt_seglist *src, struct dt_seglist *dst,
-	       struct dt_result *res);
-
-const char *dt_op_name(uint32_t op);
+int dmatd_dev_cmd(struct dmatd_dev *dev, uint32_t op, uint32_t seed, uint64_t fill,
+		  struct dmatd_seglist *src, struct dmatd_seglist *dst,
+		  struct dmatd_result *res);
 
 /*
  * The command queue: a submission and a completion ring in one pinned
@@ -95,9 +93,9 @@ const char *dt_op_name(uint32_t op);
  * writes a completion's status word last, with the phase bit it flips on
  * every pass through the ring.
  */
-struct dt_queue {
-	struct dt_buf buf;
-	struct dt_mapping map;
+struct dmatd_queue {
+	struct dmatd_buf buf;
+	struct dmatd_mapping map;
 	struct dma_testdev_sqe *sq;
 	struct dma_testdev_cqe *cq;
 	uint64_t sq_pa;
@@ -110,45 +108,45 @@ struct dt_queue {
 };
 
 /* Set up @size (2 .. Q_MAX_SIZE) entry rings and enable the queue. */
-int dt_queue_init(struct dt_dev *dev, struct dt_queue *q, uint32_t size);
+int dmatd_queue_init(struct dmatd_dev *dev, struct dmatd_queue *q, uint32_t size);
 
 /* Disable the queue and free its rings. */
-void dt_queue_fini(struct dt_dev *dev, struct dt_queue *q);
+void dmatd_queue_fini(struct dmatd_dev *dev, struct dmatd_queue *q);
 
 /*
  * Write @e into the next submission slot, without ringing the doorbell;
  * -ENOSPC when size - 1 commands are posted whose completions were not
  * taken yet.
  */
-int dt_queue_post(struct dt_queue *q, const struct dma_testdev_sqe *e);
+int dmatd_queue_post(struct dmatd_queue *q, const struct dma_testdev_sqe *e);
 
 /* Make the posted entries visible, then write SQ_TAIL. */
-void dt_queue_ring(struct dt_dev *dev, struct dt_queue *q);
+void dmatd_queue_ring(struct dmatd_dev *dev, struct dmatd_queue *q);
 
 /* Is the next completion there?  Cheap: reads one word of guest RAM. */
-static inline bool dt_queue_ready(const struct dt_queue *q)
+static inline bool dmatd_queue_ready(const struct dmatd_queue *q)
 {
 	uint32_t status = __atomic_load_n(&q->cq[q->cq_head].status,
 					  __ATOMIC_ACQUIRE);
 
-	return !!(le32toh(status) & DT_CQE_PHASE) == q->phase;
+	return !!(le32toh(status) & DMATD_CQE_PHASE) == q->phase;
 }
 
 /*
  * Take the next completion into @c (status without the phase bit):
  * -EAGAIN if it is not there yet.  With @doorbell, CQ_HEAD is written
- * (the slot goes back to the device); else dt_queue_release() does it.
+ * (the slot goes back to the device); else dmatd_queue_release() does it.
  */
-int dt_queue_pop(struct dt_dev *dev, struct dt_queue *q,
-		 struct dma_testdev_cqe *c, bool doorbell);
+int dmatd_queue_pop(struct dmatd_dev *dev, struct dmatd_queue *q,
+		    struct dma_testdev_cqe *c, bool doorbell);
 
 /* Give every completion read so far back to the device (CQ_HEAD). */
-void dt_queue_release(struct dt_dev *dev, struct dt_queue *q);
+void dmatd_queue_release(struct dmatd_dev *dev, struct dmatd_queue *q);
 
-/* DT_REG_CHECKSUM of @len bytes of the pattern of @seed. */
-uint64_t dt_pattern_csum(uint32_t seed, uint64_t len);
+/* DMATD_REG_CHECKSUM of @len bytes of the pattern of @seed. */
+uint64_t dmatd_pattern_csum(uint32_t seed, uint64_t len);
 
-/* DT_REG_CHECKSUM of @len bytes at @p. */
-uint64_t dt_buf_csum(const uint8_t *p, uint64_t len);
+/* DMATD_REG_CHECKSUM of @len bytes at @p. */
+uint64_t dmatd_buf_csum(const uint8_t *p, uint64_t len);
 
 #endif /* DTLIB_TESTDEV_H */
