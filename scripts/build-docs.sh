@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build docs/specs/dma-testdev.rst to HTML the way QEMU's docs build does
-# (QEMU's docs/conf.py with all of its extensions, `sphinx-build -W -b
-# html`, warnings are errors), and print the path of the HTML page.
+# Build our two pages, the register reference docs/specs/dma-testdev.rst
+# and the usage page docs/system/devices/dma-testdev.rst, to HTML the way
+# QEMU's docs build does (QEMU's docs/conf.py with all of its extensions,
+# `sphinx-build -W -b html`, warnings are errors), and print the path of
+# the specification's HTML page.
 #
-# By default only our page is built: it is copied, at the path it has in
-# QEMU (specs/dma-testdev.rst), into a source directory that holds nothing
-# else but a one-entry index, and built with QEMU's conf.py (-c).  That
-# takes about 2 s.  --full builds QEMU's whole manual instead, with our
-# page listed in docs/specs/index.rst by scripts/overlay-qemu.sh, exactly
-# as QEMU's meson does with --enable-docs --enable-werror (about 1.5 min
-# on 2 CPUs); use it to check how the page sits in the manual.
+# By default only our pages are built: they are copied, at the paths they
+# have in QEMU, into a source directory that holds nothing else but a
+# two-entry index, and built with QEMU's conf.py (-c).  That takes a few
+# seconds.  --full builds QEMU's whole manual instead, with our pages
+# listed in docs/specs/index.rst and docs/system/device-emulation.rst by
+# scripts/overlay-qemu.sh, exactly as QEMU's meson does with --enable-docs
+# --enable-werror (about 1.5 min on 2 CPUs); use it to check how the pages
+# sit in the manual.
 #
 # Usage: scripts/build-docs.sh [--full]
 # Environment:
@@ -47,12 +50,13 @@ if [ $full -eq 1 ]; then
     srcdir=$src/docs
     out=$out/full
 else
-    what="docs/specs/dma-testdev.rst"
+    what="docs/specs/dma-testdev.rst and docs/system/devices/dma-testdev.rst"
     out=$out/page
     srcdir=$out/src
     rm -rf "$srcdir"
-    mkdir -p "$srcdir/specs"
+    mkdir -p "$srcdir/specs" "$srcdir/system/devices"
     cp "$src/docs/specs/dma-testdev.rst" "$srcdir/specs/"
+    cp "$src/docs/system/devices/dma-testdev.rst" "$srcdir/system/devices/"
     cat > "$srcdir/index.rst" <<'EOF'
 dma-testdev
 ===========
@@ -60,6 +64,7 @@ dma-testdev
 .. toctree::
 
    specs/dma-testdev
+   system/devices/dma-testdev
 EOF
 fi
 html=$out/html
