@@ -26,8 +26,8 @@
  *                DMATD_FZ_OP_SAVE or the end of the input;
  *   edits        3 bytes each: a 16-bit offset into the saved stream
  *                (modulo its length) and the byte to put there.
- * tests/qtest/fuzz/dma-testdev-seeds.py writes a seed corpus in this
- * layout (--target dma-testdev-state).
+ * tests/qtest/fuzz/dma-testdev-state-seeds.py writes a seed corpus in
+ * this layout; scripts/fuzz.sh --target dma-testdev-state runs it.
  */
 
 #include "qemu/osdep.h"
@@ -563,7 +563,7 @@ static void dmatd_fz_state(QTestState *qts, const unsigned char *data,
         dmatd_fz_check(r.dev != NULL, "a third device failed to realize");
         dmatd_fz_check(dmatd_fz_load(r.dev, again),
                        "a device that accepted a stream, then ran, saved a "
-                    "stream it refuses");
+                       "stream it refuses");
         dmatd_fz_unplug(r.dev);
         flush_events(qts);
     }
