@@ -18,9 +18,13 @@
 # forever.  QEMU's own "-accel kvm -accel tcg" falls back only when KVM
 # initialisation fails, so it does not help there and is never used.
 #
-# The verdict is cached in $DT_CACHE/accel-probe/, keyed by the QEMU
-# binary and the kernel (paths and mtimes) and by /dev/kvm's presence, so
-# only the first run pays for it (up to ~25 s when KVM hangs).
+# The verdict is cached in $DT_CACHE/accel-probe/, keyed by what decides
+# it: the host (its kernel release and this boot of it), /dev/kvm's state,
+# the QEMU binary (path and mtime) and the probe's settings.  Not by the
+# guest kernel: whether KVM on this host runs Linux does not change with
+# the bzImage, and a kernel developer's every rebuild would otherwise pay
+# the probe again (up to ~40 s when KVM hangs).  The kernel given is only
+# what the probe boots.
 
 # Seconds a probe boot may take: a tiny kernel reaches init in ~1 s under
 # KVM and ~1.5 s under TCG; 20 s is far beyond a working KVM.
@@ -53,9 +57,10 @@ _dt_kvm_state() {
 }
 
 _dt_accel_cache_file() {
-    local qemu=$1 kernel=$2 key
-    key=$(printf '%s\n' v2 "$qemu" "$(stat -Lc %Y "$qemu" 2> /dev/null)" \
-        "$kernel" "$(stat -Lc %Y "$kernel" 2> /dev/null)" "$(_dt_kvm_state)" \
+    local qemu=$1 key boot
+    boot=$(cat /proc/sys/kernel/random/boot_id 2> /dev/null || echo unknown)
+    key=$(printf '%s\n' v3 "$(uname -r)" "$boot" "$(_dt_kvm_state)" \
+        "$qemu" "$(stat -Lc %Y "$qemu" 2> /dev/null)" \
         "${DMA_TESTDEV_KVM_CPU:-}" "$DT_ACCEL_PROBE_TIMEOUT" |
         sha256sum | cut -c1-16)
     echo "$DT_CACHE/accel-probe/$key"
@@ -147,7 +152,7 @@ dt_probe_accel() {
 
     [ -x "$qemu" ] || dt_die "accelerator probe: no QEMU binary $qemu"
     [ -f "$kernel" ] || dt_die "accelerator probe: no kernel $kernel"
-    cache=$(_dt_accel_cache_file "$qemu" "$kernel")
+    cache=$(_dt_accel_cache_file "$qemu")
     if [ -f "$cache" ]; then
         verdict=$(sed -n 's/^accel=//p' "$cache")
         dt_log "accelerator: $verdict: $(sed -n 's/^reason=//p' "$cache") (cached probe)"
@@ -195,7 +200,7 @@ dt_accel_reason() {
     absent) echo "no /dev/kvm: using TCG" ;;
     no-access) echo "/dev/kvm is not readable and writable by $(id -un): using TCG" ;;
     *)
-        cache=$(_dt_accel_cache_file "$1" "$2")
+        cache=$(_dt_accel_cache_file "$1")
         [ ! -f "$cache" ] || sed -n 's/^reason=//p' "$cache"
         ;;
     esac
@@ -211,7 +216,7 @@ dt_accel_cpu() {
         echo max
         return 0
     fi
-    cache=$(_dt_accel_cache_file "$2" "$3")
+    cache=$(_dt_accel_cache_file "$2")
     [ -f "$cache" ] && cpu=$(sed -n 's/^cpu=//p' "$cache")
     if [ -z "$cpu" ]; then
         read -r cpu _ <<< "$(_dt_kvm_cpus)"
