@@ -105,6 +105,22 @@ dt_sanitizer_env
 grace=120
 
 # --- reproduce one input -------------------------------------------------
+# replay_verdict RC LOG: say whether the replayed input crashed (the
+# fuzzer's exit status, or a sanitizer report in its LOG), show the
+# report (a dma-testdev-state oracle names itself "dma-testdev-state:"),
+# and exit 1 if it did, 0 if not.
+replay_verdict() {
+    local rc=$1 log=$2
+    if [ "$rc" -ne 0 ] || dt_sanitizer_reports "$log" > /dev/null; then
+        echo "# the input crashes (fuzzer exit $rc); its report:"
+        grep -E -B2 -A30 "$DT_SANITIZER_RE|deadly signal|==ERROR|dma-testdev-state:" \
+            "$log" | head -n 60 || true
+        exit 1
+    fi
+    echo "# the input runs cleanly"
+    exit 0
+}
+
 # dma-testdev-state acts in-process (device_add, vmstate): no qtest trace
 # would replay it, so only the replay itself and its report.
 if [ -n "$reproduce" ] && [ "$target" = dma-testdev-state ]; then
@@ -114,14 +130,7 @@ if [ -n "$reproduce" ] && [ "$target" = dma-testdev-state ]; then
     LLVM_PROFILE_FILE=$out/%p.profraw timeout -k 10 $(( 25 + grace )) \
         "$fuzzer" --fuzz-target="$target" -timeout=25 "$reproduce" \
         > "$out/log" 2>&1 || rc=$?
-    if [ "$rc" -ne 0 ] || dt_sanitizer_reports "$out/log" > /dev/null; then
-        echo "# the input crashes (fuzzer exit $rc); its report:"
-        grep -E -B2 -A30 "$DT_SANITIZER_RE|deadly signal|==ERROR|dma-testdev-state:" \
-            "$out/log" | head -n 60 || true
-        exit 1
-    fi
-    echo "# the input runs cleanly"
-    exit 0
+    replay_verdict "$rc" "$out/log"
 fi
 if [ -n "$reproduce" ]; then
     out=$(mktemp -d)
@@ -149,15 +158,8 @@ if [ -n "$reproduce" ]; then
     QEMU_PATH=qemu-system-x86_64 QEMU_ARGS="$args" \
         "$DT_PYTHON" "$src/scripts/oss-fuzz/output_reproducer.py" -c \
         -no_comment -name test_fuzz_repro "$out/trace"
-    if [ "$rc" -ne 0 ] || dt_sanitizer_reports "$out/stderr" > /dev/null; then
-        echo
-        echo "# the input crashes (fuzzer exit $rc); its report:"
-        grep -E -A30 "$DT_SANITIZER_RE|deadly signal|==ERROR" "$out/stderr" | head -n 60 || true
-        exit 1
-    fi
     echo
-    echo "# the input runs cleanly"
-    exit 0
+    replay_verdict "$rc" "$out/stderr"
 fi
 
 # --- campaign ------------------------------------------------------------

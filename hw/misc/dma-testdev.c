@@ -53,13 +53,6 @@ static const char *const dmatd_bad_names[] = {
     [DMATD_BAD_QUEUE_DISABLED] = "doorbell while the queue is not running",
 };
 
-/* A DMA log entry's "op": DMATD_OP_* or a personality's DMATD_LOG_OP_*. */
-static bool dmatd_log_op_valid(uint8_t op)
-{
-    return op <= DMATD_OP_MAX || (op >= DMATD_LOG_OP_EPF_READ &&
-                                  op <= DMATD_LOG_OP_MAX);
-}
-
 static const char *dmatd_list_name(uint8_t list)
 {
     return list == DMATD_LIST_SRC ? "src" :
@@ -148,8 +141,7 @@ static void dmatd_fail(DmaTestdevCmd *c, uint32_t err, uint8_t list,
                   dmatd_op_name(c->op), dmatd_error_name(err),
                   dmatd_list_name(list), seg, addr);
     trace_dma_testdev_error(c->seq, dmatd_error_name(err),
-                            dmatd_list_name(list),
-                            seg, addr);
+                            dmatd_list_name(list), seg, addr);
 }
 
 uint32_t dmatd_memtx_error(MemTxResult res)
@@ -326,7 +318,7 @@ static bool dmatd_list_check(DmaTestdevState *s, DmaTestdevCmd *c,
                              DmaTestdevCursor *cur, uint64_t *budget)
 {
     uint8_t kind = cur->list == DMATD_LIST_SRC ? DMATD_LOG_SRC_LIST
-                                                      : DMATD_LOG_DST_LIST;
+                                               : DMATD_LOG_DST_LIST;
     uint64_t list_len = (uint64_t)cur->count * DMATD_SEG_SIZE;
     uint64_t fail_addr;
     uint32_t err;
@@ -361,7 +353,7 @@ static bool dmatd_cursor_next(DmaTestdevState *s, DmaTestdevCmd *c,
                               DmaTestdevCursor *cur)
 {
     uint8_t kind = cur->list == DMATD_LIST_SRC ? DMATD_LOG_SRC
-                                                      : DMATD_LOG_DST;
+                                               : DMATD_LOG_DST;
     uint64_t fail_addr;
     uint32_t err;
 
@@ -442,8 +434,7 @@ static void dmatd_cursor_fail(DmaTestdevState *s, DmaTestdevCmd *c,
 
 /* Fold one complete (or final, zero-padded) word into the stream state. */
 static void dmatd_stream_word(DmaTestdevCmd *c, uint64_t word,
-                              uint64_t word_off,
-                              unsigned nbytes)
+                              uint64_t word_off, unsigned nbytes)
 {
     DmaTestdevStream *st = &c->st;
     DmaTestdevResult *r = &c->res;
@@ -1059,8 +1050,7 @@ static bool dmatd_queue_fetch(DmaTestdevState *s, DmaTestdevCmd *c)
     c->fill = le64_to_cpu(sqe.fill);
     c->tag = le64_to_cpu(sqe.tag);
     dmatd_log_add(s, c, DMATD_LOG_SQ, s->sq_head, addr, DMATD_SQE_SIZE,
-                  DMATD_SQE_SIZE,
-                  DMATD_ERR_NONE);
+                  DMATD_SQE_SIZE, DMATD_ERR_NONE);
     trace_dma_testdev_queue_fetch(s->sq_head, c->seq, c->tag);
     dmatd_cmd_started(c);
 
@@ -1123,8 +1113,8 @@ static bool dmatd_queue_complete(DmaTestdevState *s, DmaTestdevCmd *c)
     if (c->abandoned) {
         return false;
     }
-    err = res == MEMTX_OK ? DMATD_ERR_NONE : dmatd_dma_error(s, addr, res,
-                                                             true);
+    err = res == MEMTX_OK ? DMATD_ERR_NONE
+                          : dmatd_dma_error(s, addr, res, true);
     dmatd_log_add(s, c, DMATD_LOG_CQ, s->cq_tail, addr, DMATD_CQE_SIZE,
                   res == MEMTX_OK ? DMATD_CQE_SIZE : 0, err);
     if (res != MEMTX_OK) {
@@ -1333,8 +1323,8 @@ static void dmatd_reg_command(DmaTestdevState *s, uint32_t op)
                       "command %" PRIu64 " is in flight\n", TYPE_DMA_TESTDEV,
                       op, dmatd_op_name(op), s->q_cmd.seq);
         /* A refused command gets no sequence number: 0 in the trace. */
-        trace_dma_testdev_error(0, dmatd_error_name(DMATD_ERR_BUSY), "none", 0,
-                                0);
+        trace_dma_testdev_error(0, dmatd_error_name(DMATD_ERR_BUSY), "none",
+                                0, 0);
         s->result = (DmaTestdevResult) {
             .status = DMATD_STATUS_DONE | DMATD_STATUS_ERROR,
             .error = DMATD_ERR_BUSY,
@@ -2164,7 +2154,7 @@ static const char *dmatd_check_log(DmaTestdevState *s)
         if (e->kind > DMATD_LOG_KIND_MAX) {
             return "DMA log: entry kind";
         }
-        if (e->op != UINT8_MAX && !dmatd_log_op_valid(e->op)) {
+        if (e->op != UINT8_MAX && !dmatd_op_name_or_null(e->op)) {
             return "DMA log: entry op";
         }
         if (e->result > DMATD_ERR_MAX || e->done > e->len ||

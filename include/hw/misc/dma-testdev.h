@@ -145,8 +145,9 @@ enum {
 /*
  * The one spelling of every operation: the DMA log's "op", the trace
  * events, the guest tools' reports and the docs all use these words.
+ * NULL for a value that names no operation.
  */
-static inline const char *dmatd_op_name(uint32_t op)
+static inline const char *dmatd_op_name_or_null(uint32_t op)
 {
     switch (op) {
     case DMATD_OP_NONE:                return "none";
@@ -157,8 +158,15 @@ static inline const char *dmatd_op_name(uint32_t op)
     case DMATD_LOG_OP_EPF_READ:        return "epf-read";
     case DMATD_LOG_OP_EPF_WRITE:       return "epf-write";
     case DMATD_LOG_OP_EPF_COPY:        return "epf-copy";
-    default:                        return "invalid";
+    default:                           return NULL;
     }
+}
+
+static inline const char *dmatd_op_name(uint32_t op)
+{
+    const char *name = dmatd_op_name_or_null(op);
+
+    return name ? name : "invalid";
 }
 
 /* What a DMA log entry describes: its "list". */
@@ -181,7 +189,7 @@ static inline const char *dmatd_log_kind_name(uint32_t kind)
     case DMATD_LOG_DST:                return "dst";
     case DMATD_LOG_SQ:                 return "sq";
     case DMATD_LOG_CQ:                 return "cq";
-    default:                        return "invalid";
+    default:                           return "invalid";
     }
 }
 
@@ -218,7 +226,7 @@ enum {
     DMATD_ERR_LENGTH_MISMATCH = 12, /* COPY: SRC and DST totals differ */
     DMATD_ERR_DMA_UNASSIGNED  = 13, /* nothing decodes the address */
     DMATD_ERR_DMA_ACCESS      = 14, /* target refused the access (e.g. the */
-                                  /* device's own BAR, a ROM write) */
+                                    /* device's own BAR, a ROM write) */
     DMATD_ERR_SQE_RESERVED    = 15, /* queue entry: reserved field not zero */
     DMATD_ERR_BAD_VECTOR      = 16, /* queue entry: vector >= MAX_VECTORS */
     DMATD_ERR_MAX             = DMATD_ERR_BAD_VECTOR,
@@ -248,7 +256,7 @@ static inline const char *dmatd_error_name(uint32_t err)
     case DMATD_ERR_DMA_ACCESS:         return "access-error";
     case DMATD_ERR_SQE_RESERVED:       return "sqe-reserved";
     case DMATD_ERR_BAD_VECTOR:         return "bad-vector";
-    default:                        return "unknown";
+    default:                           return "unknown";
     }
 }
 
@@ -314,7 +322,7 @@ static inline const char *dmatd_qerror_name(uint32_t err)
     case DMATD_QERR_CQ_WRITE:          return "cq-write";
     case DMATD_QERR_SQ_DOORBELL:       return "sq-doorbell";
     case DMATD_QERR_CQ_DOORBELL:       return "cq-doorbell";
-    default:                        return "unknown";
+    default:                           return "unknown";
     }
 }
 

@@ -25,11 +25,10 @@ import re
 import struct
 import sys
 
+from dmatd_contract import ROOT, Consts
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_C = os.path.join(HERE, "dma_testdev_state_fuzz.c")
-ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-CONTRACT = os.path.join(ROOT, "include", "hw", "misc", "dma-testdev.h")
-INTERNAL = os.path.join(ROOT, "hw", "misc", "dma-testdev-internal.h")
 
 
 def _read(path):
@@ -58,29 +57,11 @@ def _props(text):
     return props
 
 
-def _defines(*paths):
-    values = {}
-    for path in paths:
-        for name, val in re.findall(
-                r"^\s*(DMATD_\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*,", _read(path),
-                re.M):
-            values[name] = int(val, 0)
-        for name, val in re.findall(
-                r"^#define\s+(DMATD_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b",
-                _read(path), re.M):
-            values[name] = int(val, 0)
-        for name, shift in re.findall(
-                r"^#define\s+(DMATD_\w+)\s+\(1u\s*<<\s*(\d+)\)", _read(path),
-                re.M):
-            values[name] = 1 << int(shift)
-    return values
-
-
 _TEXT = _read(TARGET_C)
 OP = _enum(_TEXT, "DMATD_FZ_OP_")
 AT = _enum(_TEXT, "DMATD_FZ_AT_")
 PROPS = _props(_TEXT)
-DT = _defines(CONTRACT, INTERNAL)
+D = Consts(ROOT)
 WHO_DEV, WHO_ROOT_PORT, WHO_MCH = 0, 1, 2
 LEN = {1: 0, 2: 1, 4: 2}
 PCI_EXP_DEVCTL_FLR = 0x8000
@@ -119,13 +100,13 @@ class Seed:
 
     def cmd(self, opcode):
         """Start a register command."""
-        return self._op("CMD", "B", DT["DMATD_OP_" + opcode])
+        return self._op("CMD", "B", getattr(D, "OP_" + opcode))
 
     def queue(self, size, ops, flags=1):
         """Enable a queue of @size with one entry per opcode in @ops."""
         self._op("QUEUE", "BB", size, len(ops))
         for opcode in ops:
-            self.prog += bytes([DT["DMATD_OP_" + opcode], flags])
+            self.prog += bytes([getattr(D, "OP_" + opcode), flags])
         return self
 
     def clock(self, units):
@@ -180,7 +161,7 @@ def seeds():
         Seed("Register path: WRITE_PATTERN, VERIFY_PATTERN, COPY, FILL, "
              "then a bad opcode; a full log to migrate.")
         .lists(RAM_SEGS, RAM_DST).cmd("WRITE_PATTERN").cmd("VERIFY_PATTERN")
-        .cmd("COPY").cmd("FILL").reg(DT["DMATD_REG_CMD"], 9).save())
+        .cmd("COPY").cmd("FILL").reg(D.REG_CMD, 9).save())
     out["queue-in-flight"] = (
         Seed("Paced queue with four long commands, saved mid-command.",
              **PACED)
@@ -194,7 +175,7 @@ def seeds():
     out["queue-error"] = (
         Seed("Queue halted by a doorbell past Q_SIZE.")
         .lists(RAM_SEGS, RAM_DST).queue(4, [])
-        .reg(DT["DMATD_REG_SQ_TAIL"], 7).save())
+        .reg(D.REG_SQ_TAIL, 7).save())
     out["unplug-mid-command"] = (
         Seed("Paced command still running when the device is unplugged "
              "and saved.", **PACED)
@@ -204,14 +185,14 @@ def seeds():
              "Control in ECAM: its own DMA resets it (the SIGFPE of "
              "issue 10).")
         .config(WHO_MCH, 0x60, ECAM_ON, 4)
-        .reg(DT["DMATD_REG_FILL_LO"], PCI_EXP_DEVCTL_FLR)
-        .lists([], [("ECAM_DEV", DT["DMATD_PCIE_CAP_OFFSET"] + 8, 2)])
+        .reg(D.REG_FILL_LO, PCI_EXP_DEVCTL_FLR)
+        .lists([], [("ECAM_DEV", D.PCIE_CAP_OFFSET + 8, 2)])
         .queue(4, ["FILL"]).clock(10).save())
     out["bus-reset"] = (
         Seed("Secondary Bus Reset through the root port's Bridge Control "
              "by the device's own DMA.", **PACED)
         .config(WHO_MCH, 0x60, ECAM_ON, 4)
-        .reg(DT["DMATD_REG_FILL_LO"], 0x40)
+        .reg(D.REG_FILL_LO, 0x40)
         .lists([], [("ECAM_RP", 0x3e, 2)])
         .queue(4, ["FILL"]).clock(10).save())
     out["msix-commands"] = (
@@ -227,14 +208,14 @@ def seeds():
     out["epf-transfer"] = (
         Seed("epf-test COPY of 1 MiB, saved between steps.",
              personality="epf-test", latency_ns=1000)
-        .epf(DT["DMATD_EPF_CMD_COPY"], (("RAM_A", 0), ("RAM_B", 0)), 1 << 20)
+        .epf(D.EPF_CMD_COPY, (("RAM_A", 0), ("RAM_B", 0)), 1 << 20)
         .clock(2).save())
     out["epf-own-flr"] = (
         Seed("epf-test WRITE into its own Device Control: FLR by its own "
              "DMA.", personality="epf-test")
         .config(WHO_MCH, 0x60, ECAM_ON, 4)
-        .epf(DT["DMATD_EPF_CMD_WRITE"],
-             (("RAM_A", 0), ("ECAM_DEV", DT["DMATD_PCIE_CAP_OFFSET"] + 8)), 2)
+        .epf(D.EPF_CMD_WRITE,
+             (("RAM_A", 0), ("ECAM_DEV", D.PCIE_CAP_OFFSET + 8)), 2)
         .clock(10).save())
     out["edited-stream"] = (
         Seed("The in-flight queue state with a few bytes of the stream "
