@@ -58,6 +58,7 @@ struct opts {
 	bool handshake;
 	bool migrate;
 	bool compact;
+	enum { DECOY_NONE, DECOY_NONCE, DECOY_TAG } decoy;
 	bool errno_cases;
 	bool hazard;
 	/* u64: never a pattern word's high half in memory, see scrub_cpu() */
@@ -66,15 +67,16 @@ struct opts {
 };
 
 /*
- * One buffer under test.  The host scans all guest RAM for the nonce at
- * page starts and for words of the pattern, so this process keeps neither
- * in a form it could find: the nonces inverted, the seed in a u64.
+ * One buffer under test.  The host scans all guest RAM for page tags
+ * (DMATD_PAGE_TAG_SIZE) and for words of the pattern, so this process keeps
+ * no pattern word in a form it could find: the seed in a u64.  The nonce
+ * needs no such care: alone, without its page's check word, it is no tag.
  */
 struct buffer {
 	struct dmatd_buf buf;
 	struct dmatd_mapping map;
-	uint64_t nonce_inv;	/* ~nonce in the page headers now */
-	uint64_t old_nonce_inv;	/* ~nonce before the last renonce() */
+	uint64_t nonce;		/* in the page tags now */
+	uint64_t old_nonce;	/* in the page tags before the last renonce() */
 	uint64_t seed;
 	char name[32];
 	struct dmatd_run *runs;
@@ -170,7 +172,7 @@ static noinline void begin_case(const char *name, const struct buffer *b)
 	proto("begin case=%s mode=%s backing=%s len=0x%zx offset=0x%" PRIxPTR " nonce=0x%016" PRIx64,
 	      name, dmatd_vfio_mode_name(opt.mode),
 	      dmatd_backing_name(b->buf.backing), b->buf.len,
-	      (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1), ~b->nonce_inv);
+	      (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1), b->nonce);
 }
 
 static void end_case(void)
@@ -200,10 +202,10 @@ static void report_fatal(const char *msg)
 	} while (0)
 
 /*
- * While we wait, the host scans all of guest RAM for the nonce (at page
- * starts) and for words of the pattern (anywhere).  Copies of them that
- * this process leaves behind would look like a page found twice or a
- * misdirected DMA, and the kernel keeps more of them than one would think:
+ * While we wait, the host scans all of guest RAM for page tags (at page
+ * starts) and for words of the pattern (anywhere).  A copy of a pattern
+ * word that this process leaves behind would look like a misdirected DMA,
+ * and the kernel keeps more of them than one would think:
  *  - dead stack frames of the functions that wrote or checked them (all
  *    the more at -O0): wiped;
  *  - registers, saved into guest RAM by the kernel: the GPRs into pt_regs
@@ -211,7 +213,7 @@ static void report_fatal(const char *msg)
  *    the task's XSAVE area, and the GPRs of the last interrupt taken in
  *    user mode on each CPU into that CPU's entry stack (measured: a timer
  *    tick in dmatd_pattern_csum() left r9 = seed << 32 there).
- * The functions that handle pattern words and nonces are noinline, so the
+ * The functions that handle pattern words are noinline, so the
  * callee-saved registers of the frames still active hold none.  Here the
  * caller-saved GPRs are zeroed and the vector registers loaded with a
  * harmless non-zero value (XSAVEOPT skips registers in their initial, all
@@ -392,7 +394,7 @@ static noinline void do_wait_go(const char *what, const struct buffer *b)
 	if (!opt.handshake)
 		return;
 	if (b)
-		proto("wait what=%s nonce=0x%016" PRIx64, what, ~b->nonce_inv);
+		proto("wait what=%s nonce=0x%016" PRIx64, what, b->nonce);
 	else
 		proto("wait what=%s", what);
 	fflush(stdout);
@@ -517,15 +519,17 @@ static bool runs_page_pa(const struct buffer *b, size_t i, uint64_t *pa)
 
 /* --- Buffers ------------------------------------------------------------ */
 
-static noinline void write_nonces(struct buffer *b)
+/* The page tag (see the contract header) at the start of every page. */
+static noinline void write_tags(struct buffer *b)
 {
 	size_t i, n = dmatd_buf_pages(&b->buf);
 
 	for (i = 0; i < n; i++) {
-		uint64_t *hdr = (uint64_t *)dmatd_buf_page(&b->buf, i);
+		uint64_t *tag = (uint64_t *)dmatd_buf_page(&b->buf, i);
 
-		hdr[0] = ~b->nonce_inv;
-		hdr[1] = i;
+		tag[0] = b->nonce;
+		tag[1] = i;
+		tag[2] = dmatd_page_tag_check(b->nonce, i);
 	}
 }
 
@@ -540,14 +544,14 @@ static noinline uint64_t random_nonzero(void)
 }
 
 /*
- * A page that moved leaves its old frame behind, nonce and all: give the
+ * A page that moved leaves its old frame behind, tag and all: give the
  * pages a new nonce so that the host finds each of them exactly once.
  */
 static noinline void renonce(struct buffer *b)
 {
-	b->old_nonce_inv = b->nonce_inv;
-	b->nonce_inv = ~random_nonzero();
-	write_nonces(b);
+	b->old_nonce = b->nonce;
+	b->nonce = random_nonzero();
+	write_tags(b);
 }
 
 static noinline void buffer_alloc(struct buffer *b, enum dmatd_backing backing,
@@ -556,13 +560,13 @@ static noinline void buffer_alloc(struct buffer *b, enum dmatd_backing backing,
 	memset(b, 0, sizeof(*b));
 	CHECK_CALL(dmatd_buf_alloc(&b->buf, backing, opt.len, opt.offset));
 	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->nonce_inv = ~random_nonzero();
-	b->old_nonce_inv = b->nonce_inv;
+	b->nonce = random_nonzero();
+	b->old_nonce = b->nonce;
 	/* A seed per buffer: the host tells their patterns apart. */
 	b->seed = (uint32_t)(opt.seed + idx);
 	if (!b->seed)
 		b->seed = 1;
-	write_nonces(b);
+	write_tags(b);
 }
 
 static void buffer_free(struct buffer *b)
@@ -1063,6 +1067,35 @@ static void compact(struct buffer *b)
 
 /* --- The pin case ------------------------------------------------------- */
 
+/*
+ * --x-decoy, the controls of the host's page scan.  Before the host first
+ * looks for the pages, a page of ours outside the buffer gets at its start
+ * either page 0's nonce and index without the check word (what a stray
+ * copy of the printed nonce looks like: the host must ignore it) or a
+ * whole copy of page 0's tag (the host must report page 0 twice).
+ */
+static void write_decoy(const struct buffer *b)
+{
+	static uint64_t *decoy;
+
+	if (!decoy) {
+		void *p = mmap(NULL, DMATD_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			fatal("mmap a decoy page: %s (errno %d)",
+			      strerror(errno), errno);
+		decoy = p;
+	}
+	decoy[0] = b->nonce;
+	decoy[1] = 0;
+	decoy[2] = opt.decoy == DECOY_TAG ?
+		   dmatd_page_tag_check(b->nonce, 0) : 0;
+	diag("%s: decoy at va %p: %s", b->name, (void *)decoy,
+	     opt.decoy == DECOY_TAG ? "a copy of page 0's tag" :
+				      "page 0's nonce without its check word");
+}
+
 static void run_buffer(struct buffer *b)
 {
 	/* Legacy DMA after a move would hit freed frames: not here. */
@@ -1083,6 +1116,8 @@ static void run_buffer(struct buffer *b)
 	translate(b);
 	if (opt.mode == DMATD_VFIO_LEGACY)
 		before = buffer_page_pas(b, &n);
+	if (opt.decoy)
+		write_decoy(b);
 	wait_go("pinned", NULL);
 	report_translation(b);
 	check_runs(b);
@@ -1436,8 +1471,8 @@ static void case_errno(void)
 
 /*
  * What the buffer holds before (@gen 0) and after (@gen 1) the move, at
- * buffer offset @off: the nonce header at the start of each 4 KiB page,
- * else bytes of a keyed hash.  Neither is the pattern of any seed.
+ * buffer offset @off: the page tag at the start of each 4 KiB page, else
+ * bytes of a keyed hash.  Neither is the pattern of any seed.
  */
 static noinline uint8_t hazard_byte(const struct buffer *b, int gen,
 				    uint64_t off)
@@ -1446,15 +1481,16 @@ static noinline uint8_t hazard_byte(const struct buffer *b, int gen,
 	uint64_t in_page = ((uintptr_t)b->buf.map + pos) & (DMATD_PAGE_SIZE - 1);
 	uint64_t w;
 
-	if (in_page < 16) {
+	if (in_page < DMATD_PAGE_TAG_SIZE) {
 		uint64_t page = (pos - (b->buf.offset & ~(DMATD_PAGE_SIZE - 1))) /
 				DMATD_PAGE_SIZE;
+		uint64_t nonce = gen ? b->nonce : b->old_nonce;
 
-		w = in_page < 8 ? ~(gen ? b->nonce_inv : b->old_nonce_inv) :
-				  page;
+		w = in_page < 8 ? nonce : in_page < 16 ? page :
+			dmatd_page_tag_check(nonce, page);
 		return w >> ((in_page & 7) * 8);
 	}
-	w = mix64(b->old_nonce_inv ^ (gen ? 0x6e6577ULL : 0x6f6c64ULL) ^
+	w = mix64(b->old_nonce ^ (gen ? 0x6e6577ULL : 0x6f6c64ULL) ^
 		  (off >> 3));
 	return w >> ((off & 7) * 8);
 }
@@ -1579,13 +1615,15 @@ static void print_usage(FILE *f)
 		"  --compact            fragment, then compact memory\n"
 		"  --errno              every errno case of GET_PA (cdev)\n"
 		"  --legacy-hazard      legacy: a page moves under the device\n"
+		"  --x-decoy nonce|tag  control of the host's page scan: a lone\n"
+		"                       nonce (ignored) or a tag copy (reported)\n"
 		"  --help\n");
 }
 
 enum {
 	OPT_DEV = 256, OPT_MODE, OPT_BACKING, OPT_LEN, OPT_OFFSET,
 	OPT_FIXED, OPT_MAPS, OPT_SCATTER, OPT_HANDSHAKE, OPT_SEED,
-	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_HELP,
+	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_DECOY, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -1603,6 +1641,7 @@ static const struct option long_opts[] = {
 	{ "compact", no_argument, NULL, OPT_COMPACT },
 	{ "errno", no_argument, NULL, OPT_ERRNO },
 	{ "legacy-hazard", no_argument, NULL, OPT_HAZARD },
+	{ "x-decoy", required_argument, NULL, OPT_DECOY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1682,6 +1721,14 @@ static void parse_args(int argc, char **argv)
 		case OPT_HAZARD:
 			opt.hazard = true;
 			break;
+		case OPT_DECOY:
+			if (!strcmp(optarg, "nonce"))
+				opt.decoy = DECOY_NONCE;
+			else if (!strcmp(optarg, "tag"))
+				opt.decoy = DECOY_TAG;
+			else
+				bad_arg("--x-decoy (nonce or tag)", optarg);
+			break;
 		case OPT_HELP:
 			print_usage(stdout);
 			exit(0);
@@ -1700,6 +1747,10 @@ static void parse_args(int argc, char **argv)
 		bad_arg("--errno (tests the cdev ioctl) with --mode", "legacy");
 	if (opt.hazard && opt.mode != DMATD_VFIO_LEGACY)
 		bad_arg("--legacy-hazard with --mode", "cdev");
+	if (opt.decoy && (opt.errno_cases || opt.hazard || !opt.handshake))
+		bad_arg("--x-decoy (with --handshake, in a pin case) with",
+			opt.errno_cases ? "--errno" : opt.hazard ?
+			"--legacy-hazard" : "no --handshake");
 	if (opt.errno_cases + opt.hazard + (opt.migrate || opt.compact) > 1)
 		bad_arg("combination",
 			"--errno, --legacy-hazard, --migrate/--compact");

@@ -5,8 +5,9 @@
  * that says where every DMA really landed.
  *
  * The oracle does not trust the guest.  It finds the buffer's pages in
- * guest physical memory on its own: the guest tool writes a nonce and the
- * page index into every page, and the test scans guest RAM (shared memory
+ * guest physical memory on its own: the guest tool writes a page tag (a
+ * nonce, the page index, a check word) into every page, and the test scans
+ * guest RAM (shared memory
  * backends it maps) with the VM stopped.  Against that map it checks the
  * runs the ioctl returned, every word of the position-tagged pattern the
  * device wrote, and every address in the device's DMA log.  The console
@@ -54,6 +55,8 @@ typedef enum {
     DMATD_EXPECT_EPF,              /* Linux's pci_endpoint kselftest passes */
     DMATD_EXPECT_EPF_MISDIRECT,    /* negative control of the EPF oracle */
     DMATD_EXPECT_READ_FAIL,        /* negative control of dt-remap-race */
+    DMATD_EXPECT_LONE_NONCE,       /* pass, having ignored a lone nonce */
+    DMATD_EXPECT_TAG_TWICE,        /* negative control of the page scan */
 } DmatdExpect;
 
 typedef struct DmatdGuestCase {
@@ -80,6 +83,7 @@ typedef struct DmatdBuf {
     uint64_t len;
     uint64_t offset;
     uint64_t nonce;             /* from "@dt begin" */
+    uint64_t lone_nonces;       /* nonces at page starts that were no tag */
     uint64_t npages;
     uint64_t *page_gpa;         /* current location of each page */
     uint64_t *first_gpa;        /* location when first found */
@@ -161,10 +165,12 @@ static uint64_t dmatd_ram_off_to_gpa(DmatdVm *vm, uint64_t ram_off)
 }
 
 /*
- * Locate every page of the buffer by its nonce.  Runs with the VM
- * stopped, so nothing moves while it looks.
+ * Locate every page of the buffer by its tag (DMATD_PAGE_TAG_SIZE).  Runs
+ * with the VM stopped, so nothing moves while it looks.  The nonce alone
+ * is no tag: the tool printed it, and copies of it sit in stacks and
+ * buffers, one of them now and then at a page start.
  */
-static void dmatd_scan_nonce(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
+static void dmatd_scan_tags(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
 {
     uint64_t i, node, off;
 
@@ -181,8 +187,14 @@ static void dmatd_scan_nonce(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
             }
             idx = ldq_le_p(p + 8);
             gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
+            if (ldq_le_p(p + 16) != dmatd_page_tag_check(nonce, idx)) {
+                b->lone_nonces++;
+                g_test_message("%s: the nonce at 0x%" PRIx64 " is no page "
+                               "tag (no check word): ignored", b->name, gpa);
+                continue;
+            }
             if (idx >= b->npages) {
-                dmatd_error(vm, "%s: nonce at 0x%" PRIx64 " names page %" PRIu64
+                dmatd_error(vm, "%s: tag at 0x%" PRIx64 " names page %" PRIu64
                             " of a %" PRIu64 "-page buffer", b->name, gpa, idx,
                             b->npages);
             } else if (b->page_gpa[idx] != DMATD_NONE) {
@@ -513,7 +525,7 @@ static void dmatd_wait(DmatdVm *vm, const char *line)
         dmatd_check_log(vm, b);
     } else {
         /* After moving pages the tool rewrites them with a new nonce. */
-        dmatd_scan_nonce(vm, b, nonce_s ? dmatd_field_u64(vm, line, "nonce")
+        dmatd_scan_tags(vm, b, nonce_s ? dmatd_field_u64(vm, line, "nonce")
                                      : b->nonce);
     }
     qtest_qmp_assert_success(vm->qts, "{'execute': 'cont'}");
@@ -928,7 +940,8 @@ static void test_guest_case(const void *data)
 {
     const DmatdGuestCase *c = data;
     DmatdVm *vm;
-    guint i, nbufs;
+    DmatdBuf *b;
+    guint i, nbufs, twice = 0;
 
     if (!dmatd_kernel || !dmatd_initrd) {
         g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
@@ -947,8 +960,7 @@ static void test_guest_case(const void *data)
         g_assert_cmpint(vm->tool_status, ==, 0);
         g_assert_cmpuint(vm->errors->len, ==, 0);
         for (i = 0; i < nbufs; i++) {
-            DmatdBuf *b = vm->bufs->pdata[i];
-
+            b = vm->bufs->pdata[i];
             g_assert_true(b->passed);
             g_test_message("%s: 0x%" PRIx64 " bytes, %u runs, pass", b->name,
                            b->len, b->runs->len);
@@ -1009,6 +1021,42 @@ static void test_guest_case(const void *data)
                        dma_errors);
         break;
     }
+    case DMATD_EXPECT_LONE_NONCE:
+        /*
+         * The tool put page 0's nonce, without its check word, at the
+         * start of a page outside the buffer, as a stray copy of the
+         * printed nonce sometimes is: the scan must have seen it, and
+         * ignored it.
+         */
+        dmatd_report_errors(vm);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpuint(nbufs, ==, 1);
+        b = vm->bufs->pdata[0];
+        g_assert_true(b->passed);
+        g_assert_cmpuint(b->lone_nonces, >, 0);
+        g_test_message("%" PRIu64 " lone nonces ignored", b->lone_nonces);
+        break;
+    case DMATD_EXPECT_TAG_TWICE:
+        /*
+         * Negative control of the scan: a whole copy of page 0's tag
+         * outside the buffer.  Page 0 is found twice, and every finding
+         * is about page 0 (its run and its words are then checked
+         * against whichever copy came first).
+         */
+        dmatd_report_errors(vm);
+        g_assert_cmpuint(nbufs, ==, 1);
+        g_assert_cmpuint(vm->errors->len, >, 0);
+        for (i = 0; i < vm->errors->len; i++) {
+            const char *e = vm->errors->pdata[i];
+
+            g_assert_true(strstr(e, ": page 0 ") || strstr(e, "(page 0)"));
+            twice += !!strstr(e, ": page 0 found twice, ");
+        }
+        g_assert_cmpuint(twice, >, 0);
+        g_test_message("negative control: page 0 found twice %u times, "
+                       "%u findings in all", twice, vm->errors->len);
+        break;
     case DMATD_EXPECT_READ_FAIL:
         /*
          * Negative control: the device itself returned wrong SEED values;
@@ -1020,7 +1068,6 @@ static void test_guest_case(const void *data)
         g_assert_null(strstr(vm->console->str, " wrong=0 "));
         break;
     case DMATD_EXPECT_LEGACY_HAZARD: {
-        DmatdBuf *b;
         uint64_t p;
         guint flagged = 0;
 
@@ -1080,6 +1127,11 @@ static const DmatdGuestCase dmatd_cases[] = {
     DMATD_PIN("cdev/compact", "--len 1M --compact", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/errno", "--errno", 256, DMATD_EXPECT_PASS),
+    /* The page scan's two controls: a lone nonce, a copied tag. */
+    DMATD_PIN("cdev/lone-nonce", "--len 64K --x-decoy nonce", 256,
+              DMATD_EXPECT_LONE_NONCE),
+    DMATD_PIN("negative/tag-twice", "--len 64K --x-decoy tag", 256,
+              DMATD_EXPECT_TAG_TWICE),
     /* THP: the page the stray word lands on is the buffer's next page. */
     { .name = "negative/misdirect", .tool_args = "--backing thp --len 64K",
       .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",

@@ -438,6 +438,29 @@ static inline uint8_t dmatd_pattern_byte(uint32_t seed, uint64_t off)
 }
 
 /*
+ * The page tag.  The device never reads or writes it: guest tools write it
+ * with the CPU at the start of every 4 KiB page of a buffer, so that an
+ * oracle outside the guest can find each page in guest RAM without asking
+ * the guest kernel where it is.  Three little-endian words: a random 64-bit
+ * nonce, the page's index in the buffer, and a check word of both.  The
+ * check word is what makes a tag: the nonce alone also sits in registers,
+ * stacks and kernel buffers of the tool that printed it, and such a lone
+ * copy, at a page start by chance, must not pass for the page.
+ */
+#define DMATD_PAGE_TAG_SIZE         24
+
+static inline uint64_t dmatd_page_tag_check(uint64_t nonce, uint64_t index)
+{
+    /* splitmix64's finalizer over both: no word of the tag predicts it. */
+    uint64_t x = nonce ^ (index * 0x9e3779b97f4a7c15ULL) ^
+                 0x706167657461670aULL;
+
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/*
  * DMATD_REG_CHECKSUM: FNV-1a over the transfer taken as 64-bit little-endian
  * words, the last partial word zero-padded.
  */
