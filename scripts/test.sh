@@ -35,7 +35,14 @@ if [ "${CI:-}" = true ]; then
 fi
 
 rc=0
+# Failed guest cases leave their console, findings and DMA log here.
+evidence=$DT_MESON_BUILD/meson-logs/guest-evidence
+rm -rf "$evidence"
 meson test -C "$DT_MESON_BUILD" --print-errorlogs "$@" || rc=$?
+if [ -d "$evidence" ]; then
+    dt_log "evidence of failed guest cases (console.log, findings.txt," \
+        "dma-log.jsonl): $evidence/*"
+fi
 "$DT_PYTHON" "$DT_ROOT/scripts/lib/test-summary.py" \
     "$DT_MESON_BUILD/meson-logs/testlog.json" "${summary_args[@]}" || rc=1
 if [ "$DT_QEMU_VARIANT" != plain ]; then

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/mempolicy.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,21 @@ int dmatd_numa_nodes(void)
 			p++;
 	}
 	return nodes ? nodes : 1;
+}
+
+int dmatd_bind_node(int node)
+{
+	unsigned long mask[64 / sizeof(unsigned long)] = { 0 };
+	const unsigned long bits = 8 * sizeof(mask[0]);
+
+	if (node < 0 || (unsigned long)node >= bits * ARRAY_SIZE(mask))
+		return dmatd_fail(EINVAL, "NUMA node %d out of range", node);
+	mask[node / bits] = 1UL << (node % bits);
+	/* maxnode counts one past the last bit the kernel should read. */
+	if (syscall(SYS_set_mempolicy, MPOL_BIND, mask,
+		    bits * ARRAY_SIZE(mask) + 1))
+		return dmatd_err(errno, "set_mempolicy MPOL_BIND node %d", node);
+	return 0;
 }
 
 long dmatd_move_pages(unsigned long count, void **pages, const int *nodes,

@@ -59,6 +59,7 @@ struct opts {
 	bool migrate;
 	bool compact;
 	enum { DECOY_NONE, DECOY_NONCE, DECOY_TAG } decoy;
+	int node;
 	bool errno_cases;
 	bool hazard;
 	/* u64: never a pattern word's high half in memory, see scrub_cpu() */
@@ -88,6 +89,7 @@ static struct opts opt = {
 	.backing = DMATD_BACKING_4K,
 	.len = 1 << 20,
 	.maps = 1,
+	.node = -1,
 };
 
 static struct dmatd_dev dev;
@@ -1613,6 +1615,7 @@ static void print_usage(FILE *f)
 		"  --seed HEX           pattern seed (default random)\n"
 		"  --migrate            move the pinned pages to another node\n"
 		"  --compact            fragment, then compact memory\n"
+		"  --node N             allocate from NUMA node N only\n"
 		"  --errno              every errno case of GET_PA (cdev)\n"
 		"  --legacy-hazard      legacy: a page moves under the device\n"
 		"  --x-decoy nonce|tag  control of the host's page scan: a lone\n"
@@ -1623,7 +1626,8 @@ static void print_usage(FILE *f)
 enum {
 	OPT_DEV = 256, OPT_MODE, OPT_BACKING, OPT_LEN, OPT_OFFSET,
 	OPT_FIXED, OPT_MAPS, OPT_SCATTER, OPT_HANDSHAKE, OPT_SEED,
-	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_DECOY, OPT_HELP,
+	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_DECOY, OPT_NODE,
+	OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -1642,6 +1646,7 @@ static const struct option long_opts[] = {
 	{ "errno", no_argument, NULL, OPT_ERRNO },
 	{ "legacy-hazard", no_argument, NULL, OPT_HAZARD },
 	{ "x-decoy", required_argument, NULL, OPT_DECOY },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1729,6 +1734,11 @@ static void parse_args(int argc, char **argv)
 			else
 				bad_arg("--x-decoy (nonce or tag)", optarg);
 			break;
+		case OPT_NODE:
+			if (parse_u64(optarg, &v, false, 10) || v > 255)
+				bad_arg("--node (0..255)", optarg);
+			opt.node = v;
+			break;
 		case OPT_HELP:
 			print_usage(stdout);
 			exit(0);
@@ -1790,6 +1800,11 @@ int main(int argc, char **argv)
 					  DMA_TESTDEV_DEVICE_ID, bdf,
 					  sizeof(bdf)));
 	CHECK_CALL(dmatd_dev_open(&dev, bdf, opt.mode));
+	/* After the device's own buffers: only ours follow the policy. */
+	if (opt.node >= 0) {
+		CHECK_CALL(dmatd_bind_node(opt.node));
+		diag("memory from NUMA node %d only", opt.node);
+	}
 	diag("%s: cpu %d, mode %s%s%s, addr-bits %u, max-segments %u, max-transfer 0x%" PRIx64 ", lists at pa 0x%" PRIx64 "/0x%" PRIx64 " (%u/%u segments), seed 0x%08" PRIx64,
 	     bdf, tool_cpu, dmatd_vfio_mode_name(opt.mode),
 	     opt.mode == DMATD_VFIO_CDEV ? " " : "",

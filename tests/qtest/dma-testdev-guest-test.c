@@ -29,6 +29,7 @@
 #include "libqtest.h"
 #include "libqos/dma-testdev.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
@@ -57,6 +58,7 @@ typedef enum {
     DMATD_EXPECT_READ_FAIL,        /* negative control of dt-remap-race */
     DMATD_EXPECT_LONE_NONCE,       /* pass, having ignored a lone nonce */
     DMATD_EXPECT_TAG_TWICE,        /* negative control of the page scan */
+    DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
 } DmatdExpect;
 
 typedef struct DmatdGuestCase {
@@ -68,6 +70,7 @@ typedef struct DmatdGuestCase {
     const char *device_props;
     const char *extra_args;     /* more of QEMU's command line */
     DmatdExpect expect;
+    bool above_4g;              /* every page of the buffer above 4 GiB */
 } DmatdGuestCase;
 
 typedef struct DmatdRun {
@@ -113,6 +116,7 @@ typedef struct DmatdVm {
     uint64_t node_size;
     uint64_t below_4g;
     GString *console;           /* everything the guest printed */
+    GString *dma_log;           /* DMA log entries read, JSON lines */
     GString *pending;           /* an incomplete line */
     GPtrArray *errors;          /* oracle findings */
     GPtrArray *bufs;            /* DmatdBuf *, finished */
@@ -126,6 +130,27 @@ typedef struct DmatdVm {
 static const char *dmatd_kernel;
 static const char *dmatd_initrd;
 static const char *dmatd_accel;
+
+/*
+ * g_test_message(), also from the subprocess a case runs in: GLib starts
+ * it with -q, which silences g_test_message() there.  "# " lines are TAP
+ * comments, which the parent's TAP stream carries as they are.
+ */
+static void G_GNUC_PRINTF(1, 2) dmatd_msg(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!g_test_subprocess()) {
+        g_test_message("%s", msg);
+        return;
+    }
+    printf("# %s\n", msg);
+    fflush(stdout);
+}
 
 static void G_GNUC_PRINTF(2, 3) dmatd_error(DmatdVm *vm, const char *fmt, ...)
 {
@@ -189,7 +214,7 @@ static void dmatd_scan_tags(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
             gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
             if (ldq_le_p(p + 16) != dmatd_page_tag_check(nonce, idx)) {
                 b->lone_nonces++;
-                g_test_message("%s: the nonce at 0x%" PRIx64 " is no page "
+                dmatd_msg("%s: the nonce at 0x%" PRIx64 " is no page "
                                "tag (no check word): ignored", b->name, gpa);
                 continue;
             }
@@ -356,7 +381,7 @@ static void dmatd_check_pattern(DmatdVm *vm, DmatdBuf *b)
                      dmatd_pattern_word(b->seed, t), p ? ldq_le_p(p) : 0);
         }
     }
-    g_test_message("%s: %" PRIu64 " of %" PRIu64 " pattern words in place",
+    dmatd_msg("%s: %" PRIu64 " of %" PRIu64 " pattern words in place",
                    b->name, found, nwords);
 }
 
@@ -371,7 +396,16 @@ static uint64_t dmatd_get_u64(QDict *d, const char *key)
 /* The device's DMA log from sequence number @from on. */
 static QList *dmatd_dma_log(DmatdVm *vm, uint64_t from)
 {
-    return dmatd_log_read(vm->qts, "dt0", from);
+    QList *log = dmatd_log_read(vm->qts, "dt0", from);
+    QListEntry *e;
+
+    /* Kept for the evidence of a failed case. */
+    QLIST_FOREACH_ENTRY(log, e) {
+        g_autoptr(GString) json = qobject_to_json(qlist_entry_obj(e));
+
+        g_string_append_printf(vm->dma_log, "%s\n", json->str);
+    }
+    return log;
 }
 
 /*
@@ -588,7 +622,7 @@ static void dmatd_line(DmatdVm *vm, const char *line)
         vm->tool_status = dmatd_field_u64(vm, p - 1, "status");
     } else if (g_str_has_prefix(p, "check name=remap-race ")) {
         /* The figures, on success too: how hard the race was tried. */
-        g_test_message("%s", p);
+        dmatd_msg("%s", p);
     }
 }
 
@@ -599,12 +633,14 @@ static void dmatd_dump_console(DmatdVm *vm)
     char **l;
 
     for (l = lines; *l; l++) {
-        g_test_message("console: %s", *l);
+        dmatd_msg("console: %s", *l);
     }
 }
 
+static void dmatd_keep_evidence(DmatdVm *vm, const DmatdGuestCase *c);
+
 /* Read the console until the tool exits or time runs out. */
-static void dmatd_run_console(DmatdVm *vm)
+static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
 {
     char buf[4096];
 
@@ -616,6 +652,7 @@ static void dmatd_run_console(DmatdVm *vm)
 
         if (left <= 0) {
             dmatd_dump_console(vm);
+            dmatd_keep_evidence(vm, c);
             g_error("guest did not finish within %d s", DMATD_CASE_TIMEOUT_S);
         }
         if (poll(&pfd, 1, MIN(left, 1000)) <= 0) {
@@ -624,6 +661,7 @@ static void dmatd_run_console(DmatdVm *vm)
         n = read(vm->serial_fd, buf, sizeof(buf));
         if (n <= 0) {
             dmatd_dump_console(vm);
+            dmatd_keep_evidence(vm, c);
             g_error("guest console closed before the tool exited");
         }
         g_string_append_len(vm->console, buf, n);
@@ -665,6 +703,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
                        DMATD_NODES * vm->node_size >= DMATD_Q35_LOWMEM_SMALL ?
                        DMATD_Q35_LOWMEM_LARGE : DMATD_Q35_LOWMEM_SMALL);
     vm->console = g_string_new(NULL);
+    vm->dma_log = g_string_new(NULL);
     vm->pending = g_string_new(NULL);
     vm->errors = g_ptr_array_new_with_free_func(g_free);
     vm->bufs = g_ptr_array_new_with_free_func(dmatd_buf_free);
@@ -692,7 +731,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
 
     run = c->run ? g_strdup(c->run)
                  : g_strdup_printf("dt-pin --handshake %s", c->tool_args);
-    append = g_strdup_printf("console=ttyS0 panic=-1 quiet "
+    /* loglevel=5: warnings reach the console (quiet would hide WARN()). */
+    append = g_strdup_printf("console=ttyS0 panic=-1 loglevel=5 "
                              "vfio.enable_unsafe_noiommu_mode=1 "
                              "hugepages=%u dt.run=\"%s\"", c->hugepages,
                              run);
@@ -725,7 +765,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
 
     /* Say which accelerator really runs the guest. */
     rsp = qtest_qmp(vm->qts, "{'execute': 'query-kvm'}");
-    g_test_message("accelerator: %s (asked for %s)",
+    dmatd_msg("accelerator: %s (asked for %s)",
                    qdict_get_bool(qdict_get_qdict(rsp, "return"), "enabled") ?
                    "kvm" : "tcg", dmatd_accel);
     qobject_unref(rsp);
@@ -745,6 +785,7 @@ static void dmatd_vm_stop(DmatdVm *vm)
     close(vm->listen_fd);
     g_free(vm->sock_path);
     g_string_free(vm->console, true);
+    g_string_free(vm->dma_log, true);
     g_string_free(vm->pending, true);
     g_ptr_array_free(vm->errors, true);
     g_ptr_array_free(vm->bufs, true);
@@ -761,10 +802,10 @@ static void dmatd_report_errors(DmatdVm *vm)
 
     /* The first findings name the problem; thousands more bury it. */
     for (i = 0; i < vm->errors->len && i < 64; i++) {
-        g_test_message("oracle: %s", (char *)vm->errors->pdata[i]);
+        dmatd_msg("oracle: %s", (char *)vm->errors->pdata[i]);
     }
     if (vm->errors->len) {
-        g_test_message("oracle: %u findings in all", vm->errors->len);
+        dmatd_msg("oracle: %u findings in all", vm->errors->len);
     }
 }
 
@@ -870,7 +911,7 @@ static unsigned dmatd_epf_check_tap(DmatdVm *vm)
             passed++;
         }
     }
-    g_test_message("kselftest pci_endpoint: %u cases, %u passed, %u "
+    dmatd_msg("kselftest pci_endpoint: %u cases, %u passed, %u "
                    "skipped; %s", cases, passed, skipped,
                    totals ?: "no Totals line");
     if (!totals) {
@@ -931,25 +972,140 @@ static unsigned dmatd_epf_check_dma(DmatdVm *vm)
                      is_write ? "write" : "read", addr, len);
         }
     }
-    g_test_message("dma: %u device transfers checked against %u DMA API "
+    dmatd_msg("dma: %u device transfers checked against %u DMA API "
                    "mappings of " DMATD_GUEST_BDF, checked, maps);
     return checked;
 }
 
-static void test_guest_case(const void *data)
+/*
+ * What the guest kernel itself reported: a WARN(), BUG(), oops, panic,
+ * refcount or list corruption, lockup, stall or leak on the console fails
+ * the case whatever the tools said.
+ */
+static void dmatd_check_kernel(DmatdVm *vm)
 {
-    const DmatdGuestCase *c = data;
+    static const char *const markers[] = {
+        "WARNING: CPU:", "BUG: ", "Oops: ", "Oops - ", "Kernel panic",
+        "general protection fault", "refcount_t: ", "UBSAN: ",
+        "kmemleak: ", "list_add corruption", "list_del corruption",
+        "blocked for more than", "detected stall", "Bad page",
+    };
+    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    guint found = 0, i;
+    char **l;
+
+    for (l = lines; *l; l++) {
+        /* The kernel's lines only: "[    1.234567] " (PRINTK_TIME). */
+        const char *msg = **l == '[' ? strstr(*l, "] ") : NULL;
+
+        if (!msg || msg - *l > 16) {
+            continue;
+        }
+        for (i = 0; i < ARRAY_SIZE(markers); i++) {
+            if (strstr(msg, markers[i])) {
+                break;
+            }
+        }
+        if (i < ARRAY_SIZE(markers) && found++ < 8) {
+            dmatd_error(vm, "kernel: %s", g_strchomp(*l));
+        }
+    }
+    if (found > 8) {
+        dmatd_error(vm, "kernel: %u such lines in all", found);
+    }
+}
+
+/*
+ * The case exists to put the buffer where a PA needs more than 32 bits:
+ * the tag scan must have found every page there, else it proves nothing.
+ */
+static void dmatd_check_above_4g(DmatdVm *vm)
+{
+    guint i;
+    uint64_t p;
+
+    if (!vm->bufs->len) {
+        dmatd_error(vm, "above 4 GiB: no buffer was checked");
+    }
+    for (i = 0; i < vm->bufs->len; i++) {
+        DmatdBuf *b = vm->bufs->pdata[i];
+
+        for (p = 0; p < b->npages; p++) {
+            if (b->page_gpa[p] == DMATD_NONE || b->page_gpa[p] < 4 * GiB) {
+                dmatd_error(vm, "%s: page %" PRIu64 " at 0x%" PRIx64 ", not "
+                            "above 4 GiB", b->name, p, b->page_gpa[p]);
+            }
+        }
+        dmatd_msg("%s: all %" PRIu64 " pages above 4 GiB, the first at "
+                       "0x%" PRIx64, b->name, b->npages, b->page_gpa[0]);
+    }
+}
+
+/* Where a failed case leaves its console, findings and DMA log. */
+static char *dmatd_evidence_dir(const DmatdGuestCase *c)
+{
+    const char *base = getenv("DT_GUEST_EVIDENCE");
+    g_autofree char *name = g_strdelimit(g_strdup(c->name), "/", '-');
+
+    return g_build_filename(base ?: g_get_tmp_dir(),
+                            base ? name : "dma-testdev-evidence",
+                            base ? NULL : name, NULL);
+}
+
+static void dmatd_keep_evidence(DmatdVm *vm, const DmatdGuestCase *c)
+{
+    g_autofree char *dir = dmatd_evidence_dir(c);
+    g_autofree char *console = g_build_filename(dir, "console.log", NULL);
+    g_autofree char *findings = g_build_filename(dir, "findings.txt", NULL);
+    g_autofree char *log = g_build_filename(dir, "dma-log.jsonl", NULL);
+    g_autoptr(GString) text = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; i < vm->errors->len; i++) {
+        g_string_append_printf(text, "%s\n", (char *)vm->errors->pdata[i]);
+    }
+    if (g_mkdir_with_parents(dir, 0755) ||
+        !g_file_set_contents(console, vm->console->str, vm->console->len,
+                             NULL) ||
+        !g_file_set_contents(findings, text->str, text->len, NULL) ||
+        !g_file_set_contents(log, vm->dma_log->str, vm->dma_log->len, NULL)) {
+        dmatd_msg("evidence: cannot write %s: %s", dir, strerror(errno));
+    }
+}
+
+static void dmatd_drop_evidence(const DmatdGuestCase *c)
+{
+    g_autofree char *dir = dmatd_evidence_dir(c);
+    static const char *const files[] = {
+        "console.log", "findings.txt", "dma-log.jsonl",
+    };
+    guint i;
+
+    for (i = 0; i < ARRAY_SIZE(files); i++) {
+        g_autofree char *f = g_build_filename(dir, files[i], NULL);
+
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
+static void dmatd_run_case(const DmatdGuestCase *c)
+{
     DmatdVm *vm;
     DmatdBuf *b;
     guint i, nbufs, twice = 0;
 
-    if (!dmatd_kernel || !dmatd_initrd) {
-        g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
-        return;
-    }
     vm = dmatd_vm_start(c);
-    dmatd_run_console(vm);
+    dmatd_run_console(vm, c);
     nbufs = vm->bufs->len;
+    if (c->expect != DMATD_EXPECT_KERNEL_WARNING) {
+        dmatd_check_kernel(vm);
+    }
+    if (c->above_4g) {
+        dmatd_check_above_4g(vm);
+    }
+    /* Written now: a failed assertion below ends the process. */
+    dmatd_keep_evidence(vm, c);
 
     switch (c->expect) {
     case DMATD_EXPECT_PASS:
@@ -962,7 +1118,7 @@ static void test_guest_case(const void *data)
         for (i = 0; i < nbufs; i++) {
             b = vm->bufs->pdata[i];
             g_assert_true(b->passed);
-            g_test_message("%s: 0x%" PRIx64 " bytes, %u runs, pass", b->name,
+            dmatd_msg("%s: 0x%" PRIx64 " bytes, %u runs, pass", b->name,
                            b->len, b->runs->len);
         }
         break;
@@ -1017,7 +1173,7 @@ static void test_guest_case(const void *data)
         }
         g_assert_cmpuint(dma_errors, >, 0);
         g_assert_cmpint(vm->tool_status, !=, 0);
-        g_test_message("negative control: %u stray reads flagged",
+        dmatd_msg("negative control: %u stray reads flagged",
                        dma_errors);
         break;
     }
@@ -1035,7 +1191,7 @@ static void test_guest_case(const void *data)
         b = vm->bufs->pdata[0];
         g_assert_true(b->passed);
         g_assert_cmpuint(b->lone_nonces, >, 0);
-        g_test_message("%" PRIu64 " lone nonces ignored", b->lone_nonces);
+        dmatd_msg("%" PRIu64 " lone nonces ignored", b->lone_nonces);
         break;
     case DMATD_EXPECT_TAG_TWICE:
         /*
@@ -1054,8 +1210,22 @@ static void test_guest_case(const void *data)
             twice += !!strstr(e, ": page 0 found twice, ");
         }
         g_assert_cmpuint(twice, >, 0);
-        g_test_message("negative control: page 0 found twice %u times, "
+        dmatd_msg("negative control: page 0 found twice %u times, "
                        "%u findings in all", twice, vm->errors->len);
+        break;
+    case DMATD_EXPECT_KERNEL_WARNING:
+        /*
+         * Negative control of dmatd_check_kernel(): a WARNING line on the
+         * console (written to /dev/kmsg before the tool ran) fails a case
+         * whose tool passed, and it is the only finding.
+         */
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        dmatd_check_kernel(vm);
+        dmatd_report_errors(vm);
+        g_assert_cmpuint(vm->errors->len, ==, 1);
+        g_assert_nonnull(strstr(vm->errors->pdata[0],
+                                "WARNING: CPU: 0 PID: 1 at dma-testdev"));
         break;
     case DMATD_EXPECT_READ_FAIL:
         /*
@@ -1099,12 +1269,39 @@ static void test_guest_case(const void *data)
             g_assert_nonnull(strstr(vm->errors->pdata[i], " left "));
             flagged++;
         }
-        g_test_message("legacy hazard: %u pages moved, %u DMA log findings",
+        dmatd_msg("legacy hazard: %u pages moved, %u DMA log findings",
                        b->moved->len, flagged);
         break;
     }
     }
     dmatd_vm_stop(vm);
+    dmatd_drop_evidence(c);
+}
+
+/*
+ * Each case runs in a process of its own: a failed assertion ends that
+ * case only, and every other case still runs and reports.  A kernel
+ * developer sees the whole matrix, not the first failure.
+ */
+static void test_guest_case(const void *data)
+{
+    if (!dmatd_kernel || !dmatd_initrd) {
+        g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
+        return;
+    }
+    if (g_test_subprocess()) {
+        dmatd_run_case(data);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT |
+                                    G_TEST_SUBPROCESS_INHERIT_STDERR);
+    if (!g_test_trap_has_passed()) {
+        g_autofree char *dir = dmatd_evidence_dir(data);
+
+        dmatd_msg("evidence: %s (console.log, findings.txt, dma-log.jsonl)",
+                  dir);
+    }
+    g_test_trap_assert_passed();
 }
 
 #define DMATD_PIN(n, args, mb, exp) \
@@ -1126,6 +1323,14 @@ static const DmatdGuestCase dmatd_cases[] = {
     DMATD_PIN("cdev/migrate", "--len 1M --migrate", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/compact", "--len 1M --compact", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
+    /* 4 GiB of RAM: node 1 is all above 4 GiB (q35's PCI hole). */
+    { .name = "cdev/above-4g", .tool_args = "--len 1M --node 1",
+      .node_mb = 2048, .expect = DMATD_EXPECT_PASS, .above_4g = true },
+    /* A line like WARN()'s, as the kernel would print it. */
+    { .name = "negative/kernel-warning", .node_mb = 256,
+      .run = "echo \\<4\\>WARNING: CPU: 0 PID: 1 at dma-testdev negative "
+             "control >/dev/kmsg; dt-pin --handshake --len 4K",
+      .expect = DMATD_EXPECT_KERNEL_WARNING },
     DMATD_PIN("cdev/errno", "--errno", 256, DMATD_EXPECT_PASS),
     /* The page scan's two controls: a lone nonce, a copied tag. */
     DMATD_PIN("cdev/lone-nonce", "--len 64K --x-decoy nonce", 256,
@@ -1167,6 +1372,10 @@ int main(int argc, char **argv)
     size_t i;
 
     g_test_init(&argc, &argv, NULL);
+    /* Only g_test_trap_assert_passed() runs here: a failure goes on. */
+    if (!g_test_subprocess()) {
+        g_test_set_nonfatal_assertions();
+    }
     dmatd_kernel = getenv("DT_GUEST_KERNEL");
     dmatd_initrd = getenv("DT_GUEST_INITRD");
     dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";

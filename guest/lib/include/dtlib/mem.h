@@ -68,6 +68,12 @@ int dmatd_pagemap_pa(int fd, const void *va, size_t n, uint64_t *pa);
 /* Number of NUMA nodes online (from /sys/devices/system/node/online). */
 int dmatd_numa_nodes(void);
 
+/*
+ * Allocate this process's memory from now on from NUMA node @node only
+ * (set_mempolicy(MPOL_BIND)): pages touched later land there.
+ */
+int dmatd_bind_node(int node);
+
 /* move_pages(2) on this process: the raw return value, or -errno. */
 long dmatd_move_pages(unsigned long count, void **pages, const int *nodes,
 		      int *status, int flags);
