@@ -310,6 +310,55 @@ int dmatd_bind_node(int node)
 	return 0;
 }
 
+int dmatd_zone_ranges(const char *name, struct dmatd_zone_ranges *z)
+{
+	FILE *f = fopen("/proc/zoneinfo", "re");
+	char line[256], zone[32];
+	unsigned long long start = 0, spanned;
+	bool in = false;
+	int node;
+
+	memset(z, 0, sizeof(*z));
+	if (!f)
+		return dmatd_err(errno, "open /proc/zoneinfo");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &node, zone) == 2) {
+			in = !strcmp(zone, name);
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, " spanned %llu", &spanned) == 1) {
+			if (!spanned)
+				in = false;
+			continue;
+		}
+		if (sscanf(line, " start_pfn: %llu", &start) != 1)
+			continue;
+		in = false;
+		if (z->n == ARRAY_SIZE(z->start)) {
+			fclose(f);
+			return dmatd_fail(E2BIG, "more than %zu %s zones",
+					  ARRAY_SIZE(z->start), name);
+		}
+		z->start[z->n] = (uint64_t)start * DMATD_PAGE_SIZE;
+		z->end[z->n] = (uint64_t)(start + spanned) * DMATD_PAGE_SIZE;
+		z->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+bool dmatd_in_zone(const struct dmatd_zone_ranges *z, uint64_t pa)
+{
+	size_t i;
+
+	for (i = 0; i < z->n; i++)
+		if (pa >= z->start[i] && pa < z->end[i])
+			return true;
+	return false;
+}
+
 long dmatd_move_pages(unsigned long count, void **pages, const int *nodes,
 		      int *status, int flags)
 {

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -60,6 +61,7 @@ struct opts {
 	bool compact;
 	enum { DECOY_NONE, DECOY_NONCE, DECOY_TAG } decoy;
 	int node;
+	bool movable;
 	bool errno_cases;
 	bool hazard;
 	/* u64: never a pattern word's high half in memory, see scrub_cpu() */
@@ -1070,6 +1072,48 @@ static void compact(struct buffer *b)
 /* --- The pin case ------------------------------------------------------- */
 
 /*
+ * --movable: a long-term pin (FOLL_LONGTERM) must not leave a page in
+ * ZONE_MOVABLE, which exists to be emptied (memory offline, huge page
+ * allocation): the pin migrates such pages out first.  The buffer's pages
+ * must start there, else the case proves nothing; after the pin every
+ * page the runs name must lie outside it.  The host's tag scan checks
+ * the runs against where the pages really went.
+ */
+static struct dmatd_zone_ranges movable;
+
+static void movable_before_pin(struct buffer *b)
+{
+	size_t i, n, in = 0;
+	uint64_t *pa;
+
+	CHECK_CALL(dmatd_zone_ranges("Movable", &movable));
+	if (!movable.n)
+		fatal("--movable: no ZONE_MOVABLE (boot with movablecore=)");
+	pa = buffer_page_pas(b, &n);
+	for (i = 0; i < n; i++)
+		in += dmatd_in_zone(&movable, pa[i]);
+	check("movable-before-pin", in > 0,
+	      "%zu of %zu pages in ZONE_MOVABLE before the pin", in, n);
+	free(pa);
+}
+
+static void check_outside_movable(struct buffer *b)
+{
+	size_t i, n = dmatd_buf_pages(&b->buf), bad = 0;
+	uint64_t pa, first = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!runs_page_pa(b, i, &pa) || !dmatd_in_zone(&movable, pa))
+			continue;
+		if (!bad++)
+			first = pa;
+	}
+	check("pinned-outside-movable", !bad,
+	      "%zu of %zu pinned pages in ZONE_MOVABLE, the first at 0x%" PRIx64,
+	      bad, n, first);
+}
+
+/*
  * --x-decoy, the controls of the host's page scan.  Before the host first
  * looks for the pages, a page of ours outside the buffer gets at its start
  * either page 0's nonce and index without the check word (what a stray
@@ -1130,6 +1174,8 @@ static void run_buffer(struct buffer *b)
 		check_huge(b);
 	if (opt.scatter)
 		check("scattered", b->nr > 1, "runs=%zu", b->nr);
+	if (opt.movable)
+		check_outside_movable(b);
 
 	if (opt.migrate) {
 		if (opt.mode == DMATD_VFIO_CDEV)
@@ -1213,6 +1259,8 @@ static void case_pin(void)
 	if (!opt.compact)
 		dmatd_frag_free(&frag);
 
+	for (i = 0; opt.movable && i < opt.maps; i++)
+		movable_before_pin(&bufs[i]);
 	for (i = 0; i < opt.maps; i++) {
 		uint64_t iova;
 
@@ -1267,7 +1315,8 @@ static void case_pin(void)
 
 /* --- The errno case ----------------------------------------------------- */
 
-static int set_rawio(bool on)
+/* Raise or drop @cap (below 32) in the effective set; it stays permitted. */
+static int set_cap(int cap, bool on)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -1277,12 +1326,12 @@ static int set_rawio(bool on)
 	if (syscall(SYS_capget, &hdr, data))
 		return dmatd_err(errno, "capget");
 	if (on)
-		data[0].effective |= 1U << CAP_SYS_RAWIO;
+		data[0].effective |= 1U << cap;
 	else
-		data[0].effective &= ~(1U << CAP_SYS_RAWIO);
+		data[0].effective &= ~(1U << cap);
 	if (syscall(SYS_capset, &hdr, data))
-		return dmatd_err(errno, "capset %s CAP_SYS_RAWIO",
-				 on ? "raising" : "dropping");
+		return dmatd_err(errno, "capset %s capability %d",
+				 on ? "raising" : "dropping", cap);
 	return 0;
 }
 
@@ -1305,6 +1354,146 @@ static bool expect_errno(const char *name, int ret, int want,
 		     cmd->size, cmd->flags, cmd->ioas_id, cmd->__reserved,
 		     (unsigned long long)cmd->iova,
 		     (unsigned long long)cmd->length);
+}
+
+/* A "Vm...:" field of /proc/self/status, in kB; -1 if it is missing. */
+static long status_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	size_t n = strlen(field);
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		fatal("open /proc/self/status: %s (errno %d)", strerror(errno),
+		      errno);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			kb = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/*
+ * The edges of a mapping: the buffer mapped a second time at a fixed IOVA
+ * @hole with nothing below it.  A range that starts in the hole and reaches
+ * the mapping is not mapped; the alias translates to the same frames; an
+ * UNMAP of part of the mapping fails and leaves it whole.
+ */
+static void probe_edges(struct buffer *b,
+			const struct iommu_ioas_noiommu_get_pa *base,
+			uint64_t hole)
+{
+	struct iommu_ioas_noiommu_get_pa cmd, first = *base;
+	int fd = dev.vfio.iommufd, ret;
+	struct dmatd_mapping alias;
+	uint64_t unmapped = 0;
+
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &b->buf, &alias, &hole));
+	CHECK_CALL(__dt_get_pa(fd, &first));
+
+	cmd = *base;
+	cmd.iova = hole - DMATD_PAGE_SIZE;
+	cmd.length = 2 * DMATD_PAGE_SIZE;
+	ret = __dt_get_pa(fd, &cmd);
+	check("hole-reaching-mapping", ret == -ENOENT,
+	      "GET_PA 0x%" PRIx64 "+0x%llx, one page below a mapping: %s (pa 0x%llx len 0x%llx), want %s",
+	      hole - DMATD_PAGE_SIZE, 2ULL * DMATD_PAGE_SIZE, errname(ret),
+	      (unsigned long long)cmd.out_phys,
+	      (unsigned long long)cmd.length, strerror(ENOENT));
+
+	cmd = *base;
+	cmd.iova = hole + b->buf.offset;
+	ret = __dt_get_pa(fd, &cmd);
+	check("alias-same-pa", !ret && cmd.out_phys == first.out_phys &&
+	      cmd.length == first.length,
+	      "alias at 0x%llx: %s, pa 0x%llx len 0x%llx; first mapping: pa 0x%llx len 0x%llx",
+	      (unsigned long long)cmd.iova, errname(ret),
+	      (unsigned long long)cmd.out_phys,
+	      (unsigned long long)cmd.length,
+	      (unsigned long long)first.out_phys,
+	      (unsigned long long)first.length);
+
+	if (b->buf.map_len > DMATD_PAGE_SIZE) {
+		ret = dmatd_ioas_unmap(fd, dev.vfio.ioas_id, hole,
+				       DMATD_PAGE_SIZE, &unmapped);
+		check("unmap-partial", ret == -ENOENT,
+		      "IOMMU_IOAS_UNMAP of the first page of a 0x%zx-byte mapping: %s, unmapped 0x%" PRIx64 ", want %s",
+		      b->buf.map_len, errname(ret), unmapped, strerror(ENOENT));
+		cmd = *base;
+		cmd.iova = hole + b->buf.map_len - DMATD_PAGE_SIZE;
+		cmd.length = DMATD_PAGE_SIZE;
+		ret = __dt_get_pa(fd, &cmd);
+		check("unmap-partial-keeps-mapping", !ret &&
+		      cmd.length == DMATD_PAGE_SIZE,
+		      "GET_PA of the mapping's last page after it: %s",
+		      errname(ret));
+	}
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &alias));
+}
+
+#define MEMLOCK_PAGES	16
+
+/*
+ * Pinned-memory accounting (drivers/iommu/iommufd/pages.c).  Every pin
+ * counts in the process's VmPin.  Without CAP_IPC_LOCK the pinned pages
+ * are charged to the user's locked_vm against RLIMIT_MEMLOCK: a map up to
+ * the limit succeeds, one page more fails with ENOMEM, and an unmap gives
+ * the charge back.  Nothing else of the tool's is charged there: its
+ * other maps were made with CAP_IPC_LOCK.
+ */
+static void probe_accounting(void)
+{
+	struct dmatd_buf a, one;
+	struct dmatd_mapping ma, mone;
+	struct rlimit old, lim;
+	long pin0, pin;
+	int ret;
+
+	CHECK_CALL(dmatd_buf_alloc(&a, DMATD_BACKING_4K,
+				   MEMLOCK_PAGES * DMATD_PAGE_SIZE, 0));
+	CHECK_CALL(dmatd_buf_alloc(&one, DMATD_BACKING_4K, DMATD_PAGE_SIZE, 0));
+	memset(a.map, 1, a.map_len);
+	memset(one.map, 1, one.map_len);
+	pin0 = status_kb("VmPin");
+	if (getrlimit(RLIMIT_MEMLOCK, &old))
+		fatal("getrlimit RLIMIT_MEMLOCK: %s", strerror(errno));
+	lim = old;
+	lim.rlim_cur = MEMLOCK_PAGES * DMATD_PAGE_SIZE;
+	if (setrlimit(RLIMIT_MEMLOCK, &lim))
+		fatal("setrlimit RLIMIT_MEMLOCK: %s", strerror(errno));
+	CHECK_CALL(set_cap(CAP_IPC_LOCK, false));
+
+	ret = dmatd_dma_map(&dev.vfio, &a, &ma, NULL);
+	check("memlock-within-limit", !ret,
+	      "IOMMU_IOAS_MAP of %d pages, RLIMIT_MEMLOCK %d pages, no CAP_IPC_LOCK: %s",
+	      MEMLOCK_PAGES, MEMLOCK_PAGES, errname(ret));
+	pin = status_kb("VmPin");
+	check("vmpin-counts-pins", pin == pin0 + MEMLOCK_PAGES * 4,
+	      "VmPin %ld kB, was %ld kB, %d pages pinned", pin, pin0,
+	      MEMLOCK_PAGES);
+	ret = dmatd_dma_map(&dev.vfio, &one, &mone, NULL);
+	check("memlock-over-limit", ret == -ENOMEM,
+	      "IOMMU_IOAS_MAP of one page more: %s, want %s", errname(ret),
+	      strerror(ENOMEM));
+	if (!ret)
+		CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &mone));
+	if (ma.mapped)
+		CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &ma));
+	pin = status_kb("VmPin");
+	check("vmpin-after-unmap", pin == pin0, "VmPin %ld kB, was %ld kB",
+	      pin, pin0);
+	ret = dmatd_dma_map(&dev.vfio, &one, &mone, NULL);
+	check("memlock-charge-returned", !ret,
+	      "IOMMU_IOAS_MAP of one page after the unmap: %s", errname(ret));
+	if (!ret)
+		CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &mone));
+
+	CHECK_CALL(set_cap(CAP_IPC_LOCK, true));
+	if (setrlimit(RLIMIT_MEMLOCK, &old))
+		fatal("setrlimit RLIMIT_MEMLOCK back: %s", strerror(errno));
+	dmatd_buf_free(&a);
+	dmatd_buf_free(&one);
 }
 
 static void case_errno(void)
@@ -1434,11 +1623,14 @@ static void case_errno(void)
 	CHECK_CALL(dmatd_ioas_unmap(fd, ioas2, iova2, b.buf.map_len, NULL));
 	CHECK_CALL(dmatd_iommufd_destroy(fd, ioas2));
 
+	probe_edges(&b, &base, hole);
+	probe_accounting();
+
 	/*
 	 * CAP_SYS_RAWIO is checked by capable(), i.e. in the effective set:
 	 * drop it from there (it stays permitted) and raise it again.
 	 */
-	CHECK_CALL(set_rawio(false));
+	CHECK_CALL(set_cap(CAP_SYS_RAWIO, false));
 	cmd = base;
 	ret = __dt_get_pa(fd, &cmd);
 	{
@@ -1447,7 +1639,7 @@ static void case_errno(void)
 
 		if (cfd >= 0)
 			close(cfd);
-		CHECK_CALL(set_rawio(true));
+		CHECK_CALL(set_cap(CAP_SYS_RAWIO, true));
 		expect_errno("no-cap-sys-rawio", ret, EPERM, &cmd);
 		check("no-cap-sys-rawio-cdev-open", cerr == -EPERM,
 		      "open %s: %s", dev.vfio.cdev, errname(cerr));
@@ -1616,6 +1808,8 @@ static void print_usage(FILE *f)
 		"  --migrate            move the pinned pages to another node\n"
 		"  --compact            fragment, then compact memory\n"
 		"  --node N             allocate from NUMA node N only\n"
+		"  --movable            buffers start in ZONE_MOVABLE; the pin\n"
+		"                       must move them out (movablecore=)\n"
 		"  --errno              every errno case of GET_PA (cdev)\n"
 		"  --legacy-hazard      legacy: a page moves under the device\n"
 		"  --x-decoy nonce|tag  control of the host's page scan: a lone\n"
@@ -1627,7 +1821,7 @@ enum {
 	OPT_DEV = 256, OPT_MODE, OPT_BACKING, OPT_LEN, OPT_OFFSET,
 	OPT_FIXED, OPT_MAPS, OPT_SCATTER, OPT_HANDSHAKE, OPT_SEED,
 	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_DECOY, OPT_NODE,
-	OPT_HELP,
+	OPT_MOVABLE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -1647,6 +1841,7 @@ static const struct option long_opts[] = {
 	{ "legacy-hazard", no_argument, NULL, OPT_HAZARD },
 	{ "x-decoy", required_argument, NULL, OPT_DECOY },
 	{ "node", required_argument, NULL, OPT_NODE },
+	{ "movable", no_argument, NULL, OPT_MOVABLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1738,6 +1933,9 @@ static void parse_args(int argc, char **argv)
 			if (parse_u64(optarg, &v, false, 10) || v > 255)
 				bad_arg("--node (0..255)", optarg);
 			opt.node = v;
+			break;
+		case OPT_MOVABLE:
+			opt.movable = true;
 			break;
 		case OPT_HELP:
 			print_usage(stdout);

@@ -15,7 +15,9 @@
  *
  * Environment: DT_GUEST_KERNEL (bzImage), DT_GUEST_INITRD (initramfs with
  * dt-pin), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
- * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh).
+ * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh),
+ * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
+ * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600).
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -69,6 +71,7 @@ typedef struct DmatdGuestCase {
     unsigned hugepages;         /* 2 MiB pages reserved at boot */
     const char *device_props;
     const char *extra_args;     /* more of QEMU's command line */
+    const char *kernel_args;    /* more of the guest kernel's */
     DmatdExpect expect;
     bool above_4g;              /* every page of the buffer above 4 GiB */
 } DmatdGuestCase;
@@ -130,6 +133,7 @@ typedef struct DmatdVm {
 static const char *dmatd_kernel;
 static const char *dmatd_initrd;
 static const char *dmatd_accel;
+static unsigned dmatd_timeout_s = DMATD_CASE_TIMEOUT_S;
 
 /*
  * g_test_message(), also from the subprocess a case runs in: GLib starts
@@ -653,7 +657,7 @@ static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
         if (left <= 0) {
             dmatd_dump_console(vm);
             dmatd_keep_evidence(vm, c);
-            g_error("guest did not finish within %d s", DMATD_CASE_TIMEOUT_S);
+            g_error("guest did not finish within %u s", dmatd_timeout_s);
         }
         if (poll(&pfd, 1, MIN(left, 1000)) <= 0) {
             continue;
@@ -711,7 +715,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     vm->maps = g_array_new(false, true, sizeof(DmatdDmaMap));
     vm->map_overrun = -1;
     vm->deadline = g_get_monotonic_time() +
-                   (gint64)DMATD_CASE_TIMEOUT_S * G_USEC_PER_SEC;
+                   (gint64)dmatd_timeout_s * G_USEC_PER_SEC;
 
     /* QEMU connects to us: nothing it prints at boot is lost. */
     vm->sock_path = g_strdup_printf("%s/serial.sock", dir);
@@ -734,8 +738,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     /* loglevel=5: warnings reach the console (quiet would hide WARN()). */
     append = g_strdup_printf("console=ttyS0 panic=-1 loglevel=5 "
                              "vfio.enable_unsafe_noiommu_mode=1 "
-                             "hugepages=%u dt.run=\"%s\"", c->hugepages,
-                             run);
+                             "hugepages=%u %s dt.run=\"%s\"", c->hugepages,
+                             c->kernel_args ?: "", run);
     vm->qts = qtest_initf(
         "-accel %s -machine q35 -cpu max -nodefaults "
         "-m %" PRIu64 "M -smp 2,sockets=2,cores=1,threads=1 "
@@ -1320,6 +1324,13 @@ static const DmatdGuestCase dmatd_cases[] = {
     DMATD_PIN("cdev/memfd", "--backing memfd --len 1M", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/maps", "--len 64K --maps 3", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/scatter", "--scatter --len 1M", 256, DMATD_EXPECT_PASS),
+    /* Partial first and last pages on physically scattered frames. */
+    DMATD_PIN("cdev/scatter-offset", "--scatter --len 1M --offset 1234", 256,
+              DMATD_EXPECT_PASS),
+    /* The pin must move the pages out of ZONE_MOVABLE (FOLL_LONGTERM). */
+    { .name = "cdev/movable", .tool_args = "--len 1M --movable",
+      .node_mb = 256, .kernel_args = "movablecore=50%",
+      .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/migrate", "--len 1M --migrate", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/compact", "--len 1M --compact", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
@@ -1379,6 +1390,11 @@ int main(int argc, char **argv)
     dmatd_kernel = getenv("DT_GUEST_KERNEL");
     dmatd_initrd = getenv("DT_GUEST_INITRD");
     dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
+    /* scripts/mutate.sh: a mutant that hangs the guest costs less. */
+    if (getenv("DT_GUEST_CASE_TIMEOUT")) {
+        dmatd_timeout_s = atoi(getenv("DT_GUEST_CASE_TIMEOUT"));
+        g_assert(dmatd_timeout_s > 0);
+    }
     g_assert(!strcmp(dmatd_accel, "tcg") || !strcmp(dmatd_accel, "kvm"));
 
     for (i = 0; i < ARRAY_SIZE(dmatd_cases); i++) {

@@ -74,6 +74,22 @@ int dmatd_numa_nodes(void);
  */
 int dmatd_bind_node(int node);
 
+/* Physical address ranges [start, end) of one kind of zone. */
+struct dmatd_zone_ranges {
+	size_t n;
+	uint64_t start[16];
+	uint64_t end[16];
+};
+
+/*
+ * Every node's zone @name ("Movable", "Normal", "DMA32", ...) that has
+ * pages, from /proc/zoneinfo (start_pfn and spanned).
+ */
+int dmatd_zone_ranges(const char *name, struct dmatd_zone_ranges *z);
+
+/* Is @pa inside one of @z's ranges? */
+bool dmatd_in_zone(const struct dmatd_zone_ranges *z, uint64_t pa);
+
 /* move_pages(2) on this process: the raw return value, or -errno. */
 long dmatd_move_pages(unsigned long count, void **pages, const int *nodes,
 		      int *status, int flags);
