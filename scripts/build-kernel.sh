@@ -7,7 +7,11 @@
 # Everything else goes to stderr; make's output goes to a log in the build
 # directory, whose tail is shown if a step fails.
 #
-# Usage: scripts/build-kernel.sh
+# Usage: scripts/build-kernel.sh [--variant default|iommufd-container]
+#   --variant iommufd-container  the second guest kernel: iommufd provides
+#                 the legacy VFIO container (guest/kernel/
+#                 iommufd-vfio-container.config merged last), built in a
+#                 tree of its own
 #
 # Environment:
 #   DMA_TESTDEV_KERNEL_SRC=/path  build this Linux tree instead of Debian's
@@ -21,7 +25,19 @@ set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-fragment=$DT_ROOT/guest/kernel/dma-testdev.config
+variant=default
+if [ "${1:-}" = --variant ] && [ $# -eq 2 ]; then
+    variant=$2
+elif [ $# -ne 0 ]; then
+    dt_die "usage: $0 [--variant default|iommufd-container]"
+fi
+fragments=("$DT_ROOT/guest/kernel/dma-testdev.config")
+case $variant in
+default) ;;
+iommufd-container)
+    fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config") ;;
+*) dt_die "unknown kernel variant '$variant' (default, iommufd-container)" ;;
+esac
 arch=x86_64
 # Bump when the way .config is produced changes (base config, merge
 # method), so that a new build directory is used rather than a stale one.
@@ -33,7 +49,21 @@ for tool in make gcc flex bison bc rsync xz; do
     command -v "$tool" > /dev/null ||
         dt_die "$tool not found: apt-get install build-essential flex bison bc rsync xz-utils libelf-dev"
 done
-[ -f "$fragment" ] || dt_die "missing $fragment"
+for f in "${fragments[@]}"; do
+    [ -f "$f" ] || dt_die "missing $f"
+done
+# The fragments as one: a later line about a symbol replaces an earlier one.
+merged_fragment() {
+    awk '
+        /^CONFIG_[A-Za-z0-9_]+=/ { sym = substr($0, 1, index($0, "=") - 1) }
+        /^# CONFIG_[A-Za-z0-9_]+ is not set$/ { sym = $2 }
+        /^CONFIG_|^# CONFIG_.* is not set$/ {
+            if (!(sym in line)) order[n++] = sym
+            line[sym] = $0
+        }
+        END { for (i = 0; i < n; i++) print line[order[i]] }
+    ' "${fragments[@]}"
+}
 
 src=$("$DT_ROOT/scripts/fetch-kernel.sh")
 
@@ -58,11 +88,17 @@ srcversion=$(make -s -C "$src" kernelversion)
 key=$( {
     printf '%s\n' "$recipe" "src=$(cd "$src" && pwd)" "srcversion=$srcversion"
     "${CC:-gcc}" --version | head -n1
-    cat "$fragment"
+    cat "${fragments[@]}"
 } | sha256sum | cut -c1-12)
 build=$DT_CACHE/build/linux-$srcversion-$key
 mkdir -p "$build"
 log=$build/build.log
+if [ ${#fragments[@]} -eq 1 ]; then
+    fragment=${fragments[0]}
+else
+    fragment=$build/dt-fragment.config
+    merged_fragment > "$fragment"
+fi
 
 kmake() {
     make -C "$src" O="$build" ARCH="$arch" "$@"
@@ -106,7 +142,9 @@ check_config() {
         dt_die "options of $fragment did not land in $config (Kconfig drops options whose dependencies are off)"
 }
 
-if [ -n "${DMA_TESTDEV_BZIMAGE:-}" ]; then
+if [ -n "${DMA_TESTDEV_BZIMAGE:-}" ] && [ "$variant" != default ]; then
+    dt_die "DMA_TESTDEV_BZIMAGE is one kernel: the $variant variant cannot come from it"
+elif [ -n "${DMA_TESTDEV_BZIMAGE:-}" ]; then
     bzimage=$(cd "$(dirname "$DMA_TESTDEV_BZIMAGE")" && pwd)/$(basename "$DMA_TESTDEV_BZIMAGE")
     [ -f "$bzimage" ] || dt_die "DMA_TESTDEV_BZIMAGE=$DMA_TESTDEV_BZIMAGE: no such file"
     # x86 boot protocol: "HdrS" at 0x202; the kernel version string's

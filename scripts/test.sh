@@ -25,7 +25,7 @@ start=$(date +%s)
 if [ "$*" = "--suite device" ]; then
     dt_build_all device-only
 else
-    dt_build_all
+    dt_build_all tests
     dt_log "guest tests use accelerator: $DT_ACCEL"
 fi
 

@@ -89,6 +89,27 @@ int dmatd_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
 	return 0;
 }
 
+int dmatd_ioas_copy(int iommufd, uint32_t dst, uint32_t src,
+		    uint64_t src_iova, uint64_t len, uint64_t *dst_iova,
+		    bool fixed)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = MAP_RW | (fixed ? IOMMU_IOAS_MAP_FIXED_IOVA : 0),
+		.dst_ioas_id = dst,
+		.src_ioas_id = src,
+		.length = len,
+		.dst_iova = fixed ? *dst_iova : 0,
+		.src_iova = src_iova,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_COPY, &cmd))
+		return dmatd_err(errno, "ioctl IOMMU_IOAS_COPY ioas %u iova 0x%" PRIx64 " len 0x%" PRIx64 " to ioas %u",
+				 src, src_iova, len, dst);
+	*dst_iova = cmd.dst_iova;
+	return 0;
+}
+
 int dmatd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
 		     uint64_t *unmapped)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -149,6 +150,29 @@ void dmatd_vfio_close(struct dmatd_vfio *v)
 	close_fd(&v->group_fd);
 	close_fd(&v->container_fd);
 	close_fd(&v->pagemap_fd);
+}
+
+/* syslog(2) actions: read the whole ring, its size. */
+#define KLOG_READ_ALL		3
+#define KLOG_SIZE_BUFFER	10
+
+const char *dmatd_vfio_container_backend(void)
+{
+	int size = klogctl(KLOG_SIZE_BUFFER, NULL, 0), n;
+	const char *backend = NULL;
+	char *log;
+
+	if (size <= 0)
+		return NULL;
+	log = calloc(1, size + 1);
+	if (!log)
+		return NULL;
+	n = klogctl(KLOG_READ_ALL, log, size);
+	if (n >= 0)
+		backend = strstr(log, "IOMMUFD is providing /dev/vfio/vfio") ?
+			  "iommufd" : "vfio";
+	free(log);
+	return backend;
 }
 
 int dmatd_vfio_region_info(struct dmatd_vfio *v, uint32_t index,

@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ struct opts {
 	bool handshake;
 	bool migrate;
 	bool compact;
+	bool fork;
 	enum { DECOY_NONE, DECOY_NONCE, DECOY_TAG } decoy;
 	int node;
 	bool movable;
@@ -1069,6 +1071,81 @@ static void compact(struct buffer *b)
 	free(fa);
 }
 
+/* --- Fork ---------------------------------------------------------------- */
+
+/* Write one byte of every page of @b, after its tag. */
+static void touch_pages(struct buffer *b)
+{
+	size_t i, n = dmatd_buf_pages(&b->buf);
+
+	for (i = 0; i < n; i++)
+		((volatile uint8_t *)dmatd_buf_page(&b->buf, i))[DMATD_PAGE_TAG_SIZE] ^= 0x5a;
+}
+
+static void sync_byte(int fd, bool write_it)
+{
+	char c = 'x';
+	ssize_t r = write_it ? write(fd, &c, 1) : read(fd, &c, 1);
+
+	if (r != 1)
+		fatal("fork handshake %s: %s", write_it ? "write" : "read",
+		      r < 0 ? strerror(errno) : "end of file");
+}
+
+/*
+ * --fork: fork with the buffer pinned (cdev) or mlocked (legacy); while
+ * the child still maps the buffer, the parent writes every page; then the
+ * child writes its own and exits.  A pinned page must not move: fork gave
+ * the child a copy at once (folio_needs_cow_for_dma()), so the parent's
+ * page is not shared and its write needs no copy-on-write.  An mlocked
+ * page is shared with the child, and the parent's write copies it: it
+ * moves, away from the address a device still has (the hazard of DPDK's
+ * legacy path after a fork(), e.g. by system()).
+ */
+static void fork_and_write(struct buffer *b)
+{
+	uint64_t *before, *after;
+	int to_child[2], to_parent[2], status;
+	size_t n, moved;
+	pid_t pid;
+
+	before = buffer_page_pas(b, &n);
+	if (pipe(to_child) || pipe(to_parent))
+		fatal("pipe: %s (errno %d)", strerror(errno), errno);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		fatal("fork: %s (errno %d)", strerror(errno), errno);
+	if (!pid) {
+		sync_byte(to_child[0], false);
+		touch_pages(b);
+		sync_byte(to_parent[1], true);
+		_exit(0);
+	}
+	touch_pages(b);
+	after = buffer_page_pas(b, &n);
+	sync_byte(to_child[1], true);
+	sync_byte(to_parent[0], false);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fatal("the child of fork() ended with status 0x%x", status);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	moved = report_moved(b, before, after, n, NULL, true);
+	if (opt.mode == DMATD_VFIO_CDEV)
+		check("fork-keeps-pinned-frames", !moved,
+		      "%zu of %zu pinned pages moved when the parent wrote after fork()",
+		      moved, n);
+	else
+		check("fork-moves-mlocked-pages", moved == n,
+		      "%zu of %zu mlocked pages moved when the parent wrote after fork()",
+		      moved, n);
+	free(before);
+	free(after);
+}
+
 /* --- The pin case ------------------------------------------------------- */
 
 /*
@@ -1145,7 +1222,7 @@ static void write_decoy(const struct buffer *b)
 static void run_buffer(struct buffer *b)
 {
 	/* Legacy DMA after a move would hit freed frames: not here. */
-	bool moves = opt.migrate || opt.compact;
+	bool moves = opt.migrate || opt.compact || opt.fork;
 	bool dma = !(opt.mode == DMATD_VFIO_LEGACY && moves);
 	uint64_t *before = NULL;
 	size_t n;
@@ -1185,6 +1262,8 @@ static void run_buffer(struct buffer *b)
 	}
 	if (opt.compact)
 		compact(b);
+	if (opt.fork)
+		fork_and_write(b);
 	if (moves) {
 		/*
 		 * The host locates the pages again: the legacy ones that
@@ -1247,6 +1326,7 @@ static void case_pin(void)
 		char name[32];
 		const char *base = opt.migrate ? "migrate" :
 				   opt.compact ? "compact" :
+				   opt.fork ? "fork" :
 				   opt.scatter ? "scatter" : "pin";
 
 		if (opt.maps > 1)
@@ -1375,6 +1455,30 @@ static long status_kb(const char *field)
 }
 
 /*
+ * GET_PA of @base moved to @iova, another IOVA of the same buffer, must
+ * give the answer @first gave for @base.
+ */
+static void check_same_translation(const char *name,
+				   const struct iommu_ioas_noiommu_get_pa *base,
+				   const struct iommu_ioas_noiommu_get_pa *first,
+				   uint64_t iova)
+{
+	struct iommu_ioas_noiommu_get_pa cmd = *base;
+	int ret;
+
+	cmd.iova = iova;
+	ret = __dt_get_pa(dev.vfio.iommufd, &cmd);
+	check(name, !ret && cmd.out_phys == first->out_phys &&
+	      cmd.length == first->length,
+	      "at iova 0x%" PRIx64 ": %s, pa 0x%llx len 0x%llx; at 0x%llx: pa 0x%llx len 0x%llx",
+	      iova, errname(ret), (unsigned long long)cmd.out_phys,
+	      (unsigned long long)cmd.length,
+	      (unsigned long long)base->iova,
+	      (unsigned long long)first->out_phys,
+	      (unsigned long long)first->length);
+}
+
+/*
  * The edges of a mapping: the buffer mapped a second time at a fixed IOVA
  * @hole with nothing below it.  A range that starts in the hole and reaches
  * the mapping is not mapped; the alias translates to the same frames; an
@@ -1402,17 +1506,8 @@ static void probe_edges(struct buffer *b,
 	      (unsigned long long)cmd.out_phys,
 	      (unsigned long long)cmd.length, strerror(ENOENT));
 
-	cmd = *base;
-	cmd.iova = hole + b->buf.offset;
-	ret = __dt_get_pa(fd, &cmd);
-	check("alias-same-pa", !ret && cmd.out_phys == first.out_phys &&
-	      cmd.length == first.length,
-	      "alias at 0x%llx: %s, pa 0x%llx len 0x%llx; first mapping: pa 0x%llx len 0x%llx",
-	      (unsigned long long)cmd.iova, errname(ret),
-	      (unsigned long long)cmd.out_phys,
-	      (unsigned long long)cmd.length,
-	      (unsigned long long)first.out_phys,
-	      (unsigned long long)first.length);
+	check_same_translation("alias-same-pa", base, &first,
+			       hole + b->buf.offset);
 
 	if (b->buf.map_len > DMATD_PAGE_SIZE) {
 		ret = dmatd_ioas_unmap(fd, dev.vfio.ioas_id, hole,
@@ -1430,6 +1525,39 @@ static void probe_edges(struct buffer *b,
 		      errname(ret));
 	}
 	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &alias));
+
+	/* The IOVA range is free again: the same fixed IOVA maps anew. */
+	ret = dmatd_dma_map(&dev.vfio, &b->buf, &alias, &hole);
+	check("fixed-iova-reuse", !ret && alias.iova == hole,
+	      "IOMMU_IOAS_MAP at fixed iova 0x%" PRIx64 " after its unmap: %s",
+	      hole, errname(ret));
+	if (!ret)
+		CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &alias));
+}
+
+/*
+ * IOMMU_IOAS_COPY from an IOAS without a device: the copy in the device's
+ * IOAS pins the same pages, and translates to the same frames.
+ */
+static void probe_copy(struct buffer *b,
+		       const struct iommu_ioas_noiommu_get_pa *base,
+		       uint32_t src, uint64_t src_iova, uint64_t hole)
+{
+	struct iommu_ioas_noiommu_get_pa first = *base;
+	int fd = dev.vfio.iommufd, ret;
+	uint64_t iova = hole;
+
+	CHECK_CALL(__dt_get_pa(fd, &first));
+	ret = dmatd_ioas_copy(fd, dev.vfio.ioas_id, src, src_iova,
+			      b->buf.map_len, &iova, true);
+	check("ioas-copy", !ret, "IOMMU_IOAS_COPY to fixed iova 0x%" PRIx64 ": %s",
+	      hole, errname(ret));
+	if (ret)
+		return;
+	check_same_translation("copy-same-pa", base, &first,
+			       hole + b->buf.offset);
+	CHECK_CALL(dmatd_ioas_unmap(fd, dev.vfio.ioas_id, hole, b->buf.map_len,
+				    NULL));
 }
 
 #define MEMLOCK_PAGES	16
@@ -1498,6 +1626,8 @@ static void probe_accounting(void)
 
 static void case_errno(void)
 {
+	static struct dmatd_buf left;
+	static struct dmatd_mapping left_map;
 	struct iommu_ioas_noiommu_get_pa cmd, base;
 	int fd = dev.vfio.iommufd, ret;
 	uint64_t iova2 = 0, pa = 0, len = 0, hole, *page_pa;
@@ -1620,6 +1750,7 @@ static void case_errno(void)
 	cmd.iova = iova2;
 	expect_errno("ioas-without-device", __dt_get_pa(fd, &cmd), EOPNOTSUPP,
 		     &cmd);
+	probe_copy(&b, &base, ioas2, iova2, hole);
 	CHECK_CALL(dmatd_ioas_unmap(fd, ioas2, iova2, b.buf.map_len, NULL));
 	CHECK_CALL(dmatd_iommufd_destroy(fd, ioas2));
 
@@ -1656,6 +1787,12 @@ static void case_errno(void)
 	check("after-unmap", ret == -ENOENT,
 	      "got %s (pa 0x%" PRIx64 " len 0x%" PRIx64 "), want %s",
 	      errname(ret), pa, len, strerror(ENOENT));
+
+	/* Left mapped: closing the iommufd must unpin it (close-releases-pins). */
+	CHECK_CALL(dmatd_buf_alloc(&left, DMATD_BACKING_4K, 4 * DMATD_PAGE_SIZE,
+				   0));
+	memset(left.map, 1, left.map_len);
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &left, &left_map, NULL));
 	free(page_pa);
 	end_case();
 	buffer_free(&b);
@@ -1807,6 +1944,7 @@ static void print_usage(FILE *f)
 		"  --seed HEX           pattern seed (default random)\n"
 		"  --migrate            move the pinned pages to another node\n"
 		"  --compact            fragment, then compact memory\n"
+		"  --fork               fork, then child and parent write\n"
 		"  --node N             allocate from NUMA node N only\n"
 		"  --movable            buffers start in ZONE_MOVABLE; the pin\n"
 		"                       must move them out (movablecore=)\n"
@@ -1821,7 +1959,7 @@ enum {
 	OPT_DEV = 256, OPT_MODE, OPT_BACKING, OPT_LEN, OPT_OFFSET,
 	OPT_FIXED, OPT_MAPS, OPT_SCATTER, OPT_HANDSHAKE, OPT_SEED,
 	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_DECOY, OPT_NODE,
-	OPT_MOVABLE, OPT_HELP,
+	OPT_MOVABLE, OPT_FORK, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -1842,6 +1980,7 @@ static const struct option long_opts[] = {
 	{ "x-decoy", required_argument, NULL, OPT_DECOY },
 	{ "node", required_argument, NULL, OPT_NODE },
 	{ "movable", no_argument, NULL, OPT_MOVABLE },
+	{ "fork", no_argument, NULL, OPT_FORK },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1937,6 +2076,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_MOVABLE:
 			opt.movable = true;
 			break;
+		case OPT_FORK:
+			opt.fork = true;
+			break;
 		case OPT_HELP:
 			print_usage(stdout);
 			exit(0);
@@ -1959,9 +2101,10 @@ static void parse_args(int argc, char **argv)
 		bad_arg("--x-decoy (with --handshake, in a pin case) with",
 			opt.errno_cases ? "--errno" : opt.hazard ?
 			"--legacy-hazard" : "no --handshake");
-	if (opt.errno_cases + opt.hazard + (opt.migrate || opt.compact) > 1)
+	if (opt.errno_cases + opt.hazard +
+	    (opt.migrate || opt.compact || opt.fork) > 1)
 		bad_arg("combination",
-			"--errno, --legacy-hazard, --migrate/--compact");
+			"--errno, --legacy-hazard, --migrate/--compact/--fork");
 }
 
 int main(int argc, char **argv)
@@ -1998,6 +2141,13 @@ int main(int argc, char **argv)
 					  DMA_TESTDEV_DEVICE_ID, bdf,
 					  sizeof(bdf)));
 	CHECK_CALL(dmatd_dev_open(&dev, bdf, opt.mode));
+	if (opt.mode == DMATD_VFIO_LEGACY) {
+		const char *backend = dmatd_vfio_container_backend();
+
+		proto("container backend=%s", backend ?: "unknown");
+		diag("legacy container served by %s",
+		     backend ? backend : "an unknown backend (no kernel log)");
+	}
 	/* After the device's own buffers: only ours follow the policy. */
 	if (opt.node >= 0) {
 		CHECK_CALL(dmatd_bind_node(opt.node));
@@ -2018,6 +2168,14 @@ int main(int argc, char **argv)
 		case_pin();
 
 	dmatd_dev_close(&dev);
+	if (opt.mode == DMATD_VFIO_CDEV) {
+		long pin = status_kb("VmPin");
+
+		/* --errno leaves a buffer mapped: the close unpins it too. */
+		check("close-releases-pins", !pin,
+		      "VmPin %ld kB after closing the device and the iommufd",
+		      pin);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	printf("1..%u\n", tap_n);
 	diag("Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0 (%.2f s)",

@@ -10,7 +10,9 @@ or error; F of N cases failed), then one line per failed case:
 "CASE KIND: DETAIL".  KIND is what failed first in that case:
   oracle    a finding of the host oracle (the first one is shown)
   kernel    a kernel WARNING/BUG/oops line (dmatd_check_kernel)
-  tool      a check of the guest tool (its name and detail)
+  tool      a check of the guest tool (its name and detail), or the
+            reason it could not go on ("fatal: ..."), e.g. an answer of the
+            kernel it refuses to use, with the values
   assertion another assertion of the guest test
   crash     the guest or QEMU died (console closed, QEMU killed)
   timeout   the case did not finish in time
@@ -24,6 +26,7 @@ import sys
 
 RESULT = re.compile(r'^(not ok|ok) \d+ /x86_64/dma-testdev/guest/(\S+)')
 TOOL_FAIL = re.compile(r'@dt check name=(\S+) result=fail ?(.*)')
+TOOL_FATAL = re.compile(r'@dt fatal msg=(.*)')
 ASSERTION = re.compile(r'assertion failed (.*)$')
 NAMED = ('oracle', 'kernel', 'tool', 'assertion')
 
@@ -53,6 +56,8 @@ def classify(block):
          else None),
         ('tool', lambda s: ' '.join(TOOL_FAIL.search(s).groups()).strip()
          if TOOL_FAIL.search(s) else None),
+        ('tool', lambda s: 'fatal: ' + TOOL_FATAL.search(s).group(1).strip()
+         if TOOL_FATAL.search(s) else None),
     ]
     found = first_match(block, rules)
     if found:

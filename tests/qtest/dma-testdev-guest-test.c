@@ -17,7 +17,8 @@
  * dt-pin), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
  * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh),
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
- * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600).
+ * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
+ * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases).
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -74,6 +75,8 @@ typedef struct DmatdGuestCase {
     const char *kernel_args;    /* more of the guest kernel's */
     DmatdExpect expect;
     bool above_4g;              /* every page of the buffer above 4 GiB */
+    bool compat_kernel;         /* boot DT_GUEST_KERNEL_COMPAT */
+    const char *container;      /* legacy: who must serve /dev/vfio/vfio */
 } DmatdGuestCase;
 
 typedef struct DmatdRun {
@@ -127,10 +130,12 @@ typedef struct DmatdVm {
     GArray *maps;               /* DmatdDmaMap */
     int64_t map_overrun;        /* trace events lost, -1: no report */
     int tool_status;
+    char *container;            /* "@dt container backend=" */
     gint64 deadline;
 } DmatdVm;
 
 static const char *dmatd_kernel;
+static const char *dmatd_kernel_compat;
 static const char *dmatd_initrd;
 static const char *dmatd_accel;
 static unsigned dmatd_timeout_s = DMATD_CASE_TIMEOUT_S;
@@ -622,6 +627,10 @@ static void dmatd_line(DmatdVm *vm, const char *line)
         g_array_append_val(vm->maps, m);
     } else if (g_str_has_prefix(p, "dma-map-done ")) {
         vm->map_overrun = dmatd_field_u64(vm, p - 1, "overrun");
+    } else if (g_str_has_prefix(p, "container ")) {
+        g_free(vm->container);
+        vm->container = dmatd_field(p - 1, "backend");
+        dmatd_msg("legacy VFIO container served by %s", vm->container);
     } else if (g_str_has_prefix(p, "exit ")) {
         vm->tool_status = dmatd_field_u64(vm, p - 1, "status");
     } else if (g_str_has_prefix(p, "check name=remap-race ")) {
@@ -756,7 +765,9 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         dmatd_accel, DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
-        c->extra_args ? c->extra_args : "", dmatd_kernel, dmatd_initrd, append);
+        c->extra_args ? c->extra_args : "",
+        c->compat_kernel ? dmatd_kernel_compat : dmatd_kernel, dmatd_initrd,
+        append);
     vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
     g_assert_cmpint(vm->serial_fd, >=, 0);
 
@@ -794,6 +805,7 @@ static void dmatd_vm_stop(DmatdVm *vm)
     g_ptr_array_free(vm->errors, true);
     g_ptr_array_free(vm->bufs, true);
     g_array_free(vm->maps, true);
+    g_free(vm->container);
     if (vm->cur) {
         dmatd_buf_free(vm->cur);
     }
@@ -1108,6 +1120,10 @@ static void dmatd_run_case(const DmatdGuestCase *c)
     if (c->above_4g) {
         dmatd_check_above_4g(vm);
     }
+    if (c->container && g_strcmp0(vm->container, c->container)) {
+        dmatd_error(vm, "the legacy container was served by %s, not by %s",
+                    vm->container ?: "(no report)", c->container);
+    }
     /* Written now: a failed assertion below ends the process. */
     dmatd_keep_evidence(vm, c);
 
@@ -1293,6 +1309,10 @@ static void test_guest_case(const void *data)
         g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
         return;
     }
+    if (((const DmatdGuestCase *)data)->compat_kernel && !dmatd_kernel_compat) {
+        g_test_skip("DT_GUEST_KERNEL_COMPAT is not set");
+        return;
+    }
     if (g_test_subprocess()) {
         dmatd_run_case(data);
         return;
@@ -1333,6 +1353,8 @@ static const DmatdGuestCase dmatd_cases[] = {
       .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/migrate", "--len 1M --migrate", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/compact", "--len 1M --compact", 256, DMATD_EXPECT_PASS),
+    /* Fork, then the parent writes: its pinned pages must stay put. */
+    DMATD_PIN("cdev/fork", "--len 1M --fork", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
     /* 4 GiB of RAM: node 1 is all above 4 GiB (q35's PCI hole). */
     { .name = "cdev/above-4g", .tool_args = "--len 1M --node 1",
@@ -1352,8 +1374,26 @@ static const DmatdGuestCase dmatd_cases[] = {
     { .name = "negative/misdirect", .tool_args = "--backing thp --len 64K",
       .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",
       .expect = DMATD_EXPECT_MISDIRECT },
-    DMATD_PIN("legacy/hazard", "--mode legacy --legacy-hazard --len 64K", 256,
-              DMATD_EXPECT_LEGACY_HAZARD),
+    { .name = "legacy/hazard",
+      .tool_args = "--mode legacy --legacy-hazard --len 64K", .node_mb = 256,
+      .container = "vfio", .expect = DMATD_EXPECT_LEGACY_HAZARD },
+    /* The same with mlock(): every page moves (the tool's own check). */
+    { .name = "legacy/fork", .tool_args = "--mode legacy --len 256K --fork",
+      .node_mb = 256, .container = "vfio", .expect = DMATD_EXPECT_PASS },
+    /*
+     * The second kernel: iommufd's emulation of the container
+     * (IOMMUFD_VFIO_CONTAINER) serves the legacy path.
+     */
+    { .name = "compat/pin", .tool_args = "--mode legacy --len 1M",
+      .node_mb = 256, .compat_kernel = true, .container = "iommufd",
+      .expect = DMATD_EXPECT_PASS },
+    { .name = "compat/hazard",
+      .tool_args = "--mode legacy --legacy-hazard --len 64K", .node_mb = 256,
+      .compat_kernel = true, .container = "iommufd",
+      .expect = DMATD_EXPECT_LEGACY_HAZARD },
+    { .name = "compat/fork", .tool_args = "--mode legacy --len 256K --fork",
+      .node_mb = 256, .compat_kernel = true, .container = "iommufd",
+      .expect = DMATD_EXPECT_PASS },
     /*
      * MMIO reads of one function on one vCPU while the other vCPU turns
      * the second function's Memory Space off and on: no read may land
@@ -1388,6 +1428,7 @@ int main(int argc, char **argv)
         g_test_set_nonfatal_assertions();
     }
     dmatd_kernel = getenv("DT_GUEST_KERNEL");
+    dmatd_kernel_compat = getenv("DT_GUEST_KERNEL_COMPAT");
     dmatd_initrd = getenv("DT_GUEST_INITRD");
     dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
     /* scripts/mutate.sh: a mutant that hangs the guest costs less. */

@@ -44,6 +44,15 @@ int dmatd_ioas_map(int iommufd, uint32_t ioas_id, void *va, uint64_t len,
 int dmatd_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
 			uint64_t len, uint64_t *iova, bool fixed);
 
+/*
+ * IOMMU_IOAS_COPY: map in @dst the pages that @src maps at
+ * [@src_iova, @src_iova + @len) (exactly one earlier map's range), at
+ * *@dst_iova with @fixed, else where the kernel chooses.
+ */
+int dmatd_ioas_copy(int iommufd, uint32_t dst, uint32_t src,
+		    uint64_t src_iova, uint64_t len, uint64_t *dst_iova,
+		    bool fixed);
+
 /* Unmap [@iova, @iova + @len); *@unmapped (may be NULL) gets the bytes. */
 int dmatd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
 		     uint64_t *unmapped);

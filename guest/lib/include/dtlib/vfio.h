@@ -66,6 +66,14 @@ const char *dmatd_vfio_mode_name(enum dmatd_vfio_mode mode);
 int dmatd_vfio_open(struct dmatd_vfio *v, const char *bdf, enum dmatd_vfio_mode mode);
 void dmatd_vfio_close(struct dmatd_vfio *v);
 
+/*
+ * Which kernel code serves the legacy container /dev/vfio/vfio once it has
+ * been opened: "iommufd" (IOMMUFD_VFIO_CONTAINER, which logs so at its
+ * first open) or "vfio" (VFIO_CONTAINER); NULL if the kernel log cannot be
+ * read.
+ */
+const char *dmatd_vfio_container_backend(void);
+
 int dmatd_vfio_region_info(struct dmatd_vfio *v, uint32_t index,
 			   struct vfio_region_info *info);
 
