@@ -40,6 +40,7 @@
 #include <x86intrin.h>
 
 #include <dtlib/log.h>
+#include <dtlib/parse.h>
 #include <dtlib/testdev.h>
 
 #define SEED		0xbe4c0001u
@@ -688,36 +689,6 @@ static void __noreturn bad_arg(const char *what, const char *arg)
 	exit(2);
 }
 
-/* A size with an optional K, M or G suffix. */
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'K': case 'k':
-		n <<= 10;
-		end++;
-		break;
-	case 'M': case 'm':
-		n <<= 20;
-		end++;
-		break;
-	case 'G': case 'g':
-		n <<= 30;
-		end++;
-		break;
-	}
-	if (*end)
-		return -EINVAL;
-	*v = n;
-	return 0;
-}
-
 static void parse_args(int argc, char **argv)
 {
 	uint64_t v;
@@ -738,22 +709,22 @@ static void parse_args(int argc, char **argv)
 			opt.whole = true;
 			break;
 		case OPT_N:
-			if (parse_size(optarg, &v) || v < 100 || v > 1000000)
+			if (dmatd_parse_u64(optarg, &v, true, 0) || v < 100 || v > 1000000)
 				bad_arg("--n (100 .. 1000000)", optarg);
 			opt.n = v;
 			break;
 		case OPT_QSIZE:
-			if (parse_size(optarg, &v) || v < 2 ||
+			if (dmatd_parse_u64(optarg, &v, true, 0) || v < 2 ||
 			    v > DMATD_Q_MAX_SIZE)
 				bad_arg("--qsize (2 .. 4096)", optarg);
 			opt.qsize = v;
 			break;
 		case OPT_PIN_MAX:
-			if (parse_size(optarg, &opt.pin_max))
+			if (dmatd_parse_u64(optarg, &opt.pin_max, true, 0))
 				bad_arg("--pin-max", optarg);
 			break;
 		case OPT_LEN:
-			if (parse_size(optarg, &opt.whole_len) ||
+			if (dmatd_parse_u64(optarg, &opt.whole_len, true, 0) ||
 			    !opt.whole_len || opt.whole_len % DMATD_PAGE_SIZE)
 				bad_arg("--len (whole pages)", optarg);
 			break;

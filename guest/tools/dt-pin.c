@@ -39,6 +39,7 @@
 #include <linux/mempolicy.h>
 
 #include <dtlib/log.h>
+#include <dtlib/parse.h>
 #include <dtlib/testdev.h>
 
 #define MAX_MAPS	64
@@ -446,42 +447,6 @@ static uint64_t mix64(uint64_t x)
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
-}
-
-static int parse_u64(const char *s, uint64_t *val, bool suffix, int base)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || end == s)
-		return -EINVAL;
-	if (suffix && *end) {
-		unsigned int shift;
-
-		switch (*end) {
-		case 'k': case 'K':
-			shift = 10;
-			break;
-		case 'm': case 'M':
-			shift = 20;
-			break;
-		case 'g': case 'G':
-			shift = 30;
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (v > (ULLONG_MAX >> shift))
-			return -ERANGE;
-		v <<= shift;
-		end++;
-	}
-	if (*end)
-		return -EINVAL;
-	*val = v;
-	return 0;
 }
 
 /* Physical addresses of every 4 KiB page the buffer touches. */
@@ -2016,21 +1981,21 @@ static void parse_args(int argc, char **argv)
 				bad_arg("--backing", optarg);
 			break;
 		case OPT_LEN:
-			if (parse_u64(optarg, &opt.len, true, 0) || !opt.len)
+			if (dmatd_parse_u64(optarg, &opt.len, true, 0) || !opt.len)
 				bad_arg("--len", optarg);
 			break;
 		case OPT_OFFSET:
-			if (parse_u64(optarg, &opt.offset, true, 0))
+			if (dmatd_parse_u64(optarg, &opt.offset, true, 0))
 				bad_arg("--offset", optarg);
 			break;
 		case OPT_FIXED:
-			if (parse_u64(optarg, &opt.fixed_iova, true, 0) ||
+			if (dmatd_parse_u64(optarg, &opt.fixed_iova, true, 0) ||
 			    opt.fixed_iova & (DMATD_PAGE_SIZE - 1))
 				bad_arg("--fixed-iova (page aligned)", optarg);
 			opt.fixed = true;
 			break;
 		case OPT_MAPS:
-			if (parse_u64(optarg, &v, false, 10) || !v ||
+			if (dmatd_parse_u64(optarg, &v, false, 10) || !v ||
 			    v > MAX_MAPS)
 				bad_arg("--maps (1..64)", optarg);
 			opt.maps = v;
@@ -2042,7 +2007,7 @@ static void parse_args(int argc, char **argv)
 			opt.handshake = true;
 			break;
 		case OPT_SEED:
-			if (parse_u64(optarg, &v, false, 16) || !v ||
+			if (dmatd_parse_u64(optarg, &v, false, 16) || !v ||
 			    v > UINT32_MAX)
 				bad_arg("--seed (32-bit hex, not 0)", optarg);
 			opt.seed = v;
@@ -2069,7 +2034,7 @@ static void parse_args(int argc, char **argv)
 				bad_arg("--x-decoy (nonce or tag)", optarg);
 			break;
 		case OPT_NODE:
-			if (parse_u64(optarg, &v, false, 10) || v > 255)
+			if (dmatd_parse_u64(optarg, &v, false, 10) || v > 255)
 				bad_arg("--node (0..255)", optarg);
 			opt.node = v;
 			break;

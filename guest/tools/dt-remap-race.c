@@ -41,6 +41,7 @@
 #include <linux/pci_regs.h>
 
 #include <dtlib/log.h>
+#include <dtlib/parse.h>
 #include <dtlib/pci.h>
 #include <dtlib/vfio.h>
 
@@ -221,10 +222,9 @@ int main(int argc, char **argv)
 	unsigned long seconds = 20;
 	pthread_t t_read, t_toggle;
 	struct dmatd_vfio v;
-	uint64_t deadline;
+	uint64_t deadline, arg;
 	size_t bar_len;
 	void *bar;
-	char *end;
 	int c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -232,10 +232,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			errno = 0;
-			seconds = strtoul(optarg, &end, 0);
-			if (errno || *end || !seconds || seconds > 3600)
+			if (dmatd_parse_u64(optarg, &arg, false, 0) || !arg ||
+			    arg > 3600)
 				fatal("--seconds %s: want 1..3600", optarg);
+			seconds = arg;
 			break;
 		default:
 			fatal("usage: %s [--seconds N]", argv[0]);
