@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1525,6 +1526,88 @@ static void probe_copy(struct buffer *b,
 				    NULL));
 }
 
+/* GET_PA in a loop on another thread while the mapping comes and goes. */
+struct unmap_race {
+	struct iommu_ioas_noiommu_get_pa q;	/* the query, at the alias */
+	uint64_t want_pa;	/* what it answers while mapped */
+	volatile bool stop;
+	unsigned long calls, mapped, unmapped, bad;
+	int bad_ret;
+	uint64_t bad_pa, bad_len;
+};
+
+static void *unmap_race_get_pa(void *arg)
+{
+	struct unmap_race *r = arg;
+
+	while (!r->stop) {
+		struct iommu_ioas_noiommu_get_pa cmd = r->q;
+		int ret = __dt_get_pa(dev.vfio.iommufd, &cmd);
+
+		r->calls++;
+		if (!ret && cmd.out_phys == r->want_pa && cmd.length &&
+		    cmd.length <= r->q.length) {
+			r->mapped++;
+		} else if (ret == -ENOENT) {
+			r->unmapped++;
+		} else if (!r->bad++) {
+			r->bad_ret = ret;
+			r->bad_pa = cmd.out_phys;
+			r->bad_len = cmd.length;
+		}
+	}
+	return NULL;
+}
+
+#define UNMAP_RACE_SECONDS	2
+
+/*
+ * GET_PA racing IOMMU_IOAS_UNMAP: the buffer's alias at @hole is mapped
+ * and unmapped again and again while another thread, on any CPU, asks
+ * GET_PA at it.  Each answer must be the buffer's frame (the main mapping
+ * keeps the pages pinned) or ENOENT, never anything else; both must have
+ * been seen, else the race was not run.
+ */
+static void probe_unmap_race(struct buffer *b,
+			     const struct iommu_ioas_noiommu_get_pa *base,
+			     uint64_t hole)
+{
+	struct unmap_race r = { .q = *base };
+	struct iommu_ioas_noiommu_get_pa first = *base;
+	struct dmatd_mapping alias;
+	unsigned long rounds = 0;
+	struct timespec t0, t;
+	pthread_attr_t attr;
+	cpu_set_t all;
+	pthread_t th;
+	int i;
+
+	CHECK_CALL(__dt_get_pa(dev.vfio.iommufd, &first));
+	r.q.iova = hole + b->buf.offset;
+	r.want_pa = first.out_phys;
+	CPU_ZERO(&all);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &all);
+	if (pthread_attr_init(&attr) ||
+	    pthread_attr_setaffinity_np(&attr, sizeof(all), &all) ||
+	    pthread_create(&th, &attr, unmap_race_get_pa, &r))
+		fatal("start the GET_PA thread: %s", strerror(errno));
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		CHECK_CALL(dmatd_dma_map(&dev.vfio, &b->buf, &alias, &hole));
+		CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &alias));
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < UNMAP_RACE_SECONDS);
+	r.stop = true;
+	pthread_join(th, NULL);
+	check("get-pa-races-unmap", !r.bad && r.mapped && r.unmapped,
+	      "%lu map/unmap rounds, %lu GET_PA: %lu the frame, %lu ENOENT, %lu other (first: %s, pa 0x%" PRIx64 " len 0x%" PRIx64 ")",
+	      rounds, r.calls, r.mapped, r.unmapped, r.bad,
+	      r.bad ? errname(r.bad_ret) : "none", r.bad_pa, r.bad_len);
+}
+
 #define MEMLOCK_PAGES	16
 
 /*
@@ -1720,6 +1803,7 @@ static void case_errno(void)
 	CHECK_CALL(dmatd_iommufd_destroy(fd, ioas2));
 
 	probe_edges(&b, &base, hole);
+	probe_unmap_race(&b, &base, hole);
 	probe_accounting();
 
 	/*
