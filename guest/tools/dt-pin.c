@@ -63,7 +63,7 @@ struct opts {
 	bool migrate;
 	bool compact;
 	bool fork;
-	enum { DECOY_NONE, DECOY_NONCE, DECOY_TAG } decoy;
+	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG } decoy;
 	int node;
 	bool movable;
 	bool errno_cases;
@@ -1157,11 +1157,14 @@ static void check_outside_movable(struct buffer *b)
 }
 
 /*
- * --x-decoy, the controls of the host's page scan.  Before the host first
- * looks for the pages, a page of ours outside the buffer gets at its start
- * either page 0's nonce and index without the check word (what a stray
- * copy of the printed nonce looks like: the host must ignore it) or a
- * whole copy of page 0's tag (the host must report page 0 twice).
+ * --x-decoy, the controls of the host's scans.  Before the host first
+ * looks for the pages, a page of ours outside the buffer gets either
+ * strays, which the host must ignore: at its start page 0's nonce and
+ * index without the check word (what a stray copy of the printed nonce
+ * looks like), further on two words of the pattern's shape that the
+ * device never wrote (one of an offset inside the transfer, one past it:
+ * what a chance match or a CPU copy looks like); or a whole copy of page
+ * 0's tag, which the host must report as page 0 found twice.
  */
 static void write_decoy(const struct buffer *b)
 {
@@ -1180,9 +1183,13 @@ static void write_decoy(const struct buffer *b)
 	decoy[1] = 0;
 	decoy[2] = opt.decoy == DECOY_TAG ?
 		   dmatd_page_tag_check(b->nonce, 0) : 0;
+	if (opt.decoy == DECOY_STRAYS) {
+		decoy[8] = dmatd_pattern_word(b->seed, 8);
+		decoy[9] = dmatd_pattern_word(b->seed, 0x7fffff80ULL);
+	}
 	diag("%s: decoy at va %p: %s", b->name, (void *)decoy,
 	     opt.decoy == DECOY_TAG ? "a copy of page 0's tag" :
-				      "page 0's nonce without its check word");
+	     "page 0's nonce without its check word, two pattern words");
 }
 
 static void run_buffer(struct buffer *b)
@@ -1999,8 +2006,9 @@ static void print_usage(FILE *f)
 		"                       must move them out (movablecore=)\n"
 		"  --errno              every errno case of GET_PA (cdev)\n"
 		"  --legacy-hazard      legacy: a page moves under the device\n"
-		"  --x-decoy nonce|tag  control of the host's page scan: a lone\n"
-		"                       nonce (ignored) or a tag copy (reported)\n"
+		"  --x-decoy strays|tag controls of the host's scans: a lone\n"
+		"                       nonce and stray pattern words (ignored)\n"
+		"                       or a tag copy (reported)\n"
 		"  --help\n");
 }
 
@@ -2110,12 +2118,12 @@ static void parse_args(int argc, char **argv)
 			opt.hazard = true;
 			break;
 		case OPT_DECOY:
-			if (!strcmp(optarg, "nonce"))
-				opt.decoy = DECOY_NONCE;
+			if (!strcmp(optarg, "strays"))
+				opt.decoy = DECOY_STRAYS;
 			else if (!strcmp(optarg, "tag"))
 				opt.decoy = DECOY_TAG;
 			else
-				bad_arg("--x-decoy (nonce or tag)", optarg);
+				bad_arg("--x-decoy (strays or tag)", optarg);
 			break;
 		case OPT_NODE:
 			if (dmatd_parse_u64(optarg, &v, false, 10) || v > 255)
