@@ -30,6 +30,7 @@ static const char *const backing_names[] = {
 	[DMATD_BACKING_THP] = "thp",
 	[DMATD_BACKING_HUGETLB] = "hugetlb",
 	[DMATD_BACKING_MEMFD] = "memfd",
+	[DMATD_BACKING_MEMFD_HUGETLB] = "memfd-hugetlb",
 };
 
 const char *dmatd_backing_name(enum dmatd_backing backing)
@@ -106,8 +107,8 @@ static void *mmap_aligned(size_t len, size_t align)
 	return start;
 }
 
-int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
-		    size_t offset)
+static int buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing,
+		     size_t len, size_t offset, uint64_t file_off)
 {
 	const int prot = PROT_READ | PROT_WRITE;
 	size_t i;
@@ -120,7 +121,8 @@ int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
 	b->len = len;
 	b->offset = offset;
 	b->page_size = DMATD_PAGE_SIZE;
-	if (backing == DMATD_BACKING_THP || backing == DMATD_BACKING_HUGETLB)
+	if (backing == DMATD_BACKING_THP || backing == DMATD_BACKING_HUGETLB ||
+	    backing == DMATD_BACKING_MEMFD_HUGETLB)
 		b->page_size = DMATD_HPAGE_SIZE;
 	if (!len)
 		return dmatd_fail(EINVAL, "buffer length 0");
@@ -161,15 +163,21 @@ int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
 		b->map = p;
 		break;
 	case DMATD_BACKING_MEMFD:
-		b->memfd = memfd_create("dt-buf", MFD_CLOEXEC);
+	case DMATD_BACKING_MEMFD_HUGETLB:
+		b->memfd = memfd_create("dt-buf", MFD_CLOEXEC |
+					(backing == DMATD_BACKING_MEMFD ? 0 :
+					 MFD_HUGETLB));
 		if (b->memfd < 0)
 			return dmatd_err(errno, "memfd_create");
-		if (ftruncate(b->memfd, b->map_len)) {
-			ret = dmatd_err(errno, "ftruncate memfd to 0x%zx",
-					b->map_len);
+		/* The file's pages before @file_off stay holes. */
+		b->file_off = file_off;
+		if (ftruncate(b->memfd, file_off + b->map_len)) {
+			ret = dmatd_err(errno, "ftruncate memfd to 0x%" PRIx64,
+					file_off + b->map_len);
 			goto fail;
 		}
-		p = mmap(NULL, b->map_len, prot, MAP_SHARED, b->memfd, 0);
+		p = mmap(NULL, b->map_len, prot, MAP_SHARED, b->memfd,
+			 file_off);
 		if (p == MAP_FAILED) {
 			ret = dmatd_err(errno, "mmap memfd 0x%zx bytes",
 					b->map_len);
@@ -189,6 +197,31 @@ int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
 fail:
 	dmatd_buf_free(b);
 	return ret;
+}
+
+int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
+		    size_t offset)
+{
+	if (backing == DMATD_BACKING_MEMFD ||
+	    backing == DMATD_BACKING_MEMFD_HUGETLB)
+		return dmatd_buf_alloc_file(b, backing, len, offset, 0);
+	return buf_alloc(b, backing, len, offset, 0);
+}
+
+int dmatd_buf_alloc_file(struct dmatd_buf *b, enum dmatd_backing backing,
+			 size_t len, size_t offset, uint64_t file_off)
+{
+	size_t page = backing == DMATD_BACKING_MEMFD ? DMATD_PAGE_SIZE :
+		      DMATD_HPAGE_SIZE;
+
+	if (backing != DMATD_BACKING_MEMFD &&
+	    backing != DMATD_BACKING_MEMFD_HUGETLB)
+		return dmatd_fail(EINVAL, "backing %s is no memfd",
+				  dmatd_backing_name(backing));
+	if (file_off & (page - 1))
+		return dmatd_fail(EINVAL, "file offset 0x%" PRIx64 " is not aligned to 0x%zx",
+				  file_off, page);
+	return buf_alloc(b, backing, len, offset, file_off);
 }
 
 void dmatd_buf_free(struct dmatd_buf *b)

@@ -299,9 +299,9 @@ int dmatd_dma_map(struct dmatd_vfio *v, struct dmatd_buf *b, struct dmatd_mappin
 
 	if (fixed_iova)
 		m->iova = *fixed_iova;
-	if (b->backing == DMATD_BACKING_MEMFD)
-		ret = dmatd_ioas_map_file(v->iommufd, v->ioas_id, b->memfd, 0,
-					  b->map_len, &m->iova,
+	if (b->memfd >= 0)
+		ret = dmatd_ioas_map_file(v->iommufd, v->ioas_id, b->memfd,
+					  b->file_off, b->map_len, &m->iova,
 					  fixed_iova != NULL);
 	else
 		ret = dmatd_ioas_map(v->iommufd, v->ioas_id, b->map, b->map_len,

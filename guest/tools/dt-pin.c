@@ -66,6 +66,7 @@ struct opts {
 	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG } decoy;
 	int node;
 	bool movable;
+	uint64_t file_off;
 	bool errno_cases;
 	bool hazard;
 	/* u64: never a pattern word's high half in memory, see scrub_cpu() */
@@ -530,7 +531,13 @@ static noinline void buffer_alloc(struct buffer *b, enum dmatd_backing backing,
 				  const char *name, unsigned int idx)
 {
 	memset(b, 0, sizeof(*b));
-	CHECK_CALL(dmatd_buf_alloc(&b->buf, backing, opt.len, opt.offset));
+	if (backing == DMATD_BACKING_MEMFD ||
+	    backing == DMATD_BACKING_MEMFD_HUGETLB)
+		CHECK_CALL(dmatd_buf_alloc_file(&b->buf, backing, opt.len,
+						opt.offset, opt.file_off));
+	else
+		CHECK_CALL(dmatd_buf_alloc(&b->buf, backing, opt.len,
+					   opt.offset));
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	b->nonce = random_nonzero();
 	b->old_nonce = b->nonce;
@@ -1220,7 +1227,8 @@ static void run_buffer(struct buffer *b)
 	if (opt.mode == DMATD_VFIO_CDEV)
 		check_pagemap_agrees(b);
 	if (b->buf.backing == DMATD_BACKING_THP ||
-	    b->buf.backing == DMATD_BACKING_HUGETLB)
+	    b->buf.backing == DMATD_BACKING_HUGETLB ||
+	    b->buf.backing == DMATD_BACKING_MEMFD_HUGETLB)
 		check_huge(b);
 	if (opt.scatter)
 		check("scattered", b->nr > 1, "runs=%zu", b->nr);
@@ -1794,8 +1802,9 @@ static void case_errno(void)
 
 	/* Mapped, but in an IOAS no no-IOMMU device is attached to. */
 	CHECK_CALL(dmatd_ioas_alloc(fd, &ioas2));
-	if (b.buf.backing == DMATD_BACKING_MEMFD)
-		CHECK_CALL(dmatd_ioas_map_file(fd, ioas2, b.buf.memfd, 0,
+	if (b.buf.memfd >= 0)
+		CHECK_CALL(dmatd_ioas_map_file(fd, ioas2, b.buf.memfd,
+					       b.buf.file_off,
 					       b.buf.map_len, &iova2, false));
 	else
 		CHECK_CALL(dmatd_ioas_map(fd, ioas2, b.buf.map, b.buf.map_len,
@@ -1990,9 +1999,11 @@ static void print_usage(FILE *f)
 		"usage: dt-pin [options]\n"
 		"  --dev BDF            PCI device (default: the 1af4:10f0)\n"
 		"  --mode cdev|legacy   VFIO path (default cdev)\n"
-		"  --backing 4k|thp|hugetlb|memfd  buffer memory (default 4k)\n"
+		"  --backing 4k|thp|hugetlb|memfd|memfd-hugetlb\n"
+		"                       buffer memory (default 4k)\n"
 		"  --len BYTES          buffer length, K/M/G suffixes (default 1M)\n"
 		"  --offset BYTES       start the buffer this far into its page\n"
+		"  --file-offset BYTES  memfd: map the file from here (page aligned)\n"
 		"  --fixed-iova ADDR    map at this IOVA (cdev)\n"
 		"  --maps N             N buffers, N mappings in one IOAS\n"
 		"  --scatter            make the buffer physically scattered\n"
@@ -2016,7 +2027,7 @@ enum {
 	OPT_DEV = 256, OPT_MODE, OPT_BACKING, OPT_LEN, OPT_OFFSET,
 	OPT_FIXED, OPT_MAPS, OPT_SCATTER, OPT_HANDSHAKE, OPT_SEED,
 	OPT_MIGRATE, OPT_COMPACT, OPT_ERRNO, OPT_HAZARD, OPT_DECOY, OPT_NODE,
-	OPT_MOVABLE, OPT_FORK, OPT_HELP,
+	OPT_MOVABLE, OPT_FORK, OPT_FILE_OFF, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -2038,6 +2049,7 @@ static const struct option long_opts[] = {
 	{ "node", required_argument, NULL, OPT_NODE },
 	{ "movable", no_argument, NULL, OPT_MOVABLE },
 	{ "fork", no_argument, NULL, OPT_FORK },
+	{ "file-offset", required_argument, NULL, OPT_FILE_OFF },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -2136,6 +2148,11 @@ static void parse_args(int argc, char **argv)
 		case OPT_FORK:
 			opt.fork = true;
 			break;
+		case OPT_FILE_OFF:
+			if (dmatd_parse_u64(optarg, &opt.file_off, true, 0) ||
+			    opt.file_off & (DMATD_PAGE_SIZE - 1))
+				bad_arg("--file-offset (page aligned)", optarg);
+			break;
 		case OPT_HELP:
 			print_usage(stdout);
 			exit(0);
@@ -2154,6 +2171,9 @@ static void parse_args(int argc, char **argv)
 		bad_arg("--errno (tests the cdev ioctl) with --mode", "legacy");
 	if (opt.hazard && opt.mode != DMATD_VFIO_LEGACY)
 		bad_arg("--legacy-hazard with --mode", "cdev");
+	if (opt.file_off && opt.backing != DMATD_BACKING_MEMFD &&
+	    opt.backing != DMATD_BACKING_MEMFD_HUGETLB)
+		bad_arg("--file-offset without --backing", "memfd");
 	if (opt.decoy && (opt.errno_cases || opt.hazard || !opt.handshake))
 		bad_arg("--x-decoy (with --handshake, in a pin case) with",
 			opt.errno_cases ? "--errno" : opt.hazard ?

@@ -1414,6 +1414,12 @@ static const DmatdGuestCase dmatd_cases[] = {
     { .name = "cdev/hugetlb", .tool_args = "--backing hugetlb --len 4M",
       .node_mb = 256, .hugepages = 8, .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/memfd", "--backing memfd --len 1M", 256, DMATD_EXPECT_PASS),
+    /* IOMMU_IOAS_MAP_FILE from a non-zero file offset; hugetlb folios. */
+    DMATD_PIN("cdev/memfd-offset", "--backing memfd --len 1M --file-offset 3M",
+              256, DMATD_EXPECT_PASS),
+    { .name = "cdev/memfd-hugetlb",
+      .tool_args = "--backing memfd-hugetlb --len 4M --file-offset 2M",
+      .node_mb = 256, .hugepages = 8, .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/maps", "--len 64K --maps 3", 256, DMATD_EXPECT_PASS),
     DMATD_PIN("cdev/scatter", "--scatter --len 1M", 256, DMATD_EXPECT_PASS),
     /* Partial first and last pages on physically scattered frames. */

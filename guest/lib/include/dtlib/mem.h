@@ -20,6 +20,7 @@ enum dmatd_backing {
 	DMATD_BACKING_THP,		/* anonymous, 2 MiB aligned, THP */
 	DMATD_BACKING_HUGETLB,	/* anonymous MAP_HUGETLB, 2 MiB pages */
 	DMATD_BACKING_MEMFD,	/* shared mapping of a memfd (shmem) */
+	DMATD_BACKING_MEMFD_HUGETLB,	/* the same, MFD_HUGETLB: 2 MiB pages */
 };
 
 struct dmatd_buf {
@@ -30,7 +31,8 @@ struct dmatd_buf {
 	uint8_t *va;		/* the buffer: map + offset */
 	size_t len;
 	size_t offset;
-	int memfd;		/* DMATD_BACKING_MEMFD, else -1 */
+	int memfd;		/* the memfd backings, else -1 */
+	uint64_t file_off;	/* memfd: where in the file the mapping starts */
 	bool locked;
 };
 
@@ -44,6 +46,13 @@ int dmatd_backing_parse(const char *name, enum dmatd_backing *backing);
  */
 int dmatd_buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing, size_t len,
 		    size_t offset);
+
+/*
+ * The same for a memfd buffer (@backing DMATD_BACKING_MEMFD or _HUGETLB)
+ * mapped from @file_off (aligned to its page size) on.
+ */
+int dmatd_buf_alloc_file(struct dmatd_buf *b, enum dmatd_backing backing,
+			 size_t len, size_t offset, uint64_t file_off);
 void dmatd_buf_free(struct dmatd_buf *b);
 
 /* mlock() the whole mapping (legacy path). */
