@@ -1623,6 +1623,121 @@ static void probe_unmap_race(struct buffer *b,
 	      r.bad ? errname(r.bad_ret) : "none", r.bad_pa, r.bad_len);
 }
 
+#define LIFE_PAGES	16
+
+/* GET_PA's PA of each page of @len bytes at @iova; -1 where it fails. */
+static void get_pa_pages(uint64_t iova, size_t n, uint64_t *pa)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct iommu_ioas_noiommu_get_pa cmd = {
+			.size = sizeof(cmd),
+			.ioas_id = dev.vfio.ioas_id,
+			.iova = iova + i * DMATD_PAGE_SIZE,
+			.length = DMATD_PAGE_SIZE,
+		};
+
+		pa[i] = __dt_get_pa(dev.vfio.iommufd, &cmd) ? (uint64_t)-1 :
+			cmd.out_phys;
+	}
+}
+
+static size_t count_differ(const uint64_t *a, const uint64_t *b, size_t n)
+{
+	size_t i, d = 0;
+
+	for (i = 0; i < n; i++)
+		d += a[i] != b[i];
+	return d;
+}
+
+/*
+ * The life of pinned memory when its process changes the mapping under
+ * it.  The pin holds the frames, not the virtual range, so:
+ *  - MADV_DONTNEED: GET_PA still gives the pinned frames, while the CPU,
+ *    touching the range again, gets new ones (device and CPU diverge: the
+ *    documented behaviour, the user's mistake to make);
+ *  - mremap() to another address: the frames go with the range, so the
+ *    CPU at the new address still sees what the device targets;
+ *  - munmap(): the frames stay pinned (VmPin unchanged) until
+ *    IOMMU_IOAS_UNMAP, which gives them back.
+ */
+static void probe_life(void)
+{
+	uint64_t before[LIFE_PAGES], after[LIFE_PAGES], cpu[LIFE_PAGES];
+	const size_t len = LIFE_PAGES * DMATD_PAGE_SIZE;
+	struct dmatd_mapping m;
+	struct dmatd_buf buf;
+	long pin0, pin;
+	void *moved;
+	int fd;
+
+	fd = dmatd_vfio_pagemap(&dev.vfio);
+	CHECK_CALL(fd);
+
+	/* MADV_DONTNEED */
+	CHECK_CALL(dmatd_buf_alloc(&buf, DMATD_BACKING_4K, len, 0));
+	memset(buf.map, 1, len);
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &buf, &m, NULL));
+	get_pa_pages(m.iova, LIFE_PAGES, before);
+	if (madvise(buf.map, len, MADV_DONTNEED))
+		fatal("madvise MADV_DONTNEED: %s (errno %d)", strerror(errno),
+		      errno);
+	memset(buf.map, 2, len);
+	get_pa_pages(m.iova, LIFE_PAGES, after);
+	CHECK_CALL(dmatd_pagemap_pa(fd, buf.map, LIFE_PAGES, cpu));
+	check("dontneed-keeps-pin", !count_differ(before, after, LIFE_PAGES),
+	      "%zu of %d pages translate elsewhere after MADV_DONTNEED",
+	      count_differ(before, after, LIFE_PAGES), LIFE_PAGES);
+	check("dontneed-cpu-diverges",
+	      count_differ(before, cpu, LIFE_PAGES) == LIFE_PAGES,
+	      "%zu of %d pages the CPU touches again are the pinned frames",
+	      LIFE_PAGES - count_differ(before, cpu, LIFE_PAGES), LIFE_PAGES);
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	dmatd_buf_free(&buf);
+
+	/* mremap() */
+	CHECK_CALL(dmatd_buf_alloc(&buf, DMATD_BACKING_4K, len, 0));
+	memset(buf.map, 1, len);
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &buf, &m, NULL));
+	get_pa_pages(m.iova, LIFE_PAGES, before);
+	/* Grow it: the kernel must find it a new place. */
+	moved = mremap(buf.map, len, 2 * len, MREMAP_MAYMOVE);
+	if (moved == MAP_FAILED)
+		fatal("mremap: %s (errno %d)", strerror(errno), errno);
+	CHECK_CALL(dmatd_pagemap_pa(fd, moved, LIFE_PAGES, cpu));
+	get_pa_pages(m.iova, LIFE_PAGES, after);
+	check("mremap-keeps-frames", !count_differ(before, cpu, LIFE_PAGES) &&
+	      !count_differ(before, after, LIFE_PAGES),
+	      "moved from %p to %p: %zu of %d pages on other frames for the CPU, %zu for GET_PA",
+	      (void *)buf.map, moved, count_differ(before, cpu, LIFE_PAGES),
+	      LIFE_PAGES, count_differ(before, after, LIFE_PAGES));
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	munmap(moved, 2 * len);
+	buf.map = NULL;
+
+	/* munmap() */
+	CHECK_CALL(dmatd_buf_alloc(&buf, DMATD_BACKING_4K, len, 0));
+	memset(buf.map, 1, len);
+	pin0 = status_kb("VmPin");
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &buf, &m, NULL));
+	get_pa_pages(m.iova, LIFE_PAGES, before);
+	munmap(buf.map, buf.map_len);
+	buf.map = NULL;
+	get_pa_pages(m.iova, LIFE_PAGES, after);
+	pin = status_kb("VmPin");
+	check("munmap-keeps-pin", !count_differ(before, after, LIFE_PAGES) &&
+	      pin == pin0 + LIFE_PAGES * 4,
+	      "after munmap: %zu of %d pages translate elsewhere; VmPin %ld kB, %ld kB before the map",
+	      count_differ(before, after, LIFE_PAGES), LIFE_PAGES, pin, pin0);
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	pin = status_kb("VmPin");
+	check("unmap-after-munmap-unpins", pin == pin0,
+	      "VmPin %ld kB, %ld kB before the map", pin, pin0);
+	dmatd_buf_free(&buf);
+}
+
 #define MEMLOCK_PAGES	16
 
 /*
@@ -1820,6 +1935,7 @@ static void case_errno(void)
 
 	probe_edges(&b, &base, hole);
 	probe_unmap_race(&b, &base, hole);
+	probe_life();
 	probe_accounting();
 
 	/*
