@@ -1652,6 +1652,82 @@ static size_t count_differ(const uint64_t *a, const uint64_t *b, size_t n)
 	return d;
 }
 
+#define COLLAPSE_PAGES	(DMATD_HPAGE_SIZE / DMATD_PAGE_SIZE)
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+/* 2 MiB, 2 MiB aligned, of 4 KiB pages; *@raw is what to munmap. */
+static uint8_t *small_pages_2m(uint8_t **raw)
+{
+	*raw = mmap(NULL, 2 * DMATD_HPAGE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*raw == MAP_FAILED)
+		fatal("mmap 4 MiB: %s (errno %d)", strerror(errno), errno);
+	/* THP is "madvise" in the guest: these faults get 4 KiB pages. */
+	memset((uint8_t *)DMATD_ALIGN((uintptr_t)*raw, DMATD_HPAGE_SIZE), 1,
+	       DMATD_HPAGE_SIZE);
+	return (uint8_t *)DMATD_ALIGN((uintptr_t)*raw, DMATD_HPAGE_SIZE);
+}
+
+static int collapse(uint8_t *p)
+{
+	if (madvise(p, DMATD_HPAGE_SIZE, MADV_HUGEPAGE) ||
+	    madvise(p, DMATD_HPAGE_SIZE, MADV_COLLAPSE))
+		return -errno;
+	return 0;
+}
+
+/*
+ * A 2 MiB-aligned range of 4 KiB pages, pinned, then collapsed into a
+ * huge page on demand (MADV_COLLAPSE, what khugepaged does in the
+ * background): collapsing copies the pages into a new huge page, so a
+ * pinned range must be left on its frames (the kernel refuses, or skips
+ * the pinned pages).  The control: the same on a range nobody pinned
+ * collapses, into one 2 MiB frame.
+ */
+static void probe_collapse(int pagemap_fd)
+{
+	static uint64_t before[COLLAPSE_PAGES], after[COLLAPSE_PAGES];
+	static uint64_t cpu[COLLAPSE_PAGES];
+	struct dmatd_mapping m = { 0 };
+	struct dmatd_buf buf = { .memfd = -1 };
+	size_t i, huge = 0;
+	uint8_t *raw, *p;
+	int ret;
+
+	p = small_pages_2m(&raw);
+	ret = collapse(p);
+	CHECK_CALL(dmatd_pagemap_pa(pagemap_fd, p, COLLAPSE_PAGES, cpu));
+	for (i = 0; i < COLLAPSE_PAGES; i++)
+		huge += cpu[i] == cpu[0] + i * DMATD_PAGE_SIZE;
+	check("collapse-control-unpinned", !ret && huge == COLLAPSE_PAGES &&
+	      !(cpu[0] & (DMATD_HPAGE_SIZE - 1)),
+	      "MADV_COLLAPSE: %s; %zu of %zu pages in one 2 MiB frame at 0x%" PRIx64,
+	      errname(ret), huge, (size_t)COLLAPSE_PAGES, cpu[0]);
+	munmap(raw, 2 * DMATD_HPAGE_SIZE);
+
+	p = small_pages_2m(&raw);
+	buf.backing = DMATD_BACKING_4K;
+	buf.map = buf.va = p;
+	buf.map_len = buf.len = DMATD_HPAGE_SIZE;
+	buf.page_size = DMATD_PAGE_SIZE;
+	CHECK_CALL(dmatd_dma_map(&dev.vfio, &buf, &m, NULL));
+	get_pa_pages(m.iova, COLLAPSE_PAGES, before);
+	ret = collapse(p);
+	get_pa_pages(m.iova, COLLAPSE_PAGES, after);
+	CHECK_CALL(dmatd_pagemap_pa(pagemap_fd, p, COLLAPSE_PAGES, cpu));
+	check("collapse-keeps-pinned-frames",
+	      !count_differ(before, after, COLLAPSE_PAGES) &&
+	      !count_differ(before, cpu, COLLAPSE_PAGES),
+	      "MADV_COLLAPSE: %s; %zu of %zu pages on other frames for the CPU, %zu for GET_PA",
+	      errname(ret), count_differ(before, cpu, COLLAPSE_PAGES),
+	      (size_t)COLLAPSE_PAGES, count_differ(before, after, COLLAPSE_PAGES));
+	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	munmap(raw, 2 * DMATD_HPAGE_SIZE);
+}
+
 /*
  * The life of pinned memory when its process changes the mapping under
  * it.  The pin holds the frames, not the virtual range, so:
@@ -1736,6 +1812,8 @@ static void probe_life(void)
 	check("unmap-after-munmap-unpins", pin == pin0,
 	      "VmPin %ld kB, %ld kB before the map", pin, pin0);
 	dmatd_buf_free(&buf);
+
+	probe_collapse(fd);
 }
 
 #define MEMLOCK_PAGES	16
