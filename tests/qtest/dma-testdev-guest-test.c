@@ -338,6 +338,14 @@ static uint64_t dmatd_page_at(DmatdBuf *b, uint64_t gpa)
     return DMATD_NONE;
 }
 
+static uint64_t dmatd_get_u64(QDict *d, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(d, key));
+
+    g_assert_nonnull(n);
+    return qnum_get_uint(n);
+}
+
 /*
  * Where the device wrote since the buffer began, by its DMA log.  If the
  * log no longer holds the first of those entries, writes_complete stays
@@ -459,14 +467,6 @@ static void dmatd_check_pattern(DmatdVm *vm, DmatdBuf *b)
                   "write the device logged (chance, or CPU copies): ignored",
                   b->name, b->chance_words);
     }
-}
-
-static uint64_t dmatd_get_u64(QDict *d, const char *key)
-{
-    QNum *n = qobject_to(QNum, qdict_get(d, key));
-
-    g_assert_nonnull(n);
-    return qnum_get_uint(n);
 }
 
 /* The device's DMA log from sequence number @from on. */
