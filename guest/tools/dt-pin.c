@@ -2446,6 +2446,24 @@ int main(int argc, char **argv)
 		check("close-releases-pins", !pin,
 		      "VmPin %ld kB after closing the device and the iommufd",
 		      pin);
+	} else {
+		/*
+		 * The legacy twin of no-cap-sys-rawio-cdev-open: a no-IOMMU
+		 * group (closed again now) opens only with CAP_SYS_RAWIO.
+		 */
+		char path[64];
+		int gfd, err;
+
+		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d",
+			 dev.vfio.group);
+		CHECK_CALL(set_cap(CAP_SYS_RAWIO, false));
+		gfd = open(path, O_RDWR | O_CLOEXEC);
+		err = gfd < 0 ? -errno : 0;
+		if (gfd >= 0)
+			close(gfd);
+		CHECK_CALL(set_cap(CAP_SYS_RAWIO, true));
+		check("no-cap-sys-rawio-group-open", err == -EPERM,
+		      "open %s without CAP_SYS_RAWIO: %s", path, errname(err));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	printf("1..%u\n", tap_n);
