@@ -1698,7 +1698,9 @@ static void probe_collapse(int pagemap_fd)
 	int ret;
 
 	p = small_pages_2m(&raw);
-	ret = collapse(p);
+	/* EAGAIN is transient (a page still in a per-CPU LRU batch). */
+	for (i = 0; i < 3 && (ret = collapse(p)) == -EAGAIN; i++)
+		usleep(10000);
 	CHECK_CALL(dmatd_pagemap_pa(pagemap_fd, p, COLLAPSE_PAGES, cpu));
 	for (i = 0; i < COLLAPSE_PAGES; i++)
 		huge += cpu[i] == cpu[0] + i * DMATD_PAGE_SIZE;
