@@ -18,7 +18,8 @@
  * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh),
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
  * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
- * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases).
+ * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases),
+ * DT_GUEST_KERNEL_SELFTEST (the third, with IOMMUFD_TEST, for iommufd/).
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -62,6 +63,8 @@ typedef enum {
     DMATD_EXPECT_STRAYS,           /* pass, having ignored the strays */
     DMATD_EXPECT_TAG_TWICE,        /* negative control of the page scan */
     DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
+    DMATD_EXPECT_IOMMUFD_SELFTEST, /* Linux's iommufd selftest passes */
+    DMATD_EXPECT_KTAP_FAIL,        /* negative control of the KTAP reader */
 } DmatdExpect;
 
 typedef struct DmatdGuestCase {
@@ -76,6 +79,7 @@ typedef struct DmatdGuestCase {
     DmatdExpect expect;
     bool above_4g;              /* every page of the buffer above 4 GiB */
     bool compat_kernel;         /* boot DT_GUEST_KERNEL_COMPAT */
+    bool selftest_kernel;       /* boot DT_GUEST_KERNEL_SELFTEST */
     const char *container;      /* legacy: who must serve /dev/vfio/vfio */
 } DmatdGuestCase;
 
@@ -139,6 +143,7 @@ typedef struct DmatdVm {
 
 static const char *dmatd_kernel;
 static const char *dmatd_kernel_compat;
+static const char *dmatd_kernel_selftest;
 static const char *dmatd_initrd;
 static const char *dmatd_accel;
 static unsigned dmatd_timeout_s = DMATD_CASE_TIMEOUT_S;
@@ -835,6 +840,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
         c->extra_args ? c->extra_args : "",
+        c->selftest_kernel ? dmatd_kernel_selftest :
         c->compat_kernel ? dmatd_kernel_compat : dmatd_kernel, dmatd_initrd,
         append);
     vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
@@ -947,13 +953,21 @@ static bool dmatd_epf_skip_ok(const char *name, const char *reason)
 }
 
 /*
- * Read the kselftest's TAP from the console: every case must pass, or
- * skip for an allowed reason, and no sub-step may have failed (a SKIP
- * after a failed MSI vector would hide the failure).  Returns the cases.
+ * Read a kselftest's KTAP from the console: every case must pass, or
+ * skip for a reason @skip_ok allows, and no sub-step may have failed (a
+ * SKIP after a failed MSI vector would hide the failure).  Only the lines
+ * after the last "@dt selftest-begin name=@suite", if there is one.
+ * Returns the cases.
  */
-static unsigned dmatd_epf_check_tap(DmatdVm *vm)
+typedef bool DmatdSkipOk(const char *name, const char *reason);
+
+static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
+                                 DmatdSkipOk *skip_ok)
 {
-    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    g_autofree char *begin = g_strdup_printf("@dt selftest-begin name=%s",
+                                             suite);
+    const char *from = g_strrstr(vm->console->str, begin);
+    g_auto(GStrv) lines = g_strsplit(from ?: vm->console->str, "\n", -1);
     unsigned cases = 0, passed = 0, skipped = 0;
     const char *totals = NULL;
     char **l;
@@ -963,11 +977,14 @@ static unsigned dmatd_epf_check_tap(DmatdVm *vm)
         g_autofree char *id = NULL;
         bool ok;
 
+        if (g_str_has_prefix(line, "@dt selftest name=")) {
+            break;
+        }
         if (strstr(line, "# Totals:")) {
             totals = strstr(line, "# Totals:");
         }
         if (strstr(line, "Test failed for") || strstr(line, "test failed")) {
-            dmatd_error(vm, "kselftest: %s", line);
+            dmatd_error(vm, "kselftest %s: %s", suite, line);
         }
         ok = g_str_has_prefix(line, "ok ");
         if (!ok && !g_str_has_prefix(line, "not ok ")) {
@@ -978,31 +995,48 @@ static unsigned dmatd_epf_check_tap(DmatdVm *vm)
             continue;
         }
         name++;
-        skip = strstr(name, " # SKIP ");
-        id = skip ? g_strndup(name, skip - name) : g_strdup(name);
+        skip = strstr(name, " # SKIP");
+        /* The serial console ends lines with CR LF. */
+        id = g_strstrip(skip ? g_strndup(name, skip - name) : g_strdup(name));
         cases++;
         if (!ok) {
-            dmatd_error(vm, "kselftest: %s failed", id);
+            dmatd_error(vm, "kselftest %s: %s failed", suite, id);
         } else if (skip) {
-            /* The serial console ends lines with CR LF. */
-            g_autofree char *reason = g_strstrip(g_strdup(skip + 8));
+            g_autofree char *reason = g_strstrip(g_strdup(skip + 7));
 
             skipped++;
-            if (!dmatd_epf_skip_ok(id, reason)) {
-                dmatd_error(vm, "kselftest: %s skipped (%s), which is not an "
-                            "allowed skip", id, reason);
+            if (!skip_ok(id, reason)) {
+                dmatd_error(vm, "kselftest %s: %s skipped (%s), which is not "
+                            "an allowed skip", suite, id, reason);
             }
         } else {
             passed++;
         }
     }
-    dmatd_msg("kselftest pci_endpoint: %u cases, %u passed, %u "
-              "skipped; %s", cases, passed, skipped,
-              totals ?: "no Totals line");
+    dmatd_msg("kselftest %s: %u cases, %u passed, %u skipped; %s", suite,
+              cases, passed, skipped, totals ?: "no Totals line");
     if (!totals) {
-        dmatd_error(vm, "kselftest: no '# Totals:' line: it did not finish");
+        dmatd_error(vm, "kselftest %s: no '# Totals:' line: it did not "
+                    "finish", suite);
     }
     return cases;
+}
+
+static unsigned dmatd_epf_check_tap(DmatdVm *vm)
+{
+    return dmatd_check_ktap(vm, "pci_endpoint", dmatd_epf_skip_ok);
+}
+
+/*
+ * Linux's iommufd selftest (iommufd/ cases), on the kernel built with
+ * IOMMUFD_TEST.  It drives iommufd's mock IOMMU, not dma-testdev: what
+ * this adds is that a kernel under test also passes iommufd's own suite,
+ * and the kernel check (no WARN, no leak report) over all of it.  The
+ * skips it may take, each for a reason docs/user-guide.rst lists.
+ */
+static bool dmatd_iommufd_skip_ok(const char *name, const char *reason)
+{
+    return false;
 }
 
 static bool dmatd_epf_dir_ok(const char *map_dir, bool is_write)
@@ -1276,6 +1310,34 @@ static void dmatd_run_case(const DmatdGuestCase *c)
                   dma_errors);
         break;
     }
+    case DMATD_EXPECT_IOMMUFD_SELFTEST:
+        g_assert_cmpuint(dmatd_check_ktap(vm, "iommufd",
+                                          dmatd_iommufd_skip_ok), >=, 100);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        break;
+    case DMATD_EXPECT_KTAP_FAIL:
+        /*
+         * Negative control of the KTAP reader: iommufd's suite on a kernel
+         * without IOMMUFD_TEST, where its mock-domain cases fail.  Every
+         * finding must be a failed case, and there must be some.
+         */
+        dmatd_check_ktap(vm, "iommufd", dmatd_iommufd_skip_ok);
+        dmatd_report_errors(vm);
+        g_assert_cmpuint(vm->errors->len, >, 0);
+        for (i = 0; i < vm->errors->len; i++) {
+            const char *e = vm->errors->pdata[i];
+
+            g_assert_true(g_str_has_prefix(e, "kselftest iommufd: "));
+            g_assert_true(g_str_has_suffix(e, " failed"));
+        }
+        g_assert_cmpint(vm->tool_status, !=, 0);
+        dmatd_msg("negative control: %u failed cases seen", vm->errors->len);
+        break;
     case DMATD_EXPECT_STRAYS:
         /*
          * The tool put, in a page outside the buffer, page 0's nonce
@@ -1396,6 +1458,11 @@ static void test_guest_case(const void *data)
         g_test_skip("DT_GUEST_KERNEL_COMPAT is not set");
         return;
     }
+    if (((const DmatdGuestCase *)data)->selftest_kernel &&
+        !dmatd_kernel_selftest) {
+        g_test_skip("DT_GUEST_KERNEL_SELFTEST is not set");
+        return;
+    }
     if (g_test_subprocess()) {
         dmatd_run_case(data);
         return;
@@ -1501,6 +1568,16 @@ static const DmatdGuestCase dmatd_cases[] = {
                     "-device dma-testdev,id=dt1,bus=rp1,"
                     "x-bad-seed-every=10000",
       .expect = DMATD_EXPECT_READ_FAIL },
+    /*
+     * Linux's iommufd selftest on the kernel with IOMMUFD_TEST, and its
+     * negative control: the same suite on the first kernel, which lacks
+     * the mock IOMMU, so that its cases fail and the reader must say so.
+     */
+    { .name = "iommufd/selftest", .run = "dt-iommufd-selftest iommufd",
+      .node_mb = 512, .selftest_kernel = true,
+      .expect = DMATD_EXPECT_IOMMUFD_SELFTEST },
+    { .name = "negative/iommufd-ktap", .run = "iommufd -f iommufd",
+      .node_mb = 256, .expect = DMATD_EXPECT_KTAP_FAIL },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test", .expect = DMATD_EXPECT_EPF },
     { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
@@ -1519,6 +1596,7 @@ int main(int argc, char **argv)
     }
     dmatd_kernel = getenv("DT_GUEST_KERNEL");
     dmatd_kernel_compat = getenv("DT_GUEST_KERNEL_COMPAT");
+    dmatd_kernel_selftest = getenv("DT_GUEST_KERNEL_SELFTEST");
     dmatd_initrd = getenv("DT_GUEST_INITRD");
     dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
     /* scripts/mutate.sh: a mutant that hangs the guest costs less. */
