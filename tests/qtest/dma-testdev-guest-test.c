@@ -928,10 +928,11 @@ static bool dmatd_errors_only_offsets(DmatdVm *vm, uint64_t a, uint64_t b)
 #define DMATD_GUEST_BDF         "0000:01:00.0"
 
 /*
- * Skips that are allowed, each for a reason docs/specs/dma-testdev.rst
- * explains: one MSI vector without interrupt remapping on x86, MSI-X
- * vectors past the table, and the two features the personality does not
- * offer (BAR subrange mapping, the doorbell).
+ * Skips that are allowed, each for a reason
+ * docs/system/devices/dma-testdev.rst explains: one MSI vector without
+ * interrupt remapping on x86, MSI-X vectors past the table, and the two
+ * features the personality does not offer (BAR subrange mapping, the
+ * doorbell).
  */
 static bool dmatd_epf_skip_ok(const char *name, const char *reason)
 {
