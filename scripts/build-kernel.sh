@@ -14,7 +14,9 @@
 #                 tree of its own
 #   --variant iommufd-selftest   the third: the second plus what Linux's
 #                 iommufd selftest needs (guest/kernel/
-#                 iommufd-selftest.config: IOMMUFD_TEST, fault injection)
+#                 iommufd-selftest.config: IOMMUFD_TEST, fault injection),
+#                 built from the source with patches/linux/iommufd-selftest/
+#                 applied (a hard-linked copy; the fetched tree stays as is)
 #
 # Environment:
 #   DMA_TESTDEV_KERNEL_SRC=/path  build this Linux tree instead of Debian's
@@ -35,13 +37,15 @@ elif [ $# -ne 0 ]; then
     dt_die "usage: $0 [--variant default|iommufd-container|iommufd-selftest]"
 fi
 fragments=("$DT_ROOT/guest/kernel/dma-testdev.config")
+patches=()
 case $variant in
 default) ;;
 iommufd-container)
     fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config") ;;
 iommufd-selftest)
     fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config"
-        "$DT_ROOT/guest/kernel/iommufd-selftest.config") ;;
+        "$DT_ROOT/guest/kernel/iommufd-selftest.config")
+    patches=("$DT_ROOT"/patches/linux/iommufd-selftest/*.patch) ;;
 *) dt_die "unknown kernel variant '$variant' (default, iommufd-container, iommufd-selftest)" ;;
 esac
 arch=x86_64
@@ -72,6 +76,31 @@ merged_fragment() {
 }
 
 src=$("$DT_ROOT/scripts/fetch-kernel.sh")
+
+# A variant with patches builds from a copy of the tree with them applied:
+# hard links, but a private copy of every file a patch touches, so that
+# patch(1) never writes through a link into the fetched source.  Keyed by
+# the patches, made once.
+if [ ${#patches[@]} -gt 0 ]; then
+    [ -f "${patches[0]}" ] || dt_die "no patches for the $variant kernel: ${patches[0]}"
+    psrc=$DT_CACHE/src/$(basename "$src")-patched-$(cat "${patches[@]}" |
+        sha256sum | cut -c1-12)
+    if [ ! -f "$psrc/.dt-complete" ]; then
+        rm -rf "$psrc"
+        dt_step "hard-link copy of $src" cp -al "$src" "$psrc"
+        for p in "${patches[@]}"; do
+            sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" | sort -u |
+                while IFS= read -r f; do
+                    [ ! -f "$src/$f" ] || cp --remove-destination "$src/$f" "$psrc/$f"
+                done
+            patch -d "$psrc" -p1 -s --forward --no-backup-if-mismatch < "$p" ||
+                dt_die "$(basename "$p") does not apply to $src"
+            dt_log "applied $(basename "$p")"
+        done
+        touch "$psrc/.dt-complete"
+    fi
+    src=$psrc
+fi
 
 # Fail before spending minutes on a build that cannot serve the tests.
 hdr=$src/include/uapi/linux/iommufd.h
