@@ -62,11 +62,16 @@ typedef enum {
     DMATD_EXPECT_STRAYS,           /* pass, having ignored the strays */
     DMATD_EXPECT_TAG_TWICE,        /* negative control of the page scan */
     DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
+    DMATD_EXPECT_KSELFTEST,        /* every test of a harness tool passes */
 } DmatdExpect;
+
+/* dt-pin-abi's tests (kselftest_harness.h), when this test was written. */
+#define DMATD_ABI_TESTS         29
 
 typedef struct DmatdGuestCase {
     const char *name;
-    const char *tool_args;      /* of dt-pin, unless @run is given */
+    const char *tool;           /* run with --handshake (default dt-pin) */
+    const char *tool_args;      /* its options, unless @run is given */
     const char *run;            /* another guest command */
     uint64_t node_mb;           /* RAM per NUMA node */
     unsigned hugepages;         /* 2 MiB pages reserved at boot */
@@ -812,7 +817,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     }
 
     run = c->run ? g_strdup(c->run)
-                 : g_strdup_printf("dt-pin --handshake %s", c->tool_args);
+                 : g_strdup_printf("%s --handshake %s", c->tool ?: "dt-pin",
+                                   c->tool_args);
     /* loglevel=5: warnings reach the console (quiet would hide WARN()). */
     append = g_strdup_printf("console=ttyS0 panic=-1 loglevel=5 "
                              "vfio.enable_unsafe_noiommu_mode=1 "
@@ -946,28 +952,55 @@ static bool dmatd_epf_skip_ok(const char *name, const char *reason)
     return false;
 }
 
+/* A test that skipped: is the reason one the case allows? */
+typedef bool (*DmatdSkipOk)(const char *name, const char *reason);
+
 /*
- * Read the kselftest's TAP from the console: every case must pass, or
- * skip for an allowed reason, and no sub-step may have failed (a SKIP
- * after a failed MSI vector would hide the failure).  Returns the cases.
+ * Read the KTAP a kselftest_harness.h program printed on the console
+ * ("ok N name", "not ok N name", "# " lines): a test that failed is a
+ * finding "@tool: NAME failed", with the "# " lines it printed since its
+ * "#  RUN" line (the harness's and the test's own messages); a skip is
+ * one unless @skip_ok allows it, and so is a run that never reached its
+ * "# Totals:" line or reported fewer tests than its "1..N" plan.  Returns
+ * the tests reported; *@passed, those that passed.
  */
-static unsigned dmatd_epf_check_tap(DmatdVm *vm)
+static unsigned dmatd_check_ktap(DmatdVm *vm, const char *tool,
+                                 DmatdSkipOk skip_ok, unsigned *passed)
 {
     g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
-    unsigned cases = 0, passed = 0, skipped = 0;
+    g_autoptr(GString) msgs = g_string_new(NULL);
+    unsigned cases = 0, skipped = 0, plan = 0;
     const char *totals = NULL;
     char **l;
 
+    *passed = 0;
     for (l = lines; *l; l++) {
-        const char *line = *l, *name, *skip;
+        /* The serial console ends lines with CR LF. */
+        char *line = g_strchomp(*l);
+        const char *name, *skip;
         g_autofree char *id = NULL;
         bool ok;
 
         if (strstr(line, "# Totals:")) {
             totals = strstr(line, "# Totals:");
         }
-        if (strstr(line, "Test failed for") || strstr(line, "test failed")) {
+        /* pci_endpoint_test's own words for a failed sub-step. */
+        if (!tool && (strstr(line, "Test failed for") ||
+                      strstr(line, "test failed"))) {
             dmatd_error(vm, "kselftest: %s", line);
+        }
+        if (g_str_has_prefix(line, "1..")) {
+            plan = atoi(line + 3);
+        }
+        if (g_str_has_prefix(line, "#  RUN ")) {
+            g_string_truncate(msgs, 0);
+            continue;
+        }
+        if (g_str_has_prefix(line, "# ") && !strstr(line, "  OK  ") &&
+            !strstr(line, "  FAIL  ")) {
+            g_string_append_printf(msgs, "%s%s", msgs->len ? " | " : "",
+                                   line + 2);
+            continue;
         }
         ok = g_str_has_prefix(line, "ok ");
         if (!ok && !g_str_has_prefix(line, "not ok ")) {
@@ -982,27 +1015,40 @@ static unsigned dmatd_epf_check_tap(DmatdVm *vm)
         id = skip ? g_strndup(name, skip - name) : g_strdup(name);
         cases++;
         if (!ok) {
-            dmatd_error(vm, "kselftest: %s failed", id);
+            dmatd_error(vm, "%s: %s failed%s%s", tool ?: "kselftest", id,
+                        msgs->len ? ": " : "", msgs->str);
         } else if (skip) {
-            /* The serial console ends lines with CR LF. */
-            g_autofree char *reason = g_strstrip(g_strdup(skip + 8));
+            const char *reason = skip + 8;
 
             skipped++;
-            if (!dmatd_epf_skip_ok(id, reason)) {
-                dmatd_error(vm, "kselftest: %s skipped (%s), which is not an "
-                            "allowed skip", id, reason);
+            if (!skip_ok || !skip_ok(id, reason)) {
+                dmatd_error(vm, "%s: %s skipped (%s), which is not an "
+                            "allowed skip", tool ?: "kselftest", id, reason);
             }
         } else {
-            passed++;
+            (*passed)++;
         }
+        g_string_truncate(msgs, 0);
     }
-    dmatd_msg("kselftest pci_endpoint: %u cases, %u passed, %u "
-              "skipped; %s", cases, passed, skipped,
-              totals ?: "no Totals line");
+    dmatd_msg("%s: %u tests, %u passed, %u skipped; %s", tool ?: "kselftest",
+              cases, *passed, skipped, totals ?: "no Totals line");
     if (!totals) {
-        dmatd_error(vm, "kselftest: no '# Totals:' line: it did not finish");
+        dmatd_error(vm, "%s: no '# Totals:' line: it did not finish",
+                    tool ?: "kselftest");
+    }
+    if (cases < plan) {
+        dmatd_error(vm, "%s: %u tests reported of the %u planned",
+                    tool ?: "kselftest", cases, plan);
     }
     return cases;
+}
+
+/* Linux's pci_endpoint kselftest: every case passes or skips as allowed. */
+static unsigned dmatd_epf_check_tap(DmatdVm *vm)
+{
+    unsigned passed;
+
+    return dmatd_check_ktap(vm, NULL, dmatd_epf_skip_ok, &passed);
 }
 
 static bool dmatd_epf_dir_ok(const char *map_dir, bool is_write)
@@ -1330,6 +1376,24 @@ static void dmatd_run_case(const DmatdGuestCase *c)
                                 "] WARNING: drivers/misc/dma-testdev.c:1 at "
                                 "dmatd_negative_control"));
         break;
+    case DMATD_EXPECT_KSELFTEST: {
+        unsigned passed, tests;
+
+        /*
+         * Every test of dt-pin-abi passes: a failed one is a finding with
+         * its messages.  All of them ran: none was lost or dropped.
+         */
+        tests = dmatd_check_ktap(vm, "dt-pin-abi", NULL, &passed);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(tests, >=, DMATD_ABI_TESTS);
+        g_assert_cmpuint(passed, ==, tests);
+        break;
+    }
     case DMATD_EXPECT_READ_FAIL:
         /*
          * Negative control: the device itself returned wrong SEED values;
@@ -1454,7 +1518,9 @@ static const DmatdGuestCase dmatd_cases[] = {
              "dmatd_negative_control+0x0/0x10, CPU#0: sh/1 >/dev/kmsg; "
              "dt-pin --handshake --len 4K",
       .expect = DMATD_EXPECT_KERNEL_WARNING },
-    DMATD_PIN("cdev/errno", "--errno", 256, DMATD_EXPECT_PASS),
+    /* The ioctl's ABI and the life of pinned memory, a test per probe. */
+    { .name = "cdev/errno", .run = "dt-pin-abi", .node_mb = 256,
+      .expect = DMATD_EXPECT_KSELFTEST },
     /* The scans' controls: strays ignored, a copied tag reported. */
     DMATD_PIN("cdev/strays", "--len 64K --x-decoy strays", 256,
               DMATD_EXPECT_STRAYS),
@@ -1465,7 +1531,7 @@ static const DmatdGuestCase dmatd_cases[] = {
       .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",
       .expect = DMATD_EXPECT_MISDIRECT },
     { .name = "legacy/hazard",
-      .tool_args = "--mode legacy --legacy-hazard --len 64K", .node_mb = 256,
+      .tool = "dt-pagemap-hazard", .tool_args = "--len 64K", .node_mb = 256,
       .container = "vfio", .expect = DMATD_EXPECT_LEGACY_HAZARD },
     /* The same with mlock(): every page moves (the tool's own check). */
     { .name = "legacy/fork", .tool_args = "--mode legacy --len 256K --fork",
@@ -1478,7 +1544,7 @@ static const DmatdGuestCase dmatd_cases[] = {
       .node_mb = 256, .compat_kernel = true, .container = "iommufd",
       .expect = DMATD_EXPECT_PASS },
     { .name = "compat/hazard",
-      .tool_args = "--mode legacy --legacy-hazard --len 64K", .node_mb = 256,
+      .tool = "dt-pagemap-hazard", .tool_args = "--len 64K", .node_mb = 256,
       .compat_kernel = true, .container = "iommufd",
       .expect = DMATD_EXPECT_LEGACY_HAZARD },
     { .name = "compat/fork", .tool_args = "--mode legacy --len 256K --fork",
