@@ -577,6 +577,35 @@ noinline void dmatd_tbuf_begin(const char *name, const struct dmatd_tbuf *b)
 
 /* --- The session ------------------------------------------------------- */
 
+static const struct option session_opts[] = {
+	{ "dev", required_argument, NULL, DMATD_OPT_DEV },
+	{ "mode", required_argument, NULL, DMATD_OPT_MODE },
+	{ "backing", required_argument, NULL, DMATD_OPT_BACKING },
+	{ "len", required_argument, NULL, DMATD_OPT_LEN },
+	{ "offset", required_argument, NULL, DMATD_OPT_OFFSET },
+	{ "file-offset", required_argument, NULL, DMATD_OPT_FILE_OFF },
+	{ "handshake", no_argument, NULL, DMATD_OPT_HANDSHAKE },
+	{ "seed", required_argument, NULL, DMATD_OPT_SEED },
+	{ "node", required_argument, NULL, DMATD_OPT_NODE },
+	{ "help", no_argument, NULL, DMATD_OPT_HELP },
+};
+
+struct option *dmatd_session_longopts(const struct option *extra)
+{
+	size_t n = 0;
+	struct option *all;
+
+	while (extra && extra[n].name)
+		n++;
+	all = calloc(ARRAY_SIZE(session_opts) + n + 1, sizeof(*all));
+	if (!all)
+		dmatd_fatal("calloc %zu options: %s", n, strerror(ENOMEM));
+	memcpy(all, session_opts, sizeof(session_opts));
+	if (n)
+		memcpy(all + ARRAY_SIZE(session_opts), extra, n * sizeof(*all));
+	return all;
+}
+
 bool dmatd_session_opt(int c, const char *arg)
 {
 	uint64_t v;

@@ -170,20 +170,18 @@ static void print_usage(FILE *f)
 		"                       it takes, --len 1M)\n");
 }
 
-static const struct option long_opts[] = {
-	DMATD_SESSION_OPTIONS,
-	{ NULL, 0, NULL, 0 },
-};
-
 int main(int argc, char **argv)
 {
+	struct option *long_opts;
 	int c;
 
 	dmatd_tool_init("dt-pagemap-hazard", print_usage, dmatd_tap_fatal);
 	dmatd_sess.mode = DMATD_VFIO_LEGACY;
+	long_opts = dmatd_session_longopts(NULL);
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1)
 		if (!dmatd_session_opt(c, optarg))
 			dmatd_usage_error();
+	free(long_opts);
 	dmatd_session_opts_done(argc, argv);
 	if (dmatd_sess.mode != DMATD_VFIO_LEGACY)
 		dmatd_bad_arg("--mode (the hazard is the legacy path's)",

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,21 +49,36 @@
 #endif
 
 /* A library call must succeed, else the test ends with its message. */
-#define CALL_OK(expr)							\
-	ASSERT_LE(0, (long)(expr)) TH_LOG("%s", dmatd_last_error())
+static void call_ok(struct __test_metadata *_metadata, long ret)
+{
+	ASSERT_LE(0, ret) TH_LOG("%s", dmatd_last_error());
+}
 
 /* One check of the old dt-pin --errno, by its name: fails with @fmt. */
-#define PROBE(name, ok, fmt, ...)					\
-	EXPECT_TRUE(ok) TH_LOG(name ": " fmt, ##__VA_ARGS__)
+static void __printf(4, 5) probe(struct __test_metadata *_metadata,
+				 const char *name, bool ok,
+				 const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	EXPECT_TRUE(ok) TH_LOG("%s: %s", name, msg);
+}
 
 /* GET_PA answered @ret (0 or -errno); @want is a positive errno or 0. */
-#define PROBE_ERRNO(name, ret, want, cmd)				\
-	PROBE(name, (ret) == -(want),					\
-	      "got %s, want %s; size=%u flags=0x%x ioas=%u reserved=0x%x iova=0x%llx length=0x%llx", \
-	      dmatd_errname(ret), (want) ? strerror(want) : "success",	\
-	      (cmd)->size, (cmd)->flags, (cmd)->ioas_id, (cmd)->__reserved, \
-	      (unsigned long long)(cmd)->iova,				\
-	      (unsigned long long)(cmd)->length)
+static void probe_errno(struct __test_metadata *_metadata, const char *name,
+			int ret, int want,
+			const struct iommu_ioas_noiommu_get_pa *cmd)
+{
+	probe(_metadata, name, ret == -want,
+	      "got %s, want %s; size=%u flags=0x%x ioas=%u reserved=0x%x iova=0x%llx length=0x%llx",
+	      dmatd_errname(ret), want ? strerror(want) : "success",
+	      cmd->size, cmd->flags, cmd->ioas_id, cmd->__reserved,
+	      (unsigned long long)cmd->iova, (unsigned long long)cmd->length);
+}
 
 /* Library messages as KTAP comments, in order with the harness's. */
 static void lib_log(const char *msg)
@@ -92,17 +108,17 @@ static void pinned_setup(struct __test_metadata *_metadata, struct pinned *p)
 	p->buf.memfd = -1;
 	dmatd_set_log_fn(lib_log);
 	/* As dt-pin: one CPU, its per-CPU lists (MADV_COLLAPSE's LRU). */
-	CALL_OK(dmatd_pin_cpu(&cpu));
-	CALL_OK(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID, DMA_TESTDEV_DEVICE_ID,
+	call_ok(_metadata, dmatd_pin_cpu(&cpu));
+	call_ok(_metadata, dmatd_pci_find(DMA_TESTDEV_VENDOR_ID, DMA_TESTDEV_DEVICE_ID,
 			       bdf, sizeof(bdf)));
-	CALL_OK(dmatd_dev_open(&p->dev, bdf, DMATD_VFIO_CDEV));
+	call_ok(_metadata, dmatd_dev_open(&p->dev, bdf, DMATD_VFIO_CDEV));
 	p->open = true;
 	p->fd = p->dev.vfio.iommufd;
-	CALL_OK(dmatd_buf_alloc(&p->buf, DMATD_BACKING_4K, BUF_LEN, 0));
-	CALL_OK(dmatd_dma_map(&p->dev.vfio, &p->buf, &p->map, NULL));
+	call_ok(_metadata, dmatd_buf_alloc(&p->buf, DMATD_BACKING_4K, BUF_LEN, 0));
+	call_ok(_metadata, dmatd_dma_map(&p->dev.vfio, &p->buf, &p->map, NULL));
 	pm = dmatd_vfio_pagemap(&p->dev.vfio);
-	CALL_OK(pm);
-	CALL_OK(dmatd_pagemap_pa(pm, dmatd_buf_page(&p->buf, 0), 1,
+	call_ok(_metadata, pm);
+	call_ok(_metadata, dmatd_pagemap_pa(pm, dmatd_buf_page(&p->buf, 0), 1,
 				 &p->page0_pa));
 	p->base = (struct iommu_ioas_noiommu_get_pa) {
 		.size = sizeof(p->base),
@@ -242,13 +258,7 @@ TEST_F(get_pa_arg, rejected)
 
 	variant->edit(&cmd, &self->p);
 	ret = __dt_get_pa(self->p.fd, &cmd);
-	EXPECT_EQ(-variant->want, ret) TH_LOG("%s: got %s, want %s; size=%u flags=0x%x ioas=%u reserved=0x%x iova=0x%llx length=0x%llx",
-					      variant->check, dmatd_errname(ret),
-					      strerror(variant->want), cmd.size,
-					      cmd.flags, cmd.ioas_id,
-					      cmd.__reserved,
-					      (unsigned long long)cmd.iova,
-					      (unsigned long long)cmd.length);
+	probe_errno(_metadata, variant->check, ret, variant->want, &cmd);
 }
 
 /* --- The answer --------------------------------------------------------- */
@@ -258,8 +268,8 @@ TEST_F(get_pa, valid)
 	struct iommu_ioas_noiommu_get_pa cmd = self->p.base;
 	int ret = __dt_get_pa(self->p.fd, &cmd);
 
-	PROBE_ERRNO("valid", ret, 0, &self->p.base);
-	PROBE("valid-pa", !ret &&
+	probe_errno(_metadata, "valid", ret, 0, &self->p.base);
+	probe(_metadata, "valid-pa", !ret &&
 	      (cmd.out_phys & ~(DMATD_PAGE_SIZE - 1)) == self->p.page0_pa &&
 	      cmd.length && cmd.length <= self->p.buf.len,
 	      "out_phys=0x%llx pagemap=0x%" PRIx64 " length=0x%llx",
@@ -278,7 +288,7 @@ TEST_F(get_pa, size_long_zero_tail)
 	struct get_pa_long big = { .cmd = self->p.base };
 
 	big.cmd.size = sizeof(big);
-	PROBE_ERRNO("size-long-zero-tail", __dt_get_pa(self->p.fd, &big.cmd),
+	probe_errno(_metadata, "size-long-zero-tail", __dt_get_pa(self->p.fd, &big.cmd),
 		    0, &big.cmd);
 }
 
@@ -287,7 +297,7 @@ TEST_F(get_pa, size_long_nonzero_tail)
 	struct get_pa_long big = { .cmd = self->p.base, .tail = 1 };
 
 	big.cmd.size = sizeof(big);
-	PROBE_ERRNO("size-long-nonzero-tail",
+	probe_errno(_metadata, "size-long-nonzero-tail",
 		    __dt_get_pa(self->p.fd, &big.cmd), E2BIG, &big.cmd);
 }
 
@@ -299,7 +309,7 @@ TEST_F(get_pa, length_capped_by_input)
 
 	cmd.length = 1;
 	ret = __dt_get_pa(self->p.fd, &cmd);
-	PROBE("length-capped-by-input", !ret && cmd.length == 1,
+	probe(_metadata, "length-capped-by-input", !ret && cmd.length == 1,
 	      "%s, length 0x%llx", dmatd_errname(ret),
 	      (unsigned long long)cmd.length);
 }
@@ -313,7 +323,7 @@ TEST_F(get_pa, length_capped_by_mapping)
 	cmd.iova = self->p.map.iova + self->p.buf.map_len - DMATD_PAGE_SIZE;
 	cmd.length = 1ULL << 40;
 	ret = __dt_get_pa(self->p.fd, &cmd);
-	PROBE("length-capped-by-mapping", !ret && cmd.length == DMATD_PAGE_SIZE,
+	probe(_metadata, "length-capped-by-mapping", !ret && cmd.length == DMATD_PAGE_SIZE,
 	      "%s, length 0x%llx", dmatd_errname(ret),
 	      (unsigned long long)cmd.length);
 }
@@ -329,7 +339,7 @@ TEST_F(get_pa, iova_unaligned)
 	cmd.iova += 0x123;
 	cmd.length = 8;
 	ret = __dt_get_pa(self->p.fd, &cmd);
-	PROBE("iova-unaligned", !ret &&
+	probe(_metadata, "iova-unaligned", !ret &&
 	      cmd.out_phys == self->p.page0_pa + 0x123,
 	      "%s, out_phys 0x%llx, page 0x%" PRIx64, dmatd_errname(ret),
 	      (unsigned long long)cmd.out_phys, self->p.page0_pa);
@@ -342,8 +352,8 @@ static void second_ioas(struct __test_metadata *_metadata, struct pinned *p,
 			uint32_t *ioas2, uint64_t *iova2)
 {
 	*iova2 = 0;
-	CALL_OK(dmatd_ioas_alloc(p->fd, ioas2));
-	CALL_OK(dmatd_ioas_map(p->fd, *ioas2, p->buf.map, p->buf.map_len,
+	call_ok(_metadata, dmatd_ioas_alloc(p->fd, ioas2));
+	call_ok(_metadata, dmatd_ioas_map(p->fd, *ioas2, p->buf.map, p->buf.map_len,
 			       iova2, false));
 }
 
@@ -357,7 +367,7 @@ TEST_F(get_pa, ioas_without_device)
 	second_ioas(_metadata, &self->p, &ioas2, &iova2);
 	cmd.ioas_id = ioas2;
 	cmd.iova = iova2;
-	PROBE_ERRNO("ioas-without-device", __dt_get_pa(self->p.fd, &cmd),
+	probe_errno(_metadata, "ioas-without-device", __dt_get_pa(self->p.fd, &cmd),
 		    EOPNOTSUPP, &cmd);
 }
 
@@ -399,14 +409,14 @@ TEST_F(get_pa, ioas_copy)
 	int ret;
 
 	second_ioas(_metadata, p, &ioas2, &iova2);
-	CALL_OK(__dt_get_pa(p->fd, &first));
+	call_ok(_metadata, __dt_get_pa(p->fd, &first));
 	ret = dmatd_ioas_copy(p->fd, p->dev.vfio.ioas_id, ioas2, iova2,
 			      p->buf.map_len, &iova, true);
-	PROBE("ioas-copy", !ret,
+	probe(_metadata, "ioas-copy", !ret,
 	      "IOMMU_IOAS_COPY to fixed iova 0x%" PRIx64 ": %s", p->hole,
 	      dmatd_errname(ret));
 	ASSERT_EQ(0, ret);
-	PROBE("copy-same-pa", same_translation(p, &first,
+	probe(_metadata, "copy-same-pa", same_translation(p, &first,
 					       p->hole + p->buf.offset,
 					       why, sizeof(why)),
 	      "%s", why);
@@ -421,7 +431,7 @@ static void map_alias(struct __test_metadata *_metadata, struct pinned *p,
 {
 	uint64_t hole = p->hole;
 
-	CALL_OK(dmatd_dma_map(&p->dev.vfio, &p->buf, alias, &hole));
+	call_ok(_metadata, dmatd_dma_map(&p->dev.vfio, &p->buf, alias, &hole));
 }
 
 /* A range that starts in the hole and reaches the mapping is not mapped. */
@@ -436,7 +446,7 @@ TEST_F(get_pa, hole_reaching_mapping)
 	cmd.iova = hole - DMATD_PAGE_SIZE;
 	cmd.length = 2 * DMATD_PAGE_SIZE;
 	ret = __dt_get_pa(self->p.fd, &cmd);
-	PROBE("hole-reaching-mapping", ret == -ENOENT,
+	probe(_metadata, "hole-reaching-mapping", ret == -ENOENT,
 	      "GET_PA 0x%" PRIx64 "+0x%llx, one page below a mapping: %s (pa 0x%llx len 0x%llx), want %s",
 	      hole - DMATD_PAGE_SIZE, 2ULL * DMATD_PAGE_SIZE,
 	      dmatd_errname(ret), (unsigned long long)cmd.out_phys,
@@ -451,8 +461,8 @@ TEST_F(get_pa, alias_same_pa)
 	char why[256];
 
 	map_alias(_metadata, &self->p, &alias);
-	CALL_OK(__dt_get_pa(self->p.fd, &first));
-	PROBE("alias-same-pa", same_translation(&self->p, &first,
+	call_ok(_metadata, __dt_get_pa(self->p.fd, &first));
+	probe(_metadata, "alias-same-pa", same_translation(&self->p, &first,
 						self->p.hole +
 						self->p.buf.offset,
 						why, sizeof(why)),
@@ -472,13 +482,13 @@ TEST_F(get_pa, unmap_partial)
 	map_alias(_metadata, p, &alias);
 	ret = dmatd_ioas_unmap(p->fd, p->dev.vfio.ioas_id, p->hole,
 			       DMATD_PAGE_SIZE, &unmapped);
-	PROBE("unmap-partial", ret == -ENOENT,
+	probe(_metadata, "unmap-partial", ret == -ENOENT,
 	      "IOMMU_IOAS_UNMAP of the first page of a 0x%zx-byte mapping: %s, unmapped 0x%" PRIx64 ", want %s",
 	      p->buf.map_len, dmatd_errname(ret), unmapped, strerror(ENOENT));
 	cmd.iova = p->hole + p->buf.map_len - DMATD_PAGE_SIZE;
 	cmd.length = DMATD_PAGE_SIZE;
 	ret = __dt_get_pa(p->fd, &cmd);
-	PROBE("unmap-partial-keeps-mapping", !ret &&
+	probe(_metadata, "unmap-partial-keeps-mapping", !ret &&
 	      cmd.length == DMATD_PAGE_SIZE,
 	      "GET_PA of the mapping's last page after it: %s",
 	      dmatd_errname(ret));
@@ -492,9 +502,9 @@ TEST_F(get_pa, fixed_iova_reuse)
 	int ret;
 
 	map_alias(_metadata, &self->p, &alias);
-	CALL_OK(dmatd_dma_unmap(&self->p.dev.vfio, &alias));
+	call_ok(_metadata, dmatd_dma_unmap(&self->p.dev.vfio, &alias));
 	ret = dmatd_dma_map(&self->p.dev.vfio, &self->p.buf, &alias, &hole);
-	PROBE("fixed-iova-reuse", !ret && alias.iova == self->p.hole,
+	probe(_metadata, "fixed-iova-reuse", !ret && alias.iova == self->p.hole,
 	      "IOMMU_IOAS_MAP at fixed iova 0x%" PRIx64 " after its unmap: %s",
 	      self->p.hole, dmatd_errname(ret));
 }
@@ -554,7 +564,7 @@ TEST_F(get_pa, get_pa_races_unmap)
 	pthread_t th;
 	int i;
 
-	CALL_OK(__dt_get_pa(p->fd, &first));
+	call_ok(_metadata, __dt_get_pa(p->fd, &first));
 	r.q.iova = p->hole + p->buf.offset;
 	r.want_pa = first.out_phys;
 	CPU_ZERO(&all);
@@ -567,14 +577,14 @@ TEST_F(get_pa, get_pa_races_unmap)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		hole = p->hole;
-		CALL_OK(dmatd_dma_map(&p->dev.vfio, &p->buf, &alias, &hole));
-		CALL_OK(dmatd_dma_unmap(&p->dev.vfio, &alias));
+		call_ok(_metadata, dmatd_dma_map(&p->dev.vfio, &p->buf, &alias, &hole));
+		call_ok(_metadata, dmatd_dma_unmap(&p->dev.vfio, &alias));
 		rounds++;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (t.tv_sec - t0.tv_sec < UNMAP_RACE_SECONDS);
 	r.stop = true;
 	pthread_join(th, NULL);
-	PROBE("get-pa-races-unmap", !r.bad && r.mapped && r.unmapped,
+	probe(_metadata, "get-pa-races-unmap", !r.bad && r.mapped && r.unmapped,
 	      "%lu map/unmap rounds, %lu GET_PA: %lu the frame, %lu ENOENT, %lu other (first: %s, pa 0x%" PRIx64 " len 0x%" PRIx64 ")",
 	      rounds, r.calls, r.mapped, r.unmapped, r.bad,
 	      r.bad ? dmatd_errname(r.bad_ret) : "none", r.bad_pa, r.bad_len);
@@ -620,9 +630,9 @@ static void life_map(struct __test_metadata *_metadata, struct pinned *p,
 {
 	const size_t len = LIFE_PAGES * DMATD_PAGE_SIZE;
 
-	CALL_OK(dmatd_buf_alloc(buf, DMATD_BACKING_4K, len, 0));
+	call_ok(_metadata, dmatd_buf_alloc(buf, DMATD_BACKING_4K, len, 0));
 	memset(buf->map, 1, len);
-	CALL_OK(dmatd_dma_map(&p->dev.vfio, buf, m, NULL));
+	call_ok(_metadata, dmatd_dma_map(&p->dev.vfio, buf, m, NULL));
 	get_pa_pages(p, m->iova, LIFE_PAGES, pa);
 }
 
@@ -639,17 +649,17 @@ TEST_F(get_pa, dontneed)
 	struct dmatd_buf buf;
 	int pm = dmatd_vfio_pagemap(&self->p.dev.vfio);
 
-	CALL_OK(pm);
+	call_ok(_metadata, pm);
 	life_map(_metadata, &self->p, &buf, &m, before);
 	ASSERT_EQ(0, madvise(buf.map, len, MADV_DONTNEED))
 		TH_LOG("madvise MADV_DONTNEED: %s", strerror(errno));
 	memset(buf.map, 2, len);
 	get_pa_pages(&self->p, m.iova, LIFE_PAGES, after);
-	CALL_OK(dmatd_pagemap_pa(pm, buf.map, LIFE_PAGES, cpu));
-	PROBE("dontneed-keeps-pin", !count_differ(before, after, LIFE_PAGES),
+	call_ok(_metadata, dmatd_pagemap_pa(pm, buf.map, LIFE_PAGES, cpu));
+	probe(_metadata, "dontneed-keeps-pin", !count_differ(before, after, LIFE_PAGES),
 	      "%zu of %d pages translate elsewhere after MADV_DONTNEED",
 	      count_differ(before, after, LIFE_PAGES), LIFE_PAGES);
-	PROBE("dontneed-cpu-diverges",
+	probe(_metadata, "dontneed-cpu-diverges",
 	      count_differ(before, cpu, LIFE_PAGES) == LIFE_PAGES,
 	      "%zu of %d pages the CPU touches again are the pinned frames",
 	      LIFE_PAGES - count_differ(before, cpu, LIFE_PAGES), LIFE_PAGES);
@@ -668,14 +678,14 @@ TEST_F(get_pa, mremap_keeps_frames)
 	int pm = dmatd_vfio_pagemap(&self->p.dev.vfio);
 	void *moved;
 
-	CALL_OK(pm);
+	call_ok(_metadata, pm);
 	life_map(_metadata, &self->p, &buf, &m, before);
 	/* Grow it: the kernel must find it a new place. */
 	moved = mremap(buf.map, len, 2 * len, MREMAP_MAYMOVE);
 	ASSERT_NE(MAP_FAILED, moved) TH_LOG("mremap: %s", strerror(errno));
-	CALL_OK(dmatd_pagemap_pa(pm, moved, LIFE_PAGES, cpu));
+	call_ok(_metadata, dmatd_pagemap_pa(pm, moved, LIFE_PAGES, cpu));
 	get_pa_pages(&self->p, m.iova, LIFE_PAGES, after);
-	PROBE("mremap-keeps-frames", !count_differ(before, cpu, LIFE_PAGES) &&
+	probe(_metadata, "mremap-keeps-frames", !count_differ(before, cpu, LIFE_PAGES) &&
 	      !count_differ(before, after, LIFE_PAGES),
 	      "moved from %p to %p: %zu of %d pages on other frames for the CPU, %zu for GET_PA",
 	      (void *)buf.map, moved, count_differ(before, cpu, LIFE_PAGES),
@@ -709,13 +719,13 @@ TEST_F(get_pa, munmap_keeps_pin)
 	munmap(buf.map, buf.map_len);
 	get_pa_pages(&self->p, m.iova, LIFE_PAGES, after);
 	pin = vmpin(_metadata);
-	PROBE("munmap-keeps-pin", !count_differ(before, after, LIFE_PAGES) &&
+	probe(_metadata, "munmap-keeps-pin", !count_differ(before, after, LIFE_PAGES) &&
 	      pin == pin0 + LIFE_PAGES * 4,
 	      "after munmap: %zu of %d pages translate elsewhere; VmPin %ld kB, %ld kB before the map",
 	      count_differ(before, after, LIFE_PAGES), LIFE_PAGES, pin, pin0);
-	CALL_OK(dmatd_dma_unmap(&self->p.dev.vfio, &m));
+	call_ok(_metadata, dmatd_dma_unmap(&self->p.dev.vfio, &m));
 	pin = vmpin(_metadata);
-	PROBE("unmap-after-munmap-unpins", pin == pin0,
+	probe(_metadata, "unmap-after-munmap-unpins", pin == pin0,
 	      "VmPin %ld kB, %ld kB before the map", pin, pin0);
 }
 
@@ -755,16 +765,16 @@ TEST_F(get_pa, collapse_control_unpinned)
 	size_t i, huge = 0;
 	uint8_t *p;
 
-	CALL_OK(pm);
+	call_ok(_metadata, pm);
 	p = small_pages_2m(_metadata);
 	ASSERT_NE(NULL, p);
 	/* EAGAIN is transient (a page still in a per-CPU LRU batch). */
 	for (i = 0; i < 3 && (ret = collapse(p)) == -EAGAIN; i++)
 		usleep(10000);
-	CALL_OK(dmatd_pagemap_pa(pm, p, COLLAPSE_PAGES, cpu));
+	call_ok(_metadata, dmatd_pagemap_pa(pm, p, COLLAPSE_PAGES, cpu));
 	for (i = 0; i < COLLAPSE_PAGES; i++)
 		huge += cpu[i] == cpu[0] + i * DMATD_PAGE_SIZE;
-	PROBE("collapse-control-unpinned", !ret && huge == COLLAPSE_PAGES &&
+	probe(_metadata, "collapse-control-unpinned", !ret && huge == COLLAPSE_PAGES &&
 	      !(cpu[0] & (DMATD_HPAGE_SIZE - 1)),
 	      "MADV_COLLAPSE: %s; %zu of %zu pages in one 2 MiB frame at 0x%" PRIx64,
 	      dmatd_errname(ret), huge, (size_t)COLLAPSE_PAGES, cpu[0]);
@@ -784,19 +794,19 @@ TEST_F(get_pa, collapse_keeps_pinned_frames)
 	struct dmatd_mapping m = { 0 };
 	uint8_t *p;
 
-	CALL_OK(pm);
+	call_ok(_metadata, pm);
 	p = small_pages_2m(_metadata);
 	ASSERT_NE(NULL, p);
 	buf.backing = DMATD_BACKING_4K;
 	buf.map = buf.va = p;
 	buf.map_len = buf.len = DMATD_HPAGE_SIZE;
 	buf.page_size = DMATD_PAGE_SIZE;
-	CALL_OK(dmatd_dma_map(&self->p.dev.vfio, &buf, &m, NULL));
+	call_ok(_metadata, dmatd_dma_map(&self->p.dev.vfio, &buf, &m, NULL));
 	get_pa_pages(&self->p, m.iova, COLLAPSE_PAGES, before);
 	ret = collapse(p);
 	get_pa_pages(&self->p, m.iova, COLLAPSE_PAGES, after);
-	CALL_OK(dmatd_pagemap_pa(pm, p, COLLAPSE_PAGES, cpu));
-	PROBE("collapse-keeps-pinned-frames",
+	call_ok(_metadata, dmatd_pagemap_pa(pm, p, COLLAPSE_PAGES, cpu));
+	probe(_metadata, "collapse-keeps-pinned-frames",
 	      !count_differ(before, after, COLLAPSE_PAGES) &&
 	      !count_differ(before, cpu, COLLAPSE_PAGES),
 	      "MADV_COLLAPSE: %s; %zu of %zu pages on other frames for the CPU, %zu for GET_PA",
@@ -823,9 +833,9 @@ TEST_F(get_pa, memlock)
 	long pin0, pin;
 	int ret;
 
-	CALL_OK(dmatd_buf_alloc(&a, DMATD_BACKING_4K,
+	call_ok(_metadata, dmatd_buf_alloc(&a, DMATD_BACKING_4K,
 				MEMLOCK_PAGES * DMATD_PAGE_SIZE, 0));
-	CALL_OK(dmatd_buf_alloc(&one, DMATD_BACKING_4K, DMATD_PAGE_SIZE, 0));
+	call_ok(_metadata, dmatd_buf_alloc(&one, DMATD_BACKING_4K, DMATD_PAGE_SIZE, 0));
 	memset(a.map, 1, a.map_len);
 	memset(one.map, 1, one.map_len);
 	pin0 = vmpin(_metadata);
@@ -833,36 +843,33 @@ TEST_F(get_pa, memlock)
 	lim.rlim_cur = MEMLOCK_PAGES * DMATD_PAGE_SIZE;
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim))
 		TH_LOG("setrlimit RLIMIT_MEMLOCK: %s", strerror(errno));
-	CALL_OK(dmatd_set_cap(CAP_IPC_LOCK, false));
+	call_ok(_metadata, dmatd_set_cap(CAP_IPC_LOCK, false));
 
 	ret = dmatd_dma_map(v, &a, &ma, NULL);
-	PROBE("memlock-within-limit", !ret,
+	probe(_metadata, "memlock-within-limit", !ret,
 	      "IOMMU_IOAS_MAP of %d pages, RLIMIT_MEMLOCK %d pages, no CAP_IPC_LOCK: %s",
 	      MEMLOCK_PAGES, MEMLOCK_PAGES, dmatd_errname(ret));
 	pin = vmpin(_metadata);
-	PROBE("vmpin-counts-pins", pin == pin0 + MEMLOCK_PAGES * 4,
+	probe(_metadata, "vmpin-counts-pins", pin == pin0 + MEMLOCK_PAGES * 4,
 	      "VmPin %ld kB, was %ld kB, %d pages pinned", pin, pin0,
 	      MEMLOCK_PAGES);
 	ret = dmatd_dma_map(v, &one, &mone, NULL);
-	PROBE("memlock-over-limit", ret == -ENOMEM,
+	probe(_metadata, "memlock-over-limit", ret == -ENOMEM,
 	      "IOMMU_IOAS_MAP of one page more: %s, want %s",
 	      dmatd_errname(ret), strerror(ENOMEM));
-	if (!ret) {
-		CALL_OK(dmatd_dma_unmap(v, &mone));
-	}
-	if (ma.mapped) {
-		CALL_OK(dmatd_dma_unmap(v, &ma));
-	}
+	if (!ret)
+		call_ok(_metadata, dmatd_dma_unmap(v, &mone));
+	if (ma.mapped)
+		call_ok(_metadata, dmatd_dma_unmap(v, &ma));
 	pin = vmpin(_metadata);
-	PROBE("vmpin-after-unmap", pin == pin0, "VmPin %ld kB, was %ld kB",
+	probe(_metadata, "vmpin-after-unmap", pin == pin0, "VmPin %ld kB, was %ld kB",
 	      pin, pin0);
 	ret = dmatd_dma_map(v, &one, &mone, NULL);
-	PROBE("memlock-charge-returned", !ret,
+	probe(_metadata, "memlock-charge-returned", !ret,
 	      "IOMMU_IOAS_MAP of one page after the unmap: %s",
 	      dmatd_errname(ret));
-	if (!ret) {
-		CALL_OK(dmatd_dma_unmap(v, &mone));
-	}
+	if (!ret)
+		call_ok(_metadata, dmatd_dma_unmap(v, &mone));
 	dmatd_buf_free(&a);
 	dmatd_buf_free(&one);
 }
@@ -877,18 +884,18 @@ TEST_F(get_pa, no_cap_sys_rawio)
 	struct iommu_ioas_noiommu_get_pa cmd = self->p.base;
 	int ret, cfd, cerr;
 
-	CALL_OK(dmatd_set_cap(CAP_SYS_RAWIO, false));
+	call_ok(_metadata, dmatd_set_cap(CAP_SYS_RAWIO, false));
 	ret = __dt_get_pa(self->p.fd, &cmd);
 	cfd = open(self->p.dev.vfio.cdev, O_RDWR | O_CLOEXEC);
 	cerr = cfd < 0 ? -errno : 0;
 	if (cfd >= 0)
 		close(cfd);
-	CALL_OK(dmatd_set_cap(CAP_SYS_RAWIO, true));
-	PROBE_ERRNO("no-cap-sys-rawio", ret, EPERM, &cmd);
-	PROBE("no-cap-sys-rawio-cdev-open", cerr == -EPERM, "open %s: %s",
+	call_ok(_metadata, dmatd_set_cap(CAP_SYS_RAWIO, true));
+	probe_errno(_metadata, "no-cap-sys-rawio", ret, EPERM, &cmd);
+	probe(_metadata, "no-cap-sys-rawio-cdev-open", cerr == -EPERM, "open %s: %s",
 	      self->p.dev.vfio.cdev, dmatd_errname(cerr));
 	cmd = self->p.base;
-	PROBE_ERRNO("cap-sys-rawio-restored", __dt_get_pa(self->p.fd, &cmd), 0,
+	probe_errno(_metadata, "cap-sys-rawio-restored", __dt_get_pa(self->p.fd, &cmd), 0,
 		    &cmd);
 }
 
@@ -897,9 +904,9 @@ TEST_F(get_pa, after_unmap)
 	struct iommu_ioas_noiommu_get_pa cmd = self->p.base;
 	int ret;
 
-	CALL_OK(dmatd_dma_unmap(&self->p.dev.vfio, &self->p.map));
+	call_ok(_metadata, dmatd_dma_unmap(&self->p.dev.vfio, &self->p.map));
 	ret = __dt_get_pa(self->p.fd, &cmd);
-	PROBE("after-unmap", ret == -ENOENT,
+	probe(_metadata, "after-unmap", ret == -ENOENT,
 	      "got %s (pa 0x%llx len 0x%llx), want %s", dmatd_errname(ret),
 	      (unsigned long long)cmd.out_phys, (unsigned long long)cmd.length,
 	      strerror(ENOENT));
@@ -912,15 +919,15 @@ TEST_F(get_pa, close_releases_pins)
 	struct dmatd_buf left;
 	long pin;
 
-	CALL_OK(dmatd_buf_alloc(&left, DMATD_BACKING_4K, 4 * DMATD_PAGE_SIZE,
+	call_ok(_metadata, dmatd_buf_alloc(&left, DMATD_BACKING_4K, 4 * DMATD_PAGE_SIZE,
 				0));
 	memset(left.map, 1, left.map_len);
-	CALL_OK(dmatd_dma_map(&self->p.dev.vfio, &left, &left_map, NULL));
+	call_ok(_metadata, dmatd_dma_map(&self->p.dev.vfio, &left, &left_map, NULL));
 	ASSERT_LT(0, vmpin(_metadata));
 	dmatd_dev_close(&self->p.dev);
 	self->p.open = false;
 	pin = vmpin(_metadata);
-	PROBE("close-releases-pins", !pin,
+	probe(_metadata, "close-releases-pins", !pin,
 	      "VmPin %ld kB after closing the device and the iommufd", pin);
 }
 

@@ -689,8 +689,7 @@ enum {
 	OPT_COMPACT, OPT_DECOY, OPT_MOVABLE, OPT_FORK,
 };
 
-static const struct option long_opts[] = {
-	DMATD_SESSION_OPTIONS,
+static const struct option pin_opts[] = {
 	{ "fixed-iova", required_argument, NULL, OPT_FIXED },
 	{ "maps", required_argument, NULL, OPT_MAPS },
 	{ "scatter", no_argument, NULL, OPT_SCATTER },
@@ -704,6 +703,7 @@ static const struct option long_opts[] = {
 
 static void parse_args(int argc, char **argv)
 {
+	struct option *long_opts = dmatd_session_longopts(pin_opts);
 	uint64_t v;
 	int c;
 
@@ -750,6 +750,7 @@ static void parse_args(int argc, char **argv)
 			dmatd_usage_error();
 		}
 	}
+	free(long_opts);
 	dmatd_session_opts_done(argc, argv);
 	if (opt.fixed && dmatd_sess.mode != DMATD_VFIO_CDEV)
 		dmatd_bad_arg("--fixed-iova with --mode", "legacy");

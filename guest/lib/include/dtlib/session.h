@@ -49,17 +49,11 @@ enum {
 	DMATD_OPT_SEED, DMATD_OPT_NODE, DMATD_OPT_HELP, DMATD_OPT_TOOL,
 };
 
-#define DMATD_SESSION_OPTIONS						\
-	{ "dev", required_argument, NULL, DMATD_OPT_DEV },		\
-	{ "mode", required_argument, NULL, DMATD_OPT_MODE },		\
-	{ "backing", required_argument, NULL, DMATD_OPT_BACKING },	\
-	{ "len", required_argument, NULL, DMATD_OPT_LEN },		\
-	{ "offset", required_argument, NULL, DMATD_OPT_OFFSET },	\
-	{ "file-offset", required_argument, NULL, DMATD_OPT_FILE_OFF },	\
-	{ "handshake", no_argument, NULL, DMATD_OPT_HANDSHAKE },	\
-	{ "seed", required_argument, NULL, DMATD_OPT_SEED },		\
-	{ "node", required_argument, NULL, DMATD_OPT_NODE },		\
-	{ "help", no_argument, NULL, DMATD_OPT_HELP }
+/*
+ * getopt_long()'s table: the session's options (DMATD_OPT_*), then the
+ * tool's own @extra (values from DMATD_OPT_TOOL on, NULL-terminated).
+ */
+struct option *dmatd_session_longopts(const struct option *extra);
 
 /* Their lines of the usage text. */
 #define DMATD_SESSION_USAGE						\
