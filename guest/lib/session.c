@@ -252,10 +252,8 @@ noinline uint64_t dmatd_random64(void)
 	return v;
 }
 
-/* Physical addresses of every 4 KiB page the buffer touches. */
-uint64_t *dmatd_tbuf_page_pas(struct dmatd_tbuf *b, size_t *npages)
+uint64_t *dmatd_page_pas(const void *va, size_t n)
 {
-	size_t n = dmatd_buf_pages(&b->buf);
 	uint64_t *pa = calloc(n, sizeof(*pa));
 	int fd;
 
@@ -263,9 +261,15 @@ uint64_t *dmatd_tbuf_page_pas(struct dmatd_tbuf *b, size_t *npages)
 		dmatd_fatal("calloc %zu page addresses: %s", n, strerror(ENOMEM));
 	fd = dmatd_vfio_pagemap(&dmatd_sess.dev.vfio);
 	DMATD_CHECK_CALL(fd);
-	DMATD_CHECK_CALL(dmatd_pagemap_pa(fd, dmatd_buf_page(&b->buf, 0), n, pa));
-	*npages = n;
+	DMATD_CHECK_CALL(dmatd_pagemap_pa(fd, va, n, pa));
 	return pa;
+}
+
+/* Physical addresses of every 4 KiB page the buffer touches. */
+uint64_t *dmatd_tbuf_page_pas(struct dmatd_tbuf *b, size_t *npages)
+{
+	*npages = dmatd_buf_pages(&b->buf);
+	return dmatd_page_pas(dmatd_buf_page(&b->buf, 0), *npages);
 }
 
 /* --- Buffers ------------------------------------------------------------ */
@@ -608,6 +612,9 @@ struct option *dmatd_session_longopts(const struct option *extra)
 
 bool dmatd_session_opt(int c, const char *arg)
 {
+	static const char *const modes[] = {
+		[DMATD_VFIO_CDEV] = "cdev", [DMATD_VFIO_LEGACY] = "legacy",
+	};
 	uint64_t v;
 
 	switch (c) {
@@ -615,12 +622,8 @@ bool dmatd_session_opt(int c, const char *arg)
 		dmatd_sess.bdf_opt = arg;
 		break;
 	case DMATD_OPT_MODE:
-		if (!strcmp(arg, "cdev"))
-			dmatd_sess.mode = DMATD_VFIO_CDEV;
-		else if (!strcmp(arg, "legacy"))
-			dmatd_sess.mode = DMATD_VFIO_LEGACY;
-		else
-			dmatd_bad_arg("--mode", arg);
+		dmatd_sess.mode = dmatd_arg_name("--mode", arg, modes,
+						 ARRAY_SIZE(modes));
 		dmatd_sess.mode_set = true;
 		break;
 	case DMATD_OPT_BACKING:

@@ -17,6 +17,7 @@
 
 #include <linux/capability.h>
 
+#include <dtlib/parse.h>
 #include <dtlib/tool.h>
 
 static const char *tool_name = "dt";
@@ -78,13 +79,13 @@ void dmatd_tool_init(const char *name, void (*usage)(FILE *f),
 
 void dmatd_fatal(const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	dmatd_vlog_to(tool_report ?: stderr_report, fmt, ap);
 	va_end(ap);
-	dmatd_die(tool_report ?: stderr_report, "%s", msg);
+	fflush(stdout);
+	exit(2);
 }
 
 void dmatd_usage_error(void)
@@ -105,6 +106,16 @@ void dmatd_bad_arg(const char *what, const char *arg)
 {
 	fprintf(stderr, "%s: bad %s '%s'\n", tool_name, what, arg);
 	dmatd_usage_error();
+}
+
+int dmatd_arg_name(const char *what, const char *arg,
+		   const char *const *names, unsigned int n)
+{
+	int i = dmatd_parse_name(arg, names, n);
+
+	if (i < 0)
+		dmatd_bad_arg(what, arg);
+	return i;
 }
 
 void dmatd_tap_start(void)

@@ -164,10 +164,20 @@ FIXTURE(get_pa_arg) {
 	struct pinned p;
 };
 
+/* Which field of the GET_PA a variant gets wrong, and how. */
+enum arg_edit {
+	EDIT_FLAGS,		/* flags 1 */
+	EDIT_RESERVED,		/* __reserved 1 */
+	EDIT_LENGTH_ZERO,	/* length 0 */
+	EDIT_IOVA_HOLE,		/* an IOVA nothing is mapped at */
+	EDIT_IOVA_MAX,		/* ~0: no length fits after it */
+	EDIT_IOAS_UNKNOWN,	/* an IOAS id that does not exist */
+	EDIT_SIZE_SHORT,	/* the struct without its outputs */
+};
+
 FIXTURE_VARIANT(get_pa_arg) {
 	const char *check;	/* the check's name in the old dt-pin */
-	void (*edit)(struct iommu_ioas_noiommu_get_pa *cmd,
-		     const struct pinned *p);
+	enum arg_edit edit;
 	int want;
 };
 
@@ -181,74 +191,60 @@ FIXTURE_TEARDOWN(get_pa_arg)
 	pinned_teardown(&self->p);
 }
 
-static void edit_flags(struct iommu_ioas_noiommu_get_pa *cmd,
-		       const struct pinned *p __maybe_unused)
+static void edit_arg(struct iommu_ioas_noiommu_get_pa *cmd,
+		     const struct pinned *p, enum arg_edit edit)
 {
-	cmd->flags = 1;
-}
-
-static void edit_reserved(struct iommu_ioas_noiommu_get_pa *cmd,
-			  const struct pinned *p __maybe_unused)
-{
-	cmd->__reserved = 1;
-}
-
-static void edit_length_zero(struct iommu_ioas_noiommu_get_pa *cmd,
-			     const struct pinned *p __maybe_unused)
-{
-	cmd->length = 0;
-}
-
-static void edit_iova_hole(struct iommu_ioas_noiommu_get_pa *cmd,
-			   const struct pinned *p __maybe_unused)
-{
-	cmd->iova = p->hole;
-}
-
-static void edit_iova_max(struct iommu_ioas_noiommu_get_pa *cmd,
-			  const struct pinned *p __maybe_unused)
-{
-	cmd->iova = ~0ULL;
-}
-
-static void edit_ioas_unknown(struct iommu_ioas_noiommu_get_pa *cmd,
-			      const struct pinned *p __maybe_unused)
-{
-	cmd->ioas_id = p->dev.vfio.ioas_id + 1000;
-}
-
-static void edit_size_short(struct iommu_ioas_noiommu_get_pa *cmd,
-			    const struct pinned *p __maybe_unused)
-{
-	cmd->size = offsetof(struct iommu_ioas_noiommu_get_pa, out_phys);
+	switch (edit) {
+	case EDIT_FLAGS:
+		cmd->flags = 1;
+		break;
+	case EDIT_RESERVED:
+		cmd->__reserved = 1;
+		break;
+	case EDIT_LENGTH_ZERO:
+		cmd->length = 0;
+		break;
+	case EDIT_IOVA_HOLE:
+		cmd->iova = p->hole;
+		break;
+	case EDIT_IOVA_MAX:
+		cmd->iova = ~0ULL;
+		break;
+	case EDIT_IOAS_UNKNOWN:
+		cmd->ioas_id = p->dev.vfio.ioas_id + 1000;
+		break;
+	case EDIT_SIZE_SHORT:
+		cmd->size = offsetof(struct iommu_ioas_noiommu_get_pa, out_phys);
+		break;
+	}
 }
 
 FIXTURE_VARIANT_ADD(get_pa_arg, flags_nonzero) {
-	.check = "flags-nonzero", .edit = edit_flags, .want = EOPNOTSUPP,
+	.check = "flags-nonzero", .edit = EDIT_FLAGS, .want = EOPNOTSUPP,
 };
 
 FIXTURE_VARIANT_ADD(get_pa_arg, reserved_nonzero) {
-	.check = "reserved-nonzero", .edit = edit_reserved, .want = EOPNOTSUPP,
+	.check = "reserved-nonzero", .edit = EDIT_RESERVED, .want = EOPNOTSUPP,
 };
 
 FIXTURE_VARIANT_ADD(get_pa_arg, length_zero) {
-	.check = "length-zero", .edit = edit_length_zero, .want = EINVAL,
+	.check = "length-zero", .edit = EDIT_LENGTH_ZERO, .want = EINVAL,
 };
 
 FIXTURE_VARIANT_ADD(get_pa_arg, iova_unmapped) {
-	.check = "iova-unmapped", .edit = edit_iova_hole, .want = ENOENT,
+	.check = "iova-unmapped", .edit = EDIT_IOVA_HOLE, .want = ENOENT,
 };
 
 FIXTURE_VARIANT_ADD(get_pa_arg, iova_max) {
-	.check = "iova-max", .edit = edit_iova_max, .want = EOVERFLOW,
+	.check = "iova-max", .edit = EDIT_IOVA_MAX, .want = EOVERFLOW,
 };
 
 FIXTURE_VARIANT_ADD(get_pa_arg, ioas_unknown) {
-	.check = "ioas-unknown", .edit = edit_ioas_unknown, .want = ENOENT,
+	.check = "ioas-unknown", .edit = EDIT_IOAS_UNKNOWN, .want = ENOENT,
 };
 
 FIXTURE_VARIANT_ADD(get_pa_arg, size_short) {
-	.check = "size-short", .edit = edit_size_short, .want = EINVAL,
+	.check = "size-short", .edit = EDIT_SIZE_SHORT, .want = EINVAL,
 };
 
 TEST_F(get_pa_arg, rejected)
@@ -256,7 +252,7 @@ TEST_F(get_pa_arg, rejected)
 	struct iommu_ioas_noiommu_get_pa cmd = self->p.base;
 	int ret;
 
-	variant->edit(&cmd, &self->p);
+	edit_arg(&cmd, &self->p, variant->edit);
 	ret = __dt_get_pa(self->p.fd, &cmd);
 	probe_errno(_metadata, variant->check, ret, variant->want, &cmd);
 }

@@ -104,14 +104,8 @@ static void check_huge(struct dmatd_tbuf *b)
 {
 	size_t i, n = b->buf.map_len / DMATD_PAGE_SIZE, bad = 0;
 	const size_t per = DMATD_HPAGE_SIZE / DMATD_PAGE_SIZE;
-	uint64_t *pa = calloc(n, sizeof(*pa));
-	int fd;
+	uint64_t *pa = dmatd_page_pas(b->buf.map, n);
 
-	if (!pa)
-		dmatd_fatal("calloc %zu page addresses: %s", n, strerror(ENOMEM));
-	fd = dmatd_vfio_pagemap(&dmatd_sess.dev.vfio);
-	DMATD_CHECK_CALL(fd);
-	DMATD_CHECK_CALL(dmatd_pagemap_pa(fd, b->buf.map, n, pa));
 	for (i = 0; i < n; i += per) {
 		size_t j;
 
@@ -282,14 +276,11 @@ static void fragment(size_t len)
 static uint64_t *frag_pas(size_t *n)
 {
 	size_t i, cnt = frag.len / DMATD_PAGE_SIZE;
-	uint64_t *pa = calloc(cnt, sizeof(*pa)), *even;
-	int fd = dmatd_vfio_pagemap(&dmatd_sess.dev.vfio);
+	uint64_t *pa = dmatd_page_pas(frag.map, cnt), *even;
 
 	even = calloc(cnt / 2 + 1, sizeof(*even));
-	if (!pa || !even)
+	if (!even)
 		dmatd_fatal("calloc %zu page addresses: %s", cnt, strerror(ENOMEM));
-	DMATD_CHECK_CALL(fd);
-	DMATD_CHECK_CALL(dmatd_pagemap_pa(fd, frag.map, cnt, pa));
 	for (i = 0; i < cnt; i += 2)
 		even[i / 2] = pa[i];
 	free(pa);
@@ -703,6 +694,9 @@ static const struct option pin_opts[] = {
 
 static void parse_args(int argc, char **argv)
 {
+	static const char *const decoys[] = {
+		[DECOY_STRAYS] = "strays", [DECOY_TAG] = "tag",
+	};
 	struct option *long_opts = dmatd_session_longopts(pin_opts);
 	uint64_t v;
 	int c;
@@ -733,12 +727,9 @@ static void parse_args(int argc, char **argv)
 			opt.compact = true;
 			break;
 		case OPT_DECOY:
-			if (!strcmp(optarg, "strays"))
-				opt.decoy = DECOY_STRAYS;
-			else if (!strcmp(optarg, "tag"))
-				opt.decoy = DECOY_TAG;
-			else
-				dmatd_bad_arg("--x-decoy (strays or tag)", optarg);
+			opt.decoy = dmatd_arg_name("--x-decoy (strays or tag)",
+						   optarg, decoys,
+						   ARRAY_SIZE(decoys));
 			break;
 		case OPT_MOVABLE:
 			opt.movable = true;

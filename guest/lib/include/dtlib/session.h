@@ -129,6 +129,9 @@ void dmatd_tbuf_renonce(struct dmatd_tbuf *b);
 /* "@dt begin case=@name ..." for @b; its checks belong to @name. */
 void dmatd_tbuf_begin(const char *name, const struct dmatd_tbuf *b);
 
+/* Physical addresses (pagemap) of @n 4 KiB pages from @va, calloc()ed. */
+uint64_t *dmatd_page_pas(const void *va, size_t n);
+
 /* Physical addresses (pagemap) of every 4 KiB page the buffer touches. */
 uint64_t *dmatd_tbuf_page_pas(struct dmatd_tbuf *b, size_t *npages);
 

@@ -44,6 +44,10 @@ void __noreturn dmatd_fatal(const char *fmt, ...) __printf(1, 2);
 /* "NAME: bad WHAT 'ARG'" and the usage on stderr, exit status 2. */
 void __noreturn dmatd_bad_arg(const char *what, const char *arg);
 
+/* The index of @arg among the @n @names; else dmatd_bad_arg(@what, @arg). */
+int dmatd_arg_name(const char *what, const char *arg,
+		   const char *const *names, unsigned int n);
+
 /* The usage on stderr (getopt said why), exit status 2. */
 void __noreturn dmatd_usage_error(void);
 
