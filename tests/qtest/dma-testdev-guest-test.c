@@ -14,7 +14,7 @@
  * protocol is docs/guest-protocol.rst.
  *
  * Environment: DT_GUEST_KERNEL (bzImage), DT_GUEST_INITRD (initramfs with
- * dt-pin), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
+ * the guest tools), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
  * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh),
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
  * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
