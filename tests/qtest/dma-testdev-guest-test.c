@@ -14,8 +14,9 @@
  * protocol is docs/guest-protocol.rst.
  *
  * Environment: DT_GUEST_KERNEL (bzImage), DT_GUEST_INITRD (initramfs with
- * the guest tools), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
- * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh),
+ * the guest tools), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly
+ * one; on some hosts KVM initialises but cannot boot Linux, see
+ * scripts/vm.sh),
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
  * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
  * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases).
@@ -969,11 +970,11 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *tool,
 {
     g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
     g_autoptr(GString) msgs = g_string_new(NULL);
-    unsigned cases = 0, skipped = 0, plan = 0;
+    const char *who = tool ?: "kselftest";
+    unsigned cases = 0, ok_cases = 0, skipped = 0, plan = 0;
     const char *totals = NULL;
     char **l;
 
-    *passed = 0;
     for (l = lines; *l; l++) {
         /* The serial console ends lines with CR LF. */
         char *line = g_strchomp(*l);
@@ -1015,7 +1016,7 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *tool,
         id = skip ? g_strndup(name, skip - name) : g_strdup(name);
         cases++;
         if (!ok) {
-            dmatd_error(vm, "%s: %s failed%s%s", tool ?: "kselftest", id,
+            dmatd_error(vm, "%s: %s failed%s%s", who, id,
                         msgs->len ? ": " : "", msgs->str);
         } else if (skip) {
             const char *reason = skip + 8;
@@ -1023,22 +1024,22 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *tool,
             skipped++;
             if (!skip_ok || !skip_ok(id, reason)) {
                 dmatd_error(vm, "%s: %s skipped (%s), which is not an "
-                            "allowed skip", tool ?: "kselftest", id, reason);
+                            "allowed skip", who, id, reason);
             }
         } else {
-            (*passed)++;
+            ok_cases++;
         }
         g_string_truncate(msgs, 0);
     }
-    dmatd_msg("%s: %u tests, %u passed, %u skipped; %s", tool ?: "kselftest",
-              cases, *passed, skipped, totals ?: "no Totals line");
+    *passed = ok_cases;
+    dmatd_msg("%s: %u tests, %u passed, %u skipped (%s)", who, cases,
+              ok_cases, skipped, totals ?: "no Totals line");
     if (!totals) {
-        dmatd_error(vm, "%s: no '# Totals:' line: it did not finish",
-                    tool ?: "kselftest");
+        dmatd_error(vm, "%s: no '# Totals:' line: it did not finish", who);
     }
     if (cases < plan) {
-        dmatd_error(vm, "%s: %u tests reported of the %u planned",
-                    tool ?: "kselftest", cases, plan);
+        dmatd_error(vm, "%s: %u tests reported of the %u planned", who,
+                    cases, plan);
     }
     return cases;
 }
