@@ -7,11 +7,14 @@
 # Everything else goes to stderr; make's output goes to a log in the build
 # directory, whose tail is shown if a step fails.
 #
-# Usage: scripts/build-kernel.sh [--variant default|iommufd-container]
+# Usage: scripts/build-kernel.sh [--variant VARIANT]
 #   --variant iommufd-container  the second guest kernel: iommufd provides
 #                 the legacy VFIO container (guest/kernel/
 #                 iommufd-vfio-container.config merged last), built in a
 #                 tree of its own
+#   --variant iommufd-selftest   the third: the second plus what Linux's
+#                 iommufd selftest needs (guest/kernel/
+#                 iommufd-selftest.config: IOMMUFD_TEST, fault injection)
 #
 # Environment:
 #   DMA_TESTDEV_KERNEL_SRC=/path  build this Linux tree instead of Debian's
@@ -29,14 +32,17 @@ variant=default
 if [ "${1:-}" = --variant ] && [ $# -eq 2 ]; then
     variant=$2
 elif [ $# -ne 0 ]; then
-    dt_die "usage: $0 [--variant default|iommufd-container]"
+    dt_die "usage: $0 [--variant default|iommufd-container|iommufd-selftest]"
 fi
 fragments=("$DT_ROOT/guest/kernel/dma-testdev.config")
 case $variant in
 default) ;;
 iommufd-container)
     fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config") ;;
-*) dt_die "unknown kernel variant '$variant' (default, iommufd-container)" ;;
+iommufd-selftest)
+    fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config"
+        "$DT_ROOT/guest/kernel/iommufd-selftest.config") ;;
+*) dt_die "unknown kernel variant '$variant' (default, iommufd-container, iommufd-selftest)" ;;
 esac
 arch=x86_64
 # Bump when the way .config is produced changes (base config, merge

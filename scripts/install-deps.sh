@@ -23,8 +23,10 @@ what=${1:-all}
 qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
     libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev python3-venv
     seabios ipxe-qemu ccache xz-utils)
+# libcap-dev: its static libcap.a, for Linux's iommufd selftest, which the
+# initramfs carries as a static executable.
 kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync cpio
-    busybox-static kmod)
+    busybox-static kmod libcap-dev)
 # What QEMU's docs/conf.py imports: Sphinx (with docutils and Pygments) and
 # the Read the Docs theme; its extensions (docs/sphinx/) need nothing else
 # but perl for kernel-doc in the whole manual (build-docs.sh --full).  Plus

@@ -7,6 +7,8 @@
 #   guest-side C (guest/)                      Linux's scripts/checkpatch.pl
 #   shell (scripts/, .ci/run, the initramfs init)    shellcheck
 #   Python (scripts/lib/, tests/qtest/fuzz/)   flake8
+#   the register reference and usage page     scripts/lib/check_docs.py
+#     against the contract header, and its negative control (--self-test)
 #
 # Usage: scripts/lint.sh --qemu-src DIR [--kernel-src DIR]
 #   --qemu-src DIR     a QEMU source tree (scripts/build-qemu.sh prints it)
@@ -115,7 +117,13 @@ for f in "${python[@]}"; do
     check "$f (flake8)" flake8 "$f"
 done
 
+check "docs against include/hw/misc/dma-testdev.h (check_docs.py)" \
+    "$DT_PYTHON" scripts/lib/check_docs.py "$DT_ROOT"
+check "check_docs.py finds planted errors (--self-test)" \
+    "$DT_PYTHON" scripts/lib/check_docs.py --self-test "$DT_ROOT"
+
 echo "# style: $checked files checked (${#qemu_c[@]} QEMU C," \
     "$([ -n "$kernel_src" ] && echo "${#guest_c[@]}" || echo 0) guest C," \
-    "${#shell[@]} shell, ${#python[@]} Python): $bad with findings"
+    "${#shell[@]} shell, ${#python[@]} Python, 2 docs checks):" \
+    "$bad with findings"
 [ "$bad" -eq 0 ]

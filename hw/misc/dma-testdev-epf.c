@@ -31,7 +31,7 @@
 /*
  * CAPS: unaligned buffers, MSI, MSI-X, INTx.  Not offered: BAR subrange
  * mapping and the doorbell (dynamic inbound mapping); the host driver
- * then skips those tests, and docs/specs/dma-testdev.rst says why.
+ * then skips those tests; docs/system/devices/dma-testdev.rst says why.
  */
 #define DMATD_EPF_CAPS_VALUE    0x0f
 #define DMATD_EPF_NO_BAR        0xffffffffu

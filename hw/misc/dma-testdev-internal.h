@@ -52,7 +52,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
  * The most data one main-loop callback of the device moves: a step
  * larger than this ("step-size" 0 is unlimited) runs as several
  * callbacks at the same virtual time, so that no callback holds the BQL
- * for long (docs/specs/dma-testdev.rst, "Cost under the BQL").
+ * for long (docs/system/devices/dma-testdev.rst, "Cost under the BQL").
  */
 #define DMATD_CALLBACK_MAX_BYTES   (1 * MiB)
 /*

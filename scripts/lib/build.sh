@@ -12,7 +12,9 @@
 # DT_INITRD DT_ACCEL; always DT_MESON_BUILD (our meson build tree: tests and
 # guest tools).  "tests" also builds the second guest kernel, where iommufd
 # serves the legacy VFIO container (scripts/build-kernel.sh --variant
-# iommufd-container): DT_BZIMAGE_COMPAT, empty with DMA_TESTDEV_BZIMAGE.
+# iommufd-container): DT_BZIMAGE_COMPAT, and the third, for Linux's
+# iommufd selftest (--variant iommufd-selftest): DT_BZIMAGE_SELFTEST; both
+# empty with DMA_TESTDEV_BZIMAGE.
 #
 # DMA_TESTDEV_QEMU_VARIANT=asan builds and uses QEMU and the qtests with
 # ASan + UBSan (scripts/build-qemu.sh --variant asan) and exports the
@@ -59,13 +61,17 @@ dt_build_all() {
             -Dguest_kernel="$DT_BZIMAGE"
             -Dguest_accel="$DT_ACCEL")
     fi
-    DT_BZIMAGE_COMPAT=
+    DT_BZIMAGE_COMPAT= DT_BZIMAGE_SELFTEST=
     if [ "$what" = tests ] && [ -z "${DMA_TESTDEV_BZIMAGE:-}" ]; then
         vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-container)
         DT_BZIMAGE_COMPAT=$(_dt_var bzimage "$vars")
         dt_log "second guest kernel (iommufd serves the VFIO container): $DT_BZIMAGE_COMPAT"
+        vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-selftest)
+        DT_BZIMAGE_SELFTEST=$(_dt_var bzimage "$vars")
+        dt_log "third guest kernel (IOMMUFD_TEST, for iommufd's selftest): $DT_BZIMAGE_SELFTEST"
     fi
-    setup_args+=(-Dguest_kernel_compat="$DT_BZIMAGE_COMPAT")
+    setup_args+=(-Dguest_kernel_compat="$DT_BZIMAGE_COMPAT"
+        -Dguest_kernel_selftest="$DT_BZIMAGE_SELFTEST")
 
     key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
     DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key
@@ -88,5 +94,5 @@ dt_build_all() {
     export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT
     export DT_MESON_BUILD
     export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD DT_ACCEL
-    export DT_BZIMAGE_COMPAT
+    export DT_BZIMAGE_COMPAT DT_BZIMAGE_SELFTEST
 }

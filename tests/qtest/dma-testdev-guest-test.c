@@ -19,7 +19,8 @@
  * scripts/vm.sh),
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
  * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
- * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases).
+ * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases),
+ * DT_GUEST_KERNEL_SELFTEST (the third, with IOMMUFD_TEST, for iommufd/).
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -63,6 +64,8 @@ typedef enum {
     DMATD_EXPECT_STRAYS,           /* pass, having ignored the strays */
     DMATD_EXPECT_TAG_TWICE,        /* negative control of the page scan */
     DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
+    DMATD_EXPECT_IOMMUFD_SELFTEST, /* Linux's iommufd selftest passes */
+    DMATD_EXPECT_KTAP_FAIL,        /* negative control of the KTAP reader */
     DMATD_EXPECT_KSELFTEST,        /* every test of a harness tool passes */
 } DmatdExpect;
 
@@ -82,6 +85,7 @@ typedef struct DmatdGuestCase {
     DmatdExpect expect;
     bool above_4g;              /* every page of the buffer above 4 GiB */
     bool compat_kernel;         /* boot DT_GUEST_KERNEL_COMPAT */
+    bool selftest_kernel;       /* boot DT_GUEST_KERNEL_SELFTEST */
     const char *container;      /* legacy: who must serve /dev/vfio/vfio */
 } DmatdGuestCase;
 
@@ -145,6 +149,7 @@ typedef struct DmatdVm {
 
 static const char *dmatd_kernel;
 static const char *dmatd_kernel_compat;
+static const char *dmatd_kernel_selftest;
 static const char *dmatd_initrd;
 static const char *dmatd_accel;
 static unsigned dmatd_timeout_s = DMATD_CASE_TIMEOUT_S;
@@ -842,6 +847,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
         c->extra_args ? c->extra_args : "",
+        c->selftest_kernel ? dmatd_kernel_selftest :
         c->compat_kernel ? dmatd_kernel_compat : dmatd_kernel, dmatd_initrd,
         append);
     vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
@@ -929,10 +935,11 @@ static bool dmatd_errors_only_offsets(DmatdVm *vm, uint64_t a, uint64_t b)
 #define DMATD_GUEST_BDF         "0000:01:00.0"
 
 /*
- * Skips that are allowed, each for a reason docs/specs/dma-testdev.rst
- * explains: one MSI vector without interrupt remapping on x86, MSI-X
- * vectors past the table, and the two features the personality does not
- * offer (BAR subrange mapping, the doorbell).
+ * Skips that are allowed, each for a reason
+ * docs/system/devices/dma-testdev.rst explains: one MSI vector without
+ * interrupt remapping on x86, MSI-X vectors past the table, and the two
+ * features the personality does not offer (BAR subrange mapping, the
+ * doorbell).
  */
 static bool dmatd_epf_skip_ok(const char *name, const char *reason)
 {
@@ -953,45 +960,43 @@ static bool dmatd_epf_skip_ok(const char *name, const char *reason)
     return false;
 }
 
-/* A test that skipped: is the reason one the case allows? */
-typedef bool (*DmatdSkipOk)(const char *name, const char *reason);
-
 /*
- * Read the KTAP a kselftest_harness.h program printed on the console
- * ("ok N name", "not ok N name", "# " lines): a test that failed is a
- * finding "@tool: NAME failed", with the "# " lines it printed since its
- * "#  RUN" line (the harness's and the test's own messages); a skip is
- * one unless @skip_ok allows it, and so is a run that never reached its
- * "# Totals:" line or reported fewer tests than its "1..N" plan.  Returns
- * the tests reported; *@passed, those that passed.
+ * Read a kselftest's KTAP from the console: every case must pass, or
+ * skip for a reason @skip_ok allows, and no sub-step may have failed (a
+ * SKIP after a failed MSI vector would hide the failure); no @skip_ok:
+ * no skip is allowed.  A failed case's finding carries the "# " lines it
+ * printed since its "#  RUN" line (the harness's and its own messages).
+ * Only the lines after the last "@dt selftest-begin name=@suite", if
+ * there is one.  Returns the cases.
  */
-static unsigned dmatd_check_ktap(DmatdVm *vm, const char *tool,
-                                 DmatdSkipOk skip_ok, unsigned *passed)
+typedef bool DmatdSkipOk(const char *name, const char *reason);
+
+static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
+                                 DmatdSkipOk *skip_ok)
 {
-    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    g_autofree char *begin = g_strdup_printf("@dt selftest-begin name=%s",
+                                             suite);
+    const char *from = g_strrstr(vm->console->str, begin);
+    g_auto(GStrv) lines = g_strsplit(from ?: vm->console->str, "\n", -1);
     g_autoptr(GString) msgs = g_string_new(NULL);
-    const char *who = tool ?: "kselftest";
-    unsigned cases = 0, ok_cases = 0, skipped = 0, plan = 0;
+    unsigned cases = 0, passed = 0, skipped = 0;
     const char *totals = NULL;
     char **l;
 
     for (l = lines; *l; l++) {
         /* The serial console ends lines with CR LF. */
-        char *line = g_strchomp(*l);
-        const char *name, *skip;
+        const char *line = g_strchomp(*l), *name, *skip;
         g_autofree char *id = NULL;
         bool ok;
 
+        if (g_str_has_prefix(line, "@dt selftest name=")) {
+            break;
+        }
         if (strstr(line, "# Totals:")) {
             totals = strstr(line, "# Totals:");
         }
-        /* pci_endpoint_test's own words for a failed sub-step. */
-        if (!tool && (strstr(line, "Test failed for") ||
-                      strstr(line, "test failed"))) {
-            dmatd_error(vm, "kselftest: %s", line);
-        }
-        if (g_str_has_prefix(line, "1..")) {
-            plan = atoi(line + 3);
+        if (strstr(line, "Test failed for") || strstr(line, "test failed")) {
+            dmatd_error(vm, "kselftest %s: %s", suite, line);
         }
         if (g_str_has_prefix(line, "#  RUN ")) {
             g_string_truncate(msgs, 0);
@@ -1012,44 +1017,61 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *tool,
             continue;
         }
         name++;
-        skip = strstr(name, " # SKIP ");
-        id = skip ? g_strndup(name, skip - name) : g_strdup(name);
+        skip = strstr(name, " # SKIP");
+        /* The serial console ends lines with CR LF. */
+        id = g_strstrip(skip ? g_strndup(name, skip - name) : g_strdup(name));
         cases++;
         if (!ok) {
-            dmatd_error(vm, "%s: %s failed%s%s", who, id,
+            dmatd_error(vm, "kselftest %s: %s failed%s%s", suite, id,
                         msgs->len ? ": " : "", msgs->str);
         } else if (skip) {
-            const char *reason = skip + 8;
+            g_autofree char *reason = g_strstrip(g_strdup(skip + 7));
 
             skipped++;
             if (!skip_ok || !skip_ok(id, reason)) {
-                dmatd_error(vm, "%s: %s skipped (%s), which is not an "
-                            "allowed skip", who, id, reason);
+                dmatd_error(vm, "kselftest %s: %s skipped (%s), which is not "
+                            "an allowed skip", suite, id, reason);
             }
         } else {
-            ok_cases++;
+            passed++;
         }
         g_string_truncate(msgs, 0);
     }
-    *passed = ok_cases;
-    dmatd_msg("%s: %u tests, %u passed, %u skipped (%s)", who, cases,
-              ok_cases, skipped, totals ?: "no Totals line");
     if (!totals) {
-        dmatd_error(vm, "%s: no '# Totals:' line: it did not finish", who);
+        totals = "no Totals line";
     }
-    if (cases < plan) {
-        dmatd_error(vm, "%s: %u tests reported of the %u planned", who,
-                    cases, plan);
+    dmatd_msg("kselftest %s: %u cases, %u passed, %u skipped; %s", suite,
+              cases, passed, skipped, totals);
+    if (!g_str_has_prefix(totals, "# Totals:")) {
+        dmatd_error(vm, "kselftest %s: no '# Totals:' line: it did not "
+                    "finish", suite);
     }
     return cases;
 }
 
-/* Linux's pci_endpoint kselftest: every case passes or skips as allowed. */
+/* N of the KTAP plan "1..N" on the console; 0 if there is none. */
+static unsigned dmatd_ktap_plan(DmatdVm *vm)
+{
+    const char *p = strstr(vm->console->str, "\n1..");
+
+    return p ? atoi(p + 4) : 0;
+}
+
 static unsigned dmatd_epf_check_tap(DmatdVm *vm)
 {
-    unsigned passed;
+    return dmatd_check_ktap(vm, "pci_endpoint", dmatd_epf_skip_ok);
+}
 
-    return dmatd_check_ktap(vm, NULL, dmatd_epf_skip_ok, &passed);
+/*
+ * Linux's iommufd selftest (iommufd/ cases), on the kernel built with
+ * IOMMUFD_TEST.  It drives iommufd's mock IOMMU, not dma-testdev: what
+ * this adds is that a kernel under test also passes iommufd's own suite,
+ * and the kernel check (no WARN, no leak report) over all of it.  The
+ * skips it may take, each for a reason docs/user-guide.rst lists.
+ */
+static bool dmatd_iommufd_skip_ok(const char *name, const char *reason)
+{
+    return false;
 }
 
 static bool dmatd_epf_dir_ok(const char *map_dir, bool is_write)
@@ -1323,6 +1345,54 @@ static void dmatd_run_case(const DmatdGuestCase *c)
                   dma_errors);
         break;
     }
+    case DMATD_EXPECT_IOMMUFD_SELFTEST:
+        g_assert_cmpuint(dmatd_check_ktap(vm, "iommufd",
+                                          dmatd_iommufd_skip_ok), >=, 100);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        break;
+    case DMATD_EXPECT_KTAP_FAIL:
+        /*
+         * Negative control of the KTAP reader: iommufd's suite on a kernel
+         * without IOMMUFD_TEST, where its mock-domain cases fail.  Every
+         * finding must be a failed case, and there must be some.
+         */
+        dmatd_check_ktap(vm, "iommufd", dmatd_iommufd_skip_ok);
+        dmatd_report_errors(vm);
+        g_assert_cmpuint(vm->errors->len, >, 0);
+        for (i = 0; i < vm->errors->len; i++) {
+            const char *e = vm->errors->pdata[i];
+
+            g_assert_true(g_str_has_prefix(e, "kselftest iommufd: "));
+            g_assert_true(g_str_has_suffix(e, " failed") ||
+                          strstr(e, " failed: "));
+        }
+        g_assert_cmpint(vm->tool_status, !=, 0);
+        dmatd_msg("negative control: %u failed cases seen", vm->errors->len);
+        break;
+    case DMATD_EXPECT_KSELFTEST: {
+        unsigned tests;
+
+        /*
+         * Every test of dt-pin-abi passes: a failed one is a finding with
+         * its messages, a skip is one too.  All of them ran: as many as
+         * its plan said, and no fewer than when this test was written.
+         */
+        tests = dmatd_check_ktap(vm, "dt-pin-abi", NULL);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(tests, ==, dmatd_ktap_plan(vm));
+        g_assert_cmpuint(tests, >=, DMATD_ABI_TESTS);
+        break;
+    }
     case DMATD_EXPECT_STRAYS:
         /*
          * The tool put, in a page outside the buffer, page 0's nonce
@@ -1377,24 +1447,6 @@ static void dmatd_run_case(const DmatdGuestCase *c)
                                 "] WARNING: drivers/misc/dma-testdev.c:1 at "
                                 "dmatd_negative_control"));
         break;
-    case DMATD_EXPECT_KSELFTEST: {
-        unsigned passed, tests;
-
-        /*
-         * Every test of dt-pin-abi passes: a failed one is a finding with
-         * its messages.  All of them ran: none was lost or dropped.
-         */
-        tests = dmatd_check_ktap(vm, "dt-pin-abi", NULL, &passed);
-        dmatd_report_errors(vm);
-        if (vm->tool_status || vm->errors->len) {
-            dmatd_dump_console(vm);
-        }
-        g_assert_cmpuint(vm->errors->len, ==, 0);
-        g_assert_cmpint(vm->tool_status, ==, 0);
-        g_assert_cmpuint(tests, >=, DMATD_ABI_TESTS);
-        g_assert_cmpuint(passed, ==, tests);
-        break;
-    }
     case DMATD_EXPECT_READ_FAIL:
         /*
          * Negative control: the device itself returned wrong SEED values;
@@ -1459,6 +1511,11 @@ static void test_guest_case(const void *data)
     }
     if (((const DmatdGuestCase *)data)->compat_kernel && !dmatd_kernel_compat) {
         g_test_skip("DT_GUEST_KERNEL_COMPAT is not set");
+        return;
+    }
+    if (((const DmatdGuestCase *)data)->selftest_kernel &&
+        !dmatd_kernel_selftest) {
+        g_test_skip("DT_GUEST_KERNEL_SELFTEST is not set");
         return;
     }
     if (g_test_subprocess()) {
@@ -1568,6 +1625,16 @@ static const DmatdGuestCase dmatd_cases[] = {
                     "-device dma-testdev,id=dt1,bus=rp1,"
                     "x-bad-seed-every=10000",
       .expect = DMATD_EXPECT_READ_FAIL },
+    /*
+     * Linux's iommufd selftest on the kernel with IOMMUFD_TEST, and its
+     * negative control: the same suite on the first kernel, which lacks
+     * the mock IOMMU, so that its cases fail and the reader must say so.
+     */
+    { .name = "iommufd/selftest", .run = "dt-iommufd-selftest iommufd",
+      .node_mb = 512, .selftest_kernel = true,
+      .expect = DMATD_EXPECT_IOMMUFD_SELFTEST },
+    { .name = "negative/iommufd-ktap", .run = "iommufd -f iommufd",
+      .node_mb = 256, .expect = DMATD_EXPECT_KTAP_FAIL },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test", .expect = DMATD_EXPECT_EPF },
     { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
@@ -1586,6 +1653,7 @@ int main(int argc, char **argv)
     }
     dmatd_kernel = getenv("DT_GUEST_KERNEL");
     dmatd_kernel_compat = getenv("DT_GUEST_KERNEL_COMPAT");
+    dmatd_kernel_selftest = getenv("DT_GUEST_KERNEL_SELFTEST");
     dmatd_initrd = getenv("DT_GUEST_INITRD");
     dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
     /* scripts/mutate.sh: a mutant that hangs the guest costs less. */
