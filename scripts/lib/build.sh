@@ -61,7 +61,7 @@ dt_build_all() {
             -Dguest_kernel="$DT_BZIMAGE"
             -Dguest_accel="$DT_ACCEL")
     fi
-    DT_BZIMAGE_COMPAT= DT_BZIMAGE_SELFTEST=
+    DT_BZIMAGE_COMPAT='' DT_BZIMAGE_SELFTEST=''
     if [ "$what" = tests ] && [ -z "${DMA_TESTDEV_BZIMAGE:-}" ]; then
         vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-container)
         DT_BZIMAGE_COMPAT=$(_dt_var bzimage "$vars")
