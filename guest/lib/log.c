@@ -28,15 +28,21 @@ static void emit(const char *msg)
 		fprintf(stderr, "dtlib: %s\n", msg);
 }
 
+void dmatd_vlog_to(dmatd_log_fn fn, const char *fmt, va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fn(msg);
+}
+
 void dmatd_log(const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	dmatd_vlog_to(emit, fmt, ap);
 	va_end(ap);
-	emit(msg);
 }
 
 int dmatd_err(int err, const char *fmt, ...)
@@ -74,17 +80,4 @@ int dmatd_fail(int err, const char *fmt, ...)
 const char *dmatd_last_error(void)
 {
 	return last_error;
-}
-
-void dmatd_die(dmatd_log_fn report, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	report(msg);
-	fflush(stdout);
-	exit(2);
 }

@@ -20,6 +20,7 @@
 
 #include <dtlib/log.h>
 #include <dtlib/mem.h>
+#include <dtlib/parse.h>
 #include <dtlib/pci.h>
 
 #define PM_PRESENT	(1ULL << 63)
@@ -40,13 +41,12 @@ const char *dmatd_backing_name(enum dmatd_backing backing)
 
 int dmatd_backing_parse(const char *name, enum dmatd_backing *backing)
 {
-	unsigned int i;
+	int i = dmatd_parse_name(name, backing_names,
+				 ARRAY_SIZE(backing_names));
 
-	for (i = 0; i < ARRAY_SIZE(backing_names); i++) {
-		if (!strcmp(name, backing_names[i])) {
-			*backing = i;
-			return 0;
-		}
+	if (i >= 0) {
+		*backing = i;
+		return 0;
 	}
 	return dmatd_fail(EINVAL, "unknown backing '%s' (4k, thp, hugetlb, memfd)",
 			  name);

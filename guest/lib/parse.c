@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <dtlib/parse.h>
 
@@ -49,4 +50,14 @@ int dmatd_parse_u64(const char *s, uint64_t *val, bool suffix, int base)
 		return -ERANGE;
 	*val = (uint64_t)v << shift;
 	return 0;
+}
+
+int dmatd_parse_name(const char *s, const char *const *names, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcmp(s, names[i]))
+			return i;
+	return -EINVAL;
 }

@@ -42,6 +42,7 @@
 #include <dtlib/log.h>
 #include <dtlib/parse.h>
 #include <dtlib/testdev.h>
+#include <dtlib/tool.h>
 
 #define SEED		0xbe4c0001u
 /* The small command of the round trip: one 64-byte segment. */
@@ -90,20 +91,6 @@ static void report_fatal(const char *msg)
 	out("what=error msg=%s", msg);
 }
 
-/* The tool cannot go on: say so in its protocol and exit with status 2. */
-#define fatal(...)	dmatd_die(report_fatal, __VA_ARGS__)
-
-static void lib_log(const char *msg)
-{
-	printf("# dtlib: %s\n", msg);
-}
-
-#define CHECK_CALL(expr)						\
-	do {								\
-		if ((expr) < 0)						\
-			fatal("%s", dmatd_last_error());			\
-	} while (0)
-
 /* --- Time --------------------------------------------------------------- */
 
 static inline uint64_t tsc(void)
@@ -146,7 +133,7 @@ static void calibrate(void)
 	t1 = clock_ns();
 	c1 = tsc();
 	if (t1 <= t0 || c1 <= c0)
-		fatal("TSC calibration: clock went from %" PRIu64 " to %" PRIu64 " ns, TSC from %" PRIu64 " to %" PRIu64,
+		dmatd_fatal("TSC calibration: clock went from %" PRIu64 " to %" PRIu64 " ns, TSC from %" PRIu64 " to %" PRIu64,
 		      t0, t1, c0, c1);
 	tsc_per_ns = (double)(c1 - c0) / (t1 - t0);
 }
@@ -204,7 +191,7 @@ static void rtt_mmio(uint64_t *s, unsigned int n)
 		s[i] = tsc() - c0;
 	}
 	if (id != DMA_TESTDEV_ID_VALUE)
-		fatal("DMATD_REG_ID read 0x%08x", id);
+		dmatd_fatal("DMATD_REG_ID read 0x%08x", id);
 }
 
 /* Two back-to-back TSC reads: what every sample includes on top. */
@@ -236,15 +223,15 @@ static void small_init(struct small *sm)
 	struct dmatd_run *runs = NULL, run;
 	size_t nr = 0;
 
-	CHECK_CALL(dmatd_buf_alloc(&sm->buf, DMATD_BACKING_4K, DMATD_PAGE_SIZE, 0));
-	CHECK_CALL(dmatd_dma_map(&dev.vfio, &sm->buf, &sm->map, NULL));
-	CHECK_CALL(dmatd_dma_runs(&dev.vfio, &sm->map, 0, DMATD_PAGE_SIZE, &runs,
+	DMATD_CHECK_CALL(dmatd_buf_alloc(&sm->buf, DMATD_BACKING_4K, DMATD_PAGE_SIZE, 0));
+	DMATD_CHECK_CALL(dmatd_dma_map(&dev.vfio, &sm->buf, &sm->map, NULL));
+	DMATD_CHECK_CALL(dmatd_dma_runs(&dev.vfio, &sm->map, 0, DMATD_PAGE_SIZE, &runs,
 				  &nr));
 	sm->pa = runs[0].pa;
 	free(runs);
 	run = (struct dmatd_run){ .iova = sm->map.iova, .pa = sm->pa,
 			       .len = SMALL_LEN };
-	CHECK_CALL(dmatd_seglist_set(&dev, &dev.dst, &run, 1));
+	DMATD_CHECK_CALL(dmatd_seglist_set(&dev, &dev.dst, &run, 1));
 }
 
 static void small_fini(struct small *sm)
@@ -273,7 +260,7 @@ static uint64_t queue_cmd(struct dmatd_queue *q, int efd, enum wait_how how,
 
 	if (how == WAIT_MSIX)
 		e.flags = DMATD_SQE_F_INTR;
-	CHECK_CALL(dmatd_queue_post(q, &e));
+	DMATD_CHECK_CALL(dmatd_queue_post(q, &e));
 
 	c0 = tsc();
 	dmatd_queue_ring(&dev, q);
@@ -285,25 +272,25 @@ static uint64_t queue_cmd(struct dmatd_queue *q, int efd, enum wait_how how,
 		 */
 		while (!dmatd_queue_ready(q)) {
 			if (tsc() > deadline)
-				fatal("queue command %" PRIu64 ": no completion after %llu s (Q_STATUS 0x%x Q_ERROR %s)",
+				dmatd_fatal("queue command %" PRIu64 ": no completion after %llu s (Q_STATUS 0x%x Q_ERROR %s)",
 				      tag, WAIT_NS / 1000000000ULL,
 				      dmatd_readl(&dev, DMATD_REG_Q_STATUS),
 				      dmatd_qerror_name(dmatd_readl(&dev,
 								    DMATD_REG_Q_ERROR)));
 		}
 	} else if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt)) {
-		fatal("read MSI-X eventfd: %s (errno %d)", strerror(errno),
+		dmatd_fatal("read MSI-X eventfd: %s (errno %d)", strerror(errno),
 		      errno);
 	}
 	c1 = tsc();
 
 	/* The completion is written before the interrupt is sent. */
 	if (dmatd_queue_pop(&dev, q, &c, true))
-		fatal("queue command %" PRIu64 ": interrupt before completion (phase %d at cq[%u])",
+		dmatd_fatal("queue command %" PRIu64 ": interrupt before completion (phase %d at cq[%u])",
 		      tag, q->phase, q->cq_head);
 	if (c.tag != tag || c.status != DMATD_STATUS_DONE || c.error ||
 	    c.bytes_done != SMALL_LEN)
-		fatal("queue command %" PRIu64 ": completion tag %" PRIu64 " status 0x%x error %s bytes %" PRIu64,
+		dmatd_fatal("queue command %" PRIu64 ": completion tag %" PRIu64 " status 0x%x error %s bytes %" PRIu64,
 		      tag, c.tag, c.status,
 		      dmatd_error_name(DMATD_CQE_ERROR(c.error)), c.bytes_done);
 	return c1 - c0;
@@ -332,7 +319,7 @@ static void bench_rtt(void)
 	int efd = -1;
 
 	if (!s)
-		fatal("calloc %u samples", opt.n);
+		dmatd_fatal("calloc %u samples", opt.n);
 
 	rtt_tsc(s, opt.n);
 	out_stats("tsc-pair", "", s, opt.n);
@@ -341,24 +328,24 @@ static void bench_rtt(void)
 	out_stats("mmio-read", " reg=ID", s, opt.n);
 
 	small_init(&sm);
-	CHECK_CALL(dmatd_queue_init(&dev, &q, opt.qsize));
+	DMATD_CHECK_CALL(dmatd_queue_init(&dev, &q, opt.qsize));
 	snprintf(extra, sizeof(extra),
 		 " op=%s len=%d qsize=%u latency-ns=0 step-size=0",
 		 dmatd_op_name(DMATD_OP_WRITE_PATTERN), SMALL_LEN, opt.qsize);
 	rtt_queue(&q, -1, WAIT_POLL, s, opt.n, &tag);
 	out_stats("queue-poll", extra, s, opt.n);
 
-	CHECK_CALL(dmatd_vfio_msix_enable(&dev.vfio, 1, &efd));
+	DMATD_CHECK_CALL(dmatd_vfio_msix_enable(&dev.vfio, 1, &efd));
 	info = dmatd_readl(&dev, DMATD_REG_INTR_INFO);
 	if (DMATD_INTR_INFO_MODE(info) != DMATD_INTR_MODE_MSIX)
-		fatal("INTR_INFO 0x%08x: MSI-X is not on after VFIO_DEVICE_SET_IRQS",
+		dmatd_fatal("INTR_INFO 0x%08x: MSI-X is not on after VFIO_DEVICE_SET_IRQS",
 		      info);
 	dmatd_writel(&dev, DMATD_REG_INTR_ENABLE, DMATD_INTR_QUEUE_CMPL);
 	rtt_queue(&q, efd, WAIT_MSIX, s, opt.n, &tag);
 	out_stats("queue-msix", extra, s, opt.n);
 	dmatd_writel(&dev, DMATD_REG_INTR_ENABLE, 0);
 	dmatd_writel(&dev, DMATD_REG_INTR_STATUS, DMATD_INTR_STATUS_MASK);
-	CHECK_CALL(dmatd_vfio_msix_disable(&dev.vfio, 1, &efd));
+	DMATD_CHECK_CALL(dmatd_vfio_msix_disable(&dev.vfio, 1, &efd));
 
 	dmatd_queue_fini(&dev, &q);
 	small_fini(&sm);
@@ -388,33 +375,33 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 	int fd;
 
 	if (!t_map || !t_pa || !t_pm || !pa)
-		fatal("calloc for %zu pages", npages);
+		dmatd_fatal("calloc for %zu pages", npages);
 	/* Every page has its frame before anything is timed. */
-	CHECK_CALL(dmatd_buf_alloc(&b, DMATD_BACKING_4K, len, 0));
+	DMATD_CHECK_CALL(dmatd_buf_alloc(&b, DMATD_BACKING_4K, len, 0));
 
 	for (r = 0; r < reps; r++) {
 		free(runs);
 		runs = NULL;
 		c0 = tsc();
-		CHECK_CALL(dmatd_dma_map(&dev.vfio, &b, &m, NULL));
+		DMATD_CHECK_CALL(dmatd_dma_map(&dev.vfio, &b, &m, NULL));
 		t_map[r] = tsc() - c0;
 		c0 = tsc();
-		CHECK_CALL(dmatd_dma_runs(&dev.vfio, &m, 0, len, &runs, &nr));
+		DMATD_CHECK_CALL(dmatd_dma_runs(&dev.vfio, &m, 0, len, &runs, &nr));
 		t_pa[r] = tsc() - c0;
 		if (r + 1 < reps)
-			CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+			DMATD_CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
 	}
 
 	/* The legacy way: mlock(), then pagemap; the pin is still held. */
 	c0 = tsc();
-	CHECK_CALL(dmatd_buf_lock(&b));
+	DMATD_CHECK_CALL(dmatd_buf_lock(&b));
 	c0 = tsc() - c0;
 	fd = dmatd_pagemap_open();
-	CHECK_CALL(fd);
+	DMATD_CHECK_CALL(fd);
 	for (r = 0; r < reps; r++) {
 		uint64_t t = tsc();
 
-		CHECK_CALL(dmatd_pagemap_pa(fd, b.map, npages, pa));
+		DMATD_CHECK_CALL(dmatd_pagemap_pa(fd, b.map, npages, pa));
 		t_pm[r] = tsc() - t;
 	}
 	close(fd);
@@ -430,7 +417,7 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 			agree += pg < npages && pa[pg] == runs[i].pa + off;
 		}
 	}
-	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	DMATD_CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
 
 	map = median_of(t_map, reps);
 	getpa = median_of(t_pa, reps);
@@ -440,7 +427,7 @@ static void bench_pin_one(uint64_t len, unsigned int reps)
 	    npages / ((map + getpa) / 1e9), pm, npages / (pm / 1e9),
 	    tsc_ns(c0), agree);
 	if (agree != npages)
-		fatal("pin %" PRIu64 ": GET_PA and pagemap agree on %zu of %zu pages",
+		dmatd_fatal("pin %" PRIu64 ": GET_PA and pagemap agree on %zu of %zu pages",
 		      len, agree, npages);
 
 	free(runs);
@@ -494,7 +481,7 @@ static size_t plan_cmds(const struct dmatd_run *runs, size_t nr,
 	uint64_t off = 0;
 
 	if (!p || !c)
-		fatal("malloc for the command plan of %zu runs", nr);
+		dmatd_fatal("malloc for the command plan of %zu runs", nr);
 	for (i = 0; i < nr; i++) {
 		uint64_t done;
 
@@ -506,7 +493,7 @@ static size_t plan_cmds(const struct dmatd_run *runs, size_t nr,
 				cap_p *= 2;
 				p = realloc(p, cap_p * sizeof(*p));
 				if (!p)
-					fatal("realloc %zu pieces", cap_p);
+					dmatd_fatal("realloc %zu pieces", cap_p);
 			}
 			p[np++] = (struct dmatd_run){ .iova = runs[i].iova + done,
 						   .pa = runs[i].pa + done,
@@ -522,7 +509,7 @@ static size_t plan_cmds(const struct dmatd_run *runs, size_t nr,
 				cap_c *= 2;
 				c = realloc(c, cap_c * sizeof(*c));
 				if (!c)
-					fatal("realloc %zu commands", cap_c);
+					dmatd_fatal("realloc %zu commands", cap_c);
 			}
 			c[nc++] = (struct cmd_plan){ .first = i, .off = off };
 			cur = &c[nc - 1];
@@ -546,15 +533,15 @@ static void run_cmds(uint32_t op, const struct dmatd_run *pieces,
 	for (k = 0; k < nc; k++) {
 		uint32_t seed = SEED + 1 + k;
 
-		CHECK_CALL(dmatd_seglist_set(&dev, l, pieces + cmds[k].first,
+		DMATD_CHECK_CALL(dmatd_seglist_set(&dev, l, pieces + cmds[k].first,
 					     cmds[k].n));
-		CHECK_CALL(dmatd_dev_cmd(&dev, op, seed, 0,
+		DMATD_CHECK_CALL(dmatd_dev_cmd(&dev, op, seed, 0,
 					 op == DMATD_OP_WRITE_PATTERN ? NULL : l,
 					 op == DMATD_OP_WRITE_PATTERN ? l : NULL,
 					 &res));
 		if (res.status != DMATD_STATUS_DONE || res.error ||
 		    res.bytes_done != cmds[k].len)
-			fatal("%s command %zu of %zu: status 0x%x error %s at 0x%" PRIx64 " bytes %" PRIu64 " of %" PRIu64 " mismatches %u",
+			dmatd_fatal("%s command %zu of %zu: status 0x%x error %s at 0x%" PRIx64 " bytes %" PRIu64 " of %" PRIu64 " mismatches %u",
 			      dmatd_op_name(op), k + 1, nc, res.status,
 			      dmatd_error_name(res.error), res.err_addr,
 			      res.bytes_done, cmds[k].len,
@@ -562,7 +549,7 @@ static void run_cmds(uint32_t op, const struct dmatd_run *pieces,
 		if (op == DMATD_OP_WRITE_PATTERN)
 			csum[k] = res.checksum;
 		else if (res.checksum != csum[k])
-			fatal("verify command %zu: checksum 0x%016" PRIx64 ", the write's was 0x%016" PRIx64,
+			dmatd_fatal("verify command %zu: checksum 0x%016" PRIx64 ", the write's was 0x%016" PRIx64,
 			      k + 1, res.checksum, csum[k]);
 	}
 }
@@ -574,7 +561,7 @@ static void spot_word(const struct dmatd_buf *b, const struct cmd_plan *cmd,
 
 	memcpy(&got, b->va + cmd->off + off, sizeof(got));
 	if (le64toh(got) != want)
-		fatal("CPU read 0x%016" PRIx64 " at buffer offset 0x%" PRIx64 ", want 0x%016" PRIx64,
+		dmatd_fatal("CPU read 0x%016" PRIx64 " at buffer offset 0x%" PRIx64 ", want 0x%016" PRIx64,
 		      le64toh(got), cmd->off + off, want);
 }
 
@@ -608,20 +595,20 @@ static void bench_whole(void)
 	struct dmatd_buf b;
 
 	t0 = tsc();
-	CHECK_CALL(dmatd_buf_alloc(&b, opt.backing, opt.whole_len, 0));
+	DMATD_CHECK_CALL(dmatd_buf_alloc(&b, opt.backing, opt.whole_len, 0));
 	s_alloc = since_s(t0);
 	t = tsc();
-	CHECK_CALL(dmatd_dma_map(&dev.vfio, &b, &m, NULL));
+	DMATD_CHECK_CALL(dmatd_dma_map(&dev.vfio, &b, &m, NULL));
 	s_map = since_s(t);
 	t = tsc();
-	CHECK_CALL(dmatd_dma_runs(&dev.vfio, &m, 0, opt.whole_len, &runs, &nr));
+	DMATD_CHECK_CALL(dmatd_dma_runs(&dev.vfio, &m, 0, opt.whole_len, &runs, &nr));
 	s_pa = since_s(t);
 
 	t = tsc();
 	nc = plan_cmds(runs, nr, &pieces, &cmds);
 	csum = calloc(nc, sizeof(*csum));
 	if (!csum)
-		fatal("calloc %zu checksums", nc);
+		dmatd_fatal("calloc %zu checksums", nc);
 	run_cmds(DMATD_OP_WRITE_PATTERN, pieces, cmds, nc, csum);
 	s_write = since_s(t);
 	t = tsc();
@@ -637,7 +624,7 @@ static void bench_whole(void)
 	    cmds[nc - 1].first + cmds[nc - 1].n, nc,
 	    s_alloc, s_map, s_pa, s_write, s_verify, s_check, total, checked);
 
-	CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
+	DMATD_CHECK_CALL(dmatd_dma_unmap(&dev.vfio, &m));
 	dmatd_buf_free(&b);
 	free(csum);
 	free(cmds);
@@ -682,13 +669,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void __noreturn bad_arg(const char *what, const char *arg)
-{
-	fprintf(stderr, "dt-bench: bad %s '%s'\n", what, arg);
-	print_usage(stderr);
-	exit(2);
-}
-
 static void parse_args(int argc, char **argv)
 {
 	uint64_t v;
@@ -710,38 +690,36 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_N:
 			if (dmatd_parse_u64(optarg, &v, true, 0) || v < 100 || v > 1000000)
-				bad_arg("--n (100 .. 1000000)", optarg);
+				dmatd_bad_arg("--n (100 .. 1000000)", optarg);
 			opt.n = v;
 			break;
 		case OPT_QSIZE:
 			if (dmatd_parse_u64(optarg, &v, true, 0) || v < 2 ||
 			    v > DMATD_Q_MAX_SIZE)
-				bad_arg("--qsize (2 .. 4096)", optarg);
+				dmatd_bad_arg("--qsize (2 .. 4096)", optarg);
 			opt.qsize = v;
 			break;
 		case OPT_PIN_MAX:
 			if (dmatd_parse_u64(optarg, &opt.pin_max, true, 0))
-				bad_arg("--pin-max", optarg);
+				dmatd_bad_arg("--pin-max", optarg);
 			break;
 		case OPT_LEN:
 			if (dmatd_parse_u64(optarg, &opt.whole_len, true, 0) ||
 			    !opt.whole_len || opt.whole_len % DMATD_PAGE_SIZE)
-				bad_arg("--len (whole pages)", optarg);
+				dmatd_bad_arg("--len (whole pages)", optarg);
 			break;
 		case OPT_BACKING:
 			if (dmatd_backing_parse(optarg, &opt.backing))
-				bad_arg("--backing", optarg);
+				dmatd_bad_arg("--backing", optarg);
 			break;
 		case OPT_HELP:
-			print_usage(stdout);
-			exit(0);
+			dmatd_usage_help();
 		default:
-			print_usage(stderr);
-			exit(2);
+			dmatd_usage_error();
 		}
 	}
 	if (optind < argc)
-		bad_arg("argument", argv[optind]);
+		dmatd_bad_arg("argument", argv[optind]);
 	if (!opt.rtt && !opt.pin && !opt.whole)
 		opt.rtt = opt.pin = opt.whole = true;
 }
@@ -753,21 +731,20 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	int cpu;
 
+	dmatd_tool_init("dt-bench", print_usage, report_fatal);
 	parse_args(argc, argv);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	dmatd_set_log_fn(lib_log);
 
 	/* One CPU throughout: one TSC, no migration between samples. */
-	CHECK_CALL(dmatd_pin_cpu(&cpu));
+	DMATD_CHECK_CALL(dmatd_pin_cpu(&cpu));
 	calibrate();
 	t0 = tsc();
 	if (opt.bdf)
 		snprintf(bdf, sizeof(bdf), "%s", opt.bdf);
 	else
-		CHECK_CALL(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID,
+		DMATD_CHECK_CALL(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID,
 					  DMA_TESTDEV_DEVICE_ID, bdf,
 					  sizeof(bdf)));
-	CHECK_CALL(dmatd_dev_open(&dev, bdf, DMATD_VFIO_CDEV));
+	DMATD_CHECK_CALL(dmatd_dev_open(&dev, bdf, DMATD_VFIO_CDEV));
 	out("what=env dev=%s cdev=%s cpu=%d ncpu=%ld tsc_mhz=%.1f kernel=%s",
 	    bdf, dev.vfio.cdev, cpu, sysconf(_SC_NPROCESSORS_ONLN),
 	    tsc_per_ns * 1e3, uname(&u) ? "?" : u.release);

@@ -43,6 +43,7 @@
 #include <dtlib/log.h>
 #include <dtlib/parse.h>
 #include <dtlib/pci.h>
+#include <dtlib/tool.h>
 #include <dtlib/vfio.h>
 
 #include <hw/misc/dma-testdev.h>
@@ -67,14 +68,6 @@ static void report_fatal(const char *msg)
 	printf("@dt check name=remap-race result=error msg=%s\n", msg);
 }
 
-/* The tool cannot go on: say so in its protocol and exit with status 2. */
-#define fatal(...)	dmatd_die(report_fatal, __VA_ARGS__)
-
-static void lib_log(const char *msg)
-{
-	printf("# dtlib: %s\n", msg);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -90,7 +83,7 @@ static void pin_to_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		fatal("sched_setaffinity CPU %d: %s", cpu, strerror(errno));
+		dmatd_fatal("sched_setaffinity CPU %d: %s", cpu, strerror(errno));
 }
 
 /* BAR0's bus address, from the resource file's first line. */
@@ -101,9 +94,9 @@ static uint64_t bar0_addr(const char *bdf)
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource", bdf);
 	if (dmatd_sysfs_read(path, buf, sizeof(buf)) < 0)
-		fatal("%s", dmatd_last_error());
+		dmatd_fatal("%s", dmatd_last_error());
 	if (sscanf(buf, "%" SCNx64, &start) != 1)
-		fatal("%s: no BAR0 in '%s'", path, buf);
+		dmatd_fatal("%s: no BAR0 in '%s'", path, buf);
 	return start;
 }
 
@@ -129,7 +122,7 @@ static void find_pair(char reader[DMATD_BDF_LEN], char other[DMATD_BDF_LEN])
 
 	d = opendir(PCI_DEVICES);
 	if (!d)
-		fatal("opendir %s: %s", PCI_DEVICES, strerror(errno));
+		dmatd_fatal("opendir %s: %s", PCI_DEVICES, strerror(errno));
 	while ((e = readdir(d))) {
 		unsigned long vendor, device;
 		char path[300];
@@ -148,14 +141,14 @@ static void find_pair(char reader[DMATD_BDF_LEN], char other[DMATD_BDF_LEN])
 		    device != DMA_TESTDEV_DEVICE_ID)
 			continue;
 		if (n == 2)
-			fatal("more than two dma-testdev functions");
+			dmatd_fatal("more than two dma-testdev functions");
 		if (strlen(e->d_name) >= DMATD_BDF_LEN)
-			fatal("%s: not a PCI address", e->d_name);
+			dmatd_fatal("%s: not a PCI address", e->d_name);
 		memcpy(bdf[n++], e->d_name, strlen(e->d_name) + 1);
 	}
 	closedir(d);
 	if (n != 2)
-		fatal("%d dma-testdev functions, want 2", n);
+		dmatd_fatal("%d dma-testdev functions, want 2", n);
 	if (bar0_addr(bdf[0]) < bar0_addr(bdf[1])) {
 		snprintf(reader, DMATD_BDF_LEN, "%s", bdf[1]);
 		snprintf(other, DMATD_BDF_LEN, "%s", bdf[0]);
@@ -211,10 +204,19 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+static void print_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dt-remap-race [options]\n"
+		"  --seconds N   how long to race (1..3600, default 20)\n"
+		"  --help\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "seconds", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char rbdf[DMATD_BDF_LEN], obdf[DMATD_BDF_LEN], path[128];
@@ -227,33 +229,34 @@ int main(int argc, char **argv)
 	void *bar;
 	int c;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	dmatd_set_log_fn(lib_log);
+	dmatd_tool_init("dt-remap-race", print_usage, report_fatal);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (dmatd_parse_u64(optarg, &arg, false, 0) || !arg ||
 			    arg > 3600)
-				fatal("--seconds %s: want 1..3600", optarg);
+				dmatd_bad_arg("--seconds (1..3600)", optarg);
 			seconds = arg;
 			break;
+		case 'h':
+			dmatd_usage_help();
 		default:
-			fatal("usage: %s [--seconds N]", argv[0]);
+			dmatd_usage_error();
 		}
 	}
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		fatal("needs two CPUs, has %ld",
+		dmatd_fatal("needs two CPUs, has %ld",
 		      sysconf(_SC_NPROCESSORS_ONLN));
 
 	find_pair(rbdf, obdf);
 	if (dmatd_vfio_open(&v, rbdf, DMATD_VFIO_CDEV) < 0)
-		fatal("%s", dmatd_last_error());
+		dmatd_fatal("%s", dmatd_last_error());
 	if (dmatd_vfio_map_bar(&v, 0, &bar, &bar_len) < 0)
-		fatal("%s", dmatd_last_error());
+		dmatd_fatal("%s", dmatd_last_error());
 	r.seed_reg = (volatile uint32_t *)((uint8_t *)bar + DMATD_REG_SEED);
 	*r.seed_reg = SEED;
 	if (*r.seed_reg != SEED)
-		fatal("%s: DMATD_REG_SEED reads 0x%x after writing 0x%x", rbdf,
+		dmatd_fatal("%s: DMATD_REG_SEED reads 0x%x after writing 0x%x", rbdf,
 		      *r.seed_reg, SEED);
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", obdf);
@@ -261,14 +264,14 @@ int main(int argc, char **argv)
 	if (r.toggle_fd < 0 ||
 	    pread(r.toggle_fd, &r.toggle_cmd, sizeof(r.toggle_cmd),
 		  PCI_COMMAND) != sizeof(r.toggle_cmd))
-		fatal("%s: %s", path, strerror(errno));
+		dmatd_fatal("%s: %s", path, strerror(errno));
 	printf("# reader %s (BAR0 0x%" PRIx64 "), remapped %s (BAR0 0x%"
 	       PRIx64 "), %lu s\n", rbdf, bar0_addr(rbdf), obdf,
 	       bar0_addr(obdf), seconds);
 
 	if (pthread_create(&t_read, NULL, reader, &r) ||
 	    pthread_create(&t_toggle, NULL, toggler, &r))
-		fatal("pthread_create failed");
+		dmatd_fatal("pthread_create failed");
 	deadline = now_ns() + seconds * 1000000000ULL;
 	while (now_ns() < deadline && !r.toggle_err)
 		usleep(100 * 1000);
@@ -281,9 +284,9 @@ int main(int argc, char **argv)
 	dmatd_vfio_close(&v);
 
 	if (r.toggle_err)
-		fatal("%s: COMMAND write: %s", obdf, strerror(-r.toggle_err));
+		dmatd_fatal("%s: COMMAND write: %s", obdf, strerror(-r.toggle_err));
 	if (!r.reads || !r.remaps)
-		fatal("nothing ran: %" PRIu64 " reads, %" PRIu64 " remaps",
+		dmatd_fatal("nothing ran: %" PRIu64 " reads, %" PRIu64 " remaps",
 		      r.reads, r.remaps);
 	printf("@dt check name=remap-race result=%s reads=%" PRIu64
 	       " remaps=%" PRIu64 " wrong=%" PRIu64 " first=0x%x\n",

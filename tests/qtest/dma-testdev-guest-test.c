@@ -14,8 +14,9 @@
  * protocol is docs/guest-protocol.rst.
  *
  * Environment: DT_GUEST_KERNEL (bzImage), DT_GUEST_INITRD (initramfs with
- * dt-pin), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly one; on
- * some hosts KVM initialises but cannot boot Linux, see scripts/vm.sh),
+ * the guest tools), DT_GUEST_ACCEL (tcg or kvm, default tcg: pass exactly
+ * one; on some hosts KVM initialises but cannot boot Linux, see
+ * scripts/vm.sh),
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
  * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
  * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases),
@@ -65,11 +66,16 @@ typedef enum {
     DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
     DMATD_EXPECT_IOMMUFD_SELFTEST, /* Linux's iommufd selftest passes */
     DMATD_EXPECT_KTAP_FAIL,        /* negative control of the KTAP reader */
+    DMATD_EXPECT_KSELFTEST,        /* every test of a harness tool passes */
 } DmatdExpect;
+
+/* dt-pin-abi's tests (kselftest_harness.h), when this test was written. */
+#define DMATD_ABI_TESTS         29
 
 typedef struct DmatdGuestCase {
     const char *name;
-    const char *tool_args;      /* of dt-pin, unless @run is given */
+    const char *tool;           /* run with --handshake (default dt-pin) */
+    const char *tool_args;      /* its options, unless @run is given */
     const char *run;            /* another guest command */
     uint64_t node_mb;           /* RAM per NUMA node */
     unsigned hugepages;         /* 2 MiB pages reserved at boot */
@@ -817,7 +823,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     }
 
     run = c->run ? g_strdup(c->run)
-                 : g_strdup_printf("dt-pin --handshake %s", c->tool_args);
+                 : g_strdup_printf("%s --handshake %s", c->tool ?: "dt-pin",
+                                   c->tool_args);
     /* loglevel=5: warnings reach the console (quiet would hide WARN()). */
     append = g_strdup_printf("console=ttyS0 panic=-1 loglevel=5 "
                              "vfio.enable_unsafe_noiommu_mode=1 "
@@ -956,9 +963,11 @@ static bool dmatd_epf_skip_ok(const char *name, const char *reason)
 /*
  * Read a kselftest's KTAP from the console: every case must pass, or
  * skip for a reason @skip_ok allows, and no sub-step may have failed (a
- * SKIP after a failed MSI vector would hide the failure).  Only the lines
- * after the last "@dt selftest-begin name=@suite", if there is one.
- * Returns the cases.
+ * SKIP after a failed MSI vector would hide the failure); no @skip_ok:
+ * no skip is allowed.  A failed case's finding carries the "# " lines it
+ * printed since its "#  RUN" line (the harness's and its own messages).
+ * Only the lines after the last "@dt selftest-begin name=@suite", if
+ * there is one.  Returns the cases.
  */
 typedef bool DmatdSkipOk(const char *name, const char *reason);
 
@@ -969,12 +978,14 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
                                              suite);
     const char *from = g_strrstr(vm->console->str, begin);
     g_auto(GStrv) lines = g_strsplit(from ?: vm->console->str, "\n", -1);
+    g_autoptr(GString) msgs = g_string_new(NULL);
     unsigned cases = 0, passed = 0, skipped = 0;
     const char *totals = NULL;
     char **l;
 
     for (l = lines; *l; l++) {
-        const char *line = *l, *name, *skip;
+        /* The serial console ends lines with CR LF. */
+        const char *line = g_strchomp(*l), *name, *skip;
         g_autofree char *id = NULL;
         bool ok;
 
@@ -987,6 +998,16 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
         if (strstr(line, "Test failed for") || strstr(line, "test failed")) {
             dmatd_error(vm, "kselftest %s: %s", suite, line);
         }
+        if (g_str_has_prefix(line, "#  RUN ")) {
+            g_string_truncate(msgs, 0);
+            continue;
+        }
+        if (g_str_has_prefix(line, "# ") && !strstr(line, "  OK  ") &&
+            !strstr(line, "  FAIL  ")) {
+            g_string_append_printf(msgs, "%s%s", msgs->len ? " | " : "",
+                                   line + 2);
+            continue;
+        }
         ok = g_str_has_prefix(line, "ok ");
         if (!ok && !g_str_has_prefix(line, "not ok ")) {
             continue;
@@ -997,33 +1018,42 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
         }
         name++;
         skip = strstr(name, " # SKIP");
-        /* The serial console ends lines with CR LF. */
         id = g_strstrip(skip ? g_strndup(name, skip - name) : g_strdup(name));
         cases++;
         if (!ok) {
-            dmatd_error(vm, "kselftest %s: %s failed", suite, id);
+            dmatd_error(vm, "kselftest %s: %s failed%s%s", suite, id,
+                        msgs->len ? ": " : "", msgs->str);
         } else if (skip) {
             g_autofree char *reason = g_strstrip(g_strdup(skip + 7));
 
             skipped++;
-            if (!skip_ok(id, reason)) {
+            if (!skip_ok || !skip_ok(id, reason)) {
                 dmatd_error(vm, "kselftest %s: %s skipped (%s), which is not "
                             "an allowed skip", suite, id, reason);
             }
         } else {
             passed++;
         }
+        g_string_truncate(msgs, 0);
     }
     if (!totals) {
         totals = "no Totals line";
     }
     dmatd_msg("kselftest %s: %u cases, %u passed, %u skipped; %s", suite,
               cases, passed, skipped, totals);
-    if (!strstr(totals, "# Totals:")) {
+    if (!g_str_has_prefix(totals, "# Totals:")) {
         dmatd_error(vm, "kselftest %s: no '# Totals:' line: it did not "
                     "finish", suite);
     }
     return cases;
+}
+
+/* N of the KTAP plan "1..N" on the console; 0 if there is none. */
+static unsigned dmatd_ktap_plan(DmatdVm *vm)
+{
+    const char *p = strstr(vm->console->str, "\n1..");
+
+    return p ? atoi(p + 4) : 0;
 }
 
 static unsigned dmatd_epf_check_tap(DmatdVm *vm)
@@ -1339,11 +1369,31 @@ static void dmatd_run_case(const DmatdGuestCase *c)
             const char *e = vm->errors->pdata[i];
 
             g_assert_true(g_str_has_prefix(e, "kselftest iommufd: "));
-            g_assert_true(g_str_has_suffix(e, " failed"));
+            g_assert_true(g_str_has_suffix(e, " failed") ||
+                          strstr(e, " failed: "));
         }
         g_assert_cmpint(vm->tool_status, !=, 0);
         dmatd_msg("negative control: %u failed cases seen", vm->errors->len);
         break;
+    case DMATD_EXPECT_KSELFTEST: {
+        unsigned tests;
+
+        /*
+         * Every test of dt-pin-abi passes: a failed one is a finding with
+         * its messages, a skip is one too.  All of them ran: as many as
+         * its plan said, and no fewer than when this test was written.
+         */
+        tests = dmatd_check_ktap(vm, "dt-pin-abi", NULL);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(tests, ==, dmatd_ktap_plan(vm));
+        g_assert_cmpuint(tests, >=, DMATD_ABI_TESTS);
+        break;
+    }
     case DMATD_EXPECT_STRAYS:
         /*
          * The tool put, in a page outside the buffer, page 0's nonce
@@ -1527,7 +1577,9 @@ static const DmatdGuestCase dmatd_cases[] = {
              "dmatd_negative_control+0x0/0x10, CPU#0: sh/1 >/dev/kmsg; "
              "dt-pin --handshake --len 4K",
       .expect = DMATD_EXPECT_KERNEL_WARNING },
-    DMATD_PIN("cdev/errno", "--errno", 256, DMATD_EXPECT_PASS),
+    /* The ioctl's ABI and the life of pinned memory, a test per probe. */
+    { .name = "cdev/errno", .run = "dt-pin-abi", .node_mb = 256,
+      .expect = DMATD_EXPECT_KSELFTEST },
     /* The scans' controls: strays ignored, a copied tag reported. */
     DMATD_PIN("cdev/strays", "--len 64K --x-decoy strays", 256,
               DMATD_EXPECT_STRAYS),
@@ -1538,7 +1590,7 @@ static const DmatdGuestCase dmatd_cases[] = {
       .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",
       .expect = DMATD_EXPECT_MISDIRECT },
     { .name = "legacy/hazard",
-      .tool_args = "--mode legacy --legacy-hazard --len 64K", .node_mb = 256,
+      .tool = "dt-pagemap-hazard", .tool_args = "--len 64K", .node_mb = 256,
       .container = "vfio", .expect = DMATD_EXPECT_LEGACY_HAZARD },
     /* The same with mlock(): every page moves (the tool's own check). */
     { .name = "legacy/fork", .tool_args = "--mode legacy --len 256K --fork",
@@ -1551,7 +1603,7 @@ static const DmatdGuestCase dmatd_cases[] = {
       .node_mb = 256, .compat_kernel = true, .container = "iommufd",
       .expect = DMATD_EXPECT_PASS },
     { .name = "compat/hazard",
-      .tool_args = "--mode legacy --legacy-hazard --len 64K", .node_mb = 256,
+      .tool = "dt-pagemap-hazard", .tool_args = "--len 64K", .node_mb = 256,
       .compat_kernel = true, .container = "iommufd",
       .expect = DMATD_EXPECT_LEGACY_HAZARD },
     { .name = "compat/fork", .tool_args = "--mode legacy --len 256K --fork",

@@ -12,6 +12,8 @@
 #ifndef DTLIB_LOG_H
 #define DTLIB_LOG_H
 
+#include <stdarg.h>
+
 /* The kernel's spellings, as in tools/include/linux/compiler.h. */
 #ifndef __printf
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
@@ -34,6 +36,10 @@ typedef void (*dmatd_log_fn)(const char *msg);
 /* Route library messages to @fn; NULL restores stderr. */
 void dmatd_set_log_fn(dmatd_log_fn fn);
 
+/* Format a message and hand it to @fn. */
+void dmatd_vlog_to(dmatd_log_fn fn, const char *fmt, va_list ap)
+	__printf(2, 0);
+
 /* Log an informational message. */
 void dmatd_log(const char *fmt, ...) __printf(1, 2);
 
@@ -48,11 +54,5 @@ int dmatd_fail(int err, const char *fmt, ...) __printf(2, 3);
 
 /* The last message logged by dmatd_err() or dmatd_fail(). */
 const char *dmatd_last_error(void);
-
-/*
- * A tool cannot go on: format the message, let @report print it the way
- * the tool's output protocol wants it, and exit with status 2.
- */
-void __noreturn dmatd_die(dmatd_log_fn report, const char *fmt, ...) __printf(2, 3);
 
 #endif /* DTLIB_LOG_H */

@@ -19,4 +19,7 @@
  */
 int dmatd_parse_u64(const char *s, uint64_t *val, bool suffix, int base);
 
+/* The index of @s among the @n @names (NULL: none there), or -EINVAL. */
+int dmatd_parse_name(const char *s, const char *const *names, unsigned int n);
+
 #endif /* DTLIB_PARSE_H */
