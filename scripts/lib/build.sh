@@ -7,7 +7,8 @@
 #
 #   dt_build_all [all|tests|device-only]
 #
-# sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT, and
+# sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT
+# DT_QEMU_SRC (its python/ is QEMU's Python library), and
 # unless "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC
 # DT_INITRD DT_ACCEL; always DT_MESON_BUILD (our meson build tree: tests and
 # guest tools).  "tests" also builds the second guest kernel, where iommufd
@@ -43,9 +44,10 @@ dt_build_all() {
     DT_QEMU_VERSION=$(_dt_var qemu_version "$vars")
     DT_QEMU_BUILD=$(_dt_var qemu_build "$vars")
     DT_QEMU_BINARY=$(_dt_var qemu_binary "$vars")
+    DT_QEMU_SRC=$(_dt_var qemu_src "$vars")
     dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_VARIANT: $DT_QEMU_BINARY)"
     setup_args+=(-Dqemu_build="$DT_QEMU_BUILD"
-        -Dqemu_src="$(_dt_var qemu_src "$vars")")
+        -Dqemu_src="$DT_QEMU_SRC")
     "$DT_ROOT/scripts/install-deps.sh" lint
 
     if [ "$what" != device-only ]; then
@@ -91,7 +93,7 @@ dt_build_all() {
         DT_INITRD=$DT_MESON_BUILD/guest/initramfs.cpio.gz
         [ -f "$DT_INITRD" ] || dt_die "initramfs was not built: $DT_INITRD"
     fi
-    export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT
+    export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT DT_QEMU_SRC
     export DT_MESON_BUILD
     export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD DT_ACCEL
     export DT_BZIMAGE_COMPAT DT_BZIMAGE_SELFTEST

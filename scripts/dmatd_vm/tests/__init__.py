@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Unit tests of the developer VM's Python side (no QEMU needed)."""
