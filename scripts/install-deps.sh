@@ -9,7 +9,7 @@
 #   docs: the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
 #         docs/conf.py (scripts/build-docs.sh); "all" does not include it
 #   fuzz: clang, libFuzzer and the LLVM coverage tools (scripts/fuzz.sh)
-#   lint: shellcheck and flake8 for the style test (scripts/lint.sh)
+#   lint: shellcheck, flake8 and pylint for the style test (scripts/lint.sh)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -35,7 +35,7 @@ docs_pkgs=(python3-sphinx python3-sphinx-rtd-theme perl dpkg-dev xz-utils)
 # clang-14 with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev),
 # llvm-14 for llvm-profdata, llvm-cov and llvm-symbolizer.
 fuzz_pkgs=(clang-14 llvm-14 libclang-rt-14-dev)
-lint_pkgs=(perl shellcheck flake8)
+lint_pkgs=(perl shellcheck flake8 pylint)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 

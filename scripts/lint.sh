@@ -6,7 +6,8 @@
 #   QEMU-side C (hw/, include/, tests/qtest/)  QEMU's scripts/checkpatch.pl
 #   guest-side C (guest/)                      Linux's scripts/checkpatch.pl
 #   shell (scripts/, .ci/run, the initramfs init)    shellcheck
-#   Python (scripts/lib/, tests/qtest/fuzz/)   flake8
+#   Python (scripts/, tests/qtest/fuzz/)      flake8; and pylint for the
+#                                              developer VM (scripts/dmatd_vm)
 #   the register reference and usage page     scripts/lib/check_docs.py
 #     against the contract header, and its negative control (--self-test)
 #
@@ -17,7 +18,7 @@
 #                      run says so
 # Exit status 1 if any file has an error or a warning.  scripts/test.sh
 # runs this as the meson test "style"; scripts/install-deps.sh lint
-# installs shellcheck and flake8.
+# installs shellcheck, flake8 and pylint.
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$qemu_src/scripts/checkpatch.pl" ] ||
     dt_die "no QEMU checkpatch.pl under '$qemu_src': pass --qemu-src, the qemu_src= line of scripts/build-qemu.sh"
-for tool in shellcheck flake8; do
+for tool in shellcheck flake8 pylint; do
     if ! command -v "$tool" > /dev/null; then
         dt_die "$tool is missing: run scripts/install-deps.sh lint (as root)"
     fi
@@ -116,6 +117,11 @@ mapfile -t python < <(files scripts tests -name '*.py')
 for f in "${python[@]}"; do
     check "$f (flake8)" flake8 "$f"
 done
+# The developer VM's package imports QEMU's python/qemu (its qemu.machine
+# and qemu.qmp) from the QEMU tree, as it does when it runs.
+check "scripts/dmatd_vm (pylint)" env PYTHONPATH="$qemu_src/python" \
+    PYTHONDONTWRITEBYTECODE=1 pylint --rcfile scripts/dmatd_vm/pylintrc \
+    --score=n scripts/dmatd_vm
 
 check "docs against include/hw/misc/dma-testdev.h (check_docs.py)" \
     "$DT_PYTHON" scripts/lib/check_docs.py "$DT_ROOT"

@@ -87,14 +87,10 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
     dt_step "build the guest tools and initramfs" \
         meson compile -C "$guest_build" > /dev/null
     initrd=$guest_build/guest/initramfs.cpio.gz
-    # QEMU's python/ (qemu.machine, qemu.qmp): the source tree the binary
-    # was built from, else the fetched Debian QEMU source.
-    info=$(dirname "$qemu_binary")/meson-info/meson-info.json
-    if [ -f "$info" ]; then
-        qemu_src=$("$DT_PYTHON" -c 'import json, sys
-print(json.load(open(sys.argv[1]))["directories"]["source"])' "$info")
-    fi
-    if [ ! -f "$qemu_src/python/qemu/machine/__init__.py" ]; then
+    # QEMU's python/ (qemu.machine, qemu.qmp): that of the source tree the
+    # binary was built from (found by the Python program in the build
+    # tree's meson-info), else the fetched Debian QEMU source's.
+    if [ ! -f "$(dirname "$qemu_binary")/meson-info/meson-info.json" ]; then
         qemu_src=$("$DT_ROOT/scripts/fetch-qemu.sh") ||
             dt_die "fetching QEMU's source (for its python/qemu library) failed"
     fi
@@ -130,7 +126,9 @@ cpu=${cpu_arg:-$(dt_accel_cpu "$accel" "$qemu_binary" "$bzimage")}
 
 # ---- The VM: the Python program, with the resolved files --------------
 
-exec "${vm_py[@]}" "$@" --qemu "$qemu_binary" --kernel "$bzimage" \
-    --kernel-version "$kernel_version" --initrd "$initrd" \
-    --qemu-python "$qemu_src/python" --accel "$accel" --cpu "$cpu" \
-    --accel-why "$accel_why" --prereq-seconds "$build_s"
+resolved=(--qemu "$qemu_binary" --kernel "$bzimage"
+    --kernel-version "$kernel_version" --initrd "$initrd"
+    --accel "$accel" --cpu "$cpu" --accel-why "$accel_why"
+    --prereq-seconds "$build_s")
+[ -z "$qemu_src" ] || resolved+=(--qemu-python "$qemu_src/python")
+exec "${vm_py[@]}" "$@" "${resolved[@]}"

@@ -10,6 +10,7 @@ be read over QMP; then it is told to quit.
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -29,12 +30,27 @@ class VmError(Exception):
     """The run cannot start (missing file, unusable QEMU)."""
 
 
+def python_dir_of(binary: Optional[str]) -> Optional[str]:
+    """The python/ directory of the source tree a QEMU binary was built
+    from (its build tree's meson-info), None if that is not known."""
+    if not binary:
+        return None
+    info = os.path.join(os.path.dirname(binary), 'meson-info',
+                        'meson-info.json')
+    try:
+        with open(info, encoding='utf-8') as f:
+            src = json.load(f)['directories']['source']
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return os.path.join(src, 'python')
+
+
 def import_qemu(python_dir: Optional[str]) -> Any:
     """Import qemu.machine from a QEMU source tree's python/ directory."""
     if not python_dir:
         raise VmError("no QEMU python/ directory: give --qemu-python DIR (a "
-                      "QEMU source tree's python/, e.g. the qemu_src= of "
-                      'scripts/build-qemu.sh)')
+                      "QEMU source tree's python/, e.g. under the qemu_src= "
+                      'of scripts/build-qemu.sh)')
     if not os.path.isfile(os.path.join(python_dir, 'qemu', 'machine',
                                        '__init__.py')):
         raise VmError('--qemu-python %s: no qemu/machine/ there (give a QEMU '
@@ -135,6 +151,7 @@ def check_qemu(args: argparse.Namespace) -> str:
 
 class ConsoleTail:
     """Follows the console log file as QEMU writes it."""
+    # pylint: disable=too-few-public-methods
 
     def __init__(self, path: str, echo: bool):
         self.path = path
@@ -276,10 +293,11 @@ def run(args: argparse.Namespace, run_dir: str,
     except (qmp_error, OSError, EOFError) as e:
         tail.scan()
         time.sleep(0.2)
-        out.update(outcome='qemu-exit', end_s=round(time.monotonic() -
-                                                    start, 1),
+        why = str(e) or type(e).__name__
+        out.update(outcome='qemu-exit',
+                   end_s=round(time.monotonic() - start, 1),
                    reason='QEMU exited during the run' if not
-                   vm.is_running() else 'QMP: %s' % (e or type(e).__name__))
+                   vm.is_running() else 'QMP: ' + why)
     finally:
         try:
             vm.shutdown(timeout=10)

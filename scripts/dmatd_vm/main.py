@@ -23,8 +23,8 @@ def _run_dir() -> str:
             os.path.expanduser('~/.cache'), 'dma-testdev')
     runs = os.path.join(cache, 'vm', 'runs')
     os.makedirs(runs, exist_ok=True)
-    path = os.path.join(runs, '%s-%d' % (time.strftime('%Y%m%d-%H%M%S'),
-                                          os.getpid()))
+    name = '%s-%d' % (time.strftime('%Y%m%d-%H%M%S'), os.getpid())
+    path = os.path.join(runs, name)
     os.mkdir(path)
     # Keep the last runs: console logs are small and useful for comparing.
     old = sorted(d for d in os.listdir(runs)
@@ -112,6 +112,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stdout.write(cli.build_vars(args))
         return 0
     started = time.monotonic()
+    args.qemu_python = args.qemu_python or machine.python_dir_of(args.qemu)
     try:
         qemu_version = machine.check_qemu(args)
         if args.dry_run:

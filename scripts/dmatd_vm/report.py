@@ -254,7 +254,7 @@ def _by_segment(cmds: List[Dict[str, Any]]) -> Dict[int, List[str]]:
 
 def text(rep: Dict[str, Any]) -> str:
     """The report as text (what scripts/vm.sh prints)."""
-    # pylint: disable=too-many-locals,too-many-statements
+    # pylint: disable=too-many-locals,too-many-statements,too-many-branches
     out: List[str] = []
     w = out.append
     v, a, g = rep['versions'], rep['accelerator'], rep['guest']
@@ -317,14 +317,14 @@ def text(rep: Dict[str, Any]) -> str:
         w('')
         w('  device DMA log: commands no case names: %s'
           % ', '.join(str(n) for n in dl['commands_not_in_a_case']))
-        _text_commands(w, [k for k in dl['commands']
-                           if k['cmd'] in dl['commands_not_in_a_case']],
-                       True)
+        loose = [k for k in dl['commands']
+                 if k['cmd'] in dl['commands_not_in_a_case']]
+        _text_commands(w, loose, True)
     if not g['default_command']:
         shown = rep['output']
         w('')
-        w('  output       %d lines%s' % (len(shown), ' (the last 40)'
-                                        if len(shown) > 40 else ''))
+        more = ' (the last 40)' if len(shown) > 40 else ''
+        w('  output       %d lines%s' % (len(shown), more))
         for line in shown[-40:]:
             w('    | ' + line)
     w('')
@@ -364,4 +364,3 @@ def _text_checks(w: Any, label: str, checks: List[Dict[str, Any]],
                                  len(fails)))
     for k in fails:
         w('%s  FAIL %s: %s' % (indent, k['name'], k['detail'][:160]))
-

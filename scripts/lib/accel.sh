@@ -92,8 +92,8 @@ _dt_accel_try_kvm() {
         # Ask QEMU why it is quiet just before the timeout kills it.
         if [ $(((now - start) / 1000000000)) -ge $((DT_ACCEL_PROBE_TIMEOUT - 2)) ] &&
             [ -z "$status" ]; then
-            status=$("$DT_PYTHON" "$DT_ROOT/scripts/lib/qmp.py" exec \
-                --connect-timeout 1 "$dir/qmp.sock" query-status 2> /dev/null |
+            status=$(PYTHONPATH="$DT_ROOT/scripts" "$DT_PYTHON" -m dmatd_vm.qmp \
+                --qemu "$qemu" --timeout 1 "$dir/qmp.sock" query-status 2> /dev/null |
                 sed -n 's/.*"status": "\([^"]*\)".*/\1/p') || true
             status=${status:-unknown}
         fi
