@@ -56,8 +56,9 @@ def import_qemu(python_dir: Optional[str]) -> Any:
         raise VmError('--qemu-python %s: no qemu/machine/ there (give a QEMU '
                       "source tree's python/ directory)" % python_dir)
     sys.path.insert(0, os.path.abspath(python_dir))
+    # QEMUMachine with its exceptions (VMLaunchFailure, AbnormalShutdown).
     # pylint: disable=import-outside-toplevel
-    from qemu import machine
+    from qemu.machine import machine
     return machine
 
 

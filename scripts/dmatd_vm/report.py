@@ -156,13 +156,18 @@ def build(facts: Dict[str, Any], console_text: str,
     health = _health(facts, con, run)
     checks = con.all_checks()
     nfail = sum(1 for k in checks if k.get('result') != 'ok')
-    decided = ('the guest tool (%s): %d checks ok, %d failed, %d TAP ok, '
-               'exit status %s' % (facts['command'].split()[0]
-                                   if facts['command'] else '?',
-                                   len(checks) - nfail, nfail,
-                                   len(con.tap) - len(con.tap_failed()),
-                                   'none' if con.exit_status is None
-                                   else con.exit_status))
+    tool = facts['command'].split()[0] if facts['command'] else '?'
+    if con.exit_status is None and not checks and not con.tap:
+        decided = ("the run's findings (the guest tool (%s) reported no "
+                   'result)' % tool)
+    else:
+        decided = ('the guest tool (%s): %d checks ok, %d failed, %d TAP '
+                   'ok, exit status %s%s'
+                   % (tool, len(checks) - nfail, nfail,
+                      len(con.tap) - len(con.tap_failed()),
+                      'none' if con.exit_status is None
+                      else con.exit_status,
+                      "; and the run's findings" if health else ''))
     seen = {s for c in con.cases for s in (d.num('seq') for d in c.dmas)}
     return {
         'schema': SCHEMA,
@@ -344,9 +349,8 @@ def text(rep: Dict[str, Any]) -> str:
          _s(tm['prerequisites_s'])))
     w('  console log  %s' % rep['console_log'])
     w('')
-    w('RESULT: %s  (decided by %s%s)'
-      % (rep['verdict'].upper(), rep['decided_by'],
-         '; run findings below' if rep['findings']['run'] else ''))
+    w('RESULT: %s  (decided by %s)'
+      % (rep['verdict'].upper(), rep['decided_by']))
     for f in rep['findings']['guest'] + rep['findings']['run']:
         w('  - ' + f)
     return '\n'.join(out) + '\n'
