@@ -202,9 +202,9 @@ vm_console() {
 
 # guest_runs TAG CMD [vm.sh options]: boot the developer VM --runs times
 # with 3 GiB of RAM and dt-bench CMD in it; its "bench:" lines go to
-# $work/TAG.N.  The VM's own report may fail for reasons of its own (it
-# checks the DMA log against runs this tool does not report): what counts
-# is that dt-bench finished.
+# $work/TAG.N.  The VM's own report may fail for reasons of its own (e.g.
+# a TAP plan or exit status it expects from dt-pin): what counts is that
+# dt-bench finished.
 guest_runs() {
     local tag=$1 cmd=$2 r con
     shift 2
