@@ -220,6 +220,11 @@ def _watch(vm: Any, tail: ConsoleTail, out: Dict[str, Any],
             out.update(outcome='silent', reason='the guest printed nothing '
                        'in %d s (the accelerator cannot run it?)' % silence)
             return
+        if not vm.is_running():
+            # The QMP connection of a dead QEMU just stays quiet.
+            out.update(outcome='qemu-exit', reason='QEMU exited during the '
+                       'run (status %s)' % vm.exitcode(), end_s=now())
+            return
         try:
             ev = vm.get_qmp_event(wait=0.2)
         except asyncio.TimeoutError:
@@ -286,11 +291,12 @@ def run(args: argparse.Namespace, run_dir: str,
         tail.scan()
         if tail.exit_seen and out['result_s'] is None:
             out['result_s'] = out['end_s']
-        out['status'] = vm.cmd('query-status')['status']
-        try:
-            out['dma_log'] = read_dma_log(vm, '/machine/peripheral/dt0')
-        except (qmp_error, VmError) as e:
-            out['dma_log_error'] = str(e)
+        if out['outcome'] != 'qemu-exit':
+            out['status'] = vm.cmd('query-status')['status']
+            try:
+                out['dma_log'] = read_dma_log(vm, '/machine/peripheral/dt0')
+            except (qmp_error, VmError) as e:
+                out['dma_log_error'] = str(e)
     except (qmp_error, OSError, EOFError) as e:
         tail.scan()
         time.sleep(0.2)
@@ -303,7 +309,8 @@ def run(args: argparse.Namespace, run_dir: str,
         try:
             vm.shutdown(timeout=10)
         except machine.AbnormalShutdown:
-            log('warning: QEMU did not quit when asked: killed')
+            if out['outcome'] != 'qemu-exit':
+                log('warning: QEMU did not quit when asked: killed')
         out['qemu_rc'] = vm.exitcode()
         out['qemu_log'] = vm.get_log() or ''
     return out
