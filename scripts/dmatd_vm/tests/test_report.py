@@ -113,6 +113,14 @@ class VerdictTest(unittest.TestCase):
             rep = report.build(facts(), text, run())
             self.assertEqual(rep['verdict'], 'fail', text)
 
+    def test_no_guest_result(self) -> None:
+        """When the guest said nothing, the run's findings decided."""
+        rep = report.build(facts(), '', run(
+            outcome='qemu-exit', reason='QEMU did not start', log=[]))
+        self.assertEqual(rep['verdict'], 'fail')
+        self.assertTrue(rep['decided_by'].startswith("the run's findings"))
+        self.assertIn('RESULT: FAIL', report.text(rep))
+
     def test_tap_plan(self) -> None:
         """Fewer TAP results than planned is a failure of the guest's."""
         rep = report.build(facts(), GOOD.replace('1..1', '1..2'), run())
