@@ -80,11 +80,12 @@ src=$("$DT_ROOT/scripts/fetch-kernel.sh")
 # A variant with patches builds from a copy of the tree with them applied:
 # hard links, but a private copy of every file a patch touches, so that
 # patch(1) never writes through a link into the fetched source.  Keyed by
-# the patches, made once.
+# what the patches change (from their first "diff --git" line on), so
+# that rewording a commit message does not rebuild the kernel; made once.
 if [ ${#patches[@]} -gt 0 ]; then
     [ -f "${patches[0]}" ] || dt_die "no patches for the $variant kernel: ${patches[0]}"
-    psrc=$DT_CACHE/src/$(basename "$src")-patched-$(cat "${patches[@]}" |
-        sha256sum | cut -c1-12)
+    psrc=$DT_CACHE/src/$(basename "$src")-patched-$(for p in "${patches[@]}"; do
+        sed -n '/^diff --git /,$p' "$p"; done | sha256sum | cut -c1-12)
     if [ ! -f "$psrc/.dt-complete" ]; then
         rm -rf "$psrc"
         dt_step "hard-link copy of $src" cp -al "$src" "$psrc"
