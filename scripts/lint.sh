@@ -5,7 +5,7 @@
 #
 #   QEMU-side C (hw/, include/, tests/qtest/)  QEMU's scripts/checkpatch.pl
 #   guest-side C (guest/)                      Linux's scripts/checkpatch.pl
-#   patches/linux/ (kernel patch series)       Linux's checkpatch.pl --strict
+#   patches/linux/vfio-selftests/              Linux's checkpatch.pl --strict
 #   shell (scripts/, .ci/run, guest/initramfs/init and
 #          guest/tools/dt-vfio-selftest)       shellcheck
 #   Python (scripts/lib/, tests/qtest/fuzz/)   flake8
@@ -106,7 +106,7 @@ if [ -n "$kernel_src" ]; then
     done
     # Our series for the kernel's VFIO selftests, as the kernel checks a
     # patch: --strict, against the kernel tree.
-    mapfile -t kpatches < <(files patches/linux -name '[0-9][0-9][0-9][1-9]-*.patch')
+    mapfile -t kpatches < <(files patches/linux/vfio-selftests -name '[0-9][0-9][0-9][1-9]-*.patch')
     for f in "${kpatches[@]}"; do
         check "$f (Linux checkpatch --strict)" \
             checkpatch "$scratch" "$kernel_src/scripts/checkpatch.pl" \
