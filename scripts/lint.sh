@@ -5,7 +5,9 @@
 #
 #   QEMU-side C (hw/, include/, tests/qtest/)  QEMU's scripts/checkpatch.pl
 #   guest-side C (guest/)                      Linux's scripts/checkpatch.pl
-#   shell (scripts/, .ci/run, the initramfs init)    shellcheck
+#   patches/linux/*/ (our kernel patches)     Linux's checkpatch.pl --strict
+#   shell (scripts/, .ci/run, the initramfs init and the guest's shell
+#          tools)                               shellcheck
 #   Python (scripts/, tests/qtest/fuzz/)      flake8; and pylint for the
 #                                              developer VM (scripts/dmatd_vm)
 #   the register reference and usage page     scripts/lib/check_docs.py
@@ -103,12 +105,21 @@ if [ -n "$kernel_src" ]; then
             checkpatch "$scratch" "$kernel_src/scripts/checkpatch.pl" --no-tree -q \
             --ignore "$kernel_ignore" -f "$DT_ROOT/$f"
     done
+    # Our patches to Linux (patches/linux/*/), as the kernel checks a
+    # patch: --strict, against the kernel tree.
+    mapfile -t kpatches < <(files patches/linux -name '[0-9][0-9][0-9][1-9]-*.patch')
+    for f in "${kpatches[@]}"; do
+        check "$f (Linux checkpatch --strict)" \
+            checkpatch "$scratch" "$kernel_src/scripts/checkpatch.pl" \
+            --root="$kernel_src" --strict -q "$DT_ROOT/$f"
+    done
 else
-    echo "# style: guest-side C not checked: no --kernel-src"
+    echo "# style: guest-side C and kernel patches not checked: no --kernel-src"
 fi
 
 mapfile -t shell < <(files scripts -name '*.sh')
-shell+=(.ci/run guest/initramfs/init)
+shell+=(.ci/run guest/initramfs/init guest/tools/dt-vfio-selftest
+    guest/tools/dt-iommufd-selftest guest/tools/dt-epf-test)
 for f in "${shell[@]}"; do
     check "$f (shellcheck)" shellcheck -x "$f"
 done
@@ -130,6 +141,7 @@ check "check_docs.py finds planted errors (--self-test)" \
 
 echo "# style: $checked files checked (${#qemu_c[@]} QEMU C," \
     "$([ -n "$kernel_src" ] && echo "${#guest_c[@]}" || echo 0) guest C," \
+    "$([ -n "$kernel_src" ] && echo "${#kpatches[@]}" || echo 0) kernel patches," \
     "${#shell[@]} shell, ${#python[@]} Python, 2 docs checks):" \
     "$bad with findings"
 [ "$bad" -eq 0 ]
