@@ -21,7 +21,11 @@ from typing import Dict, List, Optional, Tuple
 
 
 KEYWORDS = ('begin', 'wait', 'run', 'pfn', 'moved', 'dma', 'check', 'end',
-            'fatal', 'exit', 'container', 'dma-map', 'dma-map-done')
+            'fatal', 'exit', 'container', 'dma-map', 'dma-map-done',
+            'dma-range', 'selftest-begin', 'selftest')
+# Reported, not part of a case (dt-epf-test, dt-*-selftest).
+OTHER = ('container', 'dma-map', 'dma-map-done', 'dma-range',
+         'selftest-begin', 'selftest')
 
 _KEY = re.compile(r'^[A-Za-z_][\w-]*$')
 _TAP = re.compile(r'^(not ok|ok)\b\s*(\d*)\s*-?\s*(.*)$')
@@ -160,7 +164,7 @@ def _add(console: Console, cur: Optional[Case], pl: Line) -> Optional[Case]:
         console.fatals.append(pl.get('msg') or pl.text)
     elif kw == 'check':
         (cur.checks if cur else console.checks).append(pl)
-    elif kw in ('container', 'dma-map', 'dma-map-done'):
+    elif kw in OTHER:
         console.other.append(pl)
     elif cur is None:
         console.problems.append('line %d: "@dt %s" outside a case'

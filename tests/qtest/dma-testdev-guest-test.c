@@ -66,6 +66,9 @@ typedef enum {
     DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
     DMATD_EXPECT_IOMMUFD_SELFTEST, /* Linux's iommufd selftest passes */
     DMATD_EXPECT_KTAP_FAIL,        /* negative control of the KTAP reader */
+    DMATD_EXPECT_VFIO_SELFTEST,    /* Linux's VFIO selftests, no-IOMMU mode */
+    DMATD_EXPECT_VFIO_MISDIRECT,   /* negative control of their DMA oracle */
+    DMATD_EXPECT_VFIO_IGB,         /* the same driver test on QEMU's igb */
     DMATD_EXPECT_KSELFTEST,        /* every test of a harness tool passes */
 } DmatdExpect;
 
@@ -142,6 +145,8 @@ typedef struct DmatdVm {
     DmatdBuf *cur;
     GArray *maps;               /* DmatdDmaMap */
     int64_t map_overrun;        /* trace events lost, -1: no report */
+    GArray *ranges;             /* DmatdRun (pa, len): "@dt dma-range" */
+    unsigned selftests;         /* "@dt selftest" lines: suites that ran */
     int tool_status;
     char *container;            /* "@dt container backend=" */
     gint64 deadline;
@@ -705,6 +710,15 @@ static void dmatd_line(DmatdVm *vm, const char *line)
         g_strlcpy(m.dev, dev ?: "", sizeof(m.dev));
         g_strlcpy(m.dir, dir ?: "", sizeof(m.dir));
         g_array_append_val(vm->maps, m);
+    } else if (g_str_has_prefix(p, "dma-range ")) {
+        DmatdRun r = {
+            .pa = dmatd_field_u64(vm, p - 1, "pa"),
+            .len = dmatd_field_u64(vm, p - 1, "len"),
+        };
+
+        g_array_append_val(vm->ranges, r);
+    } else if (g_str_has_prefix(p, "selftest ")) {
+        vm->selftests++;
     } else if (g_str_has_prefix(p, "dma-map-done ")) {
         vm->map_overrun = dmatd_field_u64(vm, p - 1, "overrun");
     } else if (g_str_has_prefix(p, "container ")) {
@@ -732,6 +746,25 @@ static void dmatd_dump_console(DmatdVm *vm)
 
 static void dmatd_keep_evidence(DmatdVm *vm, const DmatdGuestCase *c);
 
+/*
+ * A guest power-off (or a panic: -no-reboot makes it one) pauses QEMU
+ * instead of ending it (-action shutdown=pause), so that the device's DMA
+ * log can still be read after "@dt exit", however long it takes.  A
+ * power-off before "@dt exit" is a dead guest: say so at once.
+ */
+static void dmatd_check_alive(DmatdVm *vm, const DmatdGuestCase *c)
+{
+    g_autoptr(QDict) resp = qtest_qmp(vm->qts,
+                                      "{'execute': 'query-status'}");
+    QDict *ret = qdict_get_qdict(resp, "return");
+
+    if (ret && !strcmp(qdict_get_str(ret, "status"), "shutdown")) {
+        dmatd_dump_console(vm);
+        dmatd_keep_evidence(vm, c);
+        g_error("guest powered off before the tool exited");
+    }
+}
+
 /* Read the console until the tool exits or time runs out. */
 static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
 {
@@ -749,6 +782,7 @@ static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
             g_error("guest did not finish within %u s", dmatd_timeout_s);
         }
         if (poll(&pfd, 1, MIN(left, 1000)) <= 0) {
+            dmatd_check_alive(vm, c);
             continue;
         }
         n = read(vm->serial_fd, buf, sizeof(buf));
@@ -802,6 +836,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     vm->bufs = g_ptr_array_new_with_free_func(dmatd_buf_free);
     vm->tool_status = -1;
     vm->maps = g_array_new(false, true, sizeof(DmatdDmaMap));
+    vm->ranges = g_array_new(false, true, sizeof(DmatdRun));
     vm->map_overrun = -1;
     vm->deadline = g_get_monotonic_time() +
                    (gint64)dmatd_timeout_s * G_USEC_PER_SEC;
@@ -842,7 +877,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         "-chardev socket,id=ser0,path=%s -serial chardev:ser0 "
         "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
         "-device dma-testdev,id=dt0,bus=rp0%s %s "
-        "-kernel %s -initrd %s -append '%s' -no-reboot",
+        "-kernel %s -initrd %s -append '%s' -no-reboot "
+        "-action shutdown=pause",
         dmatd_accel, DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
@@ -887,6 +923,7 @@ static void dmatd_vm_stop(DmatdVm *vm)
     g_ptr_array_free(vm->errors, true);
     g_ptr_array_free(vm->bufs, true);
     g_array_free(vm->maps, true);
+    g_array_free(vm->ranges, true);
     g_free(vm->container);
     if (vm->cur) {
         dmatd_buf_free(vm->cur);
@@ -1133,6 +1170,91 @@ static unsigned dmatd_epf_check_dma(DmatdVm *vm)
 }
 
 /*
+ * Linux's VFIO selftests in no-IOMMU mode (patches/linux/vfio-selftests,
+ * guest/tools/dt-vfio-selftest).  Each test prints its KTAP nested one
+ * level ("# " before each line): read it with that level taken off.  The
+ * skips allowed, each for a reason docs/user-guide.rst lists: the IOMMU
+ * modes a device without an IOMMU cannot serve, and 1 GiB hugetlb pages,
+ * which the guest does not reserve.
+ */
+static bool dmatd_vfio_skip_ok(const char *name, const char *reason)
+{
+    return g_str_has_suffix(reason, ": this IOMMU mode needs an IOMMU") ||
+           (strstr(name, "hugetlb_1gb") &&
+            g_str_has_prefix(reason, "mmap() failed"));
+}
+
+static unsigned dmatd_vfio_check_ktap(DmatdVm *vm)
+{
+    g_autoptr(GString) saved = g_string_new(vm->console->str);
+    g_auto(GStrv) lines = g_strsplit(saved->str, "\n", -1);
+    unsigned cases;
+    char **l;
+
+    /* Un-nest: "# ok 3 name" is a case, "ok 1 selftests: ..." is not. */
+    g_string_truncate(vm->console, 0);
+    for (l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "# ")) {
+            g_string_append_printf(vm->console, "%s\n", *l + 2);
+        }
+    }
+    cases = dmatd_check_ktap(vm, "vfio", dmatd_vfio_skip_ok);
+    g_string_assign(vm->console, saved->str);
+    return cases;
+}
+
+/*
+ * Every transfer in the device's DMA log, of every kind (data, segment
+ * lists, queue entries, completions), must lie inside a range the
+ * selftest library gave the device: the "@dt dma-range" lines, each a
+ * part of an IOMMU_IOAS_NOIOMMU_GET_PA run of memory it pinned.  Returns
+ * the entries checked; *@copies counts the COPY commands among them.
+ */
+static unsigned dmatd_vfio_check_dma(DmatdVm *vm, unsigned *copies)
+{
+    g_autoptr(QList) log = dmatd_dma_log(vm, 1);
+    g_autoptr(GHashTable) copy_cmds = g_hash_table_new(NULL, NULL);
+    unsigned checked = 0, outside = 0;
+    QListEntry *le;
+    guint i;
+
+    QLIST_FOREACH_ENTRY(log, le) {
+        QDict *e = qobject_to(QDict, qlist_entry_obj(le));
+        uint64_t addr = dmatd_get_u64(e, "addr"), len = dmatd_get_u64(e, "len");
+        uint64_t cmd = dmatd_get_u64(e, "cmd");
+        bool covered = false;
+
+        if (!checked && dmatd_get_u64(e, "seq") != 1) {
+            dmatd_error(vm, "dma: the DMA log lost its first entries (it "
+                        "starts at seq %" PRIu64 "): give the device a "
+                        "larger dma-log-size", dmatd_get_u64(e, "seq"));
+        }
+        checked++;
+        if (!strcmp(qdict_get_str(e, "op"), dmatd_op_name(DMATD_OP_COPY))) {
+            g_hash_table_add(copy_cmds, GUINT_TO_POINTER(cmd + 1));
+        }
+        for (i = 0; i < vm->ranges->len && !covered; i++) {
+            DmatdRun *r = &g_array_index(vm->ranges, DmatdRun, i);
+
+            covered = addr >= r->pa && addr + len <= r->pa + r->len;
+        }
+        if (!covered) {
+            outside++;
+            dmatd_error(vm, "dma: cmd %" PRIu64 " %s %s %s 0x%" PRIx64
+                        "+0x%" PRIx64 ": outside every range the selftest "
+                        "library gave the device", cmd,
+                        qdict_get_str(e, "op"), qdict_get_str(e, "list"),
+                        qdict_get_str(e, "dir"), addr, len);
+        }
+    }
+    *copies = g_hash_table_size(copy_cmds);
+    dmatd_msg("dma: %u device transfers (%u COPY commands) checked against "
+              "%u ranges of %u tests: %u outside", checked, *copies,
+              vm->ranges->len, vm->selftests, outside);
+    return checked;
+}
+
+/*
  * What the guest kernel itself reported: a WARN(), BUG(), oops, panic,
  * refcount or list corruption, lockup, stall or leak on the console fails
  * the case whatever the tools said.
@@ -1375,6 +1497,73 @@ static void dmatd_run_case(const DmatdGuestCase *c)
         g_assert_cmpint(vm->tool_status, !=, 0);
         dmatd_msg("negative control: %u failed cases seen", vm->errors->len);
         break;
+    case DMATD_EXPECT_VFIO_SELFTEST: {
+        unsigned copies, cases;
+
+        /*
+         * The four tests pass in no-IOMMU mode, and every DMA the device
+         * did went where the library pointed it, inside pinned memory.
+         */
+        cases = dmatd_vfio_check_ktap(vm);
+        g_assert_cmpuint(dmatd_vfio_check_dma(vm, &copies), >=, 100);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(vm->selftests, ==, 4);
+        g_assert_cmpuint(cases, >=, 23);
+        g_assert_cmpuint(copies, >=, 100);
+        break;
+    }
+    case DMATD_EXPECT_VFIO_IGB: {
+        unsigned copies;
+
+        /*
+         * The driver test with the stock igb driver on QEMU's 82576, in
+         * no-IOMMU mode.  igb keeps no DMA log: its copies are checked
+         * only by the selftest (memcmp); dma-testdev, idle, must have
+         * done nothing at all.
+         */
+        g_assert_cmpuint(dmatd_vfio_check_ktap(vm), >=, 7);
+        g_assert_cmpuint(dmatd_vfio_check_dma(vm, &copies), ==, 0);
+        dmatd_report_errors(vm);
+        if (vm->tool_status || vm->errors->len) {
+            dmatd_dump_console(vm);
+        }
+        g_assert_cmpuint(vm->errors->len, ==, 0);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(vm->selftests, ==, 1);
+        break;
+    }
+    case DMATD_EXPECT_VFIO_MISDIRECT: {
+        unsigned copies, dma_errors = 0;
+
+        /*
+         * Negative control: the word send_msi's WRITE_PATTERN puts lands
+         * one page too far.  The DMA oracle must flag that write (and
+         * nothing the device read), and the selftest its own cases.
+         */
+        dmatd_vfio_check_ktap(vm);
+        dmatd_vfio_check_dma(vm, &copies);
+        dmatd_report_errors(vm);
+        for (i = 0; i < vm->errors->len; i++) {
+            const char *e = vm->errors->pdata[i];
+
+            if (g_str_has_prefix(e, "dma: ")) {
+                g_assert_nonnull(strstr(e, " write-pattern dst write "));
+                dma_errors++;
+            } else {
+                g_assert_true(g_str_has_prefix(e, "kselftest vfio: "));
+            }
+        }
+        g_assert_cmpuint(dma_errors, >, 0);
+        g_assert_cmpint(vm->tool_status, !=, 0);
+        dmatd_msg("negative control: %u misdirected writes flagged",
+                  dma_errors);
+        break;
+    }
     case DMATD_EXPECT_KSELFTEST: {
         unsigned tests;
 
@@ -1637,6 +1826,24 @@ static const DmatdGuestCase dmatd_cases[] = {
       .expect = DMATD_EXPECT_IOMMUFD_SELFTEST },
     { .name = "negative/iommufd-ktap", .run = "iommufd -f iommufd",
       .node_mb = 256, .expect = DMATD_EXPECT_KTAP_FAIL },
+    /*
+     * Linux's VFIO selftests, patched for no-IOMMU mode with a driver for
+     * dma-testdev, and their negative control.  3 GiB: the driver test
+     * pins 1 GiB per case.  The log must hold every transfer.
+     */
+    { .name = "vfio/selftests", .run = "dt-vfio-selftest --all",
+      .node_mb = 1536, .kernel_args = "dt.hugepages=128",
+      .device_props = ",dma-log-size=65536",
+      .expect = DMATD_EXPECT_VFIO_SELFTEST },
+    { .name = "vfio/igb", .run = "dt-vfio-selftest --id 8086:10c9 --all",
+      .node_mb = 1536, .kernel_args = "dt.hugepages=128",
+      .extra_args = "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2 "
+                    "-device igb,bus=rp1",
+      .expect = DMATD_EXPECT_VFIO_IGB },
+    { .name = "negative/vfio-misdirect", .run = "dt-vfio-selftest --all",
+      .node_mb = 1536, .kernel_args = "dt.hugepages=128",
+      .device_props = ",dma-log-size=65536,x-misdirect-offset=0",
+      .expect = DMATD_EXPECT_VFIO_MISDIRECT },
     { .name = "epf/kselftest", .run = "dt-epf-test", .node_mb = 256,
       .device_props = ",personality=epf-test", .expect = DMATD_EXPECT_EPF },
     { .name = "negative/epf-misdirect", .run = "dt-epf-test", .node_mb = 256,
