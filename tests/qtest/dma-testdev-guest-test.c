@@ -1376,6 +1376,45 @@ static void dmatd_drop_evidence(const DmatdGuestCase *c)
     rmdir(dir);
 }
 
+/* A case that must pass: no finding, and the tool itself exited 0. */
+static void dmatd_assert_clean(DmatdVm *vm)
+{
+    dmatd_report_errors(vm);
+    if (vm->tool_status || vm->errors->len) {
+        dmatd_dump_console(vm);
+    }
+    g_assert_cmpuint(vm->errors->len, ==, 0);
+    g_assert_cmpint(vm->tool_status, ==, 0);
+}
+
+/*
+ * A negative control's findings: each that starts with "dma: " must match
+ * the glob @dma_what (what the control made the device do), every other
+ * one contain @other (what the tool reported of it).  The tool must have
+ * failed.  Returns the DMA findings, at least one.
+ */
+static unsigned dmatd_assert_dma_control(DmatdVm *vm, const char *dma_what,
+                                         const char *other)
+{
+    unsigned dma_errors = 0;
+    guint i;
+
+    dmatd_report_errors(vm);
+    for (i = 0; i < vm->errors->len; i++) {
+        const char *e = vm->errors->pdata[i];
+
+        if (g_str_has_prefix(e, "dma: ")) {
+            g_assert_true(g_pattern_match_simple(dma_what, e));
+            dma_errors++;
+        } else {
+            g_assert_nonnull(strstr(e, other));
+        }
+    }
+    g_assert_cmpuint(dma_errors, >, 0);
+    g_assert_cmpint(vm->tool_status, !=, 0);
+    return dma_errors;
+}
+
 static void dmatd_run_case(const DmatdGuestCase *c)
 {
     DmatdVm *vm;
@@ -1433,15 +1472,10 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          */
         g_assert_cmpuint(dmatd_epf_check_tap(vm), >=, 23);
         g_assert_cmpuint(dmatd_epf_check_dma(vm), >=, 40);
-        dmatd_report_errors(vm);
-        if (vm->tool_status || vm->errors->len) {
-            dmatd_dump_console(vm);
-        }
-        g_assert_cmpuint(vm->errors->len, ==, 0);
-        g_assert_cmpint(vm->tool_status, ==, 0);
+        dmatd_assert_clean(vm);
         break;
     case DMATD_EXPECT_EPF_MISDIRECT: {
-        guint dma_errors = 0;
+        unsigned dma_errors;
 
         /*
          * Negative control: endpoint READs fetch one word from a page
@@ -1450,20 +1484,8 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          */
         dmatd_epf_check_tap(vm);
         dmatd_epf_check_dma(vm);
-        dmatd_report_errors(vm);
-        for (i = 0; i < vm->errors->len; i++) {
-            const char *e = vm->errors->pdata[i];
-
-            if (g_str_has_prefix(e, "dma: ")) {
-                g_assert_nonnull(strstr(e, " epf-read read "));
-                g_assert_nonnull(strstr(e, " len 8: "));
-                dma_errors++;
-            } else {
-                g_assert_nonnull(strstr(e, "WRITE_TEST"));
-            }
-        }
-        g_assert_cmpuint(dma_errors, >, 0);
-        g_assert_cmpint(vm->tool_status, !=, 0);
+        dma_errors = dmatd_assert_dma_control(
+            vm, "dma: cmd * epf-read read 0x* len 8: *", "WRITE_TEST");
         dmatd_msg("negative control: %u stray reads flagged",
                   dma_errors);
         break;
@@ -1471,12 +1493,7 @@ static void dmatd_run_case(const DmatdGuestCase *c)
     case DMATD_EXPECT_IOMMUFD_SELFTEST:
         g_assert_cmpuint(dmatd_check_ktap(vm, "iommufd",
                                           dmatd_iommufd_skip_ok), >=, 100);
-        dmatd_report_errors(vm);
-        if (vm->tool_status || vm->errors->len) {
-            dmatd_dump_console(vm);
-        }
-        g_assert_cmpuint(vm->errors->len, ==, 0);
-        g_assert_cmpint(vm->tool_status, ==, 0);
+        dmatd_assert_clean(vm);
         break;
     case DMATD_EXPECT_KTAP_FAIL:
         /*
@@ -1506,12 +1523,7 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          */
         cases = dmatd_vfio_check_ktap(vm);
         g_assert_cmpuint(dmatd_vfio_check_dma(vm, &copies), >=, 100);
-        dmatd_report_errors(vm);
-        if (vm->tool_status || vm->errors->len) {
-            dmatd_dump_console(vm);
-        }
-        g_assert_cmpuint(vm->errors->len, ==, 0);
-        g_assert_cmpint(vm->tool_status, ==, 0);
+        dmatd_assert_clean(vm);
         g_assert_cmpuint(vm->selftests, ==, 4);
         g_assert_cmpuint(cases, >=, 23);
         g_assert_cmpuint(copies, >=, 100);
@@ -1528,22 +1540,23 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          */
         g_assert_cmpuint(dmatd_vfio_check_ktap(vm), >=, 7);
         g_assert_cmpuint(dmatd_vfio_check_dma(vm, &copies), ==, 0);
-        dmatd_report_errors(vm);
-        if (vm->tool_status || vm->errors->len) {
-            dmatd_dump_console(vm);
-        }
-        g_assert_cmpuint(vm->errors->len, ==, 0);
-        g_assert_cmpint(vm->tool_status, ==, 0);
+        dmatd_assert_clean(vm);
         g_assert_cmpuint(vm->selftests, ==, 1);
         break;
     }
     case DMATD_EXPECT_VFIO_MISDIRECT: {
         unsigned copies, dma_errors = 0;
+        bool send_msi_failed = false;
 
         /*
          * Negative control: the word send_msi's WRITE_PATTERN puts lands
-         * one page too far.  The DMA oracle must flag that write (and
-         * nothing the device read), and the selftest its own cases.
+         * one page too far.  The selftest must fail send_msi (and
+         * mix_and_match, which sends one too), read through its KTAP: that
+         * part is certain.  The DMA-log check sees the word only if the
+         * next page lies outside every range of the run; the ranges are
+         * merged and the driver test pins 1 GiB per case, so that is
+         * chance (measured both ways).  Any DMA finding must be that
+         * write, never a read or a copy.
          */
         dmatd_vfio_check_ktap(vm);
         dmatd_vfio_check_dma(vm, &copies);
@@ -1552,16 +1565,18 @@ static void dmatd_run_case(const DmatdGuestCase *c)
             const char *e = vm->errors->pdata[i];
 
             if (g_str_has_prefix(e, "dma: ")) {
-                g_assert_nonnull(strstr(e, " write-pattern dst write "));
+                g_assert_true(g_pattern_match_simple(
+                    "dma: cmd * write-pattern dst write *", e));
                 dma_errors++;
             } else {
                 g_assert_true(g_str_has_prefix(e, "kselftest vfio: "));
+                send_msi_failed |= !!strstr(e, ".send_msi failed");
             }
         }
-        g_assert_cmpuint(dma_errors, >, 0);
+        g_assert_true(send_msi_failed);
         g_assert_cmpint(vm->tool_status, !=, 0);
-        dmatd_msg("negative control: %u misdirected writes flagged",
-                  dma_errors);
+        dmatd_msg("negative control: send_msi failed; %u misdirected "
+                  "writes outside every range", dma_errors);
         break;
     }
     case DMATD_EXPECT_KSELFTEST: {
@@ -1573,12 +1588,7 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          * its plan said, and no fewer than when this test was written.
          */
         tests = dmatd_check_ktap(vm, "dt-pin-abi", NULL);
-        dmatd_report_errors(vm);
-        if (vm->tool_status || vm->errors->len) {
-            dmatd_dump_console(vm);
-        }
-        g_assert_cmpuint(vm->errors->len, ==, 0);
-        g_assert_cmpint(vm->tool_status, ==, 0);
+        dmatd_assert_clean(vm);
         g_assert_cmpuint(tests, ==, dmatd_ktap_plan(vm));
         g_assert_cmpuint(tests, >=, DMATD_ABI_TESTS);
         break;
