@@ -56,4 +56,6 @@ if [ "$DT_QEMU_VARIANT" != plain ]; then
 fi
 dt_log "test run took $(( $(date +%s) - start )) s" \
     "(log: $DT_MESON_BUILD/meson-logs/testlog.txt)"
+dt_log "for CI: JUnit $DT_MESON_BUILD/meson-logs/testlog.junit.xml," \
+    "JSON testlog.json beside it"
 exit "$rc"

@@ -409,7 +409,7 @@ void dmatd_tbuf_check_runs(struct dmatd_tbuf *b)
 
 /* --- DMA through the device -------------------------------------------- */
 
-void dmatd_report_dma(uint32_t op, uint64_t seed, struct dmatd_seglist *l,
+void dmatd_report_dma(uint32_t op, uint64_t seed, const struct dmatd_seglist *l,
 		       const struct dmatd_result *r)
 {
 	dmatd_proto("dma op=%s seed=0x%08" PRIx64 " segs=%u status=0x%x error=%u bytes=0x%" PRIx64 " seq=0x%" PRIx64 " list=0x%" PRIx64,

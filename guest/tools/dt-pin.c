@@ -45,7 +45,7 @@ static struct {
 	bool migrate;
 	bool compact;
 	bool fork;
-	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG } decoy;
+	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG, DECOY_LIST } decoy;
 	bool movable;
 } opt = {
 	.maps = 1,
@@ -162,6 +162,22 @@ static noinline void check_cpu_pattern(struct dmatd_tbuf *b)
 	      (base + first) & (DMATD_PAGE_SIZE - 1), first, got, want);
 }
 
+/*
+ * "@dt dma" for the host.  --x-decoy list, the control of the host's
+ * check of segment-list reads: report each list a page away from where
+ * it is, so that every list read the device logged must be flagged.
+ */
+static void report_dma(uint32_t op, uint64_t seed,
+		       const struct dmatd_seglist *l,
+		       const struct dmatd_result *r)
+{
+	struct dmatd_seglist shown = *l;
+
+	if (opt.decoy == DECOY_LIST)
+		shown.pa += DMATD_PAGE_SIZE;
+	dmatd_report_dma(op, seed, &shown, r);
+}
+
 static noinline void dma_write_verify(struct dmatd_tbuf *b)
 {
 	struct dmatd_result r;
@@ -169,14 +185,14 @@ static noinline void dma_write_verify(struct dmatd_tbuf *b)
 	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.dst, b->runs, b->nr));
 	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_WRITE_PATTERN, b->seed, 0, NULL,
 				 &dmatd_sess.dev.dst, &r));
-	dmatd_report_dma(DMATD_OP_WRITE_PATTERN, b->seed, &dmatd_sess.dev.dst, &r);
+	report_dma(DMATD_OP_WRITE_PATTERN, b->seed, &dmatd_sess.dev.dst, &r);
 	dmatd_check_dma_ok("dma-write", &r, b->buf.len);
 	check_cpu_pattern(b);
 
 	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.src, b->runs, b->nr));
 	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_VERIFY_PATTERN, b->seed, 0,
 				 &dmatd_sess.dev.src, NULL, &r));
-	dmatd_report_dma(DMATD_OP_VERIFY_PATTERN, b->seed, &dmatd_sess.dev.src, &r);
+	report_dma(DMATD_OP_VERIFY_PATTERN, b->seed, &dmatd_sess.dev.src, &r);
 	dmatd_check_dma_ok("dma-verify", &r, b->buf.len);
 	dmatd_check("dma-verify-match", !(r.status & DMATD_STATUS_MISMATCH) &&
 	      !r.mismatch_count &&
@@ -497,7 +513,7 @@ static void run_buffer(struct dmatd_tbuf *b)
 	dmatd_tbuf_translate(b);
 	if (dmatd_sess.mode == DMATD_VFIO_LEGACY)
 		before = dmatd_tbuf_page_pas(b, &n);
-	if (opt.decoy)
+	if (opt.decoy == DECOY_STRAYS || opt.decoy == DECOY_TAG)
 		write_decoy(b);
 	dmatd_wait_go("pinned", NULL);
 	dmatd_tbuf_report_translation(b);
@@ -670,9 +686,10 @@ static void print_usage(FILE *f)
 		"  --fork               fork, then child and parent write\n"
 		"  --movable            buffers start in ZONE_MOVABLE; the pin\n"
 		"                       must move them out (movablecore=)\n"
-		"  --x-decoy strays|tag controls of the host's scans: a lone\n"
-		"                       nonce and stray pattern words (ignored)\n"
-		"                       or a tag copy (reported)\n");
+		"  --x-decoy strays|tag|list  controls of the host's checks: a\n"
+		"                       lone nonce and stray pattern words\n"
+		"                       (ignored), a tag copy (reported), or\n"
+		"                       segment lists reported a page off\n");
 }
 
 enum {
@@ -696,6 +713,7 @@ static void parse_args(int argc, char **argv)
 {
 	static const char *const decoys[] = {
 		[DECOY_STRAYS] = "strays", [DECOY_TAG] = "tag",
+		[DECOY_LIST] = "list",
 	};
 	struct option *long_opts = dmatd_session_longopts(pin_opts);
 	uint64_t v;
@@ -727,7 +745,7 @@ static void parse_args(int argc, char **argv)
 			opt.compact = true;
 			break;
 		case OPT_DECOY:
-			opt.decoy = dmatd_arg_name("--x-decoy (strays or tag)",
+			opt.decoy = dmatd_arg_name("--x-decoy (strays, tag or list)",
 						   optarg, decoys,
 						   ARRAY_SIZE(decoys));
 			break;

@@ -63,6 +63,7 @@ typedef enum {
     DMATD_EXPECT_READ_FAIL,        /* negative control of dt-remap-race */
     DMATD_EXPECT_STRAYS,           /* pass, having ignored the strays */
     DMATD_EXPECT_TAG_TWICE,        /* negative control of the page scan */
+    DMATD_EXPECT_LIST_DECOY,       /* negative control of the list check */
     DMATD_EXPECT_KERNEL_WARNING,   /* negative control of the kernel check */
     DMATD_EXPECT_IOMMUFD_SELFTEST, /* Linux's iommufd selftest passes */
     DMATD_EXPECT_KTAP_FAIL,        /* negative control of the KTAP reader */
@@ -98,6 +99,13 @@ typedef struct DmatdRun {
     uint64_t len;
 } DmatdRun;
 
+/* A command the tool ran, by its "@dt dma" line. */
+typedef struct DmatdCmd {
+    uint64_t seq;               /* the device's command number: "cmd" */
+    uint64_t list_pa;           /* its segment list, as the tool said */
+    uint64_t list_len;
+} DmatdCmd;
+
 /* One buffer, from "@dt begin" to "@dt end". */
 typedef struct DmatdBuf {
     char *name;
@@ -114,9 +122,11 @@ typedef struct DmatdBuf {
     uint64_t *first_gpa;        /* location when first found */
     GArray *runs;               /* DmatdRun, from the ioctl */
     GArray *moved;              /* uint64_t page indexes the tool moved */
+    GArray *cmds;               /* DmatdCmd: the tool's "@dt dma" lines */
     uint32_t seed;
     bool wrote;                 /* a WRITE_PATTERN was reported */
     uint64_t log_seq;           /* DMA log entries after this are ours */
+    uint64_t log_checked;       /* of them, how many were checked */
     bool passed;                /* the tool's own verdict */
 } DmatdBuf;
 
@@ -499,11 +509,64 @@ static QList *dmatd_dma_log(DmatdVm *vm, uint64_t from)
     return log;
 }
 
+/* The segment list the tool said command @seq used; NULL if none. */
+static const DmatdCmd *dmatd_find_cmd(DmatdBuf *b, uint64_t seq)
+{
+    guint i;
+
+    for (i = 0; i < b->cmds->len; i++) {
+        if (g_array_index(b->cmds, DmatdCmd, i).seq == seq) {
+            return &g_array_index(b->cmds, DmatdCmd, i);
+        }
+    }
+    return NULL;
+}
+
+/*
+ * cdev: every entry of the log since the buffer began, of every kind.
+ * Data (src, dst, of any op) only inside the runs the ioctl returned;
+ * segment-list reads only inside the list the tool reported for that
+ * command ("@dt dma ... seq= list= segs="); no queue entries at all (the
+ * tool uses the register path).
+ */
+static void dmatd_check_cdev_entry(DmatdVm *vm, DmatdBuf *b, QDict *d)
+{
+    const char *list = qdict_get_str(d, "list");
+    uint64_t cmd = dmatd_get_u64(d, "cmd");
+    uint64_t addr = dmatd_get_u64(d, "addr");
+    uint64_t len = dmatd_get_u64(d, "len");
+    const DmatdCmd *c;
+
+    if (!strcmp(list, "src") || !strcmp(list, "dst")) {
+        if (!dmatd_in_runs(b, addr, len)) {
+            dmatd_error(vm, "%s: DMA log: cmd %" PRIu64 " %s %s 0x%" PRIx64
+                        "+0x%" PRIx64 ", outside every run the ioctl "
+                        "returned", b->name, cmd, qdict_get_str(d, "op"),
+                        list, addr, len);
+        }
+    } else if (g_str_has_suffix(list, "-list")) {
+        c = dmatd_find_cmd(b, cmd);
+        if (!c || addr < c->list_pa ||
+            addr + len > c->list_pa + c->list_len) {
+            dmatd_error(vm, "%s: DMA log: cmd %" PRIu64 " read its %s at "
+                        "0x%" PRIx64 "+0x%" PRIx64 ", outside the segment "
+                        "list the tool reported (0x%" PRIx64 "+0x%" PRIx64
+                        ")", b->name, cmd, list, addr, len,
+                        c ? c->list_pa : 0, c ? c->list_len : 0);
+        }
+    } else {
+        dmatd_error(vm, "%s: DMA log: cmd %" PRIu64 " %s at 0x%" PRIx64
+                    ": a queue access, but the tool used no queue", b->name,
+                    cmd, list, addr);
+    }
+}
+
 /*
  * The device's own record of what it did since the buffer began (@log,
- * read once per check): the cdev path may only have written inside the
- * runs the ioctl returned, and any DMA that read or wrote at a pinned or
- * mlocked address must hit a frame that still holds the buffer's page.
+ * read once per check): on the cdev path every entry must lie where the
+ * tool was entitled to send the device, and any DMA that read or wrote
+ * at an mlocked address must hit a frame that still holds the buffer's
+ * page.
  */
 static void dmatd_check_log(DmatdVm *vm, DmatdBuf *b, QList *log)
 {
@@ -516,19 +579,15 @@ static void dmatd_check_log(DmatdVm *vm, DmatdBuf *b, QList *log)
         uint64_t len = dmatd_get_u64(d, "len");
         uint64_t first, i;
 
-        if (dmatd_get_u64(d, "seq") <= b->log_seq ||
-            g_str_has_suffix(list, "-list")) {
+        if (dmatd_get_u64(d, "seq") <= b->log_seq) {
             continue;
         }
-        if (!b->legacy && !strcmp(list, "dst") &&
-            !strcmp(qdict_get_str(d, "op"),
-                    dmatd_op_name(DMATD_OP_WRITE_PATTERN)) &&
-            !dmatd_in_runs(b, addr, len)) {
-            dmatd_error(vm, "%s: DMA log: cmd %" PRIu64 " wrote 0x%" PRIx64
-                        "+0x%" PRIx64 ", outside every run the ioctl returned",
-                        b->name, dmatd_get_u64(d, "cmd"), addr, len);
-        }
+        b->log_checked++;
         if (!b->legacy) {
+            dmatd_check_cdev_entry(vm, b, d);
+            continue;
+        }
+        if (g_str_has_suffix(list, "-list")) {
             continue;
         }
         /* Legacy: the addresses came from pagemap; are they still ours? */
@@ -601,6 +660,7 @@ static void dmatd_buf_free(gpointer p)
     g_free(b->first_gpa);
     g_array_free(b->runs, true);
     g_array_free(b->moved, true);
+    g_array_free(b->cmds, true);
     g_array_free(b->writes, true);
     g_free(b);
 }
@@ -626,6 +686,7 @@ static void dmatd_begin(DmatdVm *vm, const char *line)
     }
     b->runs = g_array_new(false, false, sizeof(DmatdRun));
     b->moved = g_array_new(false, false, sizeof(uint64_t));
+    b->cmds = g_array_new(false, false, sizeof(DmatdCmd));
     b->writes = g_array_new(false, false, sizeof(DmatdRun));
     b->log_seq = dmatd_log_seq(vm->qts, "dt0");
     vm->cur = b;
@@ -688,7 +749,13 @@ static void dmatd_line(DmatdVm *vm, const char *line)
         g_array_append_val(b->moved, page);
     } else if (g_str_has_prefix(p, "dma ") && b) {
         g_autofree char *op = dmatd_field(p - 1, "op");
+        DmatdCmd cmd = {
+            .seq = dmatd_field_u64(vm, p - 1, "seq"),
+            .list_pa = dmatd_field_u64(vm, p - 1, "list"),
+            .list_len = dmatd_field_u64(vm, p - 1, "segs") * DMATD_SEG_SIZE,
+        };
 
+        g_array_append_val(b->cmds, cmd);
         if (op && !strcmp(op, dmatd_op_name(DMATD_OP_WRITE_PATTERN))) {
             b->wrote = true;
             b->seed = dmatd_field_u64(vm, p - 1, "seed");
@@ -1612,6 +1679,26 @@ static void dmatd_run_case(const DmatdGuestCase *c)
         dmatd_msg("ignored: %" PRIu64 " lone nonces, %" PRIu64 " stray "
                   "pattern words", b->lone_nonces, b->chance_words);
         break;
+    case DMATD_EXPECT_LIST_DECOY:
+        /*
+         * Negative control of the DMA-log check: the tool reported each
+         * segment list a page away from where it is.  Every list read the
+         * device logged (write and verify read one each) must be flagged,
+         * and nothing else: the tool itself passed.
+         */
+        dmatd_report_errors(vm);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(nbufs, ==, 1);
+        g_assert_cmpuint(vm->errors->len, >=, 2);
+        for (i = 0; i < vm->errors->len; i++) {
+            g_assert_true(g_pattern_match_simple(
+                "*: DMA log: cmd * read its *-list at 0x*, outside the "
+                "segment list the tool reported (*)", vm->errors->pdata[i]));
+        }
+        dmatd_msg("negative control: %u list reads flagged of %" PRIu64
+                  " log entries checked", vm->errors->len,
+                  ((DmatdBuf *)vm->bufs->pdata[0])->log_checked);
+        break;
     case DMATD_EXPECT_TAG_TWICE:
         /*
          * Negative control of the scan: a whole copy of page 0's tag
@@ -1784,6 +1871,8 @@ static const DmatdGuestCase dmatd_cases[] = {
               DMATD_EXPECT_STRAYS),
     DMATD_PIN("negative/tag-twice", "--len 64K --x-decoy tag", 256,
               DMATD_EXPECT_TAG_TWICE),
+    DMATD_PIN("negative/list-decoy", "--len 64K --x-decoy list", 256,
+              DMATD_EXPECT_LIST_DECOY),
     /* THP: the page the stray word lands on is the buffer's next page. */
     { .name = "negative/misdirect", .tool_args = "--backing thp --len 64K",
       .node_mb = 256, .device_props = ",x-misdirect-offset=0x1008",

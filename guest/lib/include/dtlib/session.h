@@ -145,7 +145,7 @@ void dmatd_tbuf_report_translation(struct dmatd_tbuf *b);
 void dmatd_tbuf_check_runs(struct dmatd_tbuf *b);
 
 /* "@dt dma ..." for a command on list @l. */
-void dmatd_report_dma(uint32_t op, uint64_t seed, struct dmatd_seglist *l,
+void dmatd_report_dma(uint32_t op, uint64_t seed, const struct dmatd_seglist *l,
 		      const struct dmatd_result *r);
 
 /* The command completed without error, all @len bytes. */
