@@ -141,14 +141,27 @@ kmake() {
 }
 
 # Run make with its output in the log; show the log's tail on failure.
+# A long step says every 20 s how far it got (files compiled so far, from
+# Kbuild's "  CC" lines): a cold bzImage takes minutes on 2 cores.
 logged() {
-    local what=$1 rc=0
+    local what=$1 rc=0 pid start last n0 n
     shift
     printf '\n=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$log"
     dt_log "$what ..."
-    local start
     start=$(date +%s)
-    "$@" >> "$log" 2>&1 || rc=$?
+    last=$start
+    n0=$(grep -c '^  CC ' "$log" || true)
+    "$@" >> "$log" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2> /dev/null; do
+        sleep 1
+        if [ $(( $(date +%s) - last )) -ge 20 ]; then
+            last=$(date +%s)
+            n=$(grep -c '^  CC ' "$log" || true)
+            dt_log "$what: $(( last - start )) s, $(( n - n0 )) files compiled"
+        fi
+    done
+    wait "$pid" || rc=$?
     if [ "$rc" -ne 0 ]; then
         tail -n 40 "$log" >&2
         dt_die "$what failed (exit $rc); full log: $log"
