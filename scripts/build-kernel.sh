@@ -77,18 +77,36 @@ merged_fragment() {
 
 src=$("$DT_ROOT/scripts/fetch-kernel.sh")
 
+# Hard links need one filesystem; else a real copy.
+copy_tree() {
+    cp -al "$1" "$2" 2> /dev/null || { rm -rf "$2"; cp -a "$1" "$2"; }
+}
+
 # A variant with patches builds from a copy of the tree with them applied:
 # hard links, but a private copy of every file a patch touches, so that
-# patch(1) never writes through a link into the fetched source.  Keyed by
-# what the patches change (from their first "diff --git" line on), so
-# that rewording a commit message does not rebuild the kernel; made once.
+# patch(1) never writes through a link into the fetched source.  Named by
+# what the patches change (from their first "diff --git" line on:
+# rewording a commit message rebuilds nothing), and for a tree of your own
+# (DMA_TESTDEV_KERNEL_SRC) by its path too.  Debian's tree never changes;
+# yours gets a fresh copy whenever a file's size or time changed, under
+# the same name, so that the build directory stays and make rebuilds what
+# changed.
 if [ ${#patches[@]} -gt 0 ]; then
     [ -f "${patches[0]}" ] || dt_die "no patches for the $variant kernel: ${patches[0]}"
-    psrc=$DT_CACHE/src/$(basename "$src")-patched-$(for p in "${patches[@]}"; do
-        sed -n '/^diff --git /,$p' "$p"; done | sha256sum | cut -c1-12)
-    if [ ! -f "$psrc/.dt-complete" ]; then
+    src=$(cd "$src" && pwd)
+    fingerprint=fetched
+    if [ -n "${DMA_TESTDEV_KERNEL_SRC:-}" ]; then
+        fingerprint=$(find "$src" -name .git -prune -o -type f \
+            -printf '%T@ %s %P\n' | LC_ALL=C sort | sha256sum | cut -c1-16)
+    fi
+    psrc=$DT_CACHE/src/$(basename "$src")-patched-$( {
+        [ "$fingerprint" = fetched ] || echo "$src"
+        for p in "${patches[@]}"; do sed -n '/^diff --git /,$p' "$p"; done
+    } | sha256sum | cut -c1-12)
+    if [ ! -f "$psrc/.dt-complete" ] ||
+        [ "$(cat "$psrc/.dt-complete")" != "$fingerprint" ]; then
         rm -rf "$psrc"
-        dt_step "hard-link copy of $src" cp -al "$src" "$psrc"
+        dt_step "copy of $src" copy_tree "$src" "$psrc"
         for p in "${patches[@]}"; do
             sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" | sort -u |
                 while IFS= read -r f; do
@@ -98,7 +116,7 @@ if [ ${#patches[@]} -gt 0 ]; then
                 dt_die "$(basename "$p") does not apply to $src"
             dt_log "applied $(basename "$p")"
         done
-        touch "$psrc/.dt-complete"
+        echo "$fingerprint" > "$psrc/.dt-complete"
     fi
     src=$psrc
 fi
@@ -153,6 +171,8 @@ logged() {
     n0=$(grep -c '^  CC ' "$log" || true)
     "$@" >> "$log" 2>&1 &
     pid=$!
+    # Killed, the script takes make with it: no orphan writing the tree.
+    trap 'kill "$pid" 2> /dev/null' INT TERM
     while kill -0 "$pid" 2> /dev/null; do
         sleep 1
         if [ $(( $(date +%s) - last )) -ge 20 ]; then
@@ -162,6 +182,7 @@ logged() {
         fi
     done
     wait "$pid" || rc=$?
+    trap - INT TERM
     if [ "$rc" -ne 0 ]; then
         tail -n 40 "$log" >&2
         dt_die "$what failed (exit $rc); full log: $log"

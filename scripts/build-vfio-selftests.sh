@@ -56,14 +56,21 @@ grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" 2> /dev/n
     dt_die "--uapi $uapi: linux/iommufd.h there lacks IOMMU_IOAS_NOIOMMU_GET_PA (needs Linux >= 7.3 headers)"
 header=$DT_ROOT/include/hw/misc/dma-testdev.h
 [ -f "$header" ] || dt_die "missing $header"
-mapfile -t series < <(find "$patches" -maxdepth 1 -name '[0-9][0-9][0-9][1-9]-*.patch' | sort)
+mapfile -t series < <(find "$patches" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
+    ! -name '0000-*' | sort)
 [ ${#series[@]} -gt 0 ] || dt_die "no patches in $patches"
 ksrc=$(cd "$ksrc" && pwd)
 uapi=$(cd "$uapi" && pwd)
 
 kver=$(make -s -C "$ksrc" kernelversion 2> /dev/null) ||
     dt_die "cannot read the kernel version of $ksrc"
-key=$(cat "${series[@]}" "$header" "$0" <(printf '%s\n' "$ksrc" "$uapi") |
+# Keyed by what goes in, contents included: a tree of your own changes
+# under the same path (size and time of every file the selftests build
+# from: their directory, the kselftest headers, tools/include, the UAPI).
+inputs=$(find "$ksrc/tools/testing/selftests/vfio" "$ksrc/tools/include" \
+    "$ksrc"/tools/testing/selftests/kselftest*.h "$uapi/linux" -type f \
+    -printf '%T@ %s %p\n' | LC_ALL=C sort | sha256sum)
+key=$(cat "${series[@]}" "$header" "$0" <(printf '%s\n' "$ksrc" "$uapi" "$inputs") |
       sha256sum | cut -c1-12)
 ws=$DT_CACHE/build/vfio-selftests-$kver-$key
 bin=$ws/out
