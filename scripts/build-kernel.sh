@@ -77,11 +77,6 @@ merged_fragment() {
 
 src=$("$DT_ROOT/scripts/fetch-kernel.sh")
 
-# Hard links need one filesystem; else a real copy.
-copy_tree() {
-    cp -al "$1" "$2" 2> /dev/null || { rm -rf "$2"; cp -a "$1" "$2"; }
-}
-
 # A variant with patches builds from a copy of the tree with them applied:
 # hard links, but a private copy of every file a patch touches, so that
 # patch(1) never writes through a link into the fetched source.  Named by
@@ -105,17 +100,8 @@ if [ ${#patches[@]} -gt 0 ]; then
     } | sha256sum | cut -c1-12)
     if [ ! -f "$psrc/.dt-complete" ] ||
         [ "$(cat "$psrc/.dt-complete")" != "$fingerprint" ]; then
-        rm -rf "$psrc"
-        dt_step "copy of $src" copy_tree "$src" "$psrc"
-        for p in "${patches[@]}"; do
-            sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" | sort -u |
-                while IFS= read -r f; do
-                    [ ! -f "$src/$f" ] || cp --remove-destination "$src/$f" "$psrc/$f"
-                done
-            patch -d "$psrc" -p1 -s --forward --no-backup-if-mismatch < "$p" ||
-                dt_die "$(basename "$p") does not apply to $src"
-            dt_log "applied $(basename "$p")"
-        done
+        dt_step "copy of $src with ${patches[*]##*/}" \
+            dt_patched_copy "$src" "$psrc" "${patches[@]}"
         echo "$fingerprint" > "$psrc/.dt-complete"
     fi
     src=$psrc

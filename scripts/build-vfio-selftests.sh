@@ -78,20 +78,8 @@ bin=$ws/out
 if [ ! -f "$ws/.complete" ]; then
     rm -rf "$ws"
     mkdir -p "$ws"
-    dt_step "hard-link copy of $ksrc" cp -al "$ksrc" "$ws/src"
-    # Private copies of what the patches touch: nothing is written through
-    # a link into the cached source.
-    for p in "${series[@]}"; do
-        while read -r f; do
-            [ -f "$ws/src/$f" ] || continue
-            cp --preserve=mode "$ws/src/$f" "$ws/src/$f.dt-copy"
-            mv -f "$ws/src/$f.dt-copy" "$ws/src/$f"
-        done < <(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" | sort -u)
-    done
-    for p in "${series[@]}"; do
-        patch -d "$ws/src" -p1 --forward --batch --quiet < "$p" ||
-            dt_die "$(basename "$p") does not apply to $ksrc"
-    done
+    dt_step "copy of $ksrc with the series" \
+        dt_patched_copy "$ksrc" "$ws/src" "${series[@]}"
     mkdir -p "$bin"
     # Static (the initramfs has no libc); the kernel's own UAPI headers;
     # our contract header for the dma-testdev driver.

@@ -112,11 +112,6 @@ if ! cmp -s "$kbuild/.config" "$ws/build/.config"; then
     cp "$kbuild/.config" "$ws/build/.config"
 fi
 
-# Files a patch touches, from its "+++ b/PATH" lines.
-touched() {
-    sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1" | sort -u
-}
-
 # Give each file a private copy of the original: never a write through a
 # link, and newer than its object, so that make compiles it again.
 unlink_files() {
@@ -181,7 +176,7 @@ for p in "${patches[@]}"; do
     dir=$ws/logs/$name
     rm -rf "$dir"
     mkdir -p "$dir"
-    mapfile -t files < <(touched "$p")
+    mapfile -t files < <(dt_patch_files "$p")
     [ ${#files[@]} -gt 0 ] || dt_die "$p touches no file (no '+++ b/' lines)"
     printf '%s\n' "${files[@]}" > "$ws/touched"
     unlink_files "${files[@]}"

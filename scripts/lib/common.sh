@@ -26,6 +26,31 @@ dt_die() {
     exit 1
 }
 
+# The files a patch (-p1) changes, from its "+++ b/PATH" lines.
+dt_patch_files() {
+    sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1" | sort -u
+}
+
+# dt_patched_copy SRC DEST PATCH...: DEST becomes SRC with the patches
+# applied, in order.  Hard links (a real copy where they cannot cross
+# filesystems), but every file a patch touches is made a private copy
+# first, so that patch(1) never writes through a link into SRC.
+dt_patched_copy() {
+    local src=$1 dest=$2 p f
+    shift 2
+    rm -rf "$dest"
+    cp -al "$src" "$dest" 2> /dev/null || { rm -rf "$dest"; cp -a "$src" "$dest"; }
+    for p in "$@"; do
+        while IFS= read -r f; do
+            [ ! -f "$src/$f" ] || cp --remove-destination "$src/$f" "$dest/$f"
+        done < <(dt_patch_files "$p")
+    done
+    for p in "$@"; do
+        patch -d "$dest" -p1 -s --forward --batch --no-backup-if-mismatch < "$p" ||
+            dt_die "$(basename "$p") does not apply to $src"
+    done
+}
+
 # Run a long step, showing its name and how long it took.
 dt_step() {
     local what=$1 start rc=0
