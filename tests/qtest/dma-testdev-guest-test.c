@@ -1090,13 +1090,12 @@ static bool dmatd_epf_skip_ok(const char *name, const char *reason)
 }
 
 /*
- * Read a kselftest's KTAP from the console: every case must pass, or
- * skip for a reason @skip_ok allows, and no sub-step may have failed (a
- * SKIP after a failed MSI vector would hide the failure); no @skip_ok:
- * no skip is allowed.  A failed case's finding carries the "# " lines it
- * printed since its "#  RUN" line (the harness's and its own messages).
- * Only the lines after the last "@dt selftest-begin name=@suite", if
- * there is one.  Returns the cases.
+ * Read a kselftest's KTAP in @text: every case must pass, or skip for a
+ * reason @skip_ok allows, and no sub-step may have failed (a SKIP after a
+ * failed MSI vector would hide the failure); no @skip_ok: no skip is
+ * allowed.  A failed case's finding carries the "# " lines it printed
+ * since its "#  RUN" line (the harness's and its own messages).  Stops at
+ * an "@dt selftest name=" line.  Returns the cases.
  */
 typedef bool DmatdSkipOk(const char *name, const char *reason);
 
@@ -1120,10 +1119,10 @@ static const char *dmatd_suite_start(DmatdVm *vm, const char *suite)
     return from;
 }
 
-static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
-                                 DmatdSkipOk *skip_ok)
+static unsigned dmatd_read_ktap(DmatdVm *vm, const char *text,
+                                const char *suite, DmatdSkipOk *skip_ok)
 {
-    g_auto(GStrv) lines = g_strsplit(dmatd_suite_start(vm, suite), "\n", -1);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     g_autoptr(GString) msgs = g_string_new(NULL);
     unsigned cases = 0, passed = 0, skipped = 0;
     const char *totals = NULL;
@@ -1192,6 +1191,13 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
                     "finish", suite);
     }
     return cases;
+}
+
+/* @suite's KTAP, as the guest printed it (see dmatd_read_ktap()). */
+static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
+                                 DmatdSkipOk *skip_ok)
+{
+    return dmatd_read_ktap(vm, dmatd_suite_start(vm, suite), suite, skip_ok);
 }
 
 /* N of the KTAP plan "1..N" on the console; 0 if there is none. */
@@ -1295,21 +1301,17 @@ static bool dmatd_vfio_skip_ok(const char *name, const char *reason)
 
 static unsigned dmatd_vfio_check_ktap(DmatdVm *vm)
 {
-    g_autoptr(GString) saved = g_string_new(vm->console->str);
-    g_auto(GStrv) lines = g_strsplit(saved->str, "\n", -1);
-    unsigned cases;
+    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    g_autoptr(GString) inner = g_string_new(NULL);
     char **l;
 
     /* Un-nest: "# ok 3 name" is a case, "ok 1 selftests: ..." is not. */
-    g_string_truncate(vm->console, 0);
     for (l = lines; *l; l++) {
         if (g_str_has_prefix(*l, "# ")) {
-            g_string_append_printf(vm->console, "%s\n", *l + 2);
+            g_string_append_printf(inner, "%s\n", *l + 2);
         }
     }
-    cases = dmatd_check_ktap(vm, "vfio", dmatd_vfio_skip_ok);
-    g_string_assign(vm->console, saved->str);
-    return cases;
+    return dmatd_read_ktap(vm, inner->str, "vfio", dmatd_vfio_skip_ok);
 }
 
 /*
