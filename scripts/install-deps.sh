@@ -5,11 +5,12 @@
 # Idempotent and quick when everything is present: only missing packages
 # are passed to apt-get.
 #
-# Usage: scripts/install-deps.sh [qemu|kernel|docs|fuzz|lint|all]   (default: all)
+# Usage: scripts/install-deps.sh [qemu|kernel|docs|fuzz|lint|dpdk|all]   (default: all)
 #   docs: the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
 #         docs/conf.py (scripts/build-docs.sh); "all" does not include it
 #   fuzz: clang, libFuzzer and the LLVM coverage tools (scripts/fuzz.sh)
 #   lint: shellcheck, flake8 and pylint for the style test (scripts/lint.sh)
+#   dpdk: Debian's DPDK for the guest's DPDK program (scripts/fetch-dpdk.sh)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -36,6 +37,10 @@ docs_pkgs=(python3-sphinx python3-sphinx-rtd-theme perl dpkg-dev xz-utils)
 # llvm-14 for llvm-profdata, llvm-cov and llvm-symbolizer.
 fuzz_pkgs=(clang-14 llvm-14 libclang-rt-14-dev)
 lint_pkgs=(perl shellcheck flake8 pylint)
+# DPDK from the machine's own release: bookworm's 22.11 LTS is the newest
+# that installs here (trixie's 24.11 and sid's 25.11 need glibc >= 2.38).
+# dpkg-dev: scripts/fetch-dpdk.sh unpacks the same version's source.
+dpdk_pkgs=(libdpdk-dev pkg-config dpkg-dev xz-utils)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 
@@ -45,9 +50,10 @@ kernel) pkgs=("${kernel_pkgs[@]}") ;;
 docs) pkgs=("${docs_pkgs[@]}") ;;
 fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
 lint) pkgs=("${lint_pkgs[@]}") ;;
+dpdk) pkgs=("${dpdk_pkgs[@]}") ;;
 all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}"
     "${lint_pkgs[@]}") ;;
-*) dt_die "usage: $0 [qemu|kernel|docs|fuzz|lint|all]" ;;
+*) dt_die "usage: $0 [qemu|kernel|docs|fuzz|lint|dpdk|all]" ;;
 esac
 
 missing=()

@@ -5,7 +5,7 @@
 # overlaid, the guest kernel, the guest tools and initramfs), then run
 # every test through `meson test` and print a summary.
 #
-# Usage: scripts/test.sh [--suite device|guest|style|unit] [other meson test args]
+# Usage: scripts/test.sh [--suite device|guest|dpdk|style|unit] [other meson test args]
 #   --suite device    device-level qtests only (accel qtest); builds no
 #                     guest kernel
 # Environment: see scripts/build-qemu.sh (your own QEMU tree),

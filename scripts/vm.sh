@@ -40,6 +40,11 @@ kernel_arg=$(_dt_var kernel "$vars")
 qemu_arg=$(_dt_var qemu "$vars")
 accel=$(_dt_var accel "$vars")
 cpu_arg=$(_dt_var cpu "$vars")
+rootfs=$(_dt_var rootfs "$vars")
+# The host's / in the guest: Debian's DPDK and dt-dpdk, which links with it.
+if [ "$rootfs" = host ]; then
+    DT_WANT_DPDK=1
+fi
 probed_accel='' qemu_src=''
 
 # ---- Build stages -----------------------------------------------------
@@ -81,12 +86,19 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
         rm -rf "$guest_build"   # not a meson tree (an older cache layout)
     fi
     mkdir -p "$guest_build"
+    dpdk_sdk=''
+    if [ -n "${DT_WANT_DPDK:-}" ]; then
+        vars=$("$DT_ROOT/scripts/fetch-dpdk.sh")
+        dpdk_sdk=$(_dt_var dpdk_sdk "$vars")
+    fi
     "${setup[@]}" -Dkernel_uapi="$uapi" -Dkernel_src="$kernel_src" \
+        -Ddpdk_sdk="$dpdk_sdk" \
         "$guest_build" "$DT_ROOT" > "$guest_build/setup.log" 2>&1 ||
         { cat "$guest_build/setup.log" >&2; dt_die "meson setup of the guest tools failed"; }
     dt_step "build the guest tools and initramfs" \
         meson compile -C "$guest_build" > /dev/null
     initrd=$guest_build/guest/initramfs.cpio.gz
+    tools_dir=$guest_build/guest
     # QEMU's python/ (qemu.machine, qemu.qmp): that of the source tree the
     # binary was built from (found by the Python program in the build
     # tree's meson-info), else the fetched Debian QEMU source's.
@@ -107,6 +119,7 @@ else
     DMA_TESTDEV_ACCEL=$accel dt_build_all all
     qemu_binary=$DT_QEMU_BINARY qemu_src=$DT_QEMU_SRC
     bzimage=$DT_BZIMAGE kernel_version=$DT_KERNEL_VERSION initrd=$DT_INITRD
+    tools_dir=$DT_MESON_BUILD/guest
     probed_accel=$DT_ACCEL
 fi
 [ -f "$bzimage" ] || dt_die "no guest kernel: $bzimage (scripts/build-kernel.sh)"
@@ -129,6 +142,6 @@ cpu=${cpu_arg:-$(dt_accel_cpu "$accel" "$qemu_binary" "$bzimage")}
 resolved=(--qemu "$qemu_binary" --kernel "$bzimage"
     --kernel-version "$kernel_version" --initrd "$initrd"
     --accel "$accel" --cpu "$cpu" --accel-why "$accel_why"
-    --prereq-seconds "$build_s")
+    --prereq-seconds "$build_s" --tools-dir "$tools_dir")
 [ -z "$qemu_src" ] || resolved+=(--qemu-python "$qemu_src/python")
 exec "${vm_py[@]}" "$@" "${resolved[@]}"

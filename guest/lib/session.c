@@ -309,6 +309,19 @@ noinline void dmatd_tbuf_renonce(struct dmatd_tbuf *b)
 	write_tags(b);
 }
 
+noinline void dmatd_tbuf_adopt(struct dmatd_tbuf *b, const char *name,
+				  unsigned int idx)
+{
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->nonce = random_nonzero();
+	b->old_nonce = b->nonce;
+	/* A seed per buffer: the host tells their patterns apart. */
+	b->seed = (uint32_t)(dmatd_sess.seed + idx);
+	if (!b->seed)
+		b->seed = 1;
+	write_tags(b);
+}
+
 noinline void dmatd_tbuf_alloc(struct dmatd_tbuf *b, enum dmatd_backing backing,
 				  const char *name, unsigned int idx)
 {
@@ -320,14 +333,7 @@ noinline void dmatd_tbuf_alloc(struct dmatd_tbuf *b, enum dmatd_backing backing,
 	else
 		DMATD_CHECK_CALL(dmatd_buf_alloc(&b->buf, backing, dmatd_sess.len,
 					   dmatd_sess.offset));
-	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->nonce = random_nonzero();
-	b->old_nonce = b->nonce;
-	/* A seed per buffer: the host tells their patterns apart. */
-	b->seed = (uint32_t)(dmatd_sess.seed + idx);
-	if (!b->seed)
-		b->seed = 1;
-	write_tags(b);
+	dmatd_tbuf_adopt(b, name, idx);
 }
 
 void dmatd_tbuf_free(struct dmatd_tbuf *b)
@@ -425,6 +431,67 @@ bool dmatd_check_dma_ok(const char *name, const struct dmatd_result *r,
 		     "status=0x%x error=%s err-seg=%u err-list=%u err-addr=0x%" PRIx64 " bytes=0x%" PRIx64 " want=0x%" PRIx64,
 		     r->status, dmatd_error_name(r->error), r->err_seg,
 		     r->err_list, r->err_addr, r->bytes_done, len);
+}
+
+noinline void dmatd_tbuf_check_cpu_pattern(struct dmatd_tbuf *b)
+{
+	uint64_t base = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);
+	uint64_t off, bad = 0, first = UINT64_MAX, got = 0, want = 0;
+	const uint8_t *p = b->buf.va;
+
+	for (off = 0; off < b->buf.len; off += 8) {
+		uint64_t w = 0, e = dmatd_pattern_word(b->seed, off);
+		size_t n = b->buf.len - off < 8 ? b->buf.len - off : 8;
+
+		memcpy(&w, p + off, n);
+		if (n < 8)
+			e &= (1ULL << (n * 8)) - 1;
+		if (w != e) {
+			if (first == UINT64_MAX) {
+				first = off;
+				got = w;
+				want = e;
+			}
+			bad++;
+		}
+	}
+	if (first == UINT64_MAX) {
+		dmatd_check("cpu-sees-pattern", true, "words=%" PRIu64,
+		      (b->buf.len + 7) / 8);
+		return;
+	}
+	dmatd_check("cpu-sees-pattern", false,
+	      "bad-words=%" PRIu64 " first: page=%" PRIu64 " page-offset=0x%" PRIx64 " transfer-offset=0x%" PRIx64 " got=0x%016" PRIx64 " want=0x%016" PRIx64,
+	      bad, (base + first) / DMATD_PAGE_SIZE,
+	      (base + first) & (DMATD_PAGE_SIZE - 1), first, got, want);
+}
+
+noinline void dmatd_tbuf_write_verify(struct dmatd_tbuf *b, dmatd_report_dma_fn report)
+{
+	struct dmatd_result r;
+
+	if (!report)
+		report = dmatd_report_dma;
+
+	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.dst, b->runs, b->nr));
+	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_WRITE_PATTERN, b->seed, 0, NULL,
+				 &dmatd_sess.dev.dst, &r));
+	report(DMATD_OP_WRITE_PATTERN, b->seed, &dmatd_sess.dev.dst, &r);
+	dmatd_check_dma_ok("dma-write", &r, b->buf.len);
+	dmatd_tbuf_check_cpu_pattern(b);
+
+	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.src, b->runs, b->nr));
+	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_VERIFY_PATTERN, b->seed, 0,
+				 &dmatd_sess.dev.src, NULL, &r));
+	report(DMATD_OP_VERIFY_PATTERN, b->seed, &dmatd_sess.dev.src, &r);
+	dmatd_check_dma_ok("dma-verify", &r, b->buf.len);
+	dmatd_check("dma-verify-match", !(r.status & DMATD_STATUS_MISMATCH) &&
+	      !r.mismatch_count &&
+	      r.checksum == dmatd_pattern_csum(b->seed, b->buf.len),
+	      "mismatches=%u seg=%u offset=0x%" PRIx64 " want=0x%016" PRIx64 " got=0x%016" PRIx64 " checksum=0x%016" PRIx64 " want=0x%016" PRIx64,
+	      r.mismatch_count, r.mismatch_seg, r.mismatch_off,
+	      r.mismatch_exp, r.mismatch_got, r.checksum,
+	      dmatd_pattern_csum(b->seed, b->buf.len));
 }
 
 /* --- Page migration ----------------------------------------------------- */

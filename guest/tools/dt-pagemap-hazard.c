@@ -21,78 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dtlib/hazard.h>
 #include <dtlib/session.h>
 #include <dtlib/tool.h>
-
-/* splitmix64: a cheap, good 64-bit mixer for content that is not pattern. */
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-
-/*
- * What the buffer holds before (@gen 0) and after (@gen 1) the move, at
- * buffer offset @off: the page tag at the start of each 4 KiB page, else
- * bytes of a keyed hash.  Neither is the pattern of any seed.
- */
-static noinline uint8_t hazard_byte(const struct dmatd_tbuf *b, int gen,
-				    uint64_t off)
-{
-	uint64_t pos = b->buf.offset + off;	/* from the mapping start */
-	uint64_t in_page = ((uintptr_t)b->buf.map + pos) & (DMATD_PAGE_SIZE - 1);
-	uint64_t w;
-
-	if (in_page < DMATD_PAGE_TAG_SIZE) {
-		uint64_t page = (pos - (b->buf.offset & ~(DMATD_PAGE_SIZE - 1))) /
-				DMATD_PAGE_SIZE;
-		uint64_t nonce = gen ? b->nonce : b->old_nonce;
-
-		w = in_page < 8 ? nonce : in_page < 16 ? page :
-			dmatd_page_tag_check(nonce, page);
-		return w >> ((in_page & 7) * 8);
-	}
-	w = mix64(b->old_nonce ^ (gen ? 0x6e6577ULL : 0x6f6c64ULL) ^
-		  (off >> 3));
-	return w >> ((off & 7) * 8);
-}
-
-static noinline void hazard_fill(struct dmatd_tbuf *b, int gen)
-{
-	uint64_t off;
-
-	for (off = 0; off < b->buf.len; off++)
-		b->buf.va[off] = hazard_byte(b, gen, off);
-}
-
-/* Pages of @p (laid out like @b) that hold generation @gen. */
-static noinline size_t hazard_pages_match(const struct dmatd_tbuf *b,
-					  const uint8_t *p, int gen,
-					  size_t *first_bad)
-{
-	size_t pages = dmatd_buf_pages(&b->buf), good = 0, i;
-	uint64_t base = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);
-
-	*first_bad = SIZE_MAX;
-	for (i = 0; i < pages; i++) {
-		uint64_t s = i ? i * DMATD_PAGE_SIZE - base : 0;
-		uint64_t e = (i + 1) * DMATD_PAGE_SIZE - base, off;
-		bool ok = true;
-
-		if (e > b->buf.len)
-			e = b->buf.len;
-		for (off = s; off < e && ok; off++)
-			ok = p[off] == hazard_byte(b, gen, off);
-		if (ok)
-			good++;
-		else if (*first_bad == SIZE_MAX)
-			*first_bad = i;
-	}
-	return good;
-}
 
 static void case_legacy_hazard(void)
 {
@@ -111,7 +42,7 @@ static void case_legacy_hazard(void)
 
 	dmatd_tbuf_alloc(&b, dmatd_sess.backing, "legacy-hazard", 0);
 	DMATD_CHECK_CALL(dmatd_dma_map(&dmatd_sess.dev.vfio, &b.buf, &b.map, NULL));
-	hazard_fill(&b, 0);
+	dmatd_hazard_fill(&b, 0);
 	pages = dmatd_buf_pages(&b.buf);
 
 	dmatd_tbuf_begin("legacy-hazard", &b);
@@ -126,7 +57,7 @@ static void case_legacy_hazard(void)
 
 	/* The CPU now writes new data (new nonce): the new frames get it. */
 	dmatd_tbuf_renonce(&b);
-	hazard_fill(&b, 1);
+	dmatd_hazard_fill(&b, 1);
 	dmatd_wait_go("moved", &b);
 
 	/* The device reads the addresses the driver still has. */
@@ -136,12 +67,12 @@ static void case_legacy_hazard(void)
 	dmatd_report_dma(DMATD_OP_COPY, 0, &dmatd_sess.dev.src, &r);
 	dmatd_check_dma_ok("dma-copy", &r, b.buf.len);
 
-	new_pages = hazard_pages_match(&b, b.buf.va, 1, &first_bad);
+	new_pages = dmatd_hazard_pages_match(&b, b.buf.va, 1, &first_bad);
 	dmatd_check("cpu-sees-new-data", new_pages == pages,
 	      "%zu of %zu pages, first bad %zd", new_pages, pages,
 	      first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
-	old_pages = hazard_pages_match(&b, d.buf.va, 0, &first_bad);
-	new_pages = hazard_pages_match(&b, d.buf.va, 1, &reused);
+	old_pages = dmatd_hazard_pages_match(&b, d.buf.va, 0, &first_bad);
+	new_pages = dmatd_hazard_pages_match(&b, d.buf.va, 1, &reused);
 	dmatd_check("device-reads-stale-data", old_pages == pages,
 	      "%zu of %zu pages the device read hold the old data, %zu the new, first with other data: page %zd",
 	      old_pages, pages, new_pages,

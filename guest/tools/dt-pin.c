@@ -129,39 +129,6 @@ static void check_huge(struct dmatd_tbuf *b)
 
 
 /* The CPU reads the pattern back through its own mapping. */
-static noinline void check_cpu_pattern(struct dmatd_tbuf *b)
-{
-	uint64_t base = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);
-	uint64_t off, bad = 0, first = UINT64_MAX, got = 0, want = 0;
-	const uint8_t *p = b->buf.va;
-
-	for (off = 0; off < b->buf.len; off += 8) {
-		uint64_t w = 0, e = dmatd_pattern_word(b->seed, off);
-		size_t n = b->buf.len - off < 8 ? b->buf.len - off : 8;
-
-		memcpy(&w, p + off, n);
-		if (n < 8)
-			e &= (1ULL << (n * 8)) - 1;
-		if (w != e) {
-			if (first == UINT64_MAX) {
-				first = off;
-				got = w;
-				want = e;
-			}
-			bad++;
-		}
-	}
-	if (first == UINT64_MAX) {
-		dmatd_check("cpu-sees-pattern", true, "words=%" PRIu64,
-		      (b->buf.len + 7) / 8);
-		return;
-	}
-	dmatd_check("cpu-sees-pattern", false,
-	      "bad-words=%" PRIu64 " first: page=%" PRIu64 " page-offset=0x%" PRIx64 " transfer-offset=0x%" PRIx64 " got=0x%016" PRIx64 " want=0x%016" PRIx64,
-	      bad, (base + first) / DMATD_PAGE_SIZE,
-	      (base + first) & (DMATD_PAGE_SIZE - 1), first, got, want);
-}
-
 /*
  * "@dt dma" for the host.  --x-decoy list, the control of the host's
  * check of segment-list reads: report each list a page away from where
@@ -176,31 +143,6 @@ static void report_dma(uint32_t op, uint64_t seed,
 	if (opt.decoy == DECOY_LIST)
 		shown.pa += DMATD_PAGE_SIZE;
 	dmatd_report_dma(op, seed, &shown, r);
-}
-
-static noinline void dma_write_verify(struct dmatd_tbuf *b)
-{
-	struct dmatd_result r;
-
-	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.dst, b->runs, b->nr));
-	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_WRITE_PATTERN, b->seed, 0, NULL,
-				 &dmatd_sess.dev.dst, &r));
-	report_dma(DMATD_OP_WRITE_PATTERN, b->seed, &dmatd_sess.dev.dst, &r);
-	dmatd_check_dma_ok("dma-write", &r, b->buf.len);
-	check_cpu_pattern(b);
-
-	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.src, b->runs, b->nr));
-	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_VERIFY_PATTERN, b->seed, 0,
-				 &dmatd_sess.dev.src, NULL, &r));
-	report_dma(DMATD_OP_VERIFY_PATTERN, b->seed, &dmatd_sess.dev.src, &r);
-	dmatd_check_dma_ok("dma-verify", &r, b->buf.len);
-	dmatd_check("dma-verify-match", !(r.status & DMATD_STATUS_MISMATCH) &&
-	      !r.mismatch_count &&
-	      r.checksum == dmatd_pattern_csum(b->seed, b->buf.len),
-	      "mismatches=%u seg=%u offset=0x%" PRIx64 " want=0x%016" PRIx64 " got=0x%016" PRIx64 " checksum=0x%016" PRIx64 " want=0x%016" PRIx64,
-	      r.mismatch_count, r.mismatch_seg, r.mismatch_off,
-	      r.mismatch_exp, r.mismatch_got, r.checksum,
-	      dmatd_pattern_csum(b->seed, b->buf.len));
 }
 
 /* --- Page migration ----------------------------------------------------- */
@@ -548,7 +490,7 @@ static void run_buffer(struct dmatd_tbuf *b)
 		dmatd_wait_go("moved", b);
 	}
 	if (dma)
-		dma_write_verify(b);
+		dmatd_tbuf_write_verify(b, report_dma);
 	/* Still mapped and pinned: the host checks the pattern and log. */
 	dmatd_wait_go("checked", NULL);
 	if (opt.migrate && dmatd_sess.mode == DMATD_VFIO_CDEV)

@@ -114,6 +114,13 @@ def build_parser() -> Parser:
     g.add_argument('--run', metavar='"CMD"', type=_run_cmd,
                    help='guest command instead of the default check (%s)'
                    % DEFAULT_RUN)
+    g.add_argument('--rootfs', choices=('initramfs', 'host'),
+                   default='initramfs',
+                   help="initramfs (default: busybox and the guest tools, "
+                   "fast) or host: this machine's / read-only over "
+                   "virtio-9p with a RAM overlay for writes, the guest "
+                   "tools first on PATH, --run starting in the current "
+                   "directory; any host program runs (e.g. --run dt-dpdk)")
     g.add_argument('--shell', action='store_true',
                    help='interactive shell on the serial console (Ctrl-A x '
                    'quits QEMU; Ctrl-A c is the QEMU monitor)')
@@ -150,6 +157,9 @@ def build_parser() -> Parser:
                    help=argparse.SUPPRESS)
     g.add_argument('--prereq-seconds', metavar='S', type=float, default=0.0,
                    help=argparse.SUPPRESS)
+    g.add_argument('--tools-dir', metavar='DIR', type=_path,
+                   help='with --rootfs host: the built guest tools, put on '
+                   "the guest's PATH (dt-dpdk lives there)")
     g.add_argument('--x-build-vars', action='store_true',
                    help=argparse.SUPPRESS)
     return p
@@ -174,6 +184,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for prop in args.dt_prop:
         if '=' not in prop or ',' in prop:
             p.error('--dt-prop %s: give one KEY=VALUE' % prop)
+    if args.rootfs == 'host':
+        # Both go on the kernel command line, which splits at blanks.
+        for what, path in (('the current directory', os.getcwd()),
+                           ('--tools-dir', args.tools_dir or '')):
+            if any(c.isspace() or c == '"' for c in path):
+                p.error('--rootfs host: %s %r has a blank or a quote, which '
+                        'the kernel command line cannot carry' % (what, path))
     return args
 
 
@@ -181,4 +198,5 @@ def build_vars(args: argparse.Namespace) -> str:
     """key=value lines for the build stages of scripts/vm.sh."""
     return ''.join('%s=%s\n' % kv for kv in (
         ('kernel', args.kernel or ''), ('qemu', args.qemu or ''),
-        ('accel', args.accel), ('cpu', args.cpu or '')))
+        ('accel', args.accel), ('cpu', args.cpu or ''),
+        ('rootfs', args.rootfs)))

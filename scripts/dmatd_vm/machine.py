@@ -66,6 +66,11 @@ def kernel_cmdline(args: argparse.Namespace) -> str:
     """The guest kernel's command line."""
     line = ('console=ttyS0 vfio.enable_unsafe_noiommu_mode=1 panic=-1 '
             'hugepages=%d' % args.hugepages)
+    if args.rootfs == 'host':
+        # guest/initramfs/init mounts it and runs the command there.
+        line += ' dt.rootfs=host dt.cwd=%s' % os.getcwd()
+        if args.tools_dir:
+            line += ' dt.path=%s' % os.path.abspath(args.tools_dir)
     if args.shell:
         # The guest's /init runs dt.run and powers off, before any shell.
         return line + ' dt.shell=1'
@@ -93,6 +98,14 @@ def qemu_args(args: argparse.Namespace) -> List[str]:
         '-device', 'pcie-root-port,id=rp0,chassis=1,slot=1',
         '-device', dt_dev,
     ]
+    if args.rootfs == 'host':
+        # 9p: QEMU serves it itself (virtiofs needs virtiofsd, which
+        # bookworm lacks).  Read-only: the guest's writes go to a tmpfs
+        # overlay; multidevs=remap keeps inode numbers of the host's
+        # mounts apart.
+        out += ['-fsdev', 'local,id=hostroot,path=/,security_model=none,'
+                'readonly=on,multidevs=remap',
+                '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot']
     for dev in args.device:
         out += ['-device', dev]
     if args.net:
@@ -127,6 +140,9 @@ def check_qemu(args: argparse.Namespace) -> str:
         raise VmError('%s has no dma-testdev device: use the binary of '
                       'scripts/build-qemu.sh, or give --qemu a QEMU source '
                       'tree (it is overlaid and built)' % args.qemu)
+    if args.rootfs == 'host' and '"virtio-9p-pci"' not in out:
+        raise VmError('--rootfs host: %s has no virtio-9p-pci (QEMU was '
+                      'configured without virtfs)' % args.qemu)
     if args.net:
         out = subprocess.run([args.qemu, '-netdev', 'help'], check=False,
                              capture_output=True, text=True).stdout

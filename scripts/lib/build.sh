@@ -74,6 +74,15 @@ dt_build_all() {
     fi
     setup_args+=(-Dguest_kernel_compat="$DT_BZIMAGE_COMPAT"
         -Dguest_kernel_selftest="$DT_BZIMAGE_SELFTEST")
+    # Debian's DPDK and its driver SDK headers: guest/tools/dt-dpdk and
+    # the dpdk suite (on the host's root filesystem in the guest).
+    DT_DPDK_SDK=''
+    if [ "$what" = tests ] || [ -n "${DT_WANT_DPDK:-}" ]; then
+        vars=$("$DT_ROOT/scripts/fetch-dpdk.sh")
+        DT_DPDK_SDK=$(_dt_var dpdk_sdk "$vars")
+        dt_log "DPDK: $(_dt_var dpdk_version "$vars") (driver SDK headers: $DT_DPDK_SDK)"
+    fi
+    setup_args+=(-Ddpdk_sdk="$DT_DPDK_SDK")
 
     key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
     DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key

@@ -57,11 +57,21 @@ dt_apt_private_setup() {
     mkdir -p "$DT_APT_DIR"/{lists/partial,archives/partial,sources.list.d,preferences.d}
     local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     [ -r "$keyring" ] || dt_die "missing $keyring: apt-get install debian-archive-keyring"
-    local want
+    local want codename
+    # The machine's own release too, deb-src only: the source of a package
+    # installed from it (scripts/fetch-dpdk.sh: the installed DPDK's).
+    codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+    [ -n "$codename" ] || dt_die "no VERSION_CODENAME in /etc/os-release: not Debian?"
     want=$(cat <<EOF
 Types: deb deb-src
 URIs: $DT_DEBIAN_MIRROR
 Suites: trixie sid experimental
+Components: main
+Signed-By: $keyring
+
+Types: deb-src
+URIs: $DT_DEBIAN_MIRROR
+Suites: $codename $codename-updates
 Components: main
 Signed-By: $keyring
 EOF
@@ -76,7 +86,7 @@ EOF
     # test run should not pay for an update every time.
     if [ ! -f "$DT_APT_DIR/.updated" ] ||
        [ -n "$(find "$DT_APT_DIR/.updated" -mmin +1440)" ]; then
-        dt_step "apt-get update (private: trixie, sid, experimental)" \
+        dt_step "apt-get update (private: trixie, sid, experimental; $codename sources)" \
             dt_apt_private update -qq
         touch "$DT_APT_DIR/.updated"
         rm -f "$DT_APT_DIR/unserved"

@@ -91,6 +91,7 @@ typedef struct DmatdGuestCase {
     bool compat_kernel;         /* boot DT_GUEST_KERNEL_COMPAT */
     bool selftest_kernel;       /* boot DT_GUEST_KERNEL_SELFTEST */
     const char *container;      /* legacy: who must serve /dev/vfio/vfio */
+    bool rootfs_host;           /* the host's / in the guest (virtio-9p) */
 } DmatdGuestCase;
 
 typedef struct DmatdRun {
@@ -166,6 +167,7 @@ static const char *dmatd_kernel;
 static const char *dmatd_kernel_compat;
 static const char *dmatd_kernel_selftest;
 static const char *dmatd_initrd;
+static const char *dmatd_dpdk_tool;     /* DT_GUEST_DPDK: dt-dpdk */
 static const char *dmatd_accel;
 static unsigned dmatd_timeout_s = DMATD_CASE_TIMEOUT_S;
 
@@ -913,6 +915,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     g_autofree char *dir = g_dir_make_tmp("dt-guest-XXXXXX", NULL);
     g_autofree char *append = NULL;
     g_autofree char *run = NULL;
+    g_autofree char *rootfs_args = NULL;
+    g_autofree char *rootfs_append = NULL;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     QDict *rsp;
     int i;
@@ -952,11 +956,28 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     run = c->run ? g_strdup(c->run)
                  : g_strdup_printf("%s --handshake %s", c->tool ?: "dt-pin",
                                    c->tool_args);
+    /*
+     * The host's / read-only over virtio-9p, as the developer VM's
+     * --rootfs host does (guest/initramfs/init); dt-dpdk's directory on
+     * PATH.
+     */
+    if (c->rootfs_host) {
+        g_autofree char *tool_dir = g_path_get_dirname(dmatd_dpdk_tool);
+
+        rootfs_args = g_strdup("-fsdev local,id=hostroot,path=/,"
+                               "security_model=none,readonly=on,"
+                               "multidevs=remap "
+                               "-device virtio-9p-pci,fsdev=hostroot,"
+                               "mount_tag=hostroot");
+        rootfs_append = g_strdup_printf("dt.rootfs=host dt.path=%s",
+                                        tool_dir);
+    }
     /* loglevel=5: warnings reach the console (quiet would hide WARN()). */
     append = g_strdup_printf("console=ttyS0 panic=-1 loglevel=5 "
                              "vfio.enable_unsafe_noiommu_mode=1 "
-                             "hugepages=%u %s dt.run=\"%s\"", c->hugepages,
-                             c->kernel_args ?: "", run);
+                             "hugepages=%u %s %s dt.run=\"%s\"",
+                             c->hugepages, c->kernel_args ?: "",
+                             rootfs_append ?: "", run);
     vm->qts = qtest_initf(
         "-accel %s -machine q35 -cpu max -nodefaults "
         "-m %" PRIu64 "M -smp 2,sockets=2,cores=1,threads=1 "
@@ -968,13 +989,13 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         "-numa node,nodeid=1,cpus=1,memdev=m1 "
         "-chardev socket,id=ser0,path=%s -serial chardev:ser0 "
         "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
-        "-device dma-testdev,id=dt0,bus=rp0%s %s "
+        "-device dma-testdev,id=dt0,bus=rp0%s %s %s "
         "-kernel %s -initrd %s -append '%s' -no-reboot "
         "-action shutdown=pause",
         dmatd_accel, DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
-        c->extra_args ? c->extra_args : "",
+        c->extra_args ? c->extra_args : "", rootfs_args ?: "",
         c->selftest_kernel ? dmatd_kernel_selftest :
         c->compat_kernel ? dmatd_kernel_compat : dmatd_kernel, dmatd_initrd,
         append);
@@ -1855,6 +1876,11 @@ static void test_guest_case(const void *data)
         g_test_skip("DT_GUEST_KERNEL_SELFTEST is not set");
         return;
     }
+    if (((const DmatdGuestCase *)data)->rootfs_host && !dmatd_dpdk_tool) {
+        g_test_skip("DT_GUEST_DPDK is not set (meson -Ddpdk_sdk: "
+                    "scripts/fetch-dpdk.sh)");
+        return;
+    }
     if (g_test_subprocess()) {
         dmatd_run_case(data);
         return;
@@ -2000,6 +2026,31 @@ static const DmatdGuestCase dmatd_cases[] = {
       .expect = DMATD_EXPECT_EPF_MISDIRECT },
 };
 
+/*
+ * DPDK's own no-IOMMU path (guest/tools/dt-dpdk.c: the EAL in PA mode, a
+ * PCI driver for dma-testdev, DPDK's hugepage memory and its addresses)
+ * on the host's root filesystem, where Debian's DPDK is.  The oracle is
+ * the one of the cases above: DPDK's run is a legacy one (addresses from
+ * pagemap), the iommufd one a cdev one.  32 hugepages, half on each
+ * node: DPDK's memory on node 0, room on node 1 for the pages that move.
+ * 512 MiB per node: the host's libraries fill the guest's page cache.
+ */
+#define DMATD_DPDK(n, args, ctr, exp) \
+    { .name = (n), .tool = "dt-dpdk", .tool_args = (args), .node_mb = 512, \
+      .hugepages = 32, .rootfs_host = true, .container = (ctr), \
+      .expect = (exp) }
+
+static const DmatdGuestCase dmatd_dpdk_cases[] = {
+    /* The device writes and verifies at DPDK's addresses. */
+    DMATD_DPDK("pa", "--len 64K --offset 1234", "vfio", DMATD_EXPECT_PASS),
+    /* The hugepage moves; DPDK's addresses stay; the device reads there. */
+    DMATD_DPDK("hazard", "--len 64K --move", "vfio",
+               DMATD_EXPECT_LEGACY_HAZARD),
+    /* The same program pinning with iommufd: nothing moves, all lands. */
+    DMATD_DPDK("iommufd", "--iova iommufd --len 64K --move", NULL,
+               DMATD_EXPECT_PASS),
+};
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -2013,6 +2064,7 @@ int main(int argc, char **argv)
     dmatd_kernel_compat = getenv("DT_GUEST_KERNEL_COMPAT");
     dmatd_kernel_selftest = getenv("DT_GUEST_KERNEL_SELFTEST");
     dmatd_initrd = getenv("DT_GUEST_INITRD");
+    dmatd_dpdk_tool = getenv("DT_GUEST_DPDK");
     dmatd_accel = getenv("DT_GUEST_ACCEL") ?: "tcg";
     /* scripts/mutate.sh: a mutant that hangs the guest costs less. */
     if (getenv("DT_GUEST_CASE_TIMEOUT")) {
@@ -2026,6 +2078,12 @@ int main(int argc, char **argv)
                                                 dmatd_cases[i].name);
 
         qtest_add_data_func(path, &dmatd_cases[i], test_guest_case);
+    }
+    for (i = 0; i < ARRAY_SIZE(dmatd_dpdk_cases); i++) {
+        g_autofree char *path = g_strdup_printf("dma-testdev/dpdk/%s",
+                                                dmatd_dpdk_cases[i].name);
+
+        qtest_add_data_func(path, &dmatd_dpdk_cases[i], test_guest_case);
     }
     return g_test_run();
 }

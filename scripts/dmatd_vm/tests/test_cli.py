@@ -3,6 +3,7 @@
 
 import contextlib
 import io
+import os
 from typing import List
 import unittest
 
@@ -49,6 +50,9 @@ class OptionsTest(unittest.TestCase):
                            (['--shell', '--json', '-'], '--json'),
                            (['--dt-prop', 'novalue'], '--dt-prop'),
                            (['--timeout'], '--timeout'),
+                           (['--rootfs', 'nfs'], '--rootfs'),
+                           (['--rootfs', 'host', '--tools-dir', '/a b'],
+                            '--tools-dir'),
                            (['positional'], 'positional')):
             self.assertIn(word, bad(argv), argv)
 
@@ -56,7 +60,8 @@ class OptionsTest(unittest.TestCase):
         """What scripts/vm.sh's build stages read."""
         a = cli.parse_args(['--kernel', '/k', '--accel', 'kvm'])
         self.assertEqual(cli.build_vars(a),
-                         'kernel=/k\nqemu=\naccel=kvm\ncpu=\n')
+                         'kernel=/k\nqemu=\naccel=kvm\ncpu=\n'
+                         'rootfs=initramfs\n')
 
 
 class CommandLineTest(unittest.TestCase):
@@ -85,6 +90,24 @@ class CommandLineTest(unittest.TestCase):
         args = machine.qemu_args(a)
         self.assertIn('user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22', args)
         self.assertTrue(machine.kernel_cmdline(a).endswith(' dt.shell=1'))
+
+    def test_rootfs_host(self) -> None:
+        """The host's / over 9p, read-only; tools and cwd for the guest."""
+        a = cli.parse_args(['--rootfs', 'host', '--tools-dir', '/b/guest',
+                            '--kernel', 'bz', '--initrd', 'rd', '--accel',
+                            'tcg', '--run', 'dt-dpdk'])
+        args = machine.qemu_args(a)
+        fsdev = args[args.index('-fsdev') + 1]
+        self.assertIn('path=/,', fsdev)
+        self.assertIn('readonly=on', fsdev)
+        self.assertIn('virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot', args)
+        append = machine.kernel_cmdline(a)
+        self.assertIn(' dt.rootfs=host dt.cwd=%s dt.path=/b/guest '
+                      % os.getcwd(), append)
+        self.assertTrue(append.endswith(' dt.run="dt-dpdk"'), append)
+        a = cli.parse_args(['--kernel', 'bz', '--initrd', 'rd'])
+        self.assertNotIn('-fsdev', machine.qemu_args(a))
+        self.assertNotIn('dt.rootfs', machine.kernel_cmdline(a))
 
 
 if __name__ == '__main__':

@@ -121,6 +121,12 @@ void dmatd_tbuf_alloc(struct dmatd_tbuf *b, enum dmatd_backing backing,
 void dmatd_tbuf_free(struct dmatd_tbuf *b);
 
 /*
+ * A buffer the caller allocated (@b->buf set, e.g. from DPDK's memory):
+ * name, nonce, pattern seed --seed + @idx, and every page tagged.
+ */
+void dmatd_tbuf_adopt(struct dmatd_tbuf *b, const char *name, unsigned int idx);
+
+/*
  * A page that moved leaves its old frame behind, tag and all: give the
  * pages a new nonce so that the host finds each of them exactly once.
  */
@@ -147,6 +153,20 @@ void dmatd_tbuf_check_runs(struct dmatd_tbuf *b);
 /* "@dt dma ..." for a command on list @l. */
 void dmatd_report_dma(uint32_t op, uint64_t seed, const struct dmatd_seglist *l,
 		      const struct dmatd_result *r);
+
+typedef void (*dmatd_report_dma_fn)(uint32_t op, uint64_t seed,
+				    const struct dmatd_seglist *l,
+				    const struct dmatd_result *r);
+
+/* cpu-sees-pattern: the buffer holds the pattern of b->seed. */
+void dmatd_tbuf_check_cpu_pattern(struct dmatd_tbuf *b);
+
+/*
+ * WRITE_PATTERN over b->runs, then VERIFY_PATTERN, each reported through
+ * @report (NULL: dmatd_report_dma()) and checked: dma-write,
+ * cpu-sees-pattern, dma-verify, dma-verify-match.
+ */
+void dmatd_tbuf_write_verify(struct dmatd_tbuf *b, dmatd_report_dma_fn report);
 
 /* The command completed without error, all @len bytes. */
 bool dmatd_check_dma_ok(const char *name, const struct dmatd_result *r,
