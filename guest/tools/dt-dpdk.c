@@ -475,19 +475,21 @@ static void move_pinned(struct dmatd_tbuf *b, const uint64_t *before,
 static void case_move(void)
 {
 	struct dmatd_tbuf b, d;
-	void *mem, *dmem;
+	void *mem, *dmem = NULL;
 	struct dmatd_result r;
 	struct dmatd_move mv;
-	uint64_t *iova, *diova, *before;
+	uint64_t *iova, *diova = NULL, *before;
 	size_t n, pages, good, other, first_bad;
 
 	/*
-	 * Everything the copy needs comes before the move: frames the move
-	 * frees could otherwise be handed straight back to us.
+	 * DPDK's addresses: the device copies into a second buffer.  It
+	 * comes before the move: frames the move frees could otherwise be
+	 * handed straight back to us.
 	 */
-	dmem = tbuf_dpdk(&d, "dpdk-move-dst", 1);
-	map_buffer(&d);
-	translate(&d, &diova);
+	if (opt.iova == IOVA_DPDK) {
+		dmem = tbuf_dpdk(&d, "dpdk-move-dst", 1);
+		translate(&d, &diova);
+	}
 	mem = tbuf_dpdk(&b, "dpdk-move", 0);
 	map_buffer(&b);
 	dmatd_hazard_fill(&b, 0);
@@ -543,9 +545,11 @@ static void case_move(void)
 	free(iova);
 	free(diova);
 	unmap_buffer(&b);
-	unmap_buffer(&d);
 	rte_free(mem);
-	rte_free(dmem);
+	if (dmem) {
+		unmap_buffer(&d);
+		rte_free(dmem);
+	}
 }
 
 /* --- main ------------------------------------------------------------- */
