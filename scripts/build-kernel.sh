@@ -229,6 +229,11 @@ else
     logged "make bzImage -j$DT_JOBS" kmake -j"$DT_JOBS" bzImage
     # arch/x86_64/boot/bzImage is only a symlink to this.
     bzimage=$build/arch/x86/boot/bzImage
+    # What the guests boot: the uncompressed ELF, through PVH (CONFIG_PVH).
+    # Under TCG that spares the bzImage's decompressor and real-mode
+    # set-up, about a second of emulated CPU; the bzImage is the same
+    # kernel, for other boot loaders and the accelerator probe.
+    boot=$build/vmlinux
     kernel_version=$(cat "$build/include/config/kernel.release")
 fi
 
@@ -237,4 +242,5 @@ uapi=$build/uapi/include
 grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
     dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"
 
-printf 'kernel_version=%s\nbzimage=%s\nuapi=%s\nkernel_src=%s\n' "$kernel_version" "$bzimage" "$uapi" "$(cd "$src" && pwd)"
+printf 'kernel_version=%s\nbzimage=%s\nboot=%s\nuapi=%s\nkernel_src=%s\n' \
+    "$kernel_version" "$bzimage" "${boot:-$bzimage}" "$uapi" "$(cd "$src" && pwd)"

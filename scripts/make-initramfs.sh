@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build the guest initramfs: a gzip'd newc cpio holding Debian's static
+# Build the guest initramfs: a newc cpio holding Debian's static
 # busybox (/bin/busybox and a link for each of its applets), the given
 # static guest tools in /bin, and guest/initramfs/init as /init.
 #
 # Usage: scripts/make-initramfs.sh OUTPUT TOOL...
-#   e.g. scripts/make-initramfs.sh build/initramfs.cpio.gz build/guest/dt-pin
+#   e.g. scripts/make-initramfs.sh build/initramfs.cpio build/guest/dt-pin
+#   OUTPUT ending in .gz is gzip'd; else it is left uncompressed, which
+#   boots faster: QEMU hands the guest the file as it is, and gunzip in
+#   an emulated CPU costs more (0.15 s under TCG) than the bigger copy.
 #
 # The archive is written here directly (the newc format is plain ASCII
 # headers), which needs neither root nor a cpio that can invent device
@@ -115,7 +118,7 @@ mapfile -t applets < <("$busybox" --list | LC_ALL=C sort -u)
         [ "$a" = busybox ] || [ -n "${tools[$a]:-}" ] || link "bin/$a" busybox
     done
     entry 0 1 0 0 'TRAILER!!!'
-} | gzip -n -6 > "$tmp"
+} | if [ "${out%.gz}" != "$out" ]; then gzip -n -6; else cat; fi > "$tmp"
 
 chmod 644 "$tmp"
 mv -f "$tmp" "$out"

@@ -126,7 +126,8 @@ kmake() {
     make -C "$ws/src" O="$ws/build" ARCH=x86_64 -j"$DT_JOBS" bzImage
 }
 
-# Run the selected cases on the copy's bzImage; $1: log directory.
+# Run the selected cases on the copy's kernel (its vmlinux, through PVH,
+# as the guest tests boot theirs); $1: log directory.
 run_cases() {
     local dir=$1 c args=()
     IFS=, read -r -a sel <<< "$cases"
@@ -134,7 +135,7 @@ run_cases() {
         args+=(-p "/x86_64/dma-testdev/guest/$c")
     done
     rm -rf "$dir/evidence"
-    DT_GUEST_KERNEL=$ws/build/arch/x86/boot/bzImage \
+    DT_GUEST_KERNEL=$ws/build/vmlinux \
     DT_GUEST_INITRD=$DT_INITRD DT_GUEST_ACCEL=$DT_ACCEL \
     DT_GUEST_CASE_TIMEOUT=$timeout DT_GUEST_EVIDENCE=$dir/evidence \
     QTEST_QEMU_BINARY=$DT_QEMU_BINARY \

@@ -73,6 +73,7 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
     vars=$("$DT_ROOT/scripts/build-kernel.sh") ||
         dt_die "building the guest kernel failed (see above); scripts/build-kernel.sh alone reproduces it"
     bzimage=$(_dt_var bzimage "$vars")
+    boot=$(_dt_var boot "$vars")
     kernel_version=$(_dt_var kernel_version "$vars")
     uapi=$(_dt_var uapi "$vars")
     kernel_src=$(_dt_var kernel_src "$vars")
@@ -97,7 +98,7 @@ if [ -n "$qemu_arg" ] && [ -f "$qemu_arg" ]; then
         { cat "$guest_build/setup.log" >&2; dt_die "meson setup of the guest tools failed"; }
     dt_step "build the guest tools and initramfs" \
         meson compile -C "$guest_build" > /dev/null
-    initrd=$guest_build/guest/initramfs.cpio.gz
+    initrd=$guest_build/guest/initramfs.cpio
     tools_dir=$guest_build/guest
     # QEMU's python/ (qemu.machine, qemu.qmp): that of the source tree the
     # binary was built from (found by the Python program in the build
@@ -118,7 +119,8 @@ else
     # runs the accelerator probe (lib/accel.sh) unless --accel says.
     DMA_TESTDEV_ACCEL=$accel dt_build_all all
     qemu_binary=$DT_QEMU_BINARY qemu_src=$DT_QEMU_SRC
-    bzimage=$DT_BZIMAGE kernel_version=$DT_KERNEL_VERSION initrd=$DT_INITRD
+    bzimage=$DT_BZIMAGE boot=$DT_GUEST_BOOT kernel_version=$DT_KERNEL_VERSION
+    initrd=$DT_INITRD
     tools_dir=$DT_MESON_BUILD/guest
     probed_accel=$DT_ACCEL
 fi
@@ -139,7 +141,7 @@ cpu=${cpu_arg:-$(dt_accel_cpu "$accel" "$qemu_binary" "$bzimage")}
 
 # ---- The VM: the Python program, with the resolved files --------------
 
-resolved=(--qemu "$qemu_binary" --kernel "$bzimage"
+resolved=(--qemu "$qemu_binary" --kernel "$boot"
     --kernel-version "$kernel_version" --initrd "$initrd"
     --accel "$accel" --cpu "$cpu" --accel-why "$accel_why"
     --prereq-seconds "$build_s" --tools-dir "$tools_dir")

@@ -147,7 +147,7 @@ def build_parser() -> Parser:
         '(PYTHONPATH=scripts python3 -m dmatd_vm --qemu BINARY --kernel\n'
         'BZIMAGE --initrd FILE --qemu-python DIR --accel tcg)')
     g.add_argument('--initrd', metavar='FILE', type=_path,
-                   help='the initramfs (guest/initramfs.cpio.gz)')
+                   help='the initramfs (guest/initramfs.cpio)')
     g.add_argument('--qemu-python', metavar='DIR', type=_path,
                    help="a QEMU source tree's python/ directory "
                    '(qemu.machine, qemu.qmp)')

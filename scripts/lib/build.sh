@@ -9,12 +9,14 @@
 #
 # sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT
 # DT_QEMU_SRC (its python/ is QEMU's Python library), and
-# unless "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC
+# unless "device-only": DT_KERNEL_VERSION DT_BZIMAGE DT_GUEST_BOOT (what the
+# guests boot: the kernel's vmlinux through PVH, or the bzImage given as
+# DMA_TESTDEV_BZIMAGE) DT_UAPI DT_KERNEL_SRC
 # DT_INITRD DT_ACCEL; always DT_MESON_BUILD (our meson build tree: tests and
 # guest tools).  "tests" also builds the second guest kernel, where iommufd
 # serves the legacy VFIO container (scripts/build-kernel.sh --variant
-# iommufd-container): DT_BZIMAGE_COMPAT, and the third, for Linux's
-# iommufd selftest (--variant iommufd-selftest): DT_BZIMAGE_SELFTEST; both
+# iommufd-container): DT_GUEST_BOOT_COMPAT, and the third, for Linux's
+# iommufd selftest (--variant iommufd-selftest): DT_GUEST_BOOT_SELFTEST; both
 # empty with DMA_TESTDEV_BZIMAGE.
 #
 # DMA_TESTDEV_QEMU_VARIANT=asan builds and uses QEMU and the qtests with
@@ -55,25 +57,26 @@ dt_build_all() {
         vars=$("$DT_ROOT/scripts/build-kernel.sh")
         DT_KERNEL_VERSION=$(_dt_var kernel_version "$vars")
         DT_BZIMAGE=$(_dt_var bzimage "$vars")
+        DT_GUEST_BOOT=$(_dt_var boot "$vars")
         DT_UAPI=$(_dt_var uapi "$vars")
         DT_KERNEL_SRC=$(_dt_var kernel_src "$vars")
         dt_log "guest kernel: $DT_KERNEL_VERSION ($DT_BZIMAGE)"
         DT_ACCEL=$(dt_probe_accel "$DT_QEMU_BINARY" "$DT_BZIMAGE")
         setup_args+=(-Dkernel_uapi="$DT_UAPI" -Dkernel_src="$DT_KERNEL_SRC"
-            -Dguest_kernel="$DT_BZIMAGE"
+            -Dguest_kernel="$DT_GUEST_BOOT"
             -Dguest_accel="$DT_ACCEL")
     fi
-    DT_BZIMAGE_COMPAT='' DT_BZIMAGE_SELFTEST=''
+    DT_GUEST_BOOT_COMPAT='' DT_GUEST_BOOT_SELFTEST=''
     if [ "$what" = tests ] && [ -z "${DMA_TESTDEV_BZIMAGE:-}" ]; then
         vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-container)
-        DT_BZIMAGE_COMPAT=$(_dt_var bzimage "$vars")
-        dt_log "second guest kernel (iommufd serves the VFIO container): $DT_BZIMAGE_COMPAT"
+        DT_GUEST_BOOT_COMPAT=$(_dt_var boot "$vars")
+        dt_log "second guest kernel (iommufd serves the VFIO container): $DT_GUEST_BOOT_COMPAT"
         vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-selftest)
-        DT_BZIMAGE_SELFTEST=$(_dt_var bzimage "$vars")
-        dt_log "third guest kernel (IOMMUFD_TEST, for iommufd's selftest): $DT_BZIMAGE_SELFTEST"
+        DT_GUEST_BOOT_SELFTEST=$(_dt_var boot "$vars")
+        dt_log "third guest kernel (IOMMUFD_TEST, for iommufd's selftest): $DT_GUEST_BOOT_SELFTEST"
     fi
-    setup_args+=(-Dguest_kernel_compat="$DT_BZIMAGE_COMPAT"
-        -Dguest_kernel_selftest="$DT_BZIMAGE_SELFTEST")
+    setup_args+=(-Dguest_kernel_compat="$DT_GUEST_BOOT_COMPAT"
+        -Dguest_kernel_selftest="$DT_GUEST_BOOT_SELFTEST")
     # Debian's DPDK and its driver SDK headers: guest/tools/dt-dpdk and
     # the dpdk suite (on the host's root filesystem in the guest).
     DT_DPDK_SDK=''
@@ -99,11 +102,12 @@ dt_build_all() {
     dt_step "build guest tools and initramfs" \
         meson compile -C "$DT_MESON_BUILD" > /dev/null
     if [ "$what" != device-only ]; then
-        DT_INITRD=$DT_MESON_BUILD/guest/initramfs.cpio.gz
+        DT_INITRD=$DT_MESON_BUILD/guest/initramfs.cpio
         [ -f "$DT_INITRD" ] || dt_die "initramfs was not built: $DT_INITRD"
     fi
     export DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT DT_QEMU_SRC
     export DT_MESON_BUILD
-    export DT_KERNEL_VERSION DT_BZIMAGE DT_UAPI DT_KERNEL_SRC DT_INITRD DT_ACCEL
-    export DT_BZIMAGE_COMPAT DT_BZIMAGE_SELFTEST
+    export DT_KERNEL_VERSION DT_BZIMAGE DT_GUEST_BOOT DT_UAPI DT_KERNEL_SRC
+    export DT_INITRD DT_ACCEL
+    export DT_GUEST_BOOT_COMPAT DT_GUEST_BOOT_SELFTEST
 }
