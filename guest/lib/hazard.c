@@ -4,12 +4,15 @@
  *
  * Copyright (c) 2026 The dma-testdev authors
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <dtlib/hazard.h>
 #include <dtlib/log.h>
 #include <dtlib/mem.h>
+#include <dtlib/tool.h>
 
 /* splitmix64: a cheap, good 64-bit mixer for content that is not pattern. */
 static uint64_t mix64(uint64_t x)
@@ -76,4 +79,33 @@ noinline size_t dmatd_hazard_pages_match(const struct dmatd_tbuf *b,
 			*first_bad = i;
 	}
 	return good;
+}
+
+void dmatd_hazard_copy_stale(struct dmatd_tbuf *b, struct dmatd_tbuf *d)
+{
+	struct dmatd_dev *dev = &dmatd_sess.dev;
+	size_t pages = dmatd_buf_pages(&b->buf), good, other, first_bad;
+	struct dmatd_result r;
+
+	DMATD_CHECK_CALL(dmatd_seglist_set(dev, &dev->src, b->runs, b->nr));
+	DMATD_CHECK_CALL(dmatd_seglist_set(dev, &dev->dst, d->runs, d->nr));
+	DMATD_CHECK_CALL(dmatd_dev_cmd(dev, DMATD_OP_COPY, 0, 0, &dev->src,
+				       &dev->dst, &r));
+	dmatd_report_dma(DMATD_OP_COPY, 0, &dev->src, &r);
+	dmatd_check_dma_ok("dma-copy", &r, b->buf.len);
+
+	good = dmatd_hazard_pages_match(b, b->buf.va, 1, &first_bad);
+	dmatd_check("cpu-sees-new-data", good == pages,
+		    "%zu of %zu pages, first bad %zd", good, pages,
+		    first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
+	good = dmatd_hazard_pages_match(b, d->buf.va, 0, &first_bad);
+	other = dmatd_hazard_pages_match(b, d->buf.va, 1, &(size_t){ 0 });
+	dmatd_check("device-reads-stale-data", good == pages,
+		    "%zu of %zu pages the device read hold the old data, %zu the new, first with other data: page %zd",
+		    good, pages, other,
+		    first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
+	dmatd_check("device-checksum-old-data",
+		    r.checksum == dmatd_buf_csum(d->buf.va, d->buf.len),
+		    "checksum=0x%016" PRIx64 " of-copy=0x%016" PRIx64, r.checksum,
+		    dmatd_buf_csum(d->buf.va, d->buf.len));
 }

@@ -743,7 +743,7 @@ void dmatd_session_opts_done(int argc, char **argv)
 		dmatd_bad_arg("--file-offset without --backing", "memfd");
 }
 
-void dmatd_session_open(void)
+void dmatd_session_start(void)
 {
 	struct dmatd_session *s = &dmatd_sess;
 
@@ -764,6 +764,13 @@ void dmatd_session_open(void)
 		DMATD_CHECK_CALL(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID,
 						DMA_TESTDEV_DEVICE_ID, s->bdf,
 						sizeof(s->bdf)));
+}
+
+void dmatd_session_open(void)
+{
+	struct dmatd_session *s = &dmatd_sess;
+
+	dmatd_session_start();
 	DMATD_CHECK_CALL(dmatd_dev_open(&s->dev, s->bdf, s->mode));
 	if (s->mode == DMATD_VFIO_LEGACY) {
 		const char *backend = dmatd_vfio_container_backend();

@@ -476,10 +476,9 @@ static void case_move(void)
 {
 	struct dmatd_tbuf b, d;
 	void *mem, *dmem = NULL;
-	struct dmatd_result r;
 	struct dmatd_move mv;
 	uint64_t *iova, *diova = NULL, *before;
-	size_t n, pages, good, other, first_bad;
+	size_t n;
 
 	/*
 	 * DPDK's addresses: the device copies into a second buffer.  It
@@ -493,7 +492,6 @@ static void case_move(void)
 	mem = tbuf_dpdk(&b, "dpdk-move", 0);
 	map_buffer(&b);
 	dmatd_hazard_fill(&b, 0);
-	pages = dmatd_buf_pages(&b.buf);
 
 	dmatd_tbuf_begin(b.name, &b);
 	translate(&b, &iova);
@@ -518,25 +516,7 @@ static void case_move(void)
 		dmatd_tbuf_write_verify(&b, NULL);
 	} else {
 		/* The device reads the addresses DPDK still has. */
-		DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.src,
-						   b.runs, b.nr));
-		DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.dst,
-						   d.runs, d.nr));
-		DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_COPY, 0, 0,
-					       &dmatd_sess.dev.src, &dmatd_sess.dev.dst,
-					       &r));
-		dmatd_report_dma(DMATD_OP_COPY, 0, &dmatd_sess.dev.src, &r);
-		dmatd_check_dma_ok("dma-copy", &r, b.buf.len);
-		good = dmatd_hazard_pages_match(&b, b.buf.va, 1, &first_bad);
-		dmatd_check("cpu-sees-new-data", good == pages,
-			    "%zu of %zu pages, first bad %zd", good, pages,
-			    first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
-		good = dmatd_hazard_pages_match(&b, d.buf.va, 0, &first_bad);
-		other = dmatd_hazard_pages_match(&b, d.buf.va, 1, &n);
-		dmatd_check("device-reads-stale-data", good == pages,
-			    "%zu of %zu pages the device read hold the old data, %zu the new, first with other data: page %zd",
-			    good, pages, other,
-			    first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
+		dmatd_hazard_copy_stale(&b, &d);
 	}
 	dmatd_wait_go("checked", NULL);
 	dmatd_end_case();
@@ -641,19 +621,7 @@ int main(int argc, char **argv)
 	dmatd_tool_init("dt-dpdk", print_usage, dmatd_tap_fatal);
 	parse_args(argc, argv);
 
-	dmatd_tap_start();
-	if (!s->seed_set) {
-		do {
-			s->seed = (uint32_t)dmatd_random64();
-		} while (!s->seed);
-	}
-	DMATD_CHECK_CALL(dmatd_pin_cpu(&s->cpu));
-	if (s->bdf_opt)
-		snprintf(s->bdf, sizeof(s->bdf), "%s", s->bdf_opt);
-	else
-		DMATD_CHECK_CALL(dmatd_pci_find(DMA_TESTDEV_VENDOR_ID,
-						DMA_TESTDEV_DEVICE_ID, s->bdf,
-						sizeof(s->bdf)));
+	dmatd_session_start();
 	/* What dpdk-devbind.py does: the EAL takes only vfio-pci devices. */
 	if (opt.iova == IOVA_DPDK)
 		DMATD_CHECK_CALL(dmatd_pci_bind_vfio(s->bdf));

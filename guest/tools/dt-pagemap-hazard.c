@@ -29,8 +29,7 @@ static void case_legacy_hazard(void)
 {
 	struct dmatd_tbuf b, d;
 	uint64_t *stale;
-	struct dmatd_result r;
-	size_t n, old_pages, new_pages, first_bad, reused, pages;
+	size_t n;
 
 	/*
 	 * Everything the copy needs is allocated before the move: frames
@@ -43,7 +42,6 @@ static void case_legacy_hazard(void)
 	dmatd_tbuf_alloc(&b, dmatd_sess.backing, "legacy-hazard", 0);
 	DMATD_CHECK_CALL(dmatd_dma_map(&dmatd_sess.dev.vfio, &b.buf, &b.map, NULL));
 	dmatd_hazard_fill(&b, 0);
-	pages = dmatd_buf_pages(&b.buf);
 
 	dmatd_tbuf_begin("legacy-hazard", &b);
 	/* What a DPDK-style driver reads once and keeps using. */
@@ -61,26 +59,7 @@ static void case_legacy_hazard(void)
 	dmatd_wait_go("moved", &b);
 
 	/* The device reads the addresses the driver still has. */
-	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.src, b.runs, b.nr));
-	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.dst, d.runs, d.nr));
-	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_COPY, 0, 0, &dmatd_sess.dev.src, &dmatd_sess.dev.dst, &r));
-	dmatd_report_dma(DMATD_OP_COPY, 0, &dmatd_sess.dev.src, &r);
-	dmatd_check_dma_ok("dma-copy", &r, b.buf.len);
-
-	new_pages = dmatd_hazard_pages_match(&b, b.buf.va, 1, &first_bad);
-	dmatd_check("cpu-sees-new-data", new_pages == pages,
-	      "%zu of %zu pages, first bad %zd", new_pages, pages,
-	      first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
-	old_pages = dmatd_hazard_pages_match(&b, d.buf.va, 0, &first_bad);
-	new_pages = dmatd_hazard_pages_match(&b, d.buf.va, 1, &reused);
-	dmatd_check("device-reads-stale-data", old_pages == pages,
-	      "%zu of %zu pages the device read hold the old data, %zu the new, first with other data: page %zd",
-	      old_pages, pages, new_pages,
-	      first_bad == SIZE_MAX ? -1 : (ssize_t)first_bad);
-	dmatd_check("device-checksum-old-data", r.checksum ==
-	      dmatd_buf_csum(d.buf.va, d.buf.len),
-	      "checksum=0x%016" PRIx64 " of-copy=0x%016" PRIx64, r.checksum,
-	      dmatd_buf_csum(d.buf.va, d.buf.len));
+	dmatd_hazard_copy_stale(&b, &d);
 	dmatd_wait_go("checked", NULL);
 	dmatd_end_case();
 	free(stale);

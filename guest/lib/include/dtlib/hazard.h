@@ -31,4 +31,13 @@ void dmatd_hazard_fill(struct dmatd_tbuf *b, int gen);
 size_t dmatd_hazard_pages_match(const struct dmatd_tbuf *b, const uint8_t *p,
 				int gen, size_t *first_bad);
 
+/*
+ * After the move, with generation 1 written: the device copies @b from
+ * b->runs, the addresses taken before the move, into @d (d->runs),
+ * reported as "@dt dma op=copy"; then dma-copy, cpu-sees-new-data,
+ * device-reads-stale-data and device-checksum-old-data (the device's
+ * checksum is that of what it read).
+ */
+void dmatd_hazard_copy_stale(struct dmatd_tbuf *b, struct dmatd_tbuf *d);
+
 #endif /* DTLIB_HAZARD_H */

@@ -79,8 +79,14 @@ bool dmatd_session_opt(int c, const char *arg);
 void dmatd_session_opts_done(int argc, char **argv);
 
 /*
- * "TAP version 13", the seed, this thread kept on its CPU, the device
- * opened in dmatd_sess.mode, --node; the session in a comment.
+ * "TAP version 13", the seed, this thread kept on its CPU, the device's
+ * address (--dev, else the first dma-testdev) in dmatd_sess.bdf.
+ */
+void dmatd_session_start(void);
+
+/*
+ * dmatd_session_start(), then the device opened in dmatd_sess.mode,
+ * --node; the session in a comment.
  */
 void dmatd_session_open(void);
 
