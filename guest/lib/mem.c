@@ -582,7 +582,7 @@ int dmatd_memblock_set_state(uint64_t block, const char *state,
 		if (got == pid || (got < 0 && errno != EINTR))
 			break;
 		if (waited >= timeout_ms) {
-			/* A fatal signal is what ends the kernel's retries. */
+			/* A signal is what ends the kernel's retries. */
 			kill(pid, SIGKILL);
 			do {
 				got = waitpid(pid, &status, 0);

@@ -148,9 +148,9 @@ int dmatd_memblock_read(uint64_t block, const char *attr, char *buf,
 /*
  * Write @state ("offline", "online_movable", ...) to memory block @block.
  * Offlining retries the migration of a page that will not move (a pinned
- * one) until the writer gets a fatal signal, so the write runs in a child
- * that shares our memory (no copy-on-write moves our pages), killed after
- * @timeout_ms.  Returns 0, the write's -errno (the kernel's answer, not
+ * one) until the writer has a signal pending (any signal in Linux 7.3; a
+ * fatal one whatever it checks), so the write runs in a child that shares
+ * our memory (no copy-on-write moves our pages), killed after @timeout_ms.  Returns 0, the write's -errno (the kernel's answer, not
  * logged: the caller reports it), -ETIMEDOUT when the child was killed, or
  * another -errno (logged) when the write could not be tried.
  */
