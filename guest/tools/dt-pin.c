@@ -419,7 +419,7 @@ static void fork_and_write(struct dmatd_tbuf *b)
 
 /*
  * Offlining a block retries a page that will not move (a pinned one) until
- * the writer gets a fatal signal: give up after this long.  A block that
+ * the writer has a signal pending: give up after this long.  A block that
  * can go offline does so in well under a second here, under TCG too.
  */
 #define OFFLINE_TIMEOUT_MS	20000
@@ -476,6 +476,25 @@ static size_t offline_in_zone(const struct offline *o, const char *zone)
 	for (i = 0; i < o->n; i++)
 		in += !strcmp(o->zone[i], zone);
 	return in;
+}
+
+/* Keep only @o's blocks in zone @zone; a comment names the others. */
+static void offline_keep_zone(struct offline *o, const char *zone,
+			      const char *what)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < o->n; i++) {
+		if (strcmp(o->zone[i], zone)) {
+			dmatd_diag("%s: memory block %" PRIu64 " is in zone %s, not %s: left alone",
+				   what, o->block[i], o->zone[i], zone);
+			continue;
+		}
+		o->block[kept] = o->block[i];
+		memcpy(o->zone[kept], o->zone[i], sizeof(o->zone[kept]));
+		kept++;
+	}
+	o->n = kept;
 }
 
 static long ms_since(const struct timespec *t0)
@@ -609,6 +628,8 @@ static void offline_pinned(struct dmatd_tbuf *b, const uint64_t *prepin)
 
 	before = dmatd_tbuf_page_pas(b, &n);
 	offline_find(&was, prepin, n);
+	/* Only ZONE_MOVABLE is sure to be emptied by the pin. */
+	offline_keep_zone(&was, "Movable", "left by the pin");
 	was_off = offline_blocks(&was, "left by the pin", &bad_was);
 	dmatd_check("offline-left-blocks", was.n && was_off == was.n,
 		    "%zu of %zu memory blocks the pin emptied went offline; block %" PRIu64 ": %s",
