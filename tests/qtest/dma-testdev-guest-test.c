@@ -1908,8 +1908,10 @@ static const DmatdGuestCase dmatd_cases[] = {
     /*
      * Memory offline: the ZONE_MOVABLE blocks the pin emptied go offline,
      * the blocks under the pinned pages must not, and no page moves.
+     * Node 1: its ZONE_MOVABLE is whole 128 MiB memory blocks; node 0's
+     * starts inside one, which then cannot go offline ("none" zone).
      */
-    { .name = "cdev/offline", .tool_args = "--len 1M --offline",
+    { .name = "cdev/offline", .tool_args = "--len 1M --offline --node 1",
       .node_mb = 256, .kernel_args = "movablecore=50%",
       .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
@@ -1945,10 +1947,12 @@ static const DmatdGuestCase dmatd_cases[] = {
     /*
      * The hazard through memory offline: the mlocked buffer's block goes
      * offline, its pages move, and the device reads the stale addresses
-     * (offline frames, nobody's): every page must be flagged.
+     * (offline frames, nobody's): every page must be flagged.  Node 1
+     * as in cdev/offline.
      */
     { .name = "legacy/offline",
-      .tool_args = "--mode legacy --len 256K --offline", .node_mb = 256,
+      .tool_args = "--mode legacy --len 256K --offline --node 1",
+      .node_mb = 256,
       .kernel_args = "movablecore=50%", .container = "vfio",
       .expect = DMATD_EXPECT_LEGACY_HAZARD },
     /*
