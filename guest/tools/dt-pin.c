@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -660,6 +661,102 @@ static void offline_pinned(struct dmatd_tbuf *b, const uint64_t *prepin)
 	online_blocks(&was, "left by the pin");
 }
 
+/*
+ * --offline: the buffer must start in a memory block that can go offline,
+ * else the case shows nothing.  The top block of each node holds the
+ * node's own boot allocations (NODE_DATA, its memmap) or the e820 hole
+ * below 4 GiB, and the allocator hands out those same top addresses first
+ * (measured), so a buffer allocated as it comes lands where offlining is
+ * refused for reasons of the kernel's own.  So: find a ZONE_MOVABLE block
+ * of --node that does go offline (online again, into the tail of the free
+ * lists, it is all free), then take ballast until the pages we get come
+ * from it; the buffer comes next.  The ballast stays until the case ends.
+ */
+#define BALLAST_CHUNK	(1UL << 20)
+#define BALLAST_MAX	(512UL << 20)
+
+static struct {
+	uint8_t *map[BALLAST_MAX / BALLAST_CHUNK];
+	size_t n;
+	uint64_t block;
+} place;
+
+static void place_find_block(void)
+{
+	char path[64], zone[32];
+	struct dirent *d;
+	uint64_t m, best = UINT64_MAX;
+	DIR *dir;
+	int ret;
+
+	if (!block_size)
+		DMATD_CHECK_CALL(dmatd_memblock_size(&block_size));
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d",
+		 dmatd_sess.node);
+	dir = opendir(path);
+	if (!dir)
+		dmatd_fatal("opendir %s: %s (errno %d)", path, strerror(errno),
+			    errno);
+	/* The lowest block that goes offline: the top one will not. */
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "memory%" SCNu64, &m) != 1 || m >= best)
+			continue;
+		if (dmatd_memblock_read(m, "valid_zones", zone, sizeof(zone)) ||
+		    strcmp(zone, "Movable"))
+			continue;
+		ret = dmatd_memblock_set_state(m, "offline", OFFLINE_TIMEOUT_MS);
+		dmatd_diag("placing: memory block %" PRIu64 " (node %d, Movable): offline: %s",
+			   m, dmatd_sess.node, offline_answer(ret));
+		if (ret)
+			continue;
+		ret = dmatd_memblock_set_state(m, "online_movable",
+					       OFFLINE_TIMEOUT_MS);
+		if (ret)
+			dmatd_fatal("memory block %" PRIu64 ": online_movable: %s",
+				    m, offline_answer(ret));
+		best = m;
+	}
+	closedir(dir);
+	if (best == UINT64_MAX)
+		dmatd_fatal("--offline: no ZONE_MOVABLE memory block of node %d goes offline (boot with kernelcore= or movablecore=)",
+			    dmatd_sess.node);
+	place.block = best;
+}
+
+static void place_ballast(void)
+{
+	size_t i, in;
+	uint64_t *pa;
+	uint8_t *p;
+
+	place_find_block();
+	while (place.n < ARRAY_SIZE(place.map)) {
+		p = mmap(NULL, BALLAST_CHUNK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			dmatd_fatal("mmap ballast: %s (errno %d)", strerror(errno),
+				    errno);
+		madvise(p, BALLAST_CHUNK, MADV_NOHUGEPAGE);
+		place.map[place.n++] = p;
+		for (i = 0; i < BALLAST_CHUNK; i += DMATD_PAGE_SIZE)
+			p[i] = 1;
+		pa = dmatd_page_pas(p, BALLAST_CHUNK / DMATD_PAGE_SIZE);
+		for (i = 0, in = 0; i < BALLAST_CHUNK / DMATD_PAGE_SIZE; i++)
+			in += pa[i] / block_size == place.block;
+		free(pa);
+		if (in == BALLAST_CHUNK / DMATD_PAGE_SIZE)
+			break;
+	}
+	dmatd_diag("placing: %zu MiB of ballast until the pages came from memory block %" PRIu64,
+		   place.n, place.block);
+}
+
+static void place_free(void)
+{
+	while (place.n)
+		munmap(place.map[--place.n], BALLAST_CHUNK);
+}
+
 /* The CPU writes the pattern into the buffer, through its own mapping. */
 static noinline void cpu_write_pattern(struct dmatd_tbuf *b)
 {
@@ -908,6 +1005,8 @@ static void case_pin(void)
 			len = COMPACT_FRAG_MIN;
 		fragment(len);
 	}
+	if (opt.offline)
+		place_ballast();
 	for (i = 0; i < opt.maps; i++) {
 		char name[32];
 		const char *base = opt.migrate ? "migrate" :
@@ -983,6 +1082,7 @@ static void case_pin(void)
 	dmatd_frag_free(&frag);
 	for (i = 0; i < opt.maps; i++)
 		free(prepin[i]);
+	place_free();
 	free(bufs);
 }
 
@@ -1005,7 +1105,7 @@ static void print_usage(FILE *f)
 		"  --offline            offline the memory blocks under the\n"
 		"                       buffer (legacy), or the ones the pin\n"
 		"                       emptied and the ones it holds (cdev,\n"
-		"                       implies --movable)\n"
+		"                       implies --movable); needs --node\n"
 		"  --movable            buffers start in ZONE_MOVABLE; the pin\n"
 		"                       must move them out (movablecore=)\n"
 		"  --x-decoy strays|tag|list  controls of the host's checks: a\n"
@@ -1089,6 +1189,9 @@ static void parse_args(int argc, char **argv)
 	dmatd_session_opts_done(argc, argv);
 	if (opt.fixed && dmatd_sess.mode != DMATD_VFIO_CDEV)
 		dmatd_bad_arg("--fixed-iova with --mode", "legacy");
+	if (opt.offline && (dmatd_sess.node < 0 || opt.maps > 1))
+		dmatd_bad_arg("--offline (with --node, one buffer) with",
+			      dmatd_sess.node < 0 ? "no --node" : "--maps");
 	/* The blocks the pin empties must be ZONE_MOVABLE's. */
 	if (opt.offline && dmatd_sess.mode == DMATD_VFIO_CDEV)
 		opt.movable = true;
