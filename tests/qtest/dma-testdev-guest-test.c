@@ -1906,13 +1906,13 @@ static const DmatdGuestCase dmatd_cases[] = {
     /* Fork, then the parent writes: its pinned pages must stay put. */
     DMATD_PIN("cdev/fork", "--len 1M --fork", 256, DMATD_EXPECT_PASS),
     /*
-     * Memory offline: the ZONE_MOVABLE blocks the pin emptied go offline,
-     * the blocks under the pinned pages must not, and no page moves.
-     * Node 1: its ZONE_MOVABLE is whole 128 MiB memory blocks; node 0's
-     * starts inside one, which then cannot go offline ("none" zone).
+     * Memory offline: the ZONE_MOVABLE block the pin emptied goes offline,
+     * the block under the pinned pages must not, and no page moves.
+     * 384 MiB per node, kernelcore=255M: node 0's ZONE_MOVABLE is two
+     * whole blocks, the lower one free of boot allocations (measured).
      */
-    { .name = "cdev/offline", .tool_args = "--len 1M --offline --node 1",
-      .node_mb = 256, .kernel_args = "movablecore=50%",
+    { .name = "cdev/offline", .tool_args = "--len 1M --offline --node 0",
+      .node_mb = 384, .kernel_args = "kernelcore=255M",
       .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
     /* 4 GiB of RAM: node 1 is all above 4 GiB (q35's PCI hole). */
@@ -1947,13 +1947,12 @@ static const DmatdGuestCase dmatd_cases[] = {
     /*
      * The hazard through memory offline: the mlocked buffer's block goes
      * offline, its pages move, and the device reads the stale addresses
-     * (offline frames, nobody's): every page must be flagged.  Node 1
-     * as in cdev/offline.
+     * (offline frames, nobody's): every page must be flagged.  The
+     * layout of cdev/offline.
      */
     { .name = "legacy/offline",
-      .tool_args = "--mode legacy --len 256K --offline --node 1",
-      .node_mb = 256,
-      .kernel_args = "movablecore=50%", .container = "vfio",
+      .tool_args = "--mode legacy --len 256K --offline --node 0",
+      .node_mb = 384, .kernel_args = "kernelcore=255M", .container = "vfio",
       .expect = DMATD_EXPECT_LEGACY_HAZARD },
     /*
      * The second kernel: iommufd's emulation of the container
