@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * dtlib: DMA buffers, /proc/self/pagemap, page migration.
+ * dtlib: DMA buffers, /proc/self/pagemap, page migration, memory blocks.
  *
  * Copyright (c) 2026 The dma-testdev authors
  */
@@ -8,14 +8,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/mempolicy.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dtlib/log.h>
@@ -25,6 +29,8 @@
 
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
+
+#define MEMORY_SYSFS	"/sys/devices/system/memory"
 
 static const char *const backing_names[] = {
 	[DMATD_BACKING_4K] = "4k",
@@ -456,4 +462,150 @@ int dmatd_pin_cpu(int *cpu)
 	if (cpu)
 		*cpu = c;
 	return 0;
+}
+
+int dmatd_memblock_size(uint64_t *size)
+{
+	const char *path = MEMORY_SYSFS "/block_size_bytes";
+	unsigned long long v;
+	char buf[64], *end;
+	int ret;
+
+	if (access(path, F_OK))
+		return dmatd_fail(ENOENT, "no %s: is CONFIG_MEMORY_HOTPLUG set?",
+				  path);
+	ret = dmatd_sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	/* Hex without "0x". */
+	errno = 0;
+	v = strtoull(buf, &end, 16);
+	if (errno || end == buf || *end || v < DMATD_PAGE_SIZE || (v & (v - 1)))
+		return dmatd_fail(EINVAL, "%s: '%s' is no power of two of at least a page",
+				  path, buf);
+	*size = v;
+	return 0;
+}
+
+int dmatd_memblocks_of(const uint64_t *pa, size_t n, uint64_t block_size,
+		       uint64_t *blocks, size_t max)
+{
+	size_t i, j, nr = 0;
+
+	for (i = 0; i < n; i++) {
+		uint64_t blk;
+
+		if (!pa[i])
+			continue;
+		blk = pa[i] / block_size;
+		for (j = 0; j < nr && blocks[j] < blk; j++)
+			;
+		if (j < nr && blocks[j] == blk)
+			continue;
+		if (nr == max)
+			return dmatd_fail(E2BIG, "the pages lie in more than %zu memory blocks",
+					  max);
+		memmove(blocks + j + 1, blocks + j, (nr - j) * sizeof(*blocks));
+		blocks[j] = blk;
+		nr++;
+	}
+	return nr;
+}
+
+int dmatd_memblock_read(uint64_t block, const char *attr, char *buf,
+			size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%" PRIu64 "/%s",
+		 block, attr);
+	return dmatd_sysfs_read(path, buf, size);
+}
+
+struct state_write {
+	int fd;
+	const char *state;
+};
+
+/*
+ * The child that writes the state.  It shares our memory, errno included
+ * (it has no thread-local storage of its own), so its answer leaves as
+ * its exit status; meanwhile the parent only polls and sleeps, calls that
+ * do not fail and leave errno alone.
+ */
+static int state_writer(void *arg)
+{
+	const struct state_write *w = arg;
+	size_t len = strlen(w->state);
+	ssize_t n = write(w->fd, w->state, len);
+
+	if (n < 0)
+		return errno & 0xff;
+	return (size_t)n == len ? 0 : EIO;
+}
+
+int dmatd_memblock_set_state(uint64_t block, const char *state,
+			     unsigned int timeout_ms)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	const size_t stack_size = 64 << 10;
+	struct state_write w = { .state = state };
+	unsigned int waited = 0;
+	char path[PATH_MAX];
+	int status = 0, ret;
+	bool killed = false;
+	pid_t pid, got;
+	char *stack;
+
+	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%" PRIu64 "/state",
+		 block);
+	w.fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (w.fd < 0)
+		return dmatd_err(errno, "open %s", path);
+	stack = malloc(stack_size);
+	if (!stack) {
+		ret = dmatd_err(ENOMEM, "malloc a stack to write %s", path);
+		goto out_close;
+	}
+	/*
+	 * Not fork(): our pages would become copy-on-write, and the next
+	 * write to one of them (a locked buffer's) would move it.
+	 */
+	pid = clone(state_writer, stack + stack_size, CLONE_VM | SIGCHLD, &w);
+	if (pid < 0) {
+		ret = dmatd_err(errno, "clone a writer of '%s' to %s", state,
+				path);
+		goto out_free;
+	}
+	for (;;) {
+		got = waitpid(pid, &status, WNOHANG);
+		if (got == pid || (got < 0 && errno != EINTR))
+			break;
+		if (waited >= timeout_ms) {
+			/* A signal is what ends the kernel's retries. */
+			kill(pid, SIGKILL);
+			do {
+				got = waitpid(pid, &status, 0);
+			} while (got < 0 && errno == EINTR);
+			killed = true;
+			break;
+		}
+		nanosleep(&tick, NULL);
+		waited += 10;
+	}
+	if (got != pid)
+		ret = dmatd_err(errno, "waitpid for the writer of '%s' to %s",
+				state, path);
+	else if (WIFEXITED(status))
+		ret = -WEXITSTATUS(status);
+	else if (killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		ret = -ETIMEDOUT;
+	else
+		ret = dmatd_fail(EIO, "the writer of '%s' to %s ended with status 0x%x",
+				 state, path, status);
+out_free:
+	free(stack);
+out_close:
+	close(w.fd);
+	return ret;
 }

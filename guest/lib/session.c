@@ -433,6 +433,7 @@ bool dmatd_check_dma_ok(const char *name, const struct dmatd_result *r,
 		     r->err_list, r->err_addr, r->bytes_done, len);
 }
 
+/* The CPU reads the pattern back through its own mapping. */
 noinline void dmatd_tbuf_check_cpu_pattern(struct dmatd_tbuf *b)
 {
 	uint64_t base = (uintptr_t)b->buf.va & (DMATD_PAGE_SIZE - 1);

@@ -49,21 +49,14 @@ void dmatd_writeq(struct dmatd_dev *dev, uint32_t reg, uint64_t val)
  * segments, 1 MiB) is physically contiguous; what is contiguous is
  * measured, not assumed, and limits the list.
  */
-static int seglist_init(struct dmatd_dev *dev, struct dmatd_seglist *l)
+/* Where the list is now, and how much of it is contiguous from there. */
+static int seglist_locate(struct dmatd_dev *dev, struct dmatd_seglist *l)
 {
 	size_t want = (size_t)dev->max_segs * DMATD_SEG_SIZE;
 	struct dmatd_run *runs = NULL;
 	size_t nr = 0;
 	int ret;
 
-	memset(l, 0, sizeof(*l));
-	l->buf.memfd = -1;
-	ret = dmatd_buf_alloc(&l->buf, DMATD_BACKING_THP, want, 0);
-	if (ret)
-		return ret;
-	ret = dmatd_dma_map(&dev->vfio, &l->buf, &l->map, NULL);
-	if (ret)
-		return ret;
 	ret = dmatd_dma_runs(&dev->vfio, &l->map, 0, want, &runs, &nr);
 	if (ret)
 		return ret;
@@ -76,6 +69,37 @@ static int seglist_init(struct dmatd_dev *dev, struct dmatd_seglist *l)
 			  l->pa, l->cap, dev->max_segs);
 	free(runs);
 	return 0;
+}
+
+static int seglist_init(struct dmatd_dev *dev, struct dmatd_seglist *l)
+{
+	size_t want = (size_t)dev->max_segs * DMATD_SEG_SIZE;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->buf.memfd = -1;
+	ret = dmatd_buf_alloc(&l->buf, DMATD_BACKING_THP, want, 0);
+	if (ret)
+		return ret;
+	ret = dmatd_dma_map(&dev->vfio, &l->buf, &l->map, NULL);
+	if (ret)
+		return ret;
+	return seglist_locate(dev, l);
+}
+
+int dmatd_dev_relocate_lists(struct dmatd_dev *dev)
+{
+	uint64_t src = dev->src.pa, dst = dev->dst.pa;
+	int ret;
+
+	if (dev->vfio.mode != DMATD_VFIO_LEGACY)
+		return 0;
+	ret = seglist_locate(dev, &dev->src);
+	if (!ret)
+		ret = seglist_locate(dev, &dev->dst);
+	if (ret)
+		return ret;
+	return (src != dev->src.pa) + (dst != dev->dst.pa);
 }
 
 static void seglist_fini(struct dmatd_dev *dev, struct dmatd_seglist *l)

@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <dirent.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dtlib/parse.h>
@@ -45,6 +47,7 @@ static struct {
 	bool migrate;
 	bool compact;
 	bool fork;
+	bool offline;
 	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG, DECOY_LIST } decoy;
 	bool movable;
 } opt = {
@@ -127,8 +130,6 @@ static void check_huge(struct dmatd_tbuf *b)
 
 /* --- DMA through the device -------------------------------------------- */
 
-
-/* The CPU reads the pattern back through its own mapping. */
 /*
  * "@dt dma" for the host.  --x-decoy list, the control of the host's
  * check of segment-list reads: report each list a page away from where
@@ -146,7 +147,6 @@ static void report_dma(uint32_t op, uint64_t seed,
 }
 
 /* --- Page migration ----------------------------------------------------- */
-
 
 static bool runs_equal(const struct dmatd_tbuf *b, const struct dmatd_run *runs,
 		       size_t nr)
@@ -355,6 +355,397 @@ static void fork_and_write(struct dmatd_tbuf *b)
 	free(after);
 }
 
+/* --- Memory offline --------------------------------------------------- */
+
+/*
+ * Offlining a block retries a page that will not move (a pinned one) until
+ * the writer has a signal pending: give up after this long.  A block that
+ * can go offline does so in well under a second here, under TCG too.
+ */
+#define OFFLINE_TIMEOUT_MS	20000
+#define OFFLINE_MAX_BLOCKS	16
+
+/* The memory blocks under some of a buffer's pages, and what became of them. */
+struct offline {
+	size_t n;
+	uint64_t block[OFFLINE_MAX_BLOCKS];
+	char zone[OFFLINE_MAX_BLOCKS][32];	/* valid_zones while online */
+	int ret[OFFLINE_MAX_BLOCKS];		/* the answer to "offline" */
+};
+
+static uint64_t block_size;
+
+/* "success", the errno, or the timeout, for a line of the report. */
+static const char *offline_answer(int ret)
+{
+	static char buf[64];
+
+	if (ret != -ETIMEDOUT)
+		return dmatd_errname(ret);
+	snprintf(buf, sizeof(buf), "no answer within %u ms, writer killed",
+		 OFFLINE_TIMEOUT_MS);
+	return buf;
+}
+
+/* The blocks holding the @n pages at @pa, and the zone each is in. */
+static void offline_find(struct offline *o, const uint64_t *pa, size_t n)
+{
+	size_t i;
+	int nr;
+
+	memset(o, 0, sizeof(*o));
+	if (!block_size)
+		DMATD_CHECK_CALL(dmatd_memblock_size(&block_size));
+	nr = dmatd_memblocks_of(pa, n, block_size, o->block,
+				OFFLINE_MAX_BLOCKS);
+	DMATD_CHECK_CALL(nr);
+	o->n = nr;
+	for (i = 0; i < o->n; i++) {
+		/* "Movable", "Normal"...; "none" if it spans two zones. */
+		if (dmatd_memblock_read(o->block[i], "valid_zones", o->zone[i],
+					sizeof(o->zone[i])))
+			snprintf(o->zone[i], sizeof(o->zone[i]), "(unreadable)");
+	}
+}
+
+/* How many of @o's blocks are in zone @zone. */
+static size_t offline_in_zone(const struct offline *o, const char *zone)
+{
+	size_t i, in = 0;
+
+	for (i = 0; i < o->n; i++)
+		in += !strcmp(o->zone[i], zone);
+	return in;
+}
+
+/* Keep only @o's blocks in zone @zone; a comment names the others. */
+static void offline_keep_zone(struct offline *o, const char *zone,
+			      const char *what)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < o->n; i++) {
+		if (strcmp(o->zone[i], zone)) {
+			dmatd_diag("%s: memory block %" PRIu64 " is in zone %s, not %s: left alone",
+				   what, o->block[i], o->zone[i], zone);
+			continue;
+		}
+		o->block[kept] = o->block[i];
+		memcpy(o->zone[kept], o->zone[i], sizeof(o->zone[kept]));
+		kept++;
+	}
+	o->n = kept;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Write "offline" to every block of @o; each answer in o->ret and in a
+ * comment.  Returns how many blocks went offline; *@first_bad is the
+ * first that did not (o->n if none).
+ */
+static size_t offline_blocks(struct offline *o, const char *what,
+			     size_t *first_bad)
+{
+	size_t i, off = 0;
+
+	*first_bad = o->n;
+	for (i = 0; i < o->n; i++) {
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		o->ret[i] = dmatd_memblock_set_state(o->block[i], "offline",
+						     OFFLINE_TIMEOUT_MS);
+		dmatd_diag("%s: memory block %" PRIu64 " (pa 0x%" PRIx64 "+0x%" PRIx64 ", zone %s): offline: %s, %ld ms",
+			   what, o->block[i], o->block[i] * block_size,
+			   block_size, o->zone[i], offline_answer(o->ret[i]),
+			   ms_since(&t0));
+		if (!o->ret[i])
+			off++;
+		else if (*first_bad == o->n)
+			*first_bad = i;
+	}
+	return off;
+}
+
+/*
+ * Online again every block of @o that went offline, into the zone it was
+ * in: a plain "online" may pick another (the zone shrank around it).
+ */
+static void online_blocks(struct offline *o, const char *what)
+{
+	size_t i, want = 0, back = 0;
+	int ret, first_err = 0;
+
+	for (i = 0; i < o->n; i++) {
+		const char *state = !strcmp(o->zone[i], "Movable") ?
+				    "online_movable" :
+				    !strcmp(o->zone[i], "Normal") ?
+				    "online_kernel" : "online";
+		char zone[32] = "";
+
+		if (o->ret[i])
+			continue;
+		want++;
+		ret = dmatd_memblock_set_state(o->block[i], state,
+					       OFFLINE_TIMEOUT_MS);
+		if (!ret) {
+			back++;
+			o->ret[i] = -EAGAIN;	/* not ours to online any more */
+		} else if (!first_err) {
+			first_err = ret;
+		}
+		dmatd_memblock_read(o->block[i], "valid_zones", zone,
+				    sizeof(zone));
+		dmatd_diag("%s: memory block %" PRIu64 ": %s: %s, zone now %s",
+			   what, o->block[i], state, offline_answer(ret), zone);
+	}
+	if (want)
+		dmatd_check("offline-blocks-online-again", back == want,
+			    "%zu of %zu memory blocks online again, first error: %s",
+			    back, want, offline_answer(first_err));
+}
+
+/*
+ * Legacy: offline the blocks under the mlock()ed buffer.  They must be in
+ * ZONE_MOVABLE (movablecore=), which exists to be emptied: the kernel
+ * migrates every page, mlock() or not, and the addresses the driver read
+ * from pagemap (@before) are stale.  The frames they name stay offline,
+ * nobody's, until online_blocks().
+ */
+static void offline_locked(struct dmatd_tbuf *b, const uint64_t *before,
+			   struct offline *o)
+{
+	size_t n = dmatd_buf_pages(&b->buf), off, moved, bad;
+	uint64_t *after;
+	int lists;
+
+	offline_find(o, before, n);
+	dmatd_check("offline-blocks-movable",
+		    offline_in_zone(o, "Movable") == o->n,
+		    "%zu of %zu memory blocks under the buffer in ZONE_MOVABLE (the first is %" PRIu64 ", zone %s)",
+		    offline_in_zone(o, "Movable"), o->n, o->block[0],
+		    o->zone[0]);
+	off = offline_blocks(o, b->name, &bad);
+	after = dmatd_tbuf_page_pas(b, &n);
+	moved = dmatd_report_moved(b, before, after, n, NULL, true);
+	dmatd_check("offline-succeeds", off == o->n,
+		    "%zu of %zu memory blocks went offline; block %" PRIu64 ": %s",
+		    off, o->n, bad < o->n ? o->block[bad] : 0,
+		    bad < o->n ? offline_answer(o->ret[bad]) : "-");
+	dmatd_check("locked-pfn-changed", moved == n,
+		    "%zu of %zu pages moved", moved, n);
+	free(after);
+	/* Our own segment lists are locked pages too: follow them. */
+	lists = dmatd_dev_relocate_lists(&dmatd_sess.dev);
+	DMATD_CHECK_CALL(lists);
+	if (lists)
+		dmatd_diag("%s: %d of the device's segment lists moved too: read again",
+			   b->name, lists);
+}
+
+/*
+ * cdev: the pin moved the pages out of ZONE_MOVABLE (--movable, which
+ * --offline implies).  The blocks they left (@prepin, where they were
+ * before the pin) go offline: that is the unplug ZONE_MOVABLE is for, and
+ * the proof that offlining works here.  The blocks that hold them now
+ * must not: a pinned page cannot move.  Either way no pinned page moves.
+ */
+static void offline_pinned(struct dmatd_tbuf *b, const uint64_t *prepin)
+{
+	size_t n, was_off, now_off, moved, bad_was, bad_now;
+	struct offline was, now;
+	uint64_t *before, *after;
+	struct dmatd_run *runs0;
+	size_t nr0;
+
+	before = dmatd_tbuf_page_pas(b, &n);
+	offline_find(&was, prepin, n);
+	/* Only ZONE_MOVABLE is sure to be emptied by the pin. */
+	offline_keep_zone(&was, "Movable", "left by the pin");
+	was_off = offline_blocks(&was, "left by the pin", &bad_was);
+	dmatd_check("offline-left-blocks", was.n && was_off == was.n,
+		    "%zu of %zu memory blocks the pin emptied went offline; block %" PRIu64 ": %s",
+		    was_off, was.n, bad_was < was.n ? was.block[bad_was] : 0,
+		    bad_was < was.n ? offline_answer(was.ret[bad_was]) : "-");
+
+	offline_find(&now, before, n);
+	now_off = offline_blocks(&now, "pinned", &bad_now);
+	dmatd_check("offline-pinned-refused", now.n && !now_off,
+		    "%zu of %zu memory blocks under pinned pages went offline; block %" PRIu64 ": %s",
+		    now_off, now.n, now.block[0],
+		    offline_answer(now.ret[0]));
+
+	after = dmatd_tbuf_page_pas(b, &n);
+	moved = dmatd_report_moved(b, before, after, n, NULL, true);
+	dmatd_check("pinned-pfn-unchanged", !moved, "%zu of %zu pages moved",
+		    moved, n);
+	runs0 = b->runs;
+	nr0 = b->nr;
+	b->runs = NULL;
+	dmatd_tbuf_translate(b);
+	dmatd_check("pinned-get-pa-unchanged", runs_equal(b, runs0, nr0),
+		    "runs before=%zu after=%zu", nr0, b->nr);
+	free(runs0);
+	free(before);
+	free(after);
+	online_blocks(&now, "pinned");
+	online_blocks(&was, "left by the pin");
+}
+
+/*
+ * --offline: the buffer must start in a memory block that can go offline,
+ * else the case shows nothing.  The top block of each node holds the
+ * node's own boot allocations (NODE_DATA, its memmap) or the e820 hole
+ * below 4 GiB, and the allocator hands out those same top addresses first
+ * (measured), so a buffer allocated as it comes lands where offlining is
+ * refused for reasons of the kernel's own.  So: find a ZONE_MOVABLE block
+ * of --node that does go offline (online again, into the tail of the free
+ * lists, it is all free), then take ballast until the pages we get come
+ * from it; the buffer comes next.  The ballast stays until the case ends.
+ */
+#define BALLAST_CHUNK	(1UL << 20)
+#define BALLAST_MAX	(512UL << 20)
+
+static struct {
+	uint8_t *map[BALLAST_MAX / BALLAST_CHUNK];
+	size_t n;
+	uint64_t block;
+} place;
+
+static void place_find_block(void)
+{
+	char path[64], zone[32];
+	struct dirent *d;
+	uint64_t m, best = UINT64_MAX;
+	DIR *dir;
+	int ret;
+
+	if (!block_size)
+		DMATD_CHECK_CALL(dmatd_memblock_size(&block_size));
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d",
+		 dmatd_sess.node);
+	dir = opendir(path);
+	if (!dir)
+		dmatd_fatal("opendir %s: %s (errno %d)", path, strerror(errno),
+			    errno);
+	/* The lowest block that goes offline: the top one will not. */
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "memory%" SCNu64, &m) != 1 || m >= best)
+			continue;
+		if (dmatd_memblock_read(m, "valid_zones", zone, sizeof(zone)) ||
+		    strcmp(zone, "Movable"))
+			continue;
+		ret = dmatd_memblock_set_state(m, "offline", OFFLINE_TIMEOUT_MS);
+		dmatd_diag("placing: memory block %" PRIu64 " (node %d, Movable): offline: %s",
+			   m, dmatd_sess.node, offline_answer(ret));
+		if (ret)
+			continue;
+		ret = dmatd_memblock_set_state(m, "online_movable",
+					       OFFLINE_TIMEOUT_MS);
+		if (ret)
+			dmatd_fatal("memory block %" PRIu64 ": online_movable: %s",
+				    m, offline_answer(ret));
+		best = m;
+	}
+	closedir(dir);
+	if (best == UINT64_MAX)
+		dmatd_fatal("--offline: no ZONE_MOVABLE memory block of node %d goes offline (boot with kernelcore= or movablecore=)",
+			    dmatd_sess.node);
+	place.block = best;
+}
+
+static void place_ballast(void)
+{
+	size_t i, in;
+	uint64_t *pa;
+	uint8_t *p;
+
+	place_find_block();
+	while (place.n < ARRAY_SIZE(place.map)) {
+		p = mmap(NULL, BALLAST_CHUNK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			dmatd_fatal("mmap ballast: %s (errno %d)", strerror(errno),
+				    errno);
+		madvise(p, BALLAST_CHUNK, MADV_NOHUGEPAGE);
+		place.map[place.n++] = p;
+		for (i = 0; i < BALLAST_CHUNK; i += DMATD_PAGE_SIZE)
+			p[i] = 1;
+		pa = dmatd_page_pas(p, BALLAST_CHUNK / DMATD_PAGE_SIZE);
+		for (i = 0, in = 0; i < BALLAST_CHUNK / DMATD_PAGE_SIZE; i++)
+			in += pa[i] / block_size == place.block;
+		free(pa);
+		if (in == BALLAST_CHUNK / DMATD_PAGE_SIZE)
+			break;
+	}
+	dmatd_diag("placing: %zu MiB of ballast until the pages came from memory block %" PRIu64,
+		   place.n, place.block);
+}
+
+static void place_free(void)
+{
+	while (place.n)
+		munmap(place.map[--place.n], BALLAST_CHUNK);
+}
+
+/* The CPU writes the pattern into the buffer, through its own mapping. */
+static noinline void cpu_write_pattern(struct dmatd_tbuf *b)
+{
+	uint8_t *p = b->buf.va;
+	uint64_t off;
+
+	for (off = 0; off < b->buf.len; off += 8) {
+		uint64_t w = dmatd_pattern_word(b->seed, off);
+		size_t n = b->buf.len - off < 8 ? b->buf.len - off : 8;
+
+		memcpy(p + off, &w, n);
+	}
+}
+
+/*
+ * Legacy, after the offline: the CPU writes the pattern into the buffer
+ * (its new frames), and the device verifies it through the addresses the
+ * driver read before (b->runs).  They lie in the offline blocks, which
+ * nobody owns until they go online again, so unlike after --migrate the
+ * device may go there.  It must find none of what the CPU wrote; the host
+ * flags every page it read as one the buffer left.
+ */
+static noinline void dma_verify_stale(struct dmatd_tbuf *b)
+{
+	uint64_t words = (b->buf.len + 7) / 8;
+	struct dmatd_result r;
+
+	cpu_write_pattern(b);
+	dmatd_tbuf_check_cpu_pattern(b);
+	DMATD_CHECK_CALL(dmatd_seglist_set(&dmatd_sess.dev, &dmatd_sess.dev.src,
+					   b->runs, b->nr));
+	DMATD_CHECK_CALL(dmatd_dev_cmd(&dmatd_sess.dev, DMATD_OP_VERIFY_PATTERN,
+				       b->seed, 0, &dmatd_sess.dev.src, NULL,
+				       &r));
+	report_dma(DMATD_OP_VERIFY_PATTERN, b->seed, &dmatd_sess.dev.src, &r);
+	dmatd_check("dma-verify-stale-ran",
+		    (r.status & DMATD_STATUS_DONE) &&
+		    !(r.status & DMATD_STATUS_ERROR) && !r.error &&
+		    r.bytes_done == b->buf.len,
+		    "status=0x%x error=%s err-addr=0x%" PRIx64 " bytes=0x%" PRIx64 " want=0x%zx",
+		    r.status, dmatd_error_name(r.error), r.err_addr,
+		    r.bytes_done, b->buf.len);
+	dmatd_check("device-misses-cpu-data",
+		    (r.status & DMATD_STATUS_MISMATCH) &&
+		    r.mismatch_count == words,
+		    "%u of %" PRIu64 " words read through the stale addresses differ from what the CPU wrote; first at offset 0x%" PRIx64 ": got 0x%016" PRIx64 " want 0x%016" PRIx64,
+		    r.mismatch_count, words, r.mismatch_off, r.mismatch_got,
+		    r.mismatch_exp);
+}
+
 /* --- The pin case ------------------------------------------------------- */
 
 /*
@@ -435,11 +826,13 @@ static void write_decoy(const struct dmatd_tbuf *b)
 	     "page 0's nonce without its check word, two pattern words");
 }
 
-static void run_buffer(struct dmatd_tbuf *b)
+/* @prepin: with --offline in cdev mode, where the pages were before the pin. */
+static void run_buffer(struct dmatd_tbuf *b, const uint64_t *prepin)
 {
 	/* Legacy DMA after a move would hit freed frames: not here. */
-	bool moves = opt.migrate || opt.compact || opt.fork;
+	bool moves = opt.migrate || opt.compact || opt.fork || opt.offline;
 	bool dma = !(dmatd_sess.mode == DMATD_VFIO_LEGACY && moves);
+	struct offline off = { 0 };
 	uint64_t *before = NULL;
 	size_t n;
 
@@ -481,6 +874,12 @@ static void run_buffer(struct dmatd_tbuf *b)
 		compact(b);
 	if (opt.fork)
 		fork_and_write(b);
+	if (opt.offline) {
+		if (dmatd_sess.mode == DMATD_VFIO_CDEV)
+			offline_pinned(b, prepin);
+		else
+			offline_locked(b, before, &off);
+	}
 	if (moves) {
 		/*
 		 * The host locates the pages again: the legacy ones that
@@ -491,8 +890,12 @@ static void run_buffer(struct dmatd_tbuf *b)
 	}
 	if (dma)
 		dmatd_tbuf_write_verify(b, report_dma);
+	else if (opt.offline)
+		dma_verify_stale(b);
 	/* Still mapped and pinned: the host checks the pattern and log. */
 	dmatd_wait_go("checked", NULL);
+	/* Legacy: the stale frames were kept offline until the host looked. */
+	online_blocks(&off, b->name);
 	if (opt.migrate && dmatd_sess.mode == DMATD_VFIO_CDEV)
 		migrate_unpinned(b);
 	free(before);
@@ -525,8 +928,10 @@ static void check_unmapped(struct dmatd_tbuf *b)
 static void case_pin(void)
 {
 	struct dmatd_tbuf *bufs = calloc(opt.maps, sizeof(*bufs));
+	uint64_t *prepin[MAX_MAPS] = { NULL };
 	uint64_t stride = 0;
 	unsigned int i, j;
+	size_t n;
 
 	if (!bufs)
 		dmatd_fatal("calloc %u buffers: %s", opt.maps, strerror(ENOMEM));
@@ -539,11 +944,14 @@ static void case_pin(void)
 			len = COMPACT_FRAG_MIN;
 		fragment(len);
 	}
+	if (opt.offline)
+		place_ballast();
 	for (i = 0; i < opt.maps; i++) {
 		char name[32];
 		const char *base = opt.migrate ? "migrate" :
 				   opt.compact ? "compact" :
 				   opt.fork ? "fork" :
+				   opt.offline ? "offline" :
 				   opt.scatter ? "scatter" : "pin";
 
 		if (opt.maps > 1)
@@ -558,6 +966,10 @@ static void case_pin(void)
 
 	for (i = 0; opt.movable && i < opt.maps; i++)
 		movable_before_pin(&bufs[i]);
+	/* The blocks the pin empties, offlined in offline_pinned(). */
+	for (i = 0; opt.offline && dmatd_sess.mode == DMATD_VFIO_CDEV &&
+	     i < opt.maps; i++)
+		prepin[i] = dmatd_tbuf_page_pas(&bufs[i], &n);
 	for (i = 0; i < opt.maps; i++) {
 		uint64_t iova;
 
@@ -598,7 +1010,7 @@ static void case_pin(void)
 	}
 
 	for (i = 0; i < opt.maps; i++)
-		run_buffer(&bufs[i]);
+		run_buffer(&bufs[i], prepin[i]);
 
 	dmatd_set_case("unmap");
 	for (i = 0; i < opt.maps; i++)
@@ -607,6 +1019,9 @@ static void case_pin(void)
 	for (i = 0; i < opt.maps; i++)
 		dmatd_tbuf_free(&bufs[i]);
 	dmatd_frag_free(&frag);
+	for (i = 0; i < opt.maps; i++)
+		free(prepin[i]);
+	place_free();
 	free(bufs);
 }
 
@@ -626,6 +1041,10 @@ static void print_usage(FILE *f)
 		"  --migrate            move the pinned pages to another node\n"
 		"  --compact            fragment, then compact memory\n"
 		"  --fork               fork, then child and parent write\n"
+		"  --offline            offline the memory blocks under the\n"
+		"                       buffer (legacy), or the ones the pin\n"
+		"                       emptied and the ones it holds (cdev,\n"
+		"                       implies --movable); needs --node\n"
 		"  --movable            buffers start in ZONE_MOVABLE; the pin\n"
 		"                       must move them out (movablecore=)\n"
 		"  --x-decoy strays|tag|list  controls of the host's checks: a\n"
@@ -636,7 +1055,7 @@ static void print_usage(FILE *f)
 
 enum {
 	OPT_FIXED = DMATD_OPT_TOOL, OPT_MAPS, OPT_SCATTER, OPT_MIGRATE,
-	OPT_COMPACT, OPT_DECOY, OPT_MOVABLE, OPT_FORK,
+	OPT_COMPACT, OPT_DECOY, OPT_MOVABLE, OPT_FORK, OPT_OFFLINE,
 };
 
 static const struct option pin_opts[] = {
@@ -648,6 +1067,7 @@ static const struct option pin_opts[] = {
 	{ "x-decoy", required_argument, NULL, OPT_DECOY },
 	{ "movable", no_argument, NULL, OPT_MOVABLE },
 	{ "fork", no_argument, NULL, OPT_FORK },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -697,6 +1117,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_FORK:
 			opt.fork = true;
 			break;
+		case OPT_OFFLINE:
+			opt.offline = true;
+			break;
 		default:
 			dmatd_usage_error();
 		}
@@ -705,6 +1128,12 @@ static void parse_args(int argc, char **argv)
 	dmatd_session_opts_done(argc, argv);
 	if (opt.fixed && dmatd_sess.mode != DMATD_VFIO_CDEV)
 		dmatd_bad_arg("--fixed-iova with --mode", "legacy");
+	if (opt.offline && (dmatd_sess.node < 0 || opt.maps > 1))
+		dmatd_bad_arg("--offline (with --node, one buffer) with",
+			      dmatd_sess.node < 0 ? "no --node" : "--maps");
+	/* The blocks the pin empties must be ZONE_MOVABLE's. */
+	if (opt.offline && dmatd_sess.mode == DMATD_VFIO_CDEV)
+		opt.movable = true;
 	if (opt.decoy && !dmatd_sess.handshake)
 		dmatd_bad_arg("--x-decoy (with --handshake) with",
 			      "no --handshake");

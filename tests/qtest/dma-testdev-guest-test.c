@@ -1824,6 +1824,8 @@ static void dmatd_run_case(const DmatdGuestCase *c)
         dmatd_report_errors(vm);
         g_assert_cmpuint(nbufs, ==, 1);
         b = vm->bufs->pdata[0];
+        /* The tool saw the hazard too (the pages moved, stale data). */
+        g_assert_true(b->passed);
         g_assert_cmpuint(b->moved->len, >, 0);
         for (i = 0; i < b->moved->len; i++) {
             g_autofree char *needle = NULL;
@@ -1930,6 +1932,17 @@ static const DmatdGuestCase dmatd_cases[] = {
     DMATD_PIN("cdev/compact", "--len 1M --compact", 256, DMATD_EXPECT_PASS),
     /* Fork, then the parent writes: its pinned pages must stay put. */
     DMATD_PIN("cdev/fork", "--len 1M --fork", 256, DMATD_EXPECT_PASS),
+    /*
+     * Memory offline: the ZONE_MOVABLE block the pin emptied goes offline,
+     * the block under the pinned pages must not, and no page moves.
+     * 384 MiB per node, kernelcore=255M: each node's ZONE_MOVABLE is two
+     * whole blocks, the lower one free of boot allocations (measured).
+     * Node 1: the pinned pages' block has no hole, so that the kernel's
+     * answer is the page isolation's (block 0 would say EINVAL, holes).
+     */
+    { .name = "cdev/offline", .tool_args = "--len 1M --offline --node 1",
+      .node_mb = 384, .kernel_args = "kernelcore=255M",
+      .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
     /* 4 GiB of RAM: node 1 is all above 4 GiB (q35's PCI hole). */
     { .name = "cdev/above-4g", .tool_args = "--len 1M --node 1",
@@ -1960,6 +1973,16 @@ static const DmatdGuestCase dmatd_cases[] = {
     /* The same with mlock(): every page moves (the tool's own check). */
     { .name = "legacy/fork", .tool_args = "--mode legacy --len 256K --fork",
       .node_mb = 256, .container = "vfio", .expect = DMATD_EXPECT_PASS },
+    /*
+     * The hazard through memory offline: the mlocked buffer's block goes
+     * offline, its pages move, and the device reads the stale addresses
+     * (offline frames, nobody's): every page must be flagged.  The
+     * layout of cdev/offline.
+     */
+    { .name = "legacy/offline",
+      .tool_args = "--mode legacy --len 256K --offline --node 0",
+      .node_mb = 384, .kernel_args = "kernelcore=255M", .container = "vfio",
+      .expect = DMATD_EXPECT_LEGACY_HAZARD },
     /*
      * The second kernel: iommufd's emulation of the container
      * (IOMMUFD_VFIO_CONTAINER) serves the legacy path.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dtlib: DMA buffers, /proc/self/pagemap, page migration.
+ * dtlib: DMA buffers, /proc/self/pagemap, page migration, memory blocks.
  *
  * Copyright (c) 2026 The dma-testdev authors
  */
@@ -118,5 +118,43 @@ void dmatd_frag_free(struct dmatd_frag *f);
 
 /* Keep this thread on the CPU it runs on now (per-CPU free lists). */
 int dmatd_pin_cpu(int *cpu);
+
+/*
+ * Memory blocks (/sys/devices/system/memory, CONFIG_MEMORY_HOTPLUG): the
+ * unit in which Linux takes memory offline and online again.  Offlining a
+ * block migrates every page it holds elsewhere, so it moves a buffer's
+ * pages as move_pages() does, for reasons of its own (a DIMM or virtio-mem
+ * unplug, a balloon).
+ */
+
+/* The size of a memory block (block_size_bytes), a power of two. */
+int dmatd_memblock_size(uint64_t *size);
+
+/*
+ * The memory blocks holding the @n physical addresses @pa (0 is a page
+ * that is not present: skipped), each once, in ascending order, into
+ * @blocks (room for @max).  Returns how many, or -E2BIG.
+ */
+int dmatd_memblocks_of(const uint64_t *pa, size_t n, uint64_t block_size,
+		       uint64_t *blocks, size_t max);
+
+/*
+ * Attribute @attr ("state", "valid_zones", ...) of memory block @block
+ * into @buf, without the newline.
+ */
+int dmatd_memblock_read(uint64_t block, const char *attr, char *buf,
+			size_t size);
+
+/*
+ * Write @state ("offline", "online_movable", ...) to memory block @block.
+ * Offlining retries the migration of a page that will not move (a pinned
+ * one) until the writer has a signal pending (any signal in Linux 7.3; a
+ * fatal one whatever it checks), so the write runs in a child that shares
+ * our memory (no copy-on-write moves our pages), killed after @timeout_ms.  Returns 0, the write's -errno (the kernel's answer, not
+ * logged: the caller reports it), -ETIMEDOUT when the child was killed, or
+ * another -errno (logged) when the write could not be tried.
+ */
+int dmatd_memblock_set_state(uint64_t block, const char *state,
+			     unsigned int timeout_ms);
 
 #endif /* DTLIB_MEM_H */

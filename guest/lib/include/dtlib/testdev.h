@@ -69,6 +69,14 @@ struct dmatd_result {
 int dmatd_dev_open(struct dmatd_dev *dev, const char *bdf, enum dmatd_vfio_mode mode);
 void dmatd_dev_close(struct dmatd_dev *dev);
 
+/*
+ * Legacy: read the segment lists' physical addresses again, after
+ * something (a memory block going offline) may have moved their locked
+ * pages.  Returns how many of the two moved, or -errno.  cdev: pinned
+ * lists do not move, 0.
+ */
+int dmatd_dev_relocate_lists(struct dmatd_dev *dev);
+
 uint32_t dmatd_readl(struct dmatd_dev *dev, uint32_t reg);
 void dmatd_writel(struct dmatd_dev *dev, uint32_t reg, uint32_t val);
 uint64_t dmatd_readq(struct dmatd_dev *dev, uint32_t reg);
