@@ -232,7 +232,9 @@ gmed() {
     done | while read -r l; do kv "$3" "$l"; done | median
 }
 
-erms_cpu='max,erms=off,fsrm=off'
+# The guests' default under TCG is max,erms=off,fsrm=off (lib/accel.sh);
+# plain max, for comparison, has TCG run REP STOSB a byte at a time.
+erms_cpu=max
 if want rtt || want pin; then
     args=()
     want rtt && args+=(--rtt)
@@ -290,8 +292,8 @@ if want pin; then
     row "pin + GET_PA + WRITE_PATTERN + VERIFY, 1 GiB of 4 KiB pages already faulted in, TCG, s" \
         "$(fmt "$nalloc" 2)" "-" "-" "< 10" "$(judge "$nalloc" '<' 10)" "$whole_cmd"
     total=$(gmed whole whole total_s)
-    row "the same, including allocating + faulting in the buffer (fresh guest), s" \
-        "$(fmt "$total" 2)" "-" "-" "< 10" "$(judge "$total" '<' 10)" "$whole_cmd"
+    row "the same, including allocating + faulting in the buffer (fresh guest, -cpu $DT_TCG_CPU), s" \
+        "$(fmt "$total" 2)" "-" "-" "<= 5" "$(judge "$total" '<=' 5)" "$whole_cmd"
     for step in alloc map getpa write verify; do
         case $step in
         alloc) what='allocate and fault in (guest kernel zeroes 1 GiB)' ;;
@@ -303,7 +305,7 @@ if want pin; then
         row "  of which: $what, s" "$(fmt "$(gmed whole whole "${step}_s")" 3)" \
             "-" "-" "-" "info" "$whole_cmd"
     done
-    row "  the same with -cpu $erms_cpu (no REP STOSB byte loop under TCG), s" \
+    row "  the same with -cpu $erms_cpu (REP STOSB, a byte loop under TCG), s" \
         "$(fmt "$(gmed whole-erms whole total_s)" 2)" "-" "-" "< 10" "info" \
         "scripts/vm.sh --mem 3G --cpu $erms_cpu --run \"dt-bench --whole\""
 fi

@@ -93,8 +93,9 @@ def build_parser() -> Parser:
                    default=os.environ.get('DMA_TESTDEV_ACCEL') or 'auto',
                    help='auto (default: probe KVM, else TCG), kvm or tcg')
     g.add_argument('--cpu', metavar='MODEL',
-                   help='-cpu model (default: max under TCG, the model the '
-                   'probe booted under KVM), e.g. max,erms=off,fsrm=off')
+                   help='-cpu model (default: max,erms=off,fsrm=off under '
+                   'TCG, which runs REP STOSB a byte at a time; the model '
+                   'the probe booted under KVM), e.g. max')
     g.add_argument('--mem', metavar='SIZE', type=_size_mib, default=1024,
                    help='guest RAM, split over the 2 NUMA nodes (default 1G)')
     g.add_argument('--hugepages', metavar='N', type=_count,

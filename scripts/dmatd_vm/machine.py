@@ -135,7 +135,11 @@ def check_qemu(args: argparse.Namespace) -> str:
     if not os.access(args.qemu, os.X_OK):
         raise VmError('--qemu %s is not executable' % args.qemu)
     # scripts/vm.sh passes the probe's model; max is its first choice.
-    args.cpu = args.cpu or 'max'
+    # TCG runs REP STOSB/MOVSB a byte at a time; without ERMS and FSRM
+    # the guest zeroes and copies pages with wider moves (as
+    # scripts/lib/accel.sh's dt_accel_cpu chooses).
+    args.cpu = args.cpu or ('max,erms=off,fsrm=off' if args.accel == 'tcg'
+                            else 'max')
     if args.accel == 'auto':
         raise VmError('--accel auto: the probe is scripts/vm.sh\'s; give '
                       'kvm or tcg')

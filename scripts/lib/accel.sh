@@ -26,6 +26,8 @@
 # the probe again (up to ~40 s when KVM hangs).  The kernel given is only
 # what the probe boots.
 
+# The -cpu model under TCG (see dt_accel_cpu).
+DT_TCG_CPU=max,erms=off,fsrm=off
 # Seconds a probe boot may take: a tiny kernel reaches init in ~1 s under
 # KVM and ~1.5 s under TCG; 20 s is far beyond a working KVM.
 DT_ACCEL_PROBE_TIMEOUT=${DT_ACCEL_PROBE_TIMEOUT:-20}
@@ -213,7 +215,10 @@ dt_accel_reason() {
 dt_accel_cpu() {
     local accel=$1 cache cpu=''
     if [ "$accel" = tcg ]; then
-        echo max
+        # TCG runs REP STOSB/MOVSB a byte at a time: without ERMS and
+        # FSRM the guest kernel zeroes and copies pages with REP STOSQ and
+        # wider moves instead (1 GiB allocated 1.5 s sooner, boot 0.2 s).
+        echo "$DT_TCG_CPU"
         return 0
     fi
     cache=$(_dt_accel_cache_file "$2")

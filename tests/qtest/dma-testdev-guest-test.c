@@ -980,7 +980,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
                              rootfs_append ?: "", run);
     /* No i8042: Linux's PS/2 probe costs 0.2 s of each boot under TCG. */
     vm->qts = qtest_initf(
-        "-accel %s -machine q35,i8042=off -cpu max -nodefaults "
+        "-accel %s -machine q35,i8042=off -cpu %s -nodefaults "
         "-m %" PRIu64 "M -smp 2,sockets=2,cores=1,threads=1 "
         "-object memory-backend-file,id=m0,size=%" PRIu64 "M,"
         "mem-path=%s,share=on "
@@ -993,7 +993,13 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         "-device dma-testdev,id=dt0,bus=rp0%s %s %s "
         "-kernel %s -initrd %s -append '%s' -no-reboot "
         "-action shutdown=pause",
-        dmatd_accel, DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
+        /*
+         * TCG runs REP STOSB/MOVSB a byte at a time: without ERMS and
+         * FSRM the guest zeroes and copies pages with wider moves.
+         */
+        dmatd_accel,
+        strcmp(dmatd_accel, "tcg") ? "max" : "max,erms=off,fsrm=off",
+        DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
         c->node_mb, vm->mem_path[1], vm->sock_path,
         c->device_props ? c->device_props : "",
         c->extra_args ? c->extra_args : "", rootfs_args ?: "",
