@@ -38,6 +38,7 @@ static const char *const backing_names[] = {
 	[DMATD_BACKING_HUGETLB] = "hugetlb",
 	[DMATD_BACKING_MEMFD] = "memfd",
 	[DMATD_BACKING_MEMFD_HUGETLB] = "memfd-hugetlb",
+	[DMATD_BACKING_HUGETLB_1G] = "hugetlb-1g",
 };
 
 const char *dmatd_backing_name(enum dmatd_backing backing)
@@ -54,7 +55,7 @@ int dmatd_backing_parse(const char *name, enum dmatd_backing *backing)
 		*backing = i;
 		return 0;
 	}
-	return dmatd_fail(EINVAL, "unknown backing '%s' (4k, thp, hugetlb, memfd)",
+	return dmatd_fail(EINVAL, "unknown backing '%s' (4k, thp, hugetlb, memfd, memfd-hugetlb, hugetlb-1g)",
 			  name);
 }
 
@@ -113,6 +114,75 @@ static void *mmap_aligned(size_t len, size_t align)
 	return start;
 }
 
+/*
+ * @len bytes (a multiple of 1 GiB) of gigantic pages at @map, laid out in
+ * physical address order: each page is mapped and faulted on its own,
+ * its address read from pagemap, and then moved (mremap) to its place.
+ * The boot-time pool holds adjacent pages, but hands them out in an order
+ * of its own; in address order, adjacent pages make one run of several
+ * GiB (what GET_PA must then return whole).
+ */
+static int map_gigantic(uint8_t *map, size_t len)
+{
+	size_t n = len / DMATD_GPAGE_SIZE, i, j;
+	uint8_t *page[64];
+	uint64_t pa[64];
+	int fd, ret = 0;
+
+	if (n > ARRAY_SIZE(page))
+		return dmatd_fail(E2BIG, "%zu gigantic pages, at most %zu",
+				  n, ARRAY_SIZE(page));
+	fd = dmatd_pagemap_open();
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < n; i++) {
+		page[i] = mmap(NULL, DMATD_GPAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			       (30 << MAP_HUGE_SHIFT), -1, 0);
+		if (page[i] == MAP_FAILED) {
+			ret = dmatd_err(errno, "mmap MAP_HUGETLB|MAP_HUGE_1GB page %zu of %zu (boot with hugepagesz=1G hugepages=N)",
+					i, n);
+			break;
+		}
+		page[i][0] = 0;
+		ret = dmatd_pagemap_pa(fd, page[i], 1, &pa[i]);
+		if (ret) {
+			munmap(page[i], DMATD_GPAGE_SIZE);
+			break;
+		}
+	}
+	close(fd);
+	if (ret) {
+		while (i--)
+			munmap(page[i], DMATD_GPAGE_SIZE);
+		return ret;
+	}
+	/* Lowest physical address first, onto @map page by page. */
+	for (i = 0; i < n; i++) {
+		size_t low = i;
+		uint8_t *va;
+
+		for (j = i + 1; j < n; j++)
+			if (pa[j] < pa[low])
+				low = j;
+		va = page[low];
+		page[low] = page[i];
+		pa[low] = pa[i];
+		if (mremap(va, DMATD_GPAGE_SIZE, DMATD_GPAGE_SIZE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   map + i * DMATD_GPAGE_SIZE) == MAP_FAILED) {
+			ret = dmatd_err(errno, "mremap a gigantic page to %p",
+					map + i * DMATD_GPAGE_SIZE);
+			/* Those not moved yet; @map's go with the buffer. */
+			munmap(va, DMATD_GPAGE_SIZE);
+			for (j = i + 1; j < n; j++)
+				munmap(page[j], DMATD_GPAGE_SIZE);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing,
 		     size_t len, size_t offset, uint64_t file_off)
 {
@@ -130,6 +200,8 @@ static int buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing,
 	if (backing == DMATD_BACKING_THP || backing == DMATD_BACKING_HUGETLB ||
 	    backing == DMATD_BACKING_MEMFD_HUGETLB)
 		b->page_size = DMATD_HPAGE_SIZE;
+	if (backing == DMATD_BACKING_HUGETLB_1G)
+		b->page_size = DMATD_GPAGE_SIZE;
 	if (!len)
 		return dmatd_fail(EINVAL, "buffer length 0");
 	b->map_len = DMATD_ALIGN(offset + len, b->page_size);
@@ -167,6 +239,17 @@ static int buf_alloc(struct dmatd_buf *b, enum dmatd_backing backing,
 			return dmatd_err(errno, "mmap MAP_HUGETLB 0x%zx bytes (enough free 2 MiB pages in vm.nr_hugepages?)",
 					 b->map_len);
 		b->map = p;
+		break;
+	case DMATD_BACKING_HUGETLB_1G:
+		/* The address range, 1 GiB aligned, then the pages in it. */
+		p = mmap_aligned(b->map_len, DMATD_GPAGE_SIZE);
+		if (p == MAP_FAILED)
+			return dmatd_err(errno, "mmap 0x%zx bytes (1 GiB aligned)",
+					 b->map_len);
+		b->map = p;
+		ret = map_gigantic(p, b->map_len);
+		if (ret)
+			goto fail;
 		break;
 	case DMATD_BACKING_MEMFD:
 	case DMATD_BACKING_MEMFD_HUGETLB:

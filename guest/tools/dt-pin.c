@@ -50,6 +50,7 @@ static struct {
 	bool offline;
 	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG, DECOY_LIST } decoy;
 	bool movable;
+	uint64_t min_run;	/* the longest run must be at least this */
 } opt = {
 	.maps = 1,
 };
@@ -126,6 +127,24 @@ static void check_huge(struct dmatd_tbuf *b)
 	dmatd_check("huge-backing", !bad, "%zu of %zu 2 MiB blocks are not huge pages",
 	      bad, n / per);
 	free(pa);
+}
+
+/*
+ * --min-run: one run at least this long.  A run of 4 GiB or more is where
+ * a length or address kept in 32 bits somewhere on the path shows: the
+ * host checks every run against the pages it found.
+ */
+static void check_min_run(struct dmatd_tbuf *b)
+{
+	uint64_t largest = 0;
+	size_t i;
+
+	for (i = 0; i < b->nr; i++)
+		if (b->runs[i].len > largest)
+			largest = b->runs[i].len;
+	dmatd_check("min-run", largest >= opt.min_run,
+		    "longest run 0x%" PRIx64 " bytes of %zu runs, want at least 0x%" PRIx64,
+		    largest, b->nr, opt.min_run);
 }
 
 /* --- DMA through the device -------------------------------------------- */
@@ -857,8 +876,11 @@ static void run_buffer(struct dmatd_tbuf *b, const uint64_t *prepin)
 		check_pagemap_agrees(b);
 	if (b->buf.backing == DMATD_BACKING_THP ||
 	    b->buf.backing == DMATD_BACKING_HUGETLB ||
-	    b->buf.backing == DMATD_BACKING_MEMFD_HUGETLB)
+	    b->buf.backing == DMATD_BACKING_MEMFD_HUGETLB ||
+	    b->buf.backing == DMATD_BACKING_HUGETLB_1G)
 		check_huge(b);
+	if (opt.min_run)
+		check_min_run(b);
 	if (opt.scatter)
 		dmatd_check("scattered", b->nr > 1, "runs=%zu", b->nr);
 	if (opt.movable)
@@ -1045,6 +1067,9 @@ static void print_usage(FILE *f)
 		"                       buffer (legacy), or the ones the pin\n"
 		"                       emptied and the ones it holds (cdev,\n"
 		"                       implies --movable); needs --node\n"
+		"  --min-run BYTES      the longest physically contiguous run\n"
+		"                       must be at least this long (--backing\n"
+		"                       hugetlb-1g: runs of several GiB)\n"
 		"  --movable            buffers start in ZONE_MOVABLE; the pin\n"
 		"                       must move them out (movablecore=)\n"
 		"  --x-decoy strays|tag|list  controls of the host's checks: a\n"
@@ -1056,6 +1081,7 @@ static void print_usage(FILE *f)
 enum {
 	OPT_FIXED = DMATD_OPT_TOOL, OPT_MAPS, OPT_SCATTER, OPT_MIGRATE,
 	OPT_COMPACT, OPT_DECOY, OPT_MOVABLE, OPT_FORK, OPT_OFFLINE,
+	OPT_MIN_RUN,
 };
 
 static const struct option pin_opts[] = {
@@ -1068,6 +1094,7 @@ static const struct option pin_opts[] = {
 	{ "movable", no_argument, NULL, OPT_MOVABLE },
 	{ "fork", no_argument, NULL, OPT_FORK },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "min-run", required_argument, NULL, OPT_MIN_RUN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1119,6 +1146,11 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_OFFLINE:
 			opt.offline = true;
+			break;
+		case OPT_MIN_RUN:
+			if (dmatd_parse_u64(optarg, &opt.min_run, true, 0) ||
+			    !opt.min_run)
+				dmatd_bad_arg("--min-run", optarg);
 			break;
 		default:
 			dmatd_usage_error();

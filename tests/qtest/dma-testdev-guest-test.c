@@ -1950,6 +1950,19 @@ static const DmatdGuestCase dmatd_cases[] = {
       .node_mb = 384, .kernel_args = "kernelcore=255M",
       .expect = DMATD_EXPECT_PASS },
     DMATD_PIN("cdev/256M", "--len 256M", 1024, DMATD_EXPECT_PASS),
+    /*
+     * One physically contiguous run of 4 GiB: four 1 GiB pages reserved
+     * at boot on node 1 (all above 4 GiB), handed out lowest first.
+     * Where a length or an address is kept in 32 bits on the pin,
+     * translate or DMA path, this run shows it: the host checks the run
+     * against the pages it found, and every pattern word of the one
+     * 4 GiB WRITE_PATTERN.
+     */
+    { .name = "cdev/run-4g",
+      .tool_args = "--backing hugetlb-1g --len 4G --node 1 --min-run 4G",
+      .node_mb = 5120, .kernel_args = "hugepagesz=1G hugepages=1:4",
+      .device_props = ",max-transfer=0x100000000",
+      .expect = DMATD_EXPECT_PASS },
     /* 4 GiB of RAM: node 1 is all above 4 GiB (q35's PCI hole). */
     { .name = "cdev/above-4g", .tool_args = "--len 1M --node 1",
       .node_mb = 2048, .expect = DMATD_EXPECT_PASS, .above_4g = true },

@@ -13,6 +13,7 @@
 
 #define DMATD_PAGE_SIZE	4096UL
 #define DMATD_HPAGE_SIZE	(2UL << 20)
+#define DMATD_GPAGE_SIZE	(1UL << 30)
 #define DMATD_ALIGN(x, a)	(((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 
 enum dmatd_backing {
@@ -21,6 +22,7 @@ enum dmatd_backing {
 	DMATD_BACKING_HUGETLB,	/* anonymous MAP_HUGETLB, 2 MiB pages */
 	DMATD_BACKING_MEMFD,	/* shared mapping of a memfd (shmem) */
 	DMATD_BACKING_MEMFD_HUGETLB,	/* the same, MFD_HUGETLB: 2 MiB pages */
+	DMATD_BACKING_HUGETLB_1G,	/* anonymous MAP_HUGETLB, 1 GiB pages */
 };
 
 struct dmatd_buf {
