@@ -141,7 +141,7 @@ static void eal_init(const char *bdf, int cpu)
 	if (ret < 0)
 		dmatd_fatal("rte_eal_init: %s (rte_errno %d; the EAL's messages above say why)",
 			    rte_strerror(rte_errno), rte_errno);
-	dmatd_diag("EAL: DPDK %s, IOVA mode %s, vfio no-IOMMU %s, main lcore %u",
+	dmatd_diag("EAL: %s, IOVA mode %s, vfio no-IOMMU %s, main lcore %u",
 		   rte_version(), rte_eal_iova_mode() == RTE_IOVA_PA ? "PA" :
 		   rte_eal_iova_mode() == RTE_IOVA_VA ? "VA" : "DC",
 		   rte_vfio_noiommu_is_enabled() == 1 ? "on" : "off",
