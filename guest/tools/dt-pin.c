@@ -173,6 +173,19 @@ static bool runs_equal(const struct dmatd_tbuf *b, const struct dmatd_run *runs,
 	return nr == b->nr && !memcmp(runs, b->runs, nr * sizeof(*runs));
 }
 
+/* pinned-get-pa-unchanged: GET_PA asked again gives the same runs. */
+static void check_get_pa_unchanged(struct dmatd_tbuf *b)
+{
+	struct dmatd_run *runs0 = b->runs;
+	size_t nr0 = b->nr;
+
+	b->runs = NULL;
+	dmatd_tbuf_translate(b);
+	dmatd_check("pinned-get-pa-unchanged", runs_equal(b, runs0, nr0),
+		    "runs before=%zu after=%zu", nr0, b->nr);
+	free(runs0);
+}
+
 /*
  * cdev: pinned pages must not move.  The kernel reports them as not
  * migrated (a positive count) and leaves their status slots alone.
@@ -181,9 +194,7 @@ static void migrate_pinned(struct dmatd_tbuf *b)
 {
 	size_t n, i, written = 0, moved;
 	uint64_t *before, *after;
-	struct dmatd_run *runs0;
 	struct dmatd_move mv;
-	size_t nr0;
 
 	before = dmatd_tbuf_page_pas(b, &n);
 	dmatd_move_prepare(b, &mv);
@@ -200,13 +211,7 @@ static void migrate_pinned(struct dmatd_tbuf *b)
 	dmatd_check("pinned-pfn-unchanged", !moved, "%zu of %zu pages moved", moved,
 	      n);
 
-	runs0 = b->runs;
-	nr0 = b->nr;
-	b->runs = NULL;
-	dmatd_tbuf_translate(b);
-	dmatd_check("pinned-get-pa-unchanged", runs_equal(b, runs0, nr0),
-	      "runs before=%zu after=%zu", nr0, b->nr);
-	free(runs0);
+	check_get_pa_unchanged(b);
 	free(before);
 	free(after);
 	dmatd_move_free(&mv);
@@ -582,8 +587,6 @@ static void offline_pinned(struct dmatd_tbuf *b, const uint64_t *prepin)
 	size_t n, was_off, now_off, moved, bad_was, bad_now;
 	struct offline was, now;
 	uint64_t *before, *after;
-	struct dmatd_run *runs0;
-	size_t nr0;
 
 	before = dmatd_tbuf_page_pas(b, &n);
 	offline_find(&was, prepin, n);
@@ -606,13 +609,7 @@ static void offline_pinned(struct dmatd_tbuf *b, const uint64_t *prepin)
 	moved = dmatd_report_moved(b, before, after, n, NULL, true);
 	dmatd_check("pinned-pfn-unchanged", !moved, "%zu of %zu pages moved",
 		    moved, n);
-	runs0 = b->runs;
-	nr0 = b->nr;
-	b->runs = NULL;
-	dmatd_tbuf_translate(b);
-	dmatd_check("pinned-get-pa-unchanged", runs_equal(b, runs0, nr0),
-		    "runs before=%zu after=%zu", nr0, b->nr);
-	free(runs0);
+	check_get_pa_unchanged(b);
 	free(before);
 	free(after);
 	online_blocks(&now, "pinned");
