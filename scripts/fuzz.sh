@@ -4,7 +4,8 @@
 # Fuzz dma-testdev for a bounded time (libFuzzer, on a clang build with
 # ASan, UBSan and source-based coverage: scripts/build-qemu.sh --variant
 # fuzz), then report executions, findings and the line coverage of
-# hw/misc/dma-testdev.c and dma-testdev-epf.c.  Targets:
+# hw/misc/dma-testdev.c, dma-testdev-datapath.c and dma-testdev-epf.c.
+# Targets:
 #   generic-fuzz-dma-testdev, generic-fuzz-dma-testdev-epf
 #       QEMU's generic-fuzz on each personality (config:
 #       tests/qtest/fuzz/dma-testdev-fuzz-config.h); an empty corpus is
@@ -90,7 +91,8 @@ fuzzer=$(var qemu_fuzz)
 src=$(var qemu_src)
 build=$(var qemu_build)
 [ -x "$fuzzer" ] || dt_die "no fuzzer binary: $fuzzer"
-device_srcs=("$src/hw/misc/dma-testdev.c" "$src/hw/misc/dma-testdev-epf.c")
+device_srcs=("$src/hw/misc/dma-testdev.c" "$src/hw/misc/dma-testdev-datapath.c"
+             "$src/hw/misc/dma-testdev-epf.c")
 
 # The first ASan/UBSan report aborts; libFuzzer then writes the crash-*
 # file.  With leak checks on, libFuzzer runs LeakSanitizer after an input

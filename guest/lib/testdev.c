@@ -263,11 +263,12 @@ uint64_t dmatd_pattern_csum(uint32_t seed, uint64_t len)
 	uint64_t csum = DMATD_CSUM_INIT, off;
 
 	for (off = 0; off + 8 <= len; off += 8)
-		csum = dmatd_csum_word(csum, dmatd_pattern_word(seed, off));
+		csum += dmatd_csum_term(dmatd_pattern_word(seed, off), off / 8);
 	if (off < len) {
 		uint64_t mask = (1ULL << ((len - off) * 8)) - 1;
 
-		csum = dmatd_csum_word(csum, dmatd_pattern_word(seed, off) & mask);
+		csum += dmatd_csum_term(dmatd_pattern_word(seed, off) & mask,
+					off / 8);
 	}
 	return csum;
 }
@@ -278,12 +279,12 @@ uint64_t dmatd_buf_csum(const uint8_t *p, uint64_t len)
 
 	for (off = 0; off + 8 <= len; off += 8) {
 		memcpy(&w, p + off, 8);
-		csum = dmatd_csum_word(csum, le64toh(w));
+		csum += dmatd_csum_term(le64toh(w), off / 8);
 	}
 	if (off < len) {
 		w = 0;
 		memcpy(&w, p + off, len - off);
-		csum = dmatd_csum_word(csum, le64toh(w));
+		csum += dmatd_csum_term(le64toh(w), off / 8);
 	}
 	return csum;
 }

@@ -1,7 +1,8 @@
 /*
  * dma-testdev: state and helpers shared by the files of the device model
  * (dma-testdev.c, the native personality; dma-testdev-epf.c, the
- * pci-epf-test compatible one).  Not a guest interface: that is
+ * pci-epf-test compatible one; dma-testdev-datapath.c, the word loops of
+ * the native data path).  Not a guest interface: that is
  * include/hw/misc/dma-testdev.h.
  *
  * Copyright (c) 2026 The dma-testdev authors
@@ -210,6 +211,8 @@ struct DmaTestdevState {
     uint64_t latency_ns;
     uint64_t step_size;
     uint64_t misdirect_off;     /* negative control for DMA oracles */
+    bool datapath_scalar;       /* one word at a time, even with AVX-512 */
+    bool lanes;                 /* the data path runs eight words at once */
     /* Negative control for MMIO read oracles: every Nth DMATD_REG_SEED read. */
     uint32_t bad_seed_every;
     uint32_t seed_reads;
@@ -301,6 +304,23 @@ uint32_t dmatd_dma_error(DmaTestdevState *s, uint64_t addr, MemTxResult res,
 void G_GNUC_PRINTF(6, 7) dmatd_bad(DmaTestdevState *s, hwaddr addr,
                                    unsigned size, bool is_write,
                                    uint32_t reason, const char *fmt, ...);
+
+/* dma-testdev-datapath.c: loops over whole words, see there. */
+typedef struct DmatdWordGen {
+    uint64_t base;              /* word = base | (word index & mask) */
+    uint64_t mask;
+} DmatdWordGen;
+
+bool dmatd_words_lanes_available(void);
+uint64_t dmatd_words_csum(bool lanes, const uint8_t *src, uint64_t n,
+                          uint64_t idx);
+uint64_t dmatd_words_copy(bool lanes, uint8_t *dst, const uint8_t *src,
+                          uint64_t n, uint64_t idx);
+uint64_t dmatd_words_generate(bool lanes, uint8_t *dst, uint64_t n,
+                              uint64_t idx, const DmatdWordGen *g);
+uint64_t dmatd_words_verify(bool lanes, const uint8_t *src, uint64_t n,
+                            uint64_t idx, const DmatdWordGen *g,
+                            bool *differs);
 
 /* dma-testdev-epf.c */
 extern const VMStateDescription vmstate_dmatd_epf;

@@ -439,7 +439,7 @@ static void dmatd_stream_word(DmaTestdevCmd *c, uint64_t word,
     DmaTestdevStream *st = &c->st;
     DmaTestdevResult *r = &c->res;
 
-    st->csum = dmatd_csum_word(st->csum, word);
+    st->csum += dmatd_csum_term(word, word_off / 8);
     if (st->verify) {
         uint64_t exp = dmatd_pattern_word(c->seed, word_off);
 
@@ -460,9 +460,49 @@ static void dmatd_stream_word(DmaTestdevCmd *c, uint64_t word,
     }
 }
 
+/* What WRITE_PATTERN or FILL writes, and VERIFY_PATTERN expects. */
+static DmatdWordGen dmatd_word_gen(const DmaTestdevCmd *c)
+{
+    if (c->op == DMATD_OP_FILL) {
+        return (DmatdWordGen) { .base = c->fill, .mask = 0 };
+    }
+    return (DmatdWordGen) {
+        .base = dmatd_pattern_word(c->seed, 0),
+        .mask = UINT32_MAX,
+    };
+}
+
+/* Whole words at the stream's (aligned) offset, read from @buf. */
+static void dmatd_stream_words(DmaTestdevState *s, DmaTestdevCmd *c,
+                               const uint8_t *buf, uint64_t n)
+{
+    DmaTestdevStream *st = &c->st;
+    uint64_t csum, i;
+
+    if (st->verify) {
+        DmatdWordGen g = dmatd_word_gen(c);
+        bool differs;
+
+        csum = dmatd_words_verify(s->lanes, buf, n, st->off / 8, &g,
+                                  &differs);
+        if (differs) {
+            /* Rare: count and report mismatches word by word. */
+            for (i = 0; i < n; i++) {
+                dmatd_stream_word(c, ldq_le_p(buf + i * 8), st->off + i * 8,
+                                  8);
+            }
+            csum = 0;
+        }
+    } else {
+        csum = dmatd_words_csum(s->lanes, buf, n, st->off / 8);
+    }
+    st->csum += csum;
+    st->off += n * 8;
+}
+
 /* Account for @len bytes of the stream, which sit in segment @seg. */
-static void dmatd_stream_feed(DmaTestdevCmd *c, const uint8_t *buf,
-                              uint64_t len, uint32_t seg)
+static void dmatd_stream_feed(DmaTestdevState *s, DmaTestdevCmd *c,
+                              const uint8_t *buf, uint64_t len, uint32_t seg)
 {
     DmaTestdevStream *st = &c->st;
 
@@ -474,14 +514,11 @@ static void dmatd_stream_feed(DmaTestdevCmd *c, const uint8_t *buf,
             st->word = 0;
             if (len >= 8) {
                 /* The common case: whole aligned words. */
-                uint64_t n = len & ~7ULL, i;
+                uint64_t n = len / 8;
 
-                for (i = 0; i < n; i += 8) {
-                    dmatd_stream_word(c, ldq_le_p(buf + i), st->off + i, 8);
-                }
-                st->off += n;
-                buf += n;
-                len -= n;
+                dmatd_stream_words(s, c, buf, n);
+                buf += n * 8;
+                len -= n * 8;
                 continue;
             }
         }
@@ -509,20 +546,105 @@ static void dmatd_stream_finish(DmaTestdevCmd *c)
 static void dmatd_generate(const DmaTestdevCmd *c, uint8_t *buf, uint64_t off,
                            uint64_t len)
 {
-    bool fill = c->op == DMATD_OP_FILL;
-    uint64_t i = 0;
+    DmatdWordGen g = dmatd_word_gen(c);
+    uint64_t i;
 
-    for (; i < len && ((off + i) & 7); i++) {
-        buf[i] = fill ? c->fill >> (((off + i) & 7) * 8)
-                      : dmatd_pattern_byte(c->seed, off + i);
+    for (i = 0; i < len; i++) {
+        uint64_t word = g.base | (((off + i) / 8) & g.mask);
+
+        buf[i] = word >> (((off + i) & 7) * 8);
     }
-    for (; i + 8 <= len; i += 8) {
-        stq_le_p(buf + i,
-                 fill ? c->fill : dmatd_pattern_word(c->seed, off + i));
+}
+
+/*
+ * The bytes of the stream before the next word boundary, or all of @len if
+ * that comes first: what dmatd_stream_generate() and dmatd_stream_copy()
+ * pass through dmatd_stream_feed() one byte at a time.
+ */
+static uint64_t dmatd_stream_head(const DmaTestdevCmd *c, uint64_t len)
+{
+    return MIN(len, (8 - (c->st.off & 7)) & 7);
+}
+
+/* @n whole words of segment @seg, whose terms sum to @csum, are done. */
+static void dmatd_stream_took_words(DmaTestdevCmd *c, uint32_t seg,
+                                    uint64_t n, uint64_t csum)
+{
+    c->st.word_seg = seg;
+    c->st.word = 0;
+    c->st.csum += csum;
+    c->st.off += n * 8;
+}
+
+/*
+ * WRITE_PATTERN and FILL into RAM: write @len bytes of the stream to @buf
+ * and fold in what was written, in one pass for the whole words.
+ */
+static void dmatd_stream_generate(DmaTestdevState *s, DmaTestdevCmd *c,
+                                  uint8_t *buf, uint64_t len, uint32_t seg)
+{
+    DmatdWordGen g = dmatd_word_gen(c);
+    uint8_t part[8];
+    uint64_t k = dmatd_stream_head(c, len), n;
+
+    for (;;) {
+        /* A partial word goes through @part: fold in what was written. */
+        dmatd_generate(c, part, c->st.off, k);
+        memcpy(buf, part, k);
+        dmatd_stream_feed(s, c, part, k, seg);
+        buf += k;
+        len -= k;
+        n = len / 8;
+        if (n) {
+            dmatd_stream_took_words(c, seg, n,
+                                    dmatd_words_generate(s->lanes, buf, n,
+                                                         c->st.off / 8, &g));
+            buf += n * 8;
+            len -= n * 8;
+        }
+        if (!len) {
+            return;
+        }
+        k = len;                /* the last, partial word */
     }
-    for (; i < len; i++) {
-        buf[i] = fill ? c->fill >> (((off + i) & 7) * 8)
-                      : dmatd_pattern_byte(c->seed, off + i);
+}
+
+/*
+ * COPY from RAM to RAM: move @len bytes from @src to @dst and fold them in
+ * as read, loading each word once.
+ */
+static void dmatd_stream_copy(DmaTestdevState *s, DmaTestdevCmd *c,
+                              uint8_t *dst, const uint8_t *src, uint64_t len,
+                              uint32_t seg)
+{
+    uint8_t part[8];
+    uint64_t k, n;
+
+    if (dst < src + len && src < dst + len) {
+        /* Overlapping: hash the source before the copy changes it. */
+        dmatd_stream_feed(s, c, src, len, seg);
+        memmove(dst, src, len);
+        return;
+    }
+    for (k = dmatd_stream_head(c, len);; k = len) {
+        memcpy(part, src, k);
+        memcpy(dst, part, k);
+        dmatd_stream_feed(s, c, part, k, seg);
+        src += k;
+        dst += k;
+        len -= k;
+        n = len / 8;
+        if (n) {
+            dmatd_stream_took_words(c, seg, n,
+                                    dmatd_words_copy(s->lanes, dst, src, n,
+                                                     c->st.off / 8));
+            src += n * 8;
+            dst += n * 8;
+            len -= n * 8;
+        }
+        if (!len) {
+            return;
+        }
     }
 }
 
@@ -630,9 +752,10 @@ static bool dmatd_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
                 memcpy(saved, p + (s->misdirect_off - c->st.off), 8);
             }
             if (to_mem) {
-                dmatd_generate(c, p, c->st.off, n);
+                dmatd_stream_generate(s, c, p, n, cur->index);
+            } else {
+                dmatd_stream_feed(s, c, p, n, cur->index);
             }
-            dmatd_stream_feed(c, p, n, cur->index);
             if (misdirect) {
                 dmatd_misdirect(s, c, cur, p, c->st.off - n, saved);
             }
@@ -651,7 +774,7 @@ static bool dmatd_run_single(DmaTestdevState *s, DmaTestdevCmd *c,
                 }
                 return true;
             }
-            dmatd_stream_feed(c, s->bounce, n, cur->index);
+            dmatd_stream_feed(s, c, s->bounce, n, cur->index);
         }
         /* Moved, even if it reset the device: the log keeps it. */
         cur->seg_pos += n;
@@ -705,10 +828,12 @@ static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         saddr = src->seg_addr + src->seg_pos;
         daddr = dst->seg_addr + dst->seg_pos;
         n = MIN(src->seg_len - src->seg_pos, dst->seg_len - dst->seg_pos);
-        n = MIN(MIN(n, DMATD_BOUNCE_SIZE), *budget);
+        n = MIN(n, *budget);
 
         sp = dmatd_map_ram(s, saddr, &n, DMA_DIRECTION_TO_DEVICE);
         if (!sp) {
+            /* Only what is not RAM goes through the bounce buffer. */
+            n = MIN(n, DMATD_BOUNCE_SIZE);
             res = dmatd_dma(s, c, saddr, s->bounce, n, DMA_DIRECTION_TO_DEVICE);
             if (c->abandoned) {
                 return true;
@@ -722,10 +847,10 @@ static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         dn = n;
         dp = dmatd_map_ram(s, daddr, &dn, DMA_DIRECTION_FROM_DEVICE);
         if (dp) {
-            memmove(dp, sp ? sp : s->bounce, dn);
+            dmatd_stream_copy(s, c, dp, sp ? sp : s->bounce, dn, src->index);
             pci_dma_unmap(pdev, dp, dn, DMA_DIRECTION_FROM_DEVICE, dn);
         } else {
-            dn = MIN(dn, n);
+            dn = MIN(MIN(dn, n), DMATD_BOUNCE_SIZE);
             res = dmatd_dma(s, c, daddr, sp ? sp : s->bounce, dn,
                             DMA_DIRECTION_FROM_DEVICE);
             if (res != MEMTX_OK) {
@@ -738,8 +863,8 @@ static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
                 }
                 return true;
             }
+            dmatd_stream_feed(s, c, sp ? sp : s->bounce, dn, src->index);
         }
-        dmatd_stream_feed(c, sp ? sp : s->bounce, dn, src->index);
         if (sp) {
             pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, dn);
         }
@@ -1923,6 +2048,7 @@ static void dmatd_realize(PCIDevice *pdev, Error **errp)
                                 &DEVICE(s)->mem_reentrancy_guard);
     s->log = g_new0(DmaTestdevLogEntry, s->log_size);
     s->bounce = g_malloc(DMATD_BOUNCE_SIZE);
+    s->lanes = !s->datapath_scalar && dmatd_words_lanes_available();
     s->cq_phase = true;
 }
 
@@ -1983,6 +2109,12 @@ static void dmatd_get_log_seq(Object *obj, Visitor *v, const char *name,
     visit_type_uint64(v, name, &DMA_TESTDEV(obj)->log_seq, errp);
 }
 
+/* Which loops the data path runs: tests and benchmarks report it. */
+static bool dmatd_get_lanes(Object *obj, Error **errp)
+{
+    return DMA_TESTDEV(obj)->lanes;
+}
+
 static void dmatd_instance_init(Object *obj)
 {
     /* Sized for PCIe config space; cleared in realize on a PCI bus. */
@@ -1994,6 +2126,7 @@ static void dmatd_instance_init(Object *obj)
                         dmatd_set_log_from, NULL, NULL);
     object_property_add(obj, "dma-log-seq", "uint64", dmatd_get_log_seq,
                         NULL, NULL, NULL);
+    object_property_add_bool(obj, "x-datapath-lanes", dmatd_get_lanes, NULL);
 }
 
 /*
@@ -2350,10 +2483,14 @@ static bool dmatd_has_msix(void *opaque, int version_id)
     return msix_present(PCI_DEVICE(opaque));
 }
 
+/*
+ * Version 4: contract 2.0's checksum.  A command in flight carries its
+ * checksum so far, which a version 3 stream computed the 1.x way.
+ */
 static const VMStateDescription vmstate_dma_testdev = {
     .name = TYPE_DMA_TESTDEV,
-    .version_id = 3,
-    .minimum_version_id = 3,
+    .version_id = 4,
+    .minimum_version_id = 4,
     .pre_save = dmatd_pre_save,
     .post_load = dmatd_post_load,
     .fields = (const VMStateField[]) {
@@ -2425,6 +2562,9 @@ static const Property dmatd_properties[] = {
                        UINT64_MAX),
     DEFINE_PROP_UINT32("x-bad-seed-every", DmaTestdevState, bad_seed_every,
                        0),
+    /* Lets a host with AVX-512 test the data path's one-word loops too. */
+    DEFINE_PROP_BOOL("x-datapath-scalar", DmaTestdevState, datapath_scalar,
+                     false),
 };
 
 static void dmatd_class_init(ObjectClass *klass, DMATD_CLASS_INIT_DATA data)

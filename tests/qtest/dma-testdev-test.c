@@ -26,6 +26,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 
     dmatd_add_data_tests();
+    dmatd_add_checksum_tests();
     dmatd_add_err_tests();
     dmatd_add_big_tests();
     dmatd_add_intr_tests();

@@ -34,8 +34,8 @@
 #define DMA_TESTDEV_ID_VALUE \
     (((uint32_t)DMA_TESTDEV_DEVICE_ID << 16) | DMA_TESTDEV_VENDOR_ID)
 /* DMATD_REG_VERSION: major in bits 31:16, minor in bits 15:0. */
-#define DMA_TESTDEV_VERSION_MAJOR   1
-#define DMA_TESTDEV_VERSION_MINOR   1
+#define DMA_TESTDEV_VERSION_MAJOR   2
+#define DMA_TESTDEV_VERSION_MINOR   0
 #define DMA_TESTDEV_VERSION_VALUE \
     (((uint32_t)DMA_TESTDEV_VERSION_MAJOR << 16) | DMA_TESTDEV_VERSION_MINOR)
 
@@ -449,27 +449,45 @@ static inline uint8_t dmatd_pattern_byte(uint32_t seed, uint64_t off)
  */
 #define DMATD_PAGE_TAG_SIZE         24
 
-static inline uint64_t dmatd_page_tag_check(uint64_t nonce, uint64_t index)
+/*
+ * splitmix64's finalizer.  A bijection of 64-bit words in which every
+ * input bit changes about half of the output bits: the mixer of both the
+ * page tag and the checksum.
+ */
+static inline uint64_t dmatd_mix64(uint64_t x)
 {
-    /* splitmix64's finalizer over both: no word of the tag predicts it. */
-    uint64_t x = nonce ^ (index * 0x9e3779b97f4a7c15ULL) ^
-                 0x706167657461670aULL;
-
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
 }
 
-/*
- * DMATD_REG_CHECKSUM: FNV-1a over the transfer taken as 64-bit little-endian
- * words, the last partial word zero-padded.
- */
-#define DMATD_CSUM_INIT             0xcbf29ce484222325ULL
-#define DMATD_CSUM_PRIME            0x100000001b3ULL
-
-static inline uint64_t dmatd_csum_word(uint64_t csum, uint64_t word)
+static inline uint64_t dmatd_page_tag_check(uint64_t nonce, uint64_t index)
 {
-    return (csum ^ word) * DMATD_CSUM_PRIME;
+    /* Mixed over both: no word of the tag predicts it. */
+    return dmatd_mix64(nonce ^ (index * 0x9e3779b97f4a7c15ULL) ^
+                       0x706167657461670aULL);
+}
+
+/*
+ * DMATD_REG_CHECKSUM: the sum modulo 2^64 of one term per 64-bit
+ * little-endian word of the transfer, the last partial word zero-padded.
+ * The term of the word at transfer offset 8 * @index is
+ * dmatd_csum_term(word, index).
+ *
+ * Why this shape: the terms are independent of each other, so a host adds
+ * them in any grouping, in as many lanes as its vector unit has, at
+ * memory speed (FNV-1a, the checksum of contract 1.x, was one dependent
+ * multiply per word).  What it detects: for a fixed index the term is a
+ * bijection of the word, so a change confined to one word always changes
+ * the sum.  Swapped words, a word at the wrong offset and anything larger
+ * change it unless the mixed terms cancel by chance, about 2^-64.
+ */
+#define DMATD_CSUM_INIT             0
+#define DMATD_CSUM_INDEX_KEY        0x9e3779b97f4a7c15ULL
+
+static inline uint64_t dmatd_csum_term(uint64_t word, uint64_t index)
+{
+    return dmatd_mix64(word ^ (index * DMATD_CSUM_INDEX_KEY));
 }
 
 /*

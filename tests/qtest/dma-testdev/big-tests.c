@@ -191,9 +191,9 @@ static void test_big_1g(const void *data)
     csum = DMATD_CSUM_INIT;
     for (i = 0; i < n; i++) {
         for (w = 0; w < chunk; w += 8) {
-            csum = dmatd_csum_word(csum,
-                                   dmatd_pattern_word(DMATD_SEED,
-                                                      GiB - chunk + w));
+            csum += dmatd_csum_term(dmatd_pattern_word(DMATD_SEED,
+                                                       GiB - chunk + w),
+                                    (i * chunk + w) / 8);
         }
     }
     DMATD_CHECK_REG64(d, DMATD_REG_CHECKSUM_LO, csum);

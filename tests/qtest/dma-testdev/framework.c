@@ -161,7 +161,7 @@ void dmatd_csum_feed(DmatdCsum *c, const uint8_t *buf, uint64_t len)
     for (i = 0; i < len; i++) {
         c->word |= (uint64_t)buf[i] << ((c->off & 7) * 8);
         if (!(++c->off & 7)) {
-            c->csum = dmatd_csum_word(c->csum, c->word);
+            c->csum += dmatd_csum_term(c->word, c->off / 8 - 1);
             c->word = 0;
         }
     }
@@ -169,7 +169,8 @@ void dmatd_csum_feed(DmatdCsum *c, const uint8_t *buf, uint64_t len)
 
 uint64_t dmatd_csum_end(DmatdCsum *c)
 {
-    return (c->off & 7) ? dmatd_csum_word(c->csum, c->word) : c->csum;
+    return (c->off & 7) ? c->csum + dmatd_csum_term(c->word, c->off / 8)
+                        : c->csum;
 }
 
 uint64_t dmatd_csum_buf(const uint8_t *buf, uint64_t len)
@@ -188,11 +189,11 @@ uint64_t dmatd_pattern_csum(uint32_t seed, uint64_t len)
     uint64_t off;
 
     for (off = 0; off + 8 <= len; off += 8) {
-        csum = dmatd_csum_word(csum, dmatd_pattern_word(seed, off));
+        csum += dmatd_csum_term(dmatd_pattern_word(seed, off), off / 8);
     }
     if (off < len) {
-        csum = dmatd_csum_word(csum, dmatd_pattern_word(seed, off) &
-                               MAKE_64BIT_MASK(0, (len - off) * 8));
+        csum += dmatd_csum_term(dmatd_pattern_word(seed, off) &
+                                MAKE_64BIT_MASK(0, (len - off) * 8), off / 8);
     }
     return csum;
 }

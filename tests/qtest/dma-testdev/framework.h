@@ -217,5 +217,6 @@ void dmatd_add_reset_tests(void);
 void dmatd_add_migration_tests(void);
 void dmatd_add_bad_input_tests(void);
 void dmatd_add_epf_tests(void);
+void dmatd_add_checksum_tests(void);
 
 #endif
