@@ -39,6 +39,7 @@
 #include "hw/pci/msix.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
+#include "system/runstate.h"
 #include "hw/misc/dma-testdev.h"
 #include "dma-testdev-internal.h"
 #include "trace.h"
@@ -1347,6 +1348,30 @@ static void dmatd_queue_bh(void *opaque)
     dmatd_step_end(s, "queue", &c, c.res.bytes_done - before);
 }
 
+/*
+ * A doorbell.  Without pacing ("latency-ns" 0) the device has no reason to
+ * wait for the main loop: the first callback runs at once, inside the MMIO
+ * write, as a register command does, behind the same re-entrancy guard (a
+ * doorbell is an MMIO write to BAR0, so DMA aimed at BAR0 is refused here
+ * as it is in the bottom half).  A guest polling the completion queue then
+ * sees its entry after one MMIO exit instead of a wake-up of the main loop
+ * and a bottom half.  What the callback leaves (the next entries, the rest
+ * of a long command) goes through the timer and the bottom half as before,
+ * so no doorbell holds the vCPU longer than one callback.  With pacing, or
+ * while the VM is not running (a debugger's write), the timer decides.
+ */
+static void dmatd_queue_doorbell(DmaTestdevState *s)
+{
+    if (s->latency_ns || s->in_step || s->q_scheduled ||
+        !runstate_is_running()) {
+        dmatd_queue_kick(s);
+        return;
+    }
+    if (dmatd_queue_running(s) && (s->q_active || s->sq_head != s->sq_tail)) {
+        dmatd_queue_bh(s);
+    }
+}
+
 static void dmatd_queue_enable(DmaTestdevState *s)
 {
     uint64_t sq_len = (uint64_t)s->q_size * DMATD_SQE_SIZE;
@@ -1405,7 +1430,7 @@ static void dmatd_queue_sq_doorbell(DmaTestdevState *s, hwaddr addr,
         return;
     }
     s->sq_tail = val;
-    dmatd_queue_kick(s);
+    dmatd_queue_doorbell(s);
 }
 
 static void dmatd_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
@@ -1425,7 +1450,7 @@ static void dmatd_queue_cq_doorbell(DmaTestdevState *s, hwaddr addr,
         return;
     }
     s->cq_head = val;
-    dmatd_queue_kick(s);
+    dmatd_queue_doorbell(s);
 }
 
 /*
