@@ -153,10 +153,10 @@ static void test_csum_strength_control(void)
 /*
  * The device's data path against the definition: large and odd
  * transfers through each of its loops (one word at a time, eight at a
- * time, and non-temporal stores, which start at 4 MiB for COPY and
- * 64 MiB for WRITE_PATTERN), at word-aligned and unaligned addresses
- * (the non-temporal loops first align the destination to 64 bytes, and
- * skip it when the destination is not at a word boundary).
+ * time, and COPY's non-temporal stores from 4 MiB on), at word-aligned
+ * and unaligned addresses (COPY first aligns the destination to 64 bytes
+ * for those stores, and uses ordinary ones when the destination is not
+ * at a word boundary).
  */
 typedef struct CsumXfer {
     uint64_t len;
@@ -169,7 +169,7 @@ static const CsumXfer csum_xfers[] = {
     { 4 * KiB + 5, 3, 11 },
     { 5 * MiB, 0, 8 },          /* COPY: aligned after 7 words */
     { 5 * MiB + 3, 1, 3 },      /* COPY: never aligned, ordinary stores */
-    { 65 * MiB, 40, 24 },       /* both: aligned after 3 and 5 words */
+    { 65 * MiB, 40, 24 },       /* COPY: aligned after 5 words */
 };
 
 /* A word at transfer offset @off of @d's memory at @addr, as found. */
