@@ -5,10 +5,15 @@ The protocol is docs/guest-protocol.rst.  The rules follow the guest
 qtest's reader (tests/qtest/dma-testdev-guest-test.c, dmatd_line() and
 dmatd_field()), so that both hosts read a console the same way:
 
-* a protocol line is the text from the first "@dt " in a console line
-  (kernel messages may share the line); the keyword must be followed by
-  a space or end the line, so "'@dt wait' until" in a help text is not
-  one;
+* the kernel and the guest's user space share the console, and a kernel
+  record ("[%5lu.%06lu] " and its text, printed whole) can land in the
+  middle of a line a tool is still writing.  A record runs to the end of
+  its console line; the text before it continues in the next console
+  line.  split_console() puts each user line and each record back
+  together before anything else reads them;
+* a protocol line is the text from the first "@dt " in a user line; the
+  keyword must be followed by a space or end the line, so "'@dt wait'
+  until" in a help text is not one;
 * a field is " KEY=VALUE", VALUE up to the next blank; the first
   occurrence of a key counts;
 * "@dt fatal msg=TEXT": TEXT is the rest of the line.
@@ -31,7 +36,7 @@ _KEY = re.compile(r'^[A-Za-z_][\w-]*$')
 _TAP = re.compile(r'^(not ok|ok)\b\s*(\d*)\s*-?\s*(.*)$')
 _PLAN = re.compile(r'^1\.\.(\d+)')
 _KERNEL_BAD = re.compile(r'Kernel panic|\bBUG:|Oops:|WARNING:')
-_KERNEL_STAMP = re.compile(r'^\s*\[\s*\d+\.\d+\]')
+_KERNEL_RECORD = re.compile(r'\[ *\d+\.\d{6}\] ')
 
 
 class Line:
@@ -178,12 +183,36 @@ def _add(console: Console, cur: Optional[Case], pl: Line) -> Optional[Case]:
     return cur
 
 
+def split_console(text: str) -> Tuple[List[Tuple[int, str]], List[str]]:
+    """The guest user space's lines, each with the number of the console
+    line it ends on, and the kernel's records, each whole (see above)."""
+    user: List[Tuple[int, str]] = []
+    kernel: List[str] = []
+    cut = ''
+    lineno = 0
+    for lineno, raw in enumerate(text.replace('\r', '').split('\n'), 1):
+        m = _KERNEL_RECORD.search(raw)
+        if m:
+            cut += raw[:m.start()]
+            kernel.append(raw[m.start():])
+        else:
+            user.append((lineno, cut + raw))
+            cut = ''
+    if cut:
+        user.append((lineno, cut))
+    return user, kernel
+
+
 def parse(text: str) -> Console:
     """Parse a whole console log."""
     console = Console()
     cur: Optional[Case] = None
     running = False
-    for lineno, raw in enumerate(text.replace('\r', '').split('\n'), 1):
+    user, kernel = split_console(text)
+    # Without PRINTK_TIME (a kernel of one's own) its lines are all "user".
+    console.kernel_bad = [line.strip() for line in kernel
+                          if _KERNEL_BAD.search(line)]
+    for lineno, raw in user:
         pl = protocol_line(raw, lineno)
         if pl is not None:
             cur = _add(console, cur, pl)
@@ -195,7 +224,7 @@ def parse(text: str) -> Console:
             continue
         if _KERNEL_BAD.search(raw):
             console.kernel_bad.append(raw.strip())
-        if running and not _KERNEL_STAMP.match(raw):
+        if running:
             console.output.append(raw)
         _tap(console, raw.strip())
     if cur is not None:

@@ -148,9 +148,12 @@ typedef struct DmatdVm {
     uint8_t *ram[DMATD_NODES];
     uint64_t node_size;
     uint64_t below_4g;
-    GString *console;           /* everything the guest printed */
+    GString *console;           /* everything the guest printed, as is */
+    GString *output;            /* user space's lines: kernel records out */
+    GString *kmsg;              /* the kernel's records, a line each */
+    GString *cut;               /* user text a kernel record broke off */
     GString *dma_log;           /* DMA log entries read, JSON lines */
-    GString *pending;           /* an incomplete line */
+    GString *pending;           /* an incomplete console line */
     GPtrArray *errors;          /* oracle findings */
     GPtrArray *bufs;            /* DmatdBuf *, finished */
     DmatdBuf *cur;
@@ -815,6 +818,60 @@ static void dmatd_dump_console(DmatdVm *vm)
 
 static void dmatd_keep_evidence(DmatdVm *vm, const DmatdGuestCase *c);
 
+/*
+ * Where a kernel record starts in a console line: "[%5lu.%06lu] "
+ * (PRINTK_TIME), at any column; NULL if the line has none.
+ */
+static const char *dmatd_kernel_record(const char *line)
+{
+    const char *p;
+
+    for (p = strchr(line, '['); p; p = strchr(p + 1, '[')) {
+        const char *q = p + 1;
+        size_t frac;
+
+        q += strspn(q, " ");
+        if (!g_ascii_isdigit(*q)) {
+            continue;
+        }
+        q += strspn(q, "0123456789");
+        if (*q != '.') {
+            continue;
+        }
+        frac = strspn(q + 1, "0123456789");
+        if (frac == 6 && g_str_has_prefix(q + 1 + frac, "] ")) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * One console line, sorted.  The kernel and the guest's user space share
+ * the serial console, and a kernel record can land in the middle of a
+ * line the tool is still writing: the console then reads "ok 33 name #
+ * SKIP rea[   21.02] vfio-pci ...: resetting\r\n" and "son\r\n".  A
+ * record is printed whole (under the port lock) and ends its console line,
+ * so the text before it is the start of a user line that goes on in the
+ * next console line.  The tool's lines and the kernel's are each read
+ * whole from vm->output and vm->kmsg; vm->console keeps the bytes as they
+ * came, for the evidence.
+ */
+static void dmatd_console_line(DmatdVm *vm, const char *line)
+{
+    const char *rec = dmatd_kernel_record(line);
+
+    if (rec) {
+        g_string_append_len(vm->cut, line, rec - line);
+        g_string_append_printf(vm->kmsg, "%s\n", rec);
+        return;
+    }
+    g_string_append(vm->cut, line);
+    g_string_append_printf(vm->output, "%s\n", vm->cut->str);
+    dmatd_line(vm, vm->cut->str);
+    g_string_truncate(vm->cut, 0);
+}
+
 /* Console bytes: keep them, and act on every whole line. */
 static void dmatd_feed(DmatdVm *vm, const char *buf, size_t n)
 {
@@ -827,7 +884,7 @@ static void dmatd_feed(DmatdVm *vm, const char *buf, size_t n)
                                           nl - vm->pending->str);
 
         g_string_erase(vm->pending, 0, nl - vm->pending->str + 1);
-        dmatd_line(vm, line);
+        dmatd_console_line(vm, line);
     }
 }
 
@@ -909,6 +966,41 @@ static uint8_t *dmatd_map_node(const char *path, uint64_t size)
     return p;
 }
 
+/* What the test reads from a guest, before it boots one. */
+static void dmatd_vm_init_state(DmatdVm *vm)
+{
+    vm->console = g_string_new(NULL);
+    vm->output = g_string_new(NULL);
+    vm->kmsg = g_string_new(NULL);
+    vm->cut = g_string_new(NULL);
+    vm->dma_log = g_string_new(NULL);
+    vm->pending = g_string_new(NULL);
+    vm->errors = g_ptr_array_new_with_free_func(g_free);
+    vm->bufs = g_ptr_array_new_with_free_func(dmatd_buf_free);
+    vm->tool_status = -1;
+    vm->maps = g_array_new(false, true, sizeof(DmatdDmaMap));
+    vm->ranges = g_array_new(false, true, sizeof(DmatdRun));
+    vm->map_overrun = -1;
+}
+
+static void dmatd_vm_free_state(DmatdVm *vm)
+{
+    g_string_free(vm->console, true);
+    g_string_free(vm->output, true);
+    g_string_free(vm->kmsg, true);
+    g_string_free(vm->cut, true);
+    g_string_free(vm->dma_log, true);
+    g_string_free(vm->pending, true);
+    g_ptr_array_free(vm->errors, true);
+    g_ptr_array_free(vm->bufs, true);
+    g_array_free(vm->maps, true);
+    g_array_free(vm->ranges, true);
+    g_free(vm->container);
+    if (vm->cur) {
+        dmatd_buf_free(vm->cur);
+    }
+}
+
 static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
 {
     DmatdVm *vm = g_new0(DmatdVm, 1);
@@ -925,15 +1017,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     vm->below_4g = MIN(DMATD_NODES * vm->node_size,
                        DMATD_NODES * vm->node_size >= DMATD_Q35_LOWMEM_SMALL ?
                        DMATD_Q35_LOWMEM_LARGE : DMATD_Q35_LOWMEM_SMALL);
-    vm->console = g_string_new(NULL);
-    vm->dma_log = g_string_new(NULL);
-    vm->pending = g_string_new(NULL);
-    vm->errors = g_ptr_array_new_with_free_func(g_free);
-    vm->bufs = g_ptr_array_new_with_free_func(dmatd_buf_free);
-    vm->tool_status = -1;
-    vm->maps = g_array_new(false, true, sizeof(DmatdDmaMap));
-    vm->ranges = g_array_new(false, true, sizeof(DmatdRun));
-    vm->map_overrun = -1;
+    dmatd_vm_init_state(vm);
     vm->deadline = g_get_monotonic_time() +
                    (gint64)dmatd_timeout_s * G_USEC_PER_SEC;
 
@@ -1037,17 +1121,7 @@ static void dmatd_vm_stop(DmatdVm *vm)
     close(vm->serial_fd);
     close(vm->listen_fd);
     g_free(vm->sock_path);
-    g_string_free(vm->console, true);
-    g_string_free(vm->dma_log, true);
-    g_string_free(vm->pending, true);
-    g_ptr_array_free(vm->errors, true);
-    g_ptr_array_free(vm->bufs, true);
-    g_array_free(vm->maps, true);
-    g_array_free(vm->ranges, true);
-    g_free(vm->container);
-    if (vm->cur) {
-        dmatd_buf_free(vm->cur);
-    }
+    dmatd_vm_free_state(vm);
     g_free(vm);
 }
 
@@ -1136,9 +1210,9 @@ static const char *dmatd_suite_start(DmatdVm *vm, const char *suite)
 {
     g_autofree char *begin = g_strdup_printf("@dt selftest-begin name=%s",
                                              suite);
-    const char *from = vm->console->str, *p;
+    const char *from = vm->output->str, *p;
 
-    for (p = strstr(vm->console->str, begin); p;
+    for (p = strstr(vm->output->str, begin); p;
          p = strstr(p + 1, begin)) {
         if (strchr("\r\n", p[strlen(begin)])) {
             from = p;
@@ -1231,7 +1305,7 @@ static unsigned dmatd_check_ktap(DmatdVm *vm, const char *suite,
 /* N of the KTAP plan "1..N" on the console; 0 if there is none. */
 static unsigned dmatd_ktap_plan(DmatdVm *vm)
 {
-    const char *p = strstr(vm->console->str, "\n1..");
+    const char *p = strstr(vm->output->str, "\n1..");
 
     return p ? atoi(p + 4) : 0;
 }
@@ -1329,7 +1403,7 @@ static bool dmatd_vfio_skip_ok(const char *name, const char *reason)
 
 static unsigned dmatd_vfio_check_ktap(DmatdVm *vm)
 {
-    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    g_auto(GStrv) lines = g_strsplit(vm->output->str, "\n", -1);
     g_autoptr(GString) inner = g_string_new(NULL);
     char **l;
 
@@ -1412,15 +1486,15 @@ static void dmatd_check_kernel(DmatdVm *vm)
         "list_del corruption", "blocked for more than", "detected stall",
         "Bad page",
     };
-    g_auto(GStrv) lines = g_strsplit(vm->console->str, "\n", -1);
+    g_auto(GStrv) lines = g_strsplit(vm->kmsg->str, "\n", -1);
     guint found = 0, i;
     char **l;
 
+    /* Every record, also one that broke into a line of the tool's. */
     for (l = lines; *l; l++) {
-        /* The kernel's lines only: "[    1.234567] " (PRINTK_TIME). */
-        const char *msg = **l == '[' ? strstr(*l, "] ") : NULL;
+        const char *msg = strstr(*l, "] ");
 
-        if (!msg || msg - *l > 16) {
+        if (!msg) {
             continue;
         }
         for (i = 0; i < ARRAY_SIZE(markers); i++) {
@@ -1813,9 +1887,9 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          * the tool must count them and fail, and only for that reason.
          */
         g_assert_cmpint(vm->tool_status, ==, 1);
-        g_assert_nonnull(strstr(vm->console->str,
+        g_assert_nonnull(strstr(vm->output->str,
                                 "check name=remap-race result=fail"));
-        g_assert_null(strstr(vm->console->str, " wrong=0 "));
+        g_assert_null(strstr(vm->output->str, " wrong=0 "));
         break;
     case DMATD_EXPECT_LEGACY_HAZARD: {
         uint64_t p;
@@ -2095,6 +2169,78 @@ static const DmatdGuestCase dmatd_dpdk_cases[] = {
 };
 
 /*
+ * The console reader, without a guest: kernel records that broke into
+ * the tool's lines, as in a real run (see dmatd_console_line()), fed in
+ * pieces of every size.  The tool's lines must read whole, the records
+ * must all reach the kernel check, and nothing may be lost.
+ */
+static const char dmatd_interleaved_console[] =
+    "[    1.000000] Linux version 7.3.0\r\n"
+    "dt-init: running: dt-vfio-selftest --all\r\n"
+    "@dt selftest-begin name=vfio_dma_mapping_test\r\n"
+    "# ok 1 t.iommufd.overflow # SKIP device is bound in VFIO no-IOMMU "
+    "mode: this IOMMU mode needs an IOMMU[   21.025068] vfio-pci "
+    "0000:01:00.0: resetting\r\n"
+    "\r\n"
+    "@dt dma-range pa=0x1000 len[   21.100000] WARNING: drivers/x.c:1 at "
+    "f+0x0/0x10, CPU#0: sh/1\r\n"
+    "[   21.100001] second record, same gap\r\n"
+    "=0x2000\r\n"
+    "# ok 2 t.iommufd_noiommu.overflow\r"
+    "[   21.200000] vfio-pci 0000:01:00.0: reset done\r\n"
+    "\n"
+    "# # Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0\r\n"
+    "@dt selftest name=vfio_dma_mapping_test status=0\r\n"
+    "@dt exit status=0\r\n";
+
+static void test_console_interleaved(void)
+{
+    static const size_t chunks[] = { sizeof(dmatd_interleaved_console), 1, 3,
+                                     7, 64 };
+    const char *text = dmatd_interleaved_console;
+    size_t len = strlen(text), i, off;
+    g_autofree char *first_output = NULL;
+
+    /* The fixture does what a real console did: records inside lines. */
+    g_assert_nonnull(strstr(text, "IOMMU[   21.025068] "));
+    g_assert_nonnull(strstr(text, "len[   21.100000] WARNING: "));
+
+    for (i = 0; i < ARRAY_SIZE(chunks); i++) {
+        g_auto(GStrv) kmsg = NULL;
+        DmatdVm vm = { 0 };
+        DmatdRun *r;
+
+        dmatd_vm_init_state(&vm);
+        for (off = 0; off < len; off += chunks[i]) {
+            dmatd_feed(&vm, text + off, MIN(chunks[i], len - off));
+        }
+        g_assert_cmpstr(vm.console->str, ==, text);
+        g_assert_cmpint(vm.tool_status, ==, 0);
+        g_assert_cmpuint(vm.ranges->len, ==, 1);
+        r = &g_array_index(vm.ranges, DmatdRun, 0);
+        g_assert_cmphex(r->pa, ==, 0x1000);
+        g_assert_cmphex(r->len, ==, 0x2000);
+        g_assert_cmpuint(dmatd_vfio_check_ktap(&vm), ==, 2);
+        g_assert_cmpuint(vm.errors->len, ==, 0);
+
+        /* Five records, a line each; the WARNING is the one finding. */
+        kmsg = g_strsplit(vm.kmsg->str, "\n", -1);
+        g_assert_cmpuint(g_strv_length(kmsg), ==, 6);
+        g_assert_cmpstr(kmsg[5], ==, "");
+        dmatd_check_kernel(&vm);
+        g_assert_cmpuint(vm.errors->len, ==, 1);
+        g_assert_nonnull(strstr(vm.errors->pdata[0],
+                                "] WARNING: drivers/x.c:1 at f+0x0/0x10"));
+        g_assert_null(strstr(vm.output->str, "[   21."));
+        if (!first_output) {
+            first_output = g_strdup(vm.output->str);
+        }
+        g_assert_cmpstr(vm.output->str, ==, first_output);
+        dmatd_vm_free_state(&vm);
+    }
+}
+
+/*
  * DT_GUEST_CASES="guest/cdev/4k-1M,dpdk/pa,...": register only these
  * (the sanitizer run's subset, scripts/lib/sanitizers.sh).  Unset: all.
  * Every name must be a case: a typo must not shrink a run silently.
@@ -2165,6 +2311,9 @@ int main(int argc, char **argv)
     group = getenv("DT_GUEST_GROUP");
     g_assert(!group || !strcmp(group, "guest") || !strcmp(group, "dpdk"));
     if (!group || !strcmp(group, "guest")) {
+        /* No guest: it costs nothing, so every run of the group has it. */
+        qtest_add_func("dma-testdev/guest/console/interleaved",
+                       test_console_interleaved);
         dmatd_add_cases("guest", dmatd_cases, ARRAY_SIZE(dmatd_cases),
                         wanted);
     }

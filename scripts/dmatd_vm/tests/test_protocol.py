@@ -12,7 +12,8 @@ dt-init: running: dt-pin --mode cdev --backing 4k --len 1M
 TAP version 13
 @dt begin case=pin mode=cdev backing=4k len=0x100000 offset=0x0 nonce=0x1
 @dt run index=0 iova=0x1000 pa=0x3f233000 len=0x1000
-[  2.5] random: crng init done@dt run index=1 iova=0x2000 pa=0x5000 len=0xff000
+@dt run index=1 iova=0x2000 pa=[    2.500000] random: crng init done
+0x5000 len=0xff000
 @dt check name=runs-cover result=ok runs=2 bytes=0x100000
 ok 1 pin/runs-cover
 @dt dma op=write-pattern seed=0xf2 segs=2 status=0x2 error=0 bytes=0x100000 \
@@ -26,16 +27,16 @@ ok 3 setup/unmap-releases
 ok 4 setup/skipped # SKIP no hugepages
 1..4
 @dt exit status=1
-[    3.0] reboot: Power down
+[    3.000000] reboot: Power down
 """
 
 
 class LineTest(unittest.TestCase):
     """One protocol line."""
 
-    def test_kernel_prefix(self) -> None:
-        """Kernel text before "@dt " on the same line is skipped."""
-        pl = protocol.protocol_line('[ 2.5] x@dt run index=1 pa=0x5000')
+    def test_text_before(self) -> None:
+        """Text before "@dt " on the same line is skipped."""
+        pl = protocol.protocol_line('x: @dt run index=1 pa=0x5000')
         assert pl is not None
         self.assertEqual(pl.keyword, 'run')
         self.assertEqual(pl.num('pa'), 0x5000)
@@ -110,7 +111,7 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(con.kernel_bad, [])
         # The command's own output: no protocol and no kernel lines.
         self.assertIn('# dma-verify-match: mismatches=2', con.output)
-        self.assertNotIn('[    3.0] reboot: Power down', con.output)
+        self.assertNotIn('[    3.000000] reboot: Power down', con.output)
         self.assertFalse(any('@dt' in line for line in con.output))
 
     def test_help_text_is_no_case(self) -> None:
@@ -137,11 +138,44 @@ class ParseTest(unittest.TestCase):
 
     def test_kernel_trouble(self) -> None:
         """Kernel BUG/WARNING/Oops/panic lines are collected."""
-        con = protocol.parse('[ 1.0] WARNING: CPU: 0 PID: 1 at x\n'
-                             '[ 1.1] BUG: kernel NULL pointer\n'
-                             '[ 1.2] nothing wrong\nBail out! no device\n')
+        con = protocol.parse('[    1.000000] WARNING: CPU: 0 PID: 1 at x\n'
+                             '[    1.100000] BUG: kernel NULL pointer\n'
+                             '[    1.200000] nothing wrong\n'
+                             'Bail out! no device\n')
         self.assertEqual(len(con.kernel_bad), 2)
         self.assertEqual(con.bail_out, ['Bail out! no device'])
+
+    def test_interleaved(self) -> None:
+        """Kernel records that broke into the tool's lines (as on a real
+        console, CR LF and all): each user line reads whole, each record
+        reaches the kernel check, and neither is lost."""
+        text = ('dt-init: running: dt-vfio-selftest\r\n'
+                'ok 1 a.b # SKIP needs an IOMMU[   21.025068] vfio-pci '
+                '0000:01:00.0: resetting\r\n\r\n'
+                '@dt dma-range pa=0x1000 len[   21.100000] WARNING: x.c:1 '
+                'at f, CPU#0: sh/1\r\n'
+                '[   21.100001] second record, same gap\r\n=0x2000\r\n'
+                'ok 2 a.c\r[   21.200000] reset done\r\n\n'
+                '1..2\r\n@dt exit status=0\r\n')
+        user, kernel = protocol.split_console(text)
+        self.assertEqual([line for _, line in user],
+                         ['dt-init: running: dt-vfio-selftest',
+                          'ok 1 a.b # SKIP needs an IOMMU',
+                          '@dt dma-range pa=0x1000 len=0x2000',
+                          'ok 2 a.c', '1..2', '@dt exit status=0', ''])
+        self.assertEqual(len(kernel), 4)
+        con = protocol.parse(text)
+        self.assertEqual(con.problems, [])
+        self.assertEqual([pl.num('len') for pl in con.other], [0x2000])
+        self.assertEqual([t for _, t in con.tap],
+                         ['ok 1 a.b # SKIP needs an IOMMU', 'ok 2 a.c'])
+        self.assertEqual(len(con.kernel_bad), 1)
+        self.assertIn('WARNING: x.c:1', con.kernel_bad[0])
+        self.assertEqual(con.exit_status, 0)
+        # The control: read line by line, the range loses its length.
+        pl = protocol.protocol_line(text.split('\r\n')[3])
+        assert pl is not None
+        self.assertIsNone(pl.num('len'))
 
 
 if __name__ == '__main__':
