@@ -140,6 +140,7 @@ typedef struct DmatdDmaMap {
 } DmatdDmaMap;
 
 typedef struct DmatdVm {
+    const DmatdGuestCase *gcase;  /* NULL: no guest (the console test) */
     QTestState *qts;
     int listen_fd;
     int serial_fd;
@@ -1017,6 +1018,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     vm->below_4g = MIN(DMATD_NODES * vm->node_size,
                        DMATD_NODES * vm->node_size >= DMATD_Q35_LOWMEM_SMALL ?
                        DMATD_Q35_LOWMEM_LARGE : DMATD_Q35_LOWMEM_SMALL);
+    vm->gcase = c;
     dmatd_vm_init_state(vm);
     vm->deadline = g_get_monotonic_time() +
                    (gint64)dmatd_timeout_s * G_USEC_PER_SEC;
@@ -1125,6 +1127,12 @@ static void dmatd_vm_stop(DmatdVm *vm)
     g_free(vm);
 }
 
+/*
+ * Before every verdict: the findings so far, on stdout and in the
+ * evidence, which an assertion after this may be the last chance to
+ * write (the checks of a case's kind run after dmatd_run_case() first
+ * wrote it).
+ */
 static void dmatd_report_errors(DmatdVm *vm)
 {
     guint i;
@@ -1135,6 +1143,9 @@ static void dmatd_report_errors(DmatdVm *vm)
     }
     if (vm->errors->len) {
         dmatd_msg("oracle: %u findings in all", vm->errors->len);
+    }
+    if (vm->gcase) {
+        dmatd_keep_evidence(vm, vm->gcase);
     }
 }
 
