@@ -32,15 +32,6 @@
 #define DMATD_HAVE_LANES 1
 #endif
 
-/*
- * The word that WRITE_PATTERN (base = seed << 32, mask = UINT32_MAX) or
- * FILL (base = the fill value, mask = 0) puts at word index @idx.
- */
-static inline uint64_t dmatd_gen_word(const DmatdWordGen *g, uint64_t idx)
-{
-    return g->base | (idx & g->mask);
-}
-
 static uint64_t dmatd_words_csum_1(const uint8_t *src, uint64_t n,
                                    uint64_t idx)
 {

@@ -311,6 +311,16 @@ typedef struct DmatdWordGen {
     uint64_t mask;
 } DmatdWordGen;
 
+/*
+ * The word that WRITE_PATTERN (base = seed << 32, mask = UINT32_MAX) or
+ * FILL (base = the fill value, mask = 0) puts at word index @idx.  The
+ * vector loops of dma-testdev-datapath.c compute it lane by lane.
+ */
+static inline uint64_t dmatd_gen_word(const DmatdWordGen *g, uint64_t idx)
+{
+    return g->base | (idx & g->mask);
+}
+
 bool dmatd_words_lanes_available(void);
 uint64_t dmatd_words_csum(bool lanes, const uint8_t *src, uint64_t n,
                           uint64_t idx);

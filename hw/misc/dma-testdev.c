@@ -551,9 +551,7 @@ static void dmatd_generate(const DmaTestdevCmd *c, uint8_t *buf, uint64_t off,
     uint64_t i;
 
     for (i = 0; i < len; i++) {
-        uint64_t word = g.base | (((off + i) / 8) & g.mask);
-
-        buf[i] = word >> (((off + i) & 7) * 8);
+        buf[i] = dmatd_gen_word(&g, (off + i) / 8) >> (((off + i) & 7) * 8);
     }
 }
 
@@ -611,8 +609,9 @@ static void dmatd_stream_generate(DmaTestdevState *s, DmaTestdevCmd *c,
 }
 
 /*
- * COPY from RAM to RAM: move @len bytes from @src to @dst and fold them in
- * as read, loading each word once.
+ * COPY into RAM: move @len bytes from @src to @dst and fold them in as
+ * read, loading each word once.  The two must not overlap (see
+ * dmatd_run_copy()).
  */
 static void dmatd_stream_copy(DmaTestdevState *s, DmaTestdevCmd *c,
                               uint8_t *dst, const uint8_t *src, uint64_t len,
@@ -621,12 +620,7 @@ static void dmatd_stream_copy(DmaTestdevState *s, DmaTestdevCmd *c,
     uint8_t part[8];
     uint64_t k, n;
 
-    if (dst < src + len && src < dst + len) {
-        /* Overlapping: hash the source before the copy changes it. */
-        dmatd_stream_feed(s, c, src, len, seg);
-        memmove(dst, src, len);
-        return;
-    }
+    assert(dst >= src + len || src >= dst + len);
     for (k = dmatd_stream_head(c, len);; k = len) {
         memcpy(part, src, k);
         memcpy(dst, part, k);
@@ -802,8 +796,8 @@ static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         bool have_src = dmatd_cursor_next(s, c, src);
         bool have_dst = c->res.error == DMATD_ERR_NONE && !c->abandoned &&
                         dmatd_cursor_next(s, c, dst);
-        uint64_t saddr, daddr, n, dn;
-        uint8_t *sp, *dp;
+        uint64_t saddr, daddr, n, dn, dmapped;
+        uint8_t *sp, *dp, *from;
         MemTxResult res;
 
         if (c->abandoned) {
@@ -847,13 +841,28 @@ static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
         }
         dn = n;
         dp = dmatd_map_ram(s, daddr, &dn, DMA_DIRECTION_FROM_DEVICE);
-        if (dp) {
-            dmatd_stream_copy(s, c, dp, sp ? sp : s->bounce, dn, src->index);
-            pci_dma_unmap(pdev, dp, dn, DMA_DIRECTION_FROM_DEVICE, dn);
-        } else {
+        dmapped = dn;
+        if (!dp) {
             dn = MIN(MIN(dn, n), DMATD_BOUNCE_SIZE);
-            res = dmatd_dma(s, c, daddr, sp ? sp : s->bounce, dn,
-                            DMA_DIRECTION_FROM_DEVICE);
+        }
+        from = sp ? sp : s->bounce;
+        if (sp && (!dp || (dp < sp + dn && sp < dp + dn))) {
+            /*
+             * Read the source once, into the bounce buffer, and write and
+             * hash that: the write to a destination that is not RAM (a
+             * doorbell, say) or one that overlaps the source cannot then
+             * make the checksum describe other bytes than those written.
+             * Overlap within the piece is safe, as with memmove().
+             */
+            dn = MIN(dn, DMATD_BOUNCE_SIZE);
+            memcpy(s->bounce, sp, dn);
+            from = s->bounce;
+        }
+        if (dp) {
+            dmatd_stream_copy(s, c, dp, from, dn, src->index);
+            pci_dma_unmap(pdev, dp, dmapped, DMA_DIRECTION_FROM_DEVICE, dn);
+        } else {
+            res = dmatd_dma(s, c, daddr, from, dn, DMA_DIRECTION_FROM_DEVICE);
             if (res != MEMTX_OK) {
                 if (sp) {
                     pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, 0);
@@ -864,7 +873,7 @@ static bool dmatd_run_copy(DmaTestdevState *s, DmaTestdevCmd *c,
                 }
                 return true;
             }
-            dmatd_stream_feed(s, c, sp ? sp : s->bounce, dn, src->index);
+            dmatd_stream_feed(s, c, from, dn, src->index);
         }
         if (sp) {
             pci_dma_unmap(pdev, sp, n, DMA_DIRECTION_TO_DEVICE, dn);
