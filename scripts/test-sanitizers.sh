@@ -8,10 +8,10 @@
 # appears in the test log.
 #
 # Usage: scripts/test-sanitizers.sh [--suite device|guest|dpdk] [meson test args]
-#   (as scripts/test.sh; without arguments: every suite that runs QEMU,
-#   all but style and unit; the guest-level cases are the subset
-#   DT_SANITIZER_GUEST_CASES of lib/sanitizers.sh, one per path through
-#   QEMU's code: DT_GUEST_CASES= boots them all)
+#   (as scripts/test.sh; without arguments: the device and hardening
+#   tests and the guest-level cases DT_SANITIZER_GUEST_CASES of
+#   lib/sanitizers.sh, one per path through QEMU's code;
+#   `--no-suite style --no-suite unit` boots every case)
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -31,7 +31,9 @@ trap 'rm -f "$log"' EXIT
 rc=0
 # The style and unit suites run no QEMU: the plain run has them.
 if [ $# -eq 0 ]; then
-    set -- --no-suite style --no-suite unit
+    # shellcheck source=scripts/lib/sanitizers.sh
+    source "$DT_ROOT/scripts/lib/sanitizers.sh"
+    set -- device hardening "${DT_SANITIZER_GUEST_CASES[@]}"
 fi
 "$DT_ROOT/scripts/test.sh" "$@" 2>&1 | tee "$log" || rc=$?
 done_at=$(date +%s)

@@ -16,24 +16,23 @@ DT_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitiz
 # exit check does run there (its tracer attaches to every QEMU thread) and
 # reports nothing for the device and guest suites.  The caller's own
 # ASAN_OPTIONS / UBSAN_OPTIONS come last and win.
-# The guest-level cases the sanitizer run boots (DT_GUEST_CASES of the
-# guest qtest): one per path through QEMU's code, not per guest-kernel
-# behaviour, which the sanitizers do not see.  The register path with
+# The guest-level cases the sanitizer run boots (meson test names; the
+# guest qtest's case names): one per path through QEMU's code, not per
+# guest-kernel behaviour, which the sanitizers do not see.  The console
+# reader (no guest);  The register path with
 # single and scattered, unaligned segment lists; 64-bit addresses above
 # 4 GiB; the misdirect property; COPY (the legacy hazard); BARs remapped
 # under MMIO; the command queue, MSI-X and Linux's VFIO selftests; the
 # epf-test personality (its DMA, MSI and INTx); virtio-9p (the host's
 # root, DPDK).  The plain run boots every case.
-DT_SANITIZER_GUEST_CASES=guest/cdev/4k-1M,guest/cdev/scatter-offset
-DT_SANITIZER_GUEST_CASES+=,guest/cdev/above-4g,guest/negative/misdirect
-DT_SANITIZER_GUEST_CASES+=,guest/legacy/hazard,guest/mmio/remap-race
-DT_SANITIZER_GUEST_CASES+=,guest/vfio/selftests,guest/epf/kselftest
-DT_SANITIZER_GUEST_CASES+=,dpdk/pa
+# shellcheck disable=SC2034  # scripts/test-sanitizers.sh uses it
+DT_SANITIZER_GUEST_CASES=(guest/console/interleaved
+    guest/cdev/4k-1M guest/cdev/scatter-offset guest/cdev/above-4g
+    guest/negative/misdirect guest/legacy/hazard guest/mmio/remap-race
+    guest/vfio/selftests guest/epf/kselftest dpdk/pa)
 
 dt_sanitizer_env() {
     local common=halt_on_error=1:abort_on_error=1:print_stacktrace=1
-    # DT_GUEST_CASES= (empty) boots every case here too.
-    export DT_GUEST_CASES=${DT_GUEST_CASES-$DT_SANITIZER_GUEST_CASES}
     local symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
     ASAN_OPTIONS=$common:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}
     UBSAN_OPTIONS=$common${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}

@@ -2252,30 +2252,34 @@ static void test_console_interleaved(void)
 }
 
 /*
- * DT_GUEST_CASES="guest/cdev/4k-1M,dpdk/pa,...": register only these
- * (the sanitizer run's subset, scripts/lib/sanitizers.sh).  Unset: all.
- * Every name must be a case: a typo must not shrink a run silently.
+ * Which cases this run registers.  DT_GUEST_GROUP=guest|dpdk: one group
+ * (meson's two suites).  DT_GUEST_CASE=guest/cdev/4k-1M: that case alone;
+ * meson declares every case as a test of its own (meson.build lists them
+ * with -l), so that it runs two at a time and times each.
+ * DT_GUEST_CASES="guest/cdev/4k-1M,dpdk/pa,...": only these, the subset
+ * of a run (the sanitizer run's, scripts/lib/sanitizers.sh); a meson test
+ * of a case it does not name then registers nothing and is reported
+ * skipped.  Every name must be a case: a typo must not shrink a run
+ * silently.
  */
-static GHashTable *dmatd_wanted_cases(void)
-{
-    const char *list = getenv("DT_GUEST_CASES");
-    g_auto(GStrv) names = NULL;
-    GHashTable *wanted;
-    size_t i;
+typedef struct DmatdSelection {
+    const char *group;          /* NULL: both */
+    const char *one;            /* DT_GUEST_CASE, or NULL */
+    GHashTable *wanted;         /* DT_GUEST_CASES, or NULL: all */
+    GHashTable *known;          /* every case's name */
+} DmatdSelection;
 
-    if (!list || !*list) {
-        return NULL;
-    }
-    wanted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    names = g_strsplit(list, ",", -1);
-    for (i = 0; names[i]; i++) {
-        g_hash_table_add(wanted, g_strdup(g_strstrip(names[i])));
-    }
-    return wanted;
+static bool dmatd_selected(DmatdSelection *sel, const char *group,
+                           const char *name)
+{
+    g_hash_table_add(sel->known, g_strdup(name));
+    return (!sel->group || !strcmp(sel->group, group)) &&
+           (!sel->one || !strcmp(sel->one, name)) &&
+           (!sel->wanted || g_hash_table_contains(sel->wanted, name));
 }
 
-static void dmatd_add_cases(const char *group, const DmatdGuestCase *cases,
-                            size_t n, GHashTable *wanted)
+static void dmatd_add_cases(DmatdSelection *sel, const char *group,
+                            const DmatdGuestCase *cases, size_t n)
 {
     size_t i;
 
@@ -2284,17 +2288,47 @@ static void dmatd_add_cases(const char *group, const DmatdGuestCase *cases,
                                                 cases[i].name);
         g_autofree char *path = g_strdup_printf("dma-testdev/%s", name);
 
-        if (wanted && !g_hash_table_remove(wanted, name)) {
-            continue;
+        if (dmatd_selected(sel, group, name)) {
+            qtest_add_data_func(path, &cases[i], test_guest_case);
         }
-        qtest_add_data_func(path, &cases[i], test_guest_case);
     }
+}
+
+/* A name the selection uses that is no case: say which, and fail. */
+static bool dmatd_unknown_case(DmatdSelection *sel)
+{
+    const char *list = getenv("DT_GUEST_CASES");
+    g_auto(GStrv) names = g_strsplit(list ?: "", ",", -1);
+    g_autoptr(GString) bad = g_string_new(NULL);
+    size_t i;
+
+    for (i = 0; names[i]; i++) {
+        const char *n = g_strstrip(names[i]);
+
+        if (*n && !g_hash_table_contains(sel->known, n)) {
+            g_string_append_printf(bad, "%s%s", bad->len ? ", " : "", n);
+        }
+    }
+    if (sel->one && !g_hash_table_contains(sel->known, sel->one)) {
+        g_string_append_printf(bad, "%s%s (DT_GUEST_CASE)",
+                               bad->len ? ", " : "", sel->one);
+    }
+    if (bad->len) {
+        fprintf(stderr, "no such guest case: %s\n", bad->str);
+    }
+    return bad->len;
 }
 
 int main(int argc, char **argv)
 {
-    g_autoptr(GHashTable) wanted = dmatd_wanted_cases();
-    const char *group;
+    DmatdSelection sel = {
+        .group = getenv("DT_GUEST_GROUP"),
+        .one = getenv("DT_GUEST_CASE") && *getenv("DT_GUEST_CASE") ?
+               getenv("DT_GUEST_CASE") : NULL,
+        .known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+    };
+    const char *list = getenv("DT_GUEST_CASES");
+    int rc;
 
     g_test_init(&argc, &argv, NULL);
     /* Only g_test_trap_assert_passed() runs here: a failure goes on. */
@@ -2313,45 +2347,35 @@ int main(int argc, char **argv)
         g_assert(dmatd_timeout_s > 0);
     }
     g_assert(!strcmp(dmatd_accel, "tcg") || !strcmp(dmatd_accel, "kvm"));
-
     /*
-     * DT_GUEST_GROUP=guest|dpdk: one group (meson's two suites).  Not -p:
-     * GLib's -p with a suite runs only the cases directly in it, and the
-     * guest group's are a level further down.
+     * Not -p for the group: GLib's -p with a suite runs only the cases
+     * directly in it, and the guest group's are a level further down.
      */
-    group = getenv("DT_GUEST_GROUP");
-    g_assert(!group || !strcmp(group, "guest") || !strcmp(group, "dpdk"));
-    if (!group || !strcmp(group, "guest")) {
-        /* No guest: it costs nothing, so every run of the group has it. */
+    g_assert(!sel.group || !strcmp(sel.group, "guest") ||
+             !strcmp(sel.group, "dpdk"));
+    if (list && *list) {
+        g_auto(GStrv) names = g_strsplit(list, ",", -1);
+        size_t i;
+
+        sel.wanted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           NULL);
+        for (i = 0; names[i]; i++) {
+            g_hash_table_add(sel.wanted, g_strdup(g_strstrip(names[i])));
+        }
+    }
+
+    /* No guest: it costs nothing, so a run of the whole group has it. */
+    if (dmatd_selected(&sel, "guest", "guest/console/interleaved")) {
         qtest_add_func("dma-testdev/guest/console/interleaved",
                        test_console_interleaved);
-        dmatd_add_cases("guest", dmatd_cases, ARRAY_SIZE(dmatd_cases),
-                        wanted);
     }
-    if (!group || !strcmp(group, "dpdk")) {
-        dmatd_add_cases("dpdk", dmatd_dpdk_cases,
-                        ARRAY_SIZE(dmatd_dpdk_cases), wanted);
+    dmatd_add_cases(&sel, "guest", dmatd_cases, ARRAY_SIZE(dmatd_cases));
+    dmatd_add_cases(&sel, "dpdk", dmatd_dpdk_cases,
+                    ARRAY_SIZE(dmatd_dpdk_cases));
+    rc = dmatd_unknown_case(&sel) ? 2 : g_test_run();
+    g_hash_table_destroy(sel.known);
+    if (sel.wanted) {
+        g_hash_table_destroy(sel.wanted);
     }
-    if (wanted && g_hash_table_size(wanted)) {
-        g_autofree gchar **left =
-            (gchar **)g_hash_table_get_keys_as_array(wanted, NULL);
-        g_autofree char *names = NULL;
-        size_t i, n = 0;
-
-        /* Names of the other group are that group's run's business. */
-        for (i = 0; left[i]; i++) {
-            if (!group || (g_str_has_prefix(left[i], group) &&
-                           left[i][strlen(group)] == '/')) {
-                left[n++] = left[i];
-            }
-        }
-        left[n] = NULL;
-        if (n) {
-            names = g_strjoinv(", ", left);
-            fprintf(stderr, "DT_GUEST_CASES names no such case: %s\n",
-                    names);
-            return 2;
-        }
-    }
-    return g_test_run();
+    return rc;
 }
