@@ -197,7 +197,9 @@ static void dev_from_eal(struct dmatd_dev *dev, const char *bdf)
 	dev->vfio.container_fd = -1;
 	dev->vfio.group_fd = -1;
 	dev->vfio.pagemap_fd = -1;
-	snprintf(dev->vfio.bdf, sizeof(dev->vfio.bdf), "%s", bdf);
+	if (snprintf(dev->vfio.bdf, sizeof(dev->vfio.bdf), "%s", bdf) >=
+	    (int)sizeof(dev->vfio.bdf))
+		dmatd_fatal("%s: the EAL's device name is no PCI address", bdf);
 	dev->regs = bar->addr;
 	dev->regs_len = bar->len;
 	id = dmatd_readl(dev, DMATD_REG_ID);

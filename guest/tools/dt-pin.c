@@ -715,14 +715,19 @@ static void place_free(void)
 /* The CPU writes the pattern into the buffer, through its own mapping. */
 static noinline void cpu_write_pattern(struct dmatd_tbuf *b)
 {
+	uint64_t off, whole = b->buf.len & ~7ULL;
 	uint8_t *p = b->buf.va;
-	uint64_t off;
 
-	for (off = 0; off < b->buf.len; off += 8) {
+	/* Whole words are one store each (see dmatd_tbuf_check_cpu_pattern). */
+	for (off = 0; off < whole; off += 8) {
 		uint64_t w = dmatd_pattern_word(b->seed, off);
-		size_t n = b->buf.len - off < 8 ? b->buf.len - off : 8;
 
-		memcpy(p + off, &w, n);
+		memcpy(p + off, &w, 8);
+	}
+	if (off < b->buf.len) {
+		uint64_t w = dmatd_pattern_word(b->seed, off);
+
+		memcpy(p + off, &w, b->buf.len - off);
 	}
 }
 

@@ -147,6 +147,7 @@ typedef struct DmatdVm {
     char *sock_path;
     char *mem_path[DMATD_NODES];
     uint8_t *ram[DMATD_NODES];
+    int ram_fd[DMATD_NODES];    /* for SEEK_DATA: see dmatd_ram_extents() */
     uint64_t node_size;
     uint64_t below_4g;
     GString *console;           /* everything the guest printed, as is */
@@ -233,6 +234,78 @@ static uint64_t dmatd_ram_off_to_gpa(DmatdVm *vm, uint64_t ram_off)
                                   : ram_off - vm->below_4g + 4 * GiB;
 }
 
+/* [start, end) of a node's RAM, offsets into its backing file. */
+typedef struct DmatdExtent {
+    uint64_t start;
+    uint64_t end;
+} DmatdExtent;
+
+/*
+ * The parts of @node's RAM the guest ever wrote, from the backing file's
+ * SEEK_DATA/SEEK_HOLE.  A page never written is a hole in the tmpfs file
+ * and reads as zeros: no tag and no pattern word can be there.  Reading
+ * it through the mapping would allocate it, which for a 4 GiB case on
+ * 10 GiB of RAM cost 20 s and 10 GiB.  Where the file system cannot say,
+ * the whole node is one extent.
+ */
+static GArray *dmatd_ram_extents(DmatdVm *vm, int node)
+{
+    GArray *ext = g_array_new(false, false, sizeof(DmatdExtent));
+    off_t pos = 0;
+
+    while (pos < vm->node_size) {
+        DmatdExtent x;
+        off_t data = lseek(vm->ram_fd[node], pos, SEEK_DATA), hole;
+
+        if (data < 0 && errno == ENXIO) {
+            break;                      /* only holes from @pos on */
+        }
+        if (data < 0) {
+            g_array_set_size(ext, 0);
+            x = (DmatdExtent) { 0, vm->node_size };
+            g_array_append_val(ext, x);
+            break;
+        }
+        hole = lseek(vm->ram_fd[node], data, SEEK_HOLE);
+        x = (DmatdExtent) {
+            data, hole < 0 ? vm->node_size : MIN(hole, vm->node_size)
+        };
+        g_array_append_val(ext, x);
+        pos = x.end;
+    }
+    return ext;
+}
+
+/* The page at @off of @node: a tag of @b's buffer, or not. */
+static void dmatd_scan_tag_at(DmatdVm *vm, DmatdBuf *b, uint64_t nonce,
+                              uint64_t node, uint64_t off)
+{
+    const uint8_t *p = vm->ram[node] + off;
+    uint64_t idx, gpa;
+
+    if (ldq_le_p(p) != nonce) {
+        return;
+    }
+    idx = ldq_le_p(p + 8);
+    gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
+    if (ldq_le_p(p + 16) != dmatd_page_tag_check(nonce, idx)) {
+        b->lone_nonces++;
+        dmatd_msg("%s: the nonce at 0x%" PRIx64 " is no page tag (no check "
+                  "word): ignored", b->name, gpa);
+        return;
+    }
+    if (idx >= b->npages) {
+        dmatd_error(vm, "%s: tag at 0x%" PRIx64 " names page %" PRIu64
+                    " of a %" PRIu64 "-page buffer", b->name, gpa, idx,
+                    b->npages);
+    } else if (b->page_gpa[idx] != DMATD_NONE) {
+        dmatd_error(vm, "%s: page %" PRIu64 " found twice, at 0x%" PRIx64
+                    " and 0x%" PRIx64, b->name, idx, b->page_gpa[idx], gpa);
+    } else {
+        b->page_gpa[idx] = gpa;
+    }
+}
+
 /*
  * Locate every page of the buffer by its tag (DMATD_PAGE_TAG_SIZE).  Runs
  * with the VM stopped, so nothing moves while it looks.  The nonce alone
@@ -247,31 +320,14 @@ static void dmatd_scan_tags(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
         b->page_gpa[i] = DMATD_NONE;
     }
     for (node = 0; node < DMATD_NODES; node++) {
-        for (off = 0; off < vm->node_size; off += DMATD_PAGE) {
-            const uint8_t *p = vm->ram[node] + off;
-            uint64_t idx, gpa;
+        g_autoptr(GArray) ext = dmatd_ram_extents(vm, node);
 
-            if (ldq_le_p(p) != nonce) {
-                continue;
-            }
-            idx = ldq_le_p(p + 8);
-            gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
-            if (ldq_le_p(p + 16) != dmatd_page_tag_check(nonce, idx)) {
-                b->lone_nonces++;
-                dmatd_msg("%s: the nonce at 0x%" PRIx64 " is no page "
-                          "tag (no check word): ignored", b->name, gpa);
-                continue;
-            }
-            if (idx >= b->npages) {
-                dmatd_error(vm, "%s: tag at 0x%" PRIx64 " names page %" PRIu64
-                            " of a %" PRIu64 "-page buffer", b->name, gpa, idx,
-                            b->npages);
-            } else if (b->page_gpa[idx] != DMATD_NONE) {
-                dmatd_error(vm, "%s: page %" PRIu64 " found twice, at 0x%"
-                            PRIx64 " and 0x%" PRIx64, b->name, idx,
-                            b->page_gpa[idx], gpa);
-            } else {
-                b->page_gpa[idx] = gpa;
+        for (i = 0; i < ext->len; i++) {
+            const DmatdExtent *e = &g_array_index(ext, DmatdExtent, i);
+
+            for (off = QEMU_ALIGN_DOWN(e->start, DMATD_PAGE); off < e->end;
+                 off += DMATD_PAGE) {
+                dmatd_scan_tag_at(vm, b, nonce, node, off);
             }
         }
     }
@@ -435,41 +491,57 @@ static bool dmatd_device_wrote(DmatdBuf *b, uint64_t gpa)
  * in the BIOS did, in a mutation run), and the CPU may have copied one.
  * Such words are counted and reported, not flagged.
  */
+/*
+ * The word at @off of @node, if it has the seed's shape: where it belongs
+ * and whether it is there.  Returns true for a word in its place.
+ */
+static bool dmatd_check_word_at(DmatdVm *vm, DmatdBuf *b, uint64_t node,
+                                uint64_t off)
+{
+    uint64_t w = ldq_le_p(vm->ram[node] + off), t, gpa, exp;
+
+    if ((uint32_t)(w >> 32) != b->seed) {
+        return false;
+    }
+    t = (uint64_t)(uint32_t)w * 8;
+    gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
+    if ((t + 8 > b->len || gpa != dmatd_buf_gpa(b, t)) &&
+        !dmatd_device_wrote(b, gpa)) {
+        b->chance_words++;
+        return false;
+    }
+    if (t + 8 > b->len) {
+        dmatd_error(vm, "%s: word 0x%016" PRIx64 " at 0x%" PRIx64 " is past "
+                    "the transfer (offset 0x%" PRIx64 ")", b->name, w, gpa, t);
+        return false;
+    }
+    exp = dmatd_buf_gpa(b, t);
+    if (gpa != exp) {
+        dmatd_error(vm, "%s: word for transfer offset 0x%" PRIx64 " (page %"
+                    PRIu64 ") found at 0x%" PRIx64 ", expected at 0x%" PRIx64,
+                    b->name, t, (b->offset + t) / DMATD_PAGE, gpa, exp);
+        return false;
+    }
+    return true;
+}
+
 static void dmatd_check_pattern(DmatdVm *vm, DmatdBuf *b, QList *log)
 {
     uint64_t phase = b->offset % 8, node, off, nwords = 0, found = 0, t;
+    guint i;
 
     dmatd_collect_writes(b, log);
     for (node = 0; node < DMATD_NODES; node++) {
-        const uint8_t *base = vm->ram[node];
+        g_autoptr(GArray) ext = dmatd_ram_extents(vm, node);
 
-        for (off = phase; off + 8 <= vm->node_size; off += 8) {
-            uint64_t w = ldq_le_p(base + off), gpa, exp;
+        for (i = 0; i < ext->len; i++) {
+            const DmatdExtent *e = &g_array_index(ext, DmatdExtent, i);
+            /* From the first word at @phase that reaches into the extent. */
+            uint64_t lo = e->start > 7 ? e->start - 7 : 0;
 
-            if ((uint32_t)(w >> 32) != b->seed) {
-                continue;
-            }
-            t = (uint64_t)(uint32_t)w * 8;
-            gpa = dmatd_ram_off_to_gpa(vm, node * vm->node_size + off);
-            if ((t + 8 > b->len || gpa != dmatd_buf_gpa(b, t)) &&
-                !dmatd_device_wrote(b, gpa)) {
-                b->chance_words++;
-                continue;
-            }
-            if (t + 8 > b->len) {
-                dmatd_error(vm, "%s: word 0x%016" PRIx64 " at 0x%" PRIx64
-                            " is past the transfer (offset 0x%" PRIx64 ")",
-                            b->name, w, gpa, t);
-                continue;
-            }
-            exp = dmatd_buf_gpa(b, t);
-            if (gpa == exp) {
-                found++;
-            } else {
-                dmatd_error(vm, "%s: word for transfer offset 0x%" PRIx64
-                            " (page %" PRIu64 ") found at 0x%" PRIx64
-                         ", expected at 0x%" PRIx64, b->name, t,
-                         (b->offset + t) / DMATD_PAGE, gpa, exp);
+            for (off = lo + (phase + 8 - lo % 8) % 8;
+                 off < e->end && off + 8 <= vm->node_size; off += 8) {
+                found += dmatd_check_word_at(vm, b, node, off);
             }
         }
     }
@@ -955,15 +1027,14 @@ static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
     }
 }
 
-static uint8_t *dmatd_map_node(const char *path, uint64_t size)
+static uint8_t *dmatd_map_node(const char *path, uint64_t size, int *fd)
 {
-    int fd = open(path, O_RDONLY);
     void *p;
 
-    g_assert_cmpint(fd, >=, 0);
-    p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    *fd = open(path, O_RDONLY);
+    g_assert_cmpint(*fd, >=, 0);
+    p = mmap(NULL, size, PROT_READ, MAP_SHARED, *fd, 0);
     g_assert(p != MAP_FAILED);
-    close(fd);
     return p;
 }
 
@@ -1096,7 +1167,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     g_assert_cmpint(vm->serial_fd, >=, 0);
 
     for (i = 0; i < DMATD_NODES; i++) {
-        vm->ram[i] = dmatd_map_node(vm->mem_path[i], vm->node_size);
+        vm->ram[i] = dmatd_map_node(vm->mem_path[i], vm->node_size,
+                                    &vm->ram_fd[i]);
         unlink(vm->mem_path[i]);
     }
     unlink(vm->sock_path);
@@ -1118,6 +1190,7 @@ static void dmatd_vm_stop(DmatdVm *vm)
     qtest_quit(vm->qts);
     for (i = 0; i < DMATD_NODES; i++) {
         munmap(vm->ram[i], vm->node_size);
+        close(vm->ram_fd[i]);
         g_free(vm->mem_path[i]);
     }
     close(vm->serial_fd);
