@@ -1187,7 +1187,7 @@ static void dmatd_vm_stop(DmatdVm *vm)
 {
     int i;
 
-    qtest_quit(vm->qts);
+    dmatd_qtest_quit(vm->qts);
     for (i = 0; i < DMATD_NODES; i++) {
         munmap(vm->ram[i], vm->node_size);
         close(vm->ram_fd[i]);

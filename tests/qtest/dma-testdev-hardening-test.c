@@ -1021,7 +1021,7 @@ static bool hd_load(const char *file, const uint8_t *buf, size_t len,
         /* Refused cleanly: QEMU is still there to say so. */
         hd_assert_alive(d);
         hd_loads_failed++;
-        qtest_quit(d->qts);
+        dmatd_qtest_quit(d->qts);
         g_free(d);
         return false;
     }

@@ -69,6 +69,7 @@ DmatdDev *dmatd_start(const DmatdMachine *m, const char *props,
  */
 void dmatd_migrate(DmatdDev *d);
 void dmatd_stop(DmatdDev *d);
+void dmatd_qtest_quit(QTestState *qts);
 /* After a reset wiped config space: the same BARs and window again. */
 void dmatd_reprogram(DmatdDev *d);
 /* Find the devices again after @d->qts was replaced (e.g. by migration). */
