@@ -34,6 +34,19 @@ if [ "${CI:-}" = true ]; then
     summary_args+=(--no-skip)
 fi
 
+# Tests at once: one per CPU, but at most one per 8 GiB of RAM and of
+# /dev/shm, where the guest cases keep their RAM (guest/cdev/run-4g, the
+# largest, maps 10 GiB and writes 4.3 GiB of it; pages never written
+# cost nothing).  MESON_TESTTHREADS overrides.
+if [ -z "${MESON_TESTTHREADS:-}" ]; then
+    mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+    shm_kib=$(df -k --output=size /dev/shm | tail -n1 | tr -d ' ')
+    jobs=$(( (mem_kib < shm_kib ? mem_kib : shm_kib) / (8 * 1024 * 1024) ))
+    jobs=$(( jobs < $(nproc) ? jobs : $(nproc) ))
+    export MESON_TESTTHREADS=$(( jobs > 0 ? jobs : 1 ))
+fi
+dt_log "tests at once: $MESON_TESTTHREADS"
+
 rc=0
 # Failed guest cases leave their console, findings and DMA log here.
 evidence=$DT_MESON_BUILD/meson-logs/guest-evidence

@@ -19,12 +19,12 @@ DT_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitiz
 # The guest-level cases the sanitizer run boots (meson test names; the
 # guest qtest's case names): one per path through QEMU's code, not per
 # guest-kernel behaviour, which the sanitizers do not see.  The console
-# reader (no guest);  The register path with
-# single and scattered, unaligned segment lists; 64-bit addresses above
-# 4 GiB; the misdirect property; COPY (the legacy hazard); BARs remapped
-# under MMIO; the command queue, MSI-X and Linux's VFIO selftests; the
-# epf-test personality (its DMA, MSI and INTx); virtio-9p (the host's
-# root, DPDK).  The plain run boots every case.
+# reader (no guest); the register path with single and scattered,
+# unaligned segment lists; 64-bit addresses above 4 GiB; the misdirect
+# property; COPY (the legacy hazard); BARs remapped under MMIO; the
+# command queue, MSI-X and Linux's VFIO selftests; the epf-test
+# personality (its DMA, MSI and INTx); virtio-9p (the host's root,
+# DPDK).  The plain run boots every case.
 # shellcheck disable=SC2034  # scripts/test-sanitizers.sh uses it
 DT_SANITIZER_GUEST_CASES=(guest/console/interleaved
     guest/cdev/4k-1M guest/cdev/scatter-offset guest/cdev/above-4g

@@ -267,8 +267,11 @@ static GArray *dmatd_ram_extents(DmatdVm *vm, int node)
             break;
         }
         hole = lseek(vm->ram_fd[node], data, SEEK_HOLE);
+        /* Pages, as tmpfs gives them: no page is scanned twice. */
         x = (DmatdExtent) {
-            data, hole < 0 ? vm->node_size : MIN(hole, vm->node_size)
+            QEMU_ALIGN_DOWN(data, DMATD_PAGE),
+            hole <= data ? vm->node_size :
+            MIN(QEMU_ALIGN_UP(hole, DMATD_PAGE), vm->node_size)
         };
         g_array_append_val(ext, x);
         pos = x.end;
@@ -325,8 +328,7 @@ static void dmatd_scan_tags(DmatdVm *vm, DmatdBuf *b, uint64_t nonce)
         for (i = 0; i < ext->len; i++) {
             const DmatdExtent *e = &g_array_index(ext, DmatdExtent, i);
 
-            for (off = QEMU_ALIGN_DOWN(e->start, DMATD_PAGE); off < e->end;
-                 off += DMATD_PAGE) {
+            for (off = e->start; off < e->end; off += DMATD_PAGE) {
                 dmatd_scan_tag_at(vm, b, nonce, node, off);
             }
         }
@@ -481,17 +483,6 @@ static bool dmatd_device_wrote(DmatdBuf *b, uint64_t gpa)
 }
 
 /*
- * Every word of the pattern must be on the page, and at the offset, it
- * belongs to; none the device wrote may be anywhere else in guest RAM.
- * Words split across two pages are the guest tool's to check.
- *
- * A word of the seed's shape that lies outside every write the device
- * logged is not a DMA finding: about one word in 2^32 of what RAM holds
- * (code, compressed data) has the seed in its upper half by chance (one
- * in the BIOS did, in a mutation run), and the CPU may have copied one.
- * Such words are counted and reported, not flagged.
- */
-/*
  * The word at @off of @node, if it has the seed's shape: where it belongs
  * and whether it is there.  Returns true for a word in its place.
  */
@@ -525,6 +516,17 @@ static bool dmatd_check_word_at(DmatdVm *vm, DmatdBuf *b, uint64_t node,
     return true;
 }
 
+/*
+ * Every word of the pattern must be on the page, and at the offset, it
+ * belongs to; none the device wrote may be anywhere else in guest RAM.
+ * Words split across two pages are the guest tool's to check.
+ *
+ * A word of the seed's shape that lies outside every write the device
+ * logged is not a DMA finding: about one word in 2^32 of what RAM holds
+ * (code, compressed data) has the seed in its upper half by chance (one
+ * in the BIOS did, in a mutation run), and the CPU may have copied one.
+ * Such words are counted and reported, not flagged.
+ */
 static void dmatd_check_pattern(DmatdVm *vm, DmatdBuf *b, QList *log)
 {
     uint64_t phase = b->offset % 8, node, off, nwords = 0, found = 0, t;
@@ -1717,6 +1719,8 @@ static void dmatd_run_case(const DmatdGuestCase *c)
     DmatdVm *vm;
     DmatdBuf *b;
     guint i, nbufs, twice = 0;
+    /* Counted first, asserted after the findings are reported and kept. */
+    unsigned cases, transfers;
 
     vm = dmatd_vm_start(c);
     dmatd_run_console(vm, c);
@@ -1767,9 +1771,11 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          * only transfers inside what the kernel's DMA API mapped.  Its 6
          * data cases move 5 sizes each, COPY reading and writing.
          */
-        g_assert_cmpuint(dmatd_epf_check_tap(vm), >=, 23);
-        g_assert_cmpuint(dmatd_epf_check_dma(vm), >=, 40);
+        cases = dmatd_epf_check_tap(vm);
+        transfers = dmatd_epf_check_dma(vm);
         dmatd_assert_clean(vm);
+        g_assert_cmpuint(cases, >=, 23);
+        g_assert_cmpuint(transfers, >=, 40);
         break;
     case DMATD_EXPECT_EPF_MISDIRECT: {
         unsigned dma_errors;
@@ -1788,9 +1794,9 @@ static void dmatd_run_case(const DmatdGuestCase *c)
         break;
     }
     case DMATD_EXPECT_IOMMUFD_SELFTEST:
-        g_assert_cmpuint(dmatd_check_ktap(vm, "iommufd",
-                                          dmatd_iommufd_skip_ok), >=, 100);
+        cases = dmatd_check_ktap(vm, "iommufd", dmatd_iommufd_skip_ok);
         dmatd_assert_clean(vm);
+        g_assert_cmpuint(cases, >=, 100);
         break;
     case DMATD_EXPECT_KTAP_FAIL:
         /*
@@ -1812,15 +1818,16 @@ static void dmatd_run_case(const DmatdGuestCase *c)
         dmatd_msg("negative control: %u failed cases seen", vm->errors->len);
         break;
     case DMATD_EXPECT_VFIO_SELFTEST: {
-        unsigned copies, cases;
+        unsigned copies;
 
         /*
          * The four tests pass in no-IOMMU mode, and every DMA the device
          * did went where the library pointed it, inside pinned memory.
          */
         cases = dmatd_vfio_check_ktap(vm);
-        g_assert_cmpuint(dmatd_vfio_check_dma(vm, &copies), >=, 100);
+        transfers = dmatd_vfio_check_dma(vm, &copies);
         dmatd_assert_clean(vm);
+        g_assert_cmpuint(transfers, >=, 100);
         g_assert_cmpuint(vm->selftests, ==, 4);
         g_assert_cmpuint(cases, >=, 23);
         g_assert_cmpuint(copies, >=, 100);
@@ -1835,9 +1842,11 @@ static void dmatd_run_case(const DmatdGuestCase *c)
          * only by the selftest (memcmp); dma-testdev, idle, must have
          * done nothing at all.
          */
-        g_assert_cmpuint(dmatd_vfio_check_ktap(vm), >=, 7);
-        g_assert_cmpuint(dmatd_vfio_check_dma(vm, &copies), ==, 0);
+        cases = dmatd_vfio_check_ktap(vm);
+        transfers = dmatd_vfio_check_dma(vm, &copies);
         dmatd_assert_clean(vm);
+        g_assert_cmpuint(cases, >=, 7);
+        g_assert_cmpuint(transfers, ==, 0);
         g_assert_cmpuint(vm->selftests, ==, 1);
         break;
     }
@@ -2433,7 +2442,9 @@ int main(int argc, char **argv)
         sel.wanted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            NULL);
         for (i = 0; names[i]; i++) {
-            g_hash_table_add(sel.wanted, g_strdup(g_strstrip(names[i])));
+            if (*g_strstrip(names[i])) {
+                g_hash_table_add(sel.wanted, g_strdup(names[i]));
+            }
         }
     }
 
