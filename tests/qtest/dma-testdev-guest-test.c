@@ -2337,7 +2337,7 @@ static void test_console_interleaved(void)
  * Which cases this run registers.  DT_GUEST_GROUP=guest|dpdk: one group
  * (meson's two suites).  DT_GUEST_CASE=guest/cdev/4k-1M: that case alone;
  * meson declares every case as a test of its own (meson.build lists them
- * with -l), so that it runs two at a time and times each.
+ * with -l), so that it runs several at a time and times each.
  * DT_GUEST_CASES="guest/cdev/4k-1M,dpdk/pa,...": only these, the subset
  * of a run (the sanitizer run's, scripts/lib/sanitizers.sh); a meson test
  * of a case it does not name then registers nothing and is reported
@@ -2379,16 +2379,17 @@ static void dmatd_add_cases(DmatdSelection *sel, const char *group,
 /* A name the selection uses that is no case: say which, and fail. */
 static bool dmatd_unknown_case(DmatdSelection *sel)
 {
-    const char *list = getenv("DT_GUEST_CASES");
-    g_auto(GStrv) names = g_strsplit(list ?: "", ",", -1);
     g_autoptr(GString) bad = g_string_new(NULL);
-    size_t i;
+    GHashTableIter it;
+    gpointer n;
 
-    for (i = 0; names[i]; i++) {
-        const char *n = g_strstrip(names[i]);
-
-        if (*n && !g_hash_table_contains(sel->known, n)) {
-            g_string_append_printf(bad, "%s%s", bad->len ? ", " : "", n);
+    if (sel->wanted) {
+        g_hash_table_iter_init(&it, sel->wanted);
+        while (g_hash_table_iter_next(&it, &n, NULL)) {
+            if (!g_hash_table_contains(sel->known, n)) {
+                g_string_append_printf(bad, "%s%s", bad->len ? ", " : "",
+                                       (char *)n);
+            }
         }
     }
     if (sel->one && !g_hash_table_contains(sel->known, sel->one)) {
@@ -2403,13 +2404,13 @@ static bool dmatd_unknown_case(DmatdSelection *sel)
 
 int main(int argc, char **argv)
 {
+    const char *one = getenv("DT_GUEST_CASE");
+    const char *list = getenv("DT_GUEST_CASES");
     DmatdSelection sel = {
         .group = getenv("DT_GUEST_GROUP"),
-        .one = getenv("DT_GUEST_CASE") && *getenv("DT_GUEST_CASE") ?
-               getenv("DT_GUEST_CASE") : NULL,
+        .one = one && *one ? one : NULL,
         .known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
     };
-    const char *list = getenv("DT_GUEST_CASES");
     int rc;
 
     g_test_init(&argc, &argv, NULL);
