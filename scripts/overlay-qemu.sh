@@ -125,6 +125,7 @@ copy_in tests/qtest/libqos/dma-testdev.h
 copy_in tests/qtest/fuzz/dma_testdev_state_fuzz.c
 copy_in docs/specs/dma-testdev.rst
 copy_in docs/system/devices/dma-testdev.rst
+copy_in configs/devices/x86_64-softmmu/dma-testdev.mak
 
 block_in hw/misc/Kconfig hw/misc/Kconfig ""
 block_in hw/misc/meson.build hw/misc/meson.build \

@@ -432,6 +432,33 @@ int dmatd_bind_node(int node)
 	return 0;
 }
 
+int dmatd_unbind_node(void)
+{
+	if (syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0))
+		return dmatd_err(errno, "set_mempolicy MPOL_DEFAULT");
+	return 0;
+}
+
+int dmatd_node_first_cpu(int node, int *cpu)
+{
+	char path[64], buf[256], *end;
+	long c;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist",
+		 node);
+	ret = dmatd_sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	c = strtol(buf, &end, 10);
+	if (errno || end == buf || c < 0 || c >= CPU_SETSIZE)
+		return dmatd_fail(ENOENT, "NUMA node %d has no CPU (%s: '%s')",
+				  node, path, buf);
+	*cpu = c;
+	return 0;
+}
+
 int dmatd_zone_ranges(const char *name, struct dmatd_zone_ranges *z)
 {
 	FILE *f = fopen("/proc/zoneinfo", "re");
@@ -531,17 +558,26 @@ void dmatd_frag_free(struct dmatd_frag *f)
 	f->map = NULL;
 }
 
-int dmatd_pin_cpu(int *cpu)
+int dmatd_move_to_cpu(int cpu)
 {
 	cpu_set_t set;
-	int c = sched_getcpu();
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return dmatd_err(errno, "sched_setaffinity to CPU %d", cpu);
+	return 0;
+}
+
+int dmatd_pin_cpu(int *cpu)
+{
+	int c = sched_getcpu(), ret;
 
 	if (c < 0)
 		return dmatd_err(errno, "sched_getcpu");
-	CPU_ZERO(&set);
-	CPU_SET(c, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		return dmatd_err(errno, "sched_setaffinity to CPU %d", c);
+	ret = dmatd_move_to_cpu(c);
+	if (ret)
+		return ret;
 	if (cpu)
 		*cpu = c;
 	return 0;

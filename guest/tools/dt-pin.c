@@ -37,6 +37,12 @@
 /* Scatter: fragment at most this much memory. */
 #define FRAG_MAX	(512UL << 20)
 #define COMPACT_FRAG_MIN	(64UL << 20)
+/* --numa-balancing: how long balancing gets to move the control. */
+#define NUMAB_TIMEOUT_MS	60000
+/* ... and how much longer the pinned buffer is touched after that. */
+#define NUMAB_AFTER_MS		2000
+#define NUMAB_CONTROL_PAGES	64
+#define NUMAB_SYSCTL		"/proc/sys/kernel/numa_balancing"
 
 /* The options of the pin case; the session's are in dmatd_sess. */
 static struct {
@@ -48,6 +54,7 @@ static struct {
 	bool compact;
 	bool fork;
 	bool offline;
+	bool numa_balancing;
 	enum { DECOY_NONE, DECOY_STRAYS, DECOY_TAG, DECOY_LIST } decoy;
 	bool movable;
 	uint64_t min_run;	/* the longest run must be at least this */
@@ -377,6 +384,172 @@ static void fork_and_write(struct dmatd_tbuf *b)
 		      moved, n);
 	free(before);
 	free(after);
+}
+
+/* --- NUMA balancing ------------------------------------------------------ */
+
+/*
+ * --numa-balancing: the kernel's automatic NUMA balancing moves a page to
+ * the node of the CPU that touches it.  It makes the page's PTE
+ * inaccessible (task_numa_work()), and the next touch takes a NUMA
+ * hinting fault that migrates the page (migrate_misplaced_folio()).  No
+ * system call of the program asks for it: a legacy driver's addresses
+ * go stale on their own.
+ *
+ * The buffer starts on --node N.  The tool drops its NUMA binding (a
+ * bound task's pages are never moved), goes to a CPU of the next node,
+ * turns balancing on (CONFIG_NUMA_BALANCING, off by default in the
+ * guests) and reads every page until a control buffer of plain
+ * anonymous pages, made on node N with the buffer, has moved: until then
+ * balancing has not acted, and the case would prove nothing.  Pinned
+ * pages must keep their frames (folio_can_map_prot_numa() skips them,
+ * and migration could not move them anyway); mlock()ed pages must move,
+ * as mlock() does not stop migration.
+ */
+static struct {
+	uint8_t *map;
+	void *addr[NUMAB_CONTROL_PAGES];
+	int status[NUMAB_CONTROL_PAGES];
+} numab;
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000ULL + t.tv_nsec / 1000000;
+}
+
+/* The counter @name of /proc/vmstat, or -1 if it has none. */
+static long long vm_event_count(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "re");
+	char key[64];
+	long long v, found = -1;
+
+	if (!f)
+		dmatd_fatal("open /proc/vmstat: %s (errno %d)", strerror(errno),
+			    errno);
+	while (fscanf(f, "%63s %lld", key, &v) == 2) {
+		if (!strcmp(key, name)) {
+			found = v;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Made before the pin, on the buffer's node (the task is still bound). */
+static void numab_control_alloc(void)
+{
+	size_t i;
+
+	numab.map = mmap(NULL, NUMAB_CONTROL_PAGES * DMATD_PAGE_SIZE,
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (numab.map == MAP_FAILED)
+		dmatd_fatal("mmap the NUMA balancing control: %s (errno %d)",
+			    strerror(errno), errno);
+	madvise(numab.map, NUMAB_CONTROL_PAGES * DMATD_PAGE_SIZE,
+		MADV_NOHUGEPAGE);
+	for (i = 0; i < NUMAB_CONTROL_PAGES; i++) {
+		numab.addr[i] = numab.map + i * DMATD_PAGE_SIZE;
+		*(volatile uint8_t *)numab.addr[i] = 1;
+	}
+}
+
+/* How many control pages are on @node now. */
+static size_t numab_control_on(int node)
+{
+	size_t i, on = 0;
+	long ret;
+
+	ret = dmatd_move_pages(NUMAB_CONTROL_PAGES, numab.addr, NULL,
+			       numab.status, 0);
+	if (ret < 0)
+		dmatd_fatal("move_pages query of the control: %s (errno %ld)",
+			    strerror(-ret), -ret);
+	for (i = 0; i < NUMAB_CONTROL_PAGES; i++)
+		on += numab.status[i] == node;
+	return on;
+}
+
+/* One read of every page of @b and of the control: the hinting faults. */
+static void numab_touch(const struct dmatd_tbuf *b)
+{
+	size_t i, n = dmatd_buf_pages(&b->buf);
+
+	for (i = 0; i < n; i++)
+		(void)*(volatile uint8_t *)dmatd_buf_page(&b->buf, i);
+	for (i = 0; i < NUMAB_CONTROL_PAGES; i++)
+		(void)*(volatile uint8_t *)numab.addr[i];
+}
+
+static void numa_balance(struct dmatd_tbuf *b, const uint64_t *before)
+{
+	int nodes = dmatd_numa_nodes(), target, cpu;
+	long long faults0 = vm_event_count("numa_hint_faults");
+	long long migrated0 = vm_event_count("numa_pages_migrated");
+	uint64_t start, moved_at = 0, *after;
+	size_t n, on = 0, moved;
+
+	if (nodes < 2)
+		dmatd_fatal("--numa-balancing needs 2 NUMA nodes, the guest has %d",
+			    nodes);
+	if (access(NUMAB_SYSCTL, W_OK))
+		dmatd_fatal("%s: %s (the kernel lacks CONFIG_NUMA_BALANCING?)",
+			    NUMAB_SYSCTL, strerror(errno));
+	target = (dmatd_sess.node + 1) % nodes;
+	DMATD_CHECK_CALL(dmatd_node_first_cpu(target, &cpu));
+	on = numab_control_on(dmatd_sess.node);
+	dmatd_check("numa-control-on-node", on == NUMAB_CONTROL_PAGES,
+		    "%zu of %d control pages on node %d before balancing", on,
+		    NUMAB_CONTROL_PAGES, dmatd_sess.node);
+	DMATD_CHECK_CALL(dmatd_unbind_node());
+	DMATD_CHECK_CALL(dmatd_move_to_cpu(cpu));
+	dmatd_sess.cpu = cpu;
+	DMATD_CHECK_CALL(dmatd_sysfs_write(NUMAB_SYSCTL, "1"));
+	dmatd_diag("%s: NUMA balancing on; reading every page from CPU %d (node %d)",
+		   b->name, cpu, target);
+	start = now_ms();
+	while (now_ms() - start < NUMAB_TIMEOUT_MS) {
+		numab_touch(b);
+		if (!moved_at) {
+			on = numab_control_on(target);
+			if (on == NUMAB_CONTROL_PAGES)
+				moved_at = now_ms();
+		} else if (now_ms() - moved_at >= NUMAB_AFTER_MS) {
+			break;
+		}
+	}
+	DMATD_CHECK_CALL(dmatd_sysfs_write(NUMAB_SYSCTL, "0"));
+	/* Later allocations (the host's go-lines) from the buffer's node. */
+	DMATD_CHECK_CALL(dmatd_bind_node(dmatd_sess.node));
+	dmatd_diag("%s: %s after %" PRIu64 " ms", b->name,
+		   moved_at ? "the control moved" : "gave up",
+		   (moved_at ? moved_at : now_ms()) - start);
+	/* The counters exist with CONFIG_VM_EVENT_COUNTERS only. */
+	if (faults0 >= 0)
+		dmatd_diag("%s: %lld NUMA hinting faults, %lld pages migrated",
+			   b->name, vm_event_count("numa_hint_faults") - faults0,
+			   vm_event_count("numa_pages_migrated") - migrated0);
+	dmatd_check("numa-balancing-moves-control", on == NUMAB_CONTROL_PAGES,
+		    "%zu of %d unpinned control pages moved to node %d (limit %d ms)",
+		    on, NUMAB_CONTROL_PAGES, target, NUMAB_TIMEOUT_MS);
+
+	after = dmatd_tbuf_page_pas(b, &n);
+	moved = dmatd_report_moved(b, before, after, n, NULL, true);
+	if (dmatd_sess.mode == DMATD_VFIO_CDEV) {
+		dmatd_check("numa-balancing-keeps-pinned-frames", !moved,
+			    "%zu of %zu pinned pages moved", moved, n);
+		check_get_pa_unchanged(b);
+	} else {
+		dmatd_check("numa-balancing-moves-mlocked-pages", moved == n,
+			    "%zu of %zu mlocked pages moved", moved, n);
+	}
+	free(after);
+	munmap(numab.map, NUMAB_CONTROL_PAGES * DMATD_PAGE_SIZE);
 }
 
 /* --- Memory offline --------------------------------------------------- */
@@ -851,7 +1024,8 @@ static void write_decoy(const struct dmatd_tbuf *b)
 static void run_buffer(struct dmatd_tbuf *b, const uint64_t *prepin)
 {
 	/* Legacy DMA after a move would hit freed frames: not here. */
-	bool moves = opt.migrate || opt.compact || opt.fork || opt.offline;
+	bool moves = opt.migrate || opt.compact || opt.fork || opt.offline ||
+		     opt.numa_balancing;
 	bool dma = !(dmatd_sess.mode == DMATD_VFIO_LEGACY && moves);
 	struct offline off = { 0 };
 	uint64_t *before = NULL;
@@ -867,7 +1041,7 @@ static void run_buffer(struct dmatd_tbuf *b, const uint64_t *prepin)
 		dmatd_tbuf_renonce(b);
 	dmatd_tbuf_begin(b->name, b);
 	dmatd_tbuf_translate(b);
-	if (dmatd_sess.mode == DMATD_VFIO_LEGACY)
+	if (dmatd_sess.mode == DMATD_VFIO_LEGACY || opt.numa_balancing)
 		before = dmatd_tbuf_page_pas(b, &n);
 	if (opt.decoy == DECOY_STRAYS || opt.decoy == DECOY_TAG)
 		write_decoy(b);
@@ -904,6 +1078,8 @@ static void run_buffer(struct dmatd_tbuf *b, const uint64_t *prepin)
 		else
 			offline_locked(b, before, &off);
 	}
+	if (opt.numa_balancing)
+		numa_balance(b, before);
 	if (moves) {
 		/*
 		 * The host locates the pages again: the legacy ones that
@@ -970,12 +1146,15 @@ static void case_pin(void)
 	}
 	if (opt.offline)
 		place_ballast();
+	if (opt.numa_balancing)
+		numab_control_alloc();
 	for (i = 0; i < opt.maps; i++) {
 		char name[32];
 		const char *base = opt.migrate ? "migrate" :
 				   opt.compact ? "compact" :
 				   opt.fork ? "fork" :
 				   opt.offline ? "offline" :
+				   opt.numa_balancing ? "numa-balancing" :
 				   opt.scatter ? "scatter" : "pin";
 
 		if (opt.maps > 1)
@@ -1069,6 +1248,10 @@ static void print_usage(FILE *f)
 		"                       buffer (legacy), or the ones the pin\n"
 		"                       emptied and the ones it holds (cdev,\n"
 		"                       implies --movable); needs --node\n"
+		"  --numa-balancing     turn NUMA balancing on and read the\n"
+		"                       buffer from another node's CPU: pinned\n"
+		"                       pages stay, mlocked ones move; needs\n"
+		"                       --node\n"
 		"  --min-run BYTES      the longest physically contiguous run\n"
 		"                       must be at least this long (--backing\n"
 		"                       hugetlb-1g: runs of several GiB)\n"
@@ -1083,7 +1266,7 @@ static void print_usage(FILE *f)
 enum {
 	OPT_FIXED = DMATD_OPT_TOOL, OPT_MAPS, OPT_SCATTER, OPT_MIGRATE,
 	OPT_COMPACT, OPT_DECOY, OPT_MOVABLE, OPT_FORK, OPT_OFFLINE,
-	OPT_MIN_RUN,
+	OPT_MIN_RUN, OPT_NUMA_BALANCING,
 };
 
 static const struct option pin_opts[] = {
@@ -1097,6 +1280,7 @@ static const struct option pin_opts[] = {
 	{ "fork", no_argument, NULL, OPT_FORK },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "min-run", required_argument, NULL, OPT_MIN_RUN },
+	{ "numa-balancing", no_argument, NULL, OPT_NUMA_BALANCING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1149,6 +1333,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_OFFLINE:
 			opt.offline = true;
 			break;
+		case OPT_NUMA_BALANCING:
+			opt.numa_balancing = true;
+			break;
 		case OPT_MIN_RUN:
 			if (dmatd_parse_u64(optarg, &opt.min_run, true, 0) ||
 			    !opt.min_run)
@@ -1164,6 +1351,9 @@ static void parse_args(int argc, char **argv)
 		dmatd_bad_arg("--fixed-iova with --mode", "legacy");
 	if (opt.offline && (dmatd_sess.node < 0 || opt.maps > 1))
 		dmatd_bad_arg("--offline (with --node, one buffer) with",
+			      dmatd_sess.node < 0 ? "no --node" : "--maps");
+	if (opt.numa_balancing && (dmatd_sess.node < 0 || opt.maps > 1))
+		dmatd_bad_arg("--numa-balancing (with --node, one buffer) with",
 			      dmatd_sess.node < 0 ? "no --node" : "--maps");
 	/* The blocks the pin empties must be ZONE_MOVABLE's. */
 	if (opt.offline && dmatd_sess.mode == DMATD_VFIO_CDEV)

@@ -149,6 +149,13 @@ def check_qemu(args: argparse.Namespace) -> str:
         raise VmError('%s has no dma-testdev device: use the binary of '
                       'scripts/build-qemu.sh, or give --qemu a QEMU source '
                       'tree (it is overlaid and built)' % args.qemu)
+    for dev in args.device:
+        driver = dev.split(',', 1)[0]
+        if driver != 'help' and '"%s"' % driver not in out:
+            raise VmError('--device %s: %s has no device "%s" (scripts/'
+                          'build-qemu.sh builds only the devices the tests '
+                          'use; DMA_TESTDEV_QEMU_DEVICES=default builds '
+                          'QEMU\'s full set)' % (dev, args.qemu, driver))
     if args.rootfs == 'host' and '"virtio-9p-pci"' not in out:
         raise VmError('--rootfs host: %s has no virtio-9p-pci (QEMU was '
                       'configured without virtfs)' % args.qemu)

@@ -2106,6 +2106,12 @@ static const DmatdGuestCase dmatd_cases[] = {
     /* Fork, then the parent writes: its pinned pages must stay put. */
     DMATD_PIN("cdev/fork", "--len 1M --fork", 256, DMATD_EXPECT_PASS),
     /*
+     * Automatic NUMA balancing, read from node 1's CPU: pinned pages keep
+     * their frames while a control buffer of plain pages moves.
+     */
+    DMATD_PIN("cdev/numa-balancing", "--len 1M --node 0 --numa-balancing",
+              256, DMATD_EXPECT_PASS),
+    /*
      * Memory offline: the ZONE_MOVABLE block the pin emptied goes offline,
      * the block under the pinned pages must not, and no page moves.
      * 384 MiB per node, kernelcore=255M: each node's ZONE_MOVABLE is two
@@ -2158,6 +2164,10 @@ static const DmatdGuestCase dmatd_cases[] = {
       .container = "vfio", .expect = DMATD_EXPECT_LEGACY_HAZARD },
     /* The same with mlock(): every page moves (the tool's own check). */
     { .name = "legacy/fork", .tool_args = "--mode legacy --len 256K --fork",
+      .node_mb = 256, .container = "vfio", .expect = DMATD_EXPECT_PASS },
+    /* NUMA balancing moves mlocked pages: nobody asked, they go stale. */
+    { .name = "legacy/numa-balancing",
+      .tool_args = "--mode legacy --len 256K --node 0 --numa-balancing",
       .node_mb = 256, .container = "vfio", .expect = DMATD_EXPECT_PASS },
     /*
      * The hazard through memory offline: the mlocked buffer's block goes

@@ -4,6 +4,7 @@
 import contextlib
 import io
 import os
+import tempfile
 from typing import List
 import unittest
 
@@ -112,3 +113,30 @@ class CommandLineTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class CheckQemuTest(unittest.TestCase):
+    """What check_qemu() asks of the binary before it starts a guest."""
+
+    def test_device_missing(self) -> None:
+        """A --device this QEMU lacks: a message naming the way out."""
+        with tempfile.TemporaryDirectory() as tmp:
+            qemu = os.path.join(tmp, 'qemu')
+            with open(qemu, 'w', encoding='utf-8') as f:
+                f.write('#!/bin/sh\n'
+                        'echo \'name "dma-testdev", bus PCI\'\n'
+                        'echo \'name "igb", bus PCI\'\n')
+            os.chmod(qemu, 0o755)
+            for name in ('bz', 'rd'):
+                with open(os.path.join(tmp, name), 'w', encoding='utf-8'):
+                    pass
+            common = ['--qemu', qemu, '--kernel', os.path.join(tmp, 'bz'),
+                      '--initrd', os.path.join(tmp, 'rd'), '--accel', 'tcg']
+            a = cli.parse_args(common + ['--device', 'igb,bus=rp0'])
+            machine.check_qemu(a)
+            a = cli.parse_args(common + ['--device', 'e1000,netdev=n0'])
+            with self.assertRaises(machine.VmError) as cm:
+                machine.check_qemu(a)
+            self.assertIn('no device "e1000"', str(cm.exception))
+            self.assertIn('DMA_TESTDEV_QEMU_DEVICES=default',
+                          str(cm.exception))

@@ -85,6 +85,15 @@ int dmatd_numa_nodes(void);
  */
 int dmatd_bind_node(int node);
 
+/*
+ * Back to the default policy (MPOL_DEFAULT): local allocation, and pages
+ * that NUMA balancing may move (a bound task's pages it leaves alone).
+ */
+int dmatd_unbind_node(void);
+
+/* The first CPU of NUMA node @node (its sysfs cpulist) in *@cpu. */
+int dmatd_node_first_cpu(int node, int *cpu);
+
 /* Physical address ranges [start, end) of one kind of zone. */
 struct dmatd_zone_ranges {
 	size_t n;
@@ -120,6 +129,9 @@ void dmatd_frag_free(struct dmatd_frag *f);
 
 /* Keep this thread on the CPU it runs on now (per-CPU free lists). */
 int dmatd_pin_cpu(int *cpu);
+
+/* Move this thread to CPU @cpu, and keep it there. */
+int dmatd_move_to_cpu(int cpu);
 
 /*
  * Memory blocks (/sys/devices/system/memory, CONFIG_MEMORY_HOTPLUG): the
