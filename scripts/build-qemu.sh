@@ -78,7 +78,7 @@ config=(
     --enable-kvm
     --enable-slirp
 )
-# Build only what is used: a quarter fewer objects to compile on a cold
+# Build only what is used: 1148 files to compile instead of 1478 on a cold
 # cache.  The device list is configs/devices/x86_64-softmmu/dma-testdev.mak
 # (overlaid by scripts/overlay-qemu.sh); the features below are those this
 # host's libraries would otherwise switch on that no test, VM or fuzz
