@@ -21,6 +21,12 @@
 # Exit status 1 if any file has an error or a warning.  scripts/test.sh
 # runs this as the meson test "style"; scripts/install-deps.sh lint
 # installs shellcheck, flake8 and pylint.
+#
+# A check that passed is remembered in $DMA_TESTDEV_CACHE/lint, keyed by
+# the command, the tool's version and the content of every file its
+# verdict depends on, so that a warm run checks only what changed.  A
+# failure is never remembered: its report is printed every time.
+# DMA_TESTDEV_LINT_CACHE=0 checks everything.
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -54,15 +60,50 @@ files() {
     find "$@" -type f | LC_ALL=C sort
 }
 
-# $1: label, rest: command; a file fails if the tool exits non-zero.
+lint_cache=''
+if [ "${DMA_TESTDEV_LINT_CACHE:-1}" != 0 ]; then
+    lint_cache=$DT_CACHE/lint
+    mkdir -p "$lint_cache"
+fi
+remembered=0
+# What decides every verdict besides the files: the tools' versions.
+tools_id=$( {
+    shellcheck --version
+    flake8 --version
+    pylint --version
+    perl --version | head -n 2
+} 2> /dev/null | sha256sum | cut -c1-16)
+
+# check LABEL DEPS... -- COMMAND...: a file fails if the tool exits
+# non-zero.  DEPS are the files the verdict depends on (the checked file,
+# the checker script, what the tool reads besides), for the cache.
 check() {
-    local label=$1 out
+    local label=$1 out key=''
+    shift
+    local deps=()
+    while [ "$1" != -- ]; do
+        deps+=("$1")
+        shift
+    done
     shift
     checked=$((checked + 1))
+    if [ -n "$lint_cache" ]; then
+        key=$( {
+            # Not the scratch directory's name, new on every run.
+            printf '%s\n' "$tools_id" "$label" "${@//"$scratch"/SCRATCH}"
+            cat "${deps[@]}"
+        } | sha256sum | cut -c1-32)
+        if [ -f "$lint_cache/$key" ]; then
+            remembered=$((remembered + 1))
+            return 0
+        fi
+    fi
     if ! out=$("$@" 2>&1); then
         printf '%s\n' "$out"
         echo "# style: $label: FAIL"
         bad=$((bad + 1))
+    elif [ -n "$key" ]; then
+        touch "$lint_cache/$key"
     fi
 }
 
@@ -88,7 +129,7 @@ checkpatch() {
 
 mapfile -t qemu_c < <(files hw include tests/qtest \( -name '*.c' -o -name '*.h' \))
 for f in "${qemu_c[@]}"; do
-    check "$f (QEMU checkpatch)" \
+    check "$f (QEMU checkpatch)" "$f" "$qemu_src/scripts/checkpatch.pl" -- \
         checkpatch "$DT_ROOT" "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f"
 done
 
@@ -101,7 +142,7 @@ if [ -n "$kernel_src" ]; then
     [ -f "$kernel_src/scripts/checkpatch.pl" ] ||
         dt_die "no Linux checkpatch.pl under '$kernel_src'"
     for f in "${guest_c[@]}"; do
-        check "$f (Linux checkpatch)" \
+        check "$f (Linux checkpatch)" "$f" "$kernel_src/scripts/checkpatch.pl" -- \
             checkpatch "$scratch" "$kernel_src/scripts/checkpatch.pl" --no-tree -q \
             --ignore "$kernel_ignore" -f "$DT_ROOT/$f"
     done
@@ -109,7 +150,9 @@ if [ -n "$kernel_src" ]; then
     # patch: --strict, against the kernel tree.
     mapfile -t kpatches < <(files patches/linux -name '[0-9][0-9][0-9][1-9]-*.patch')
     for f in "${kpatches[@]}"; do
-        check "$f (Linux checkpatch --strict)" \
+        # Checked against the tree (--root): its Makefile names its version.
+        check "$f (Linux checkpatch --strict)" "$f" \
+            "$kernel_src/scripts/checkpatch.pl" "$kernel_src/Makefile" -- \
             checkpatch "$scratch" "$kernel_src/scripts/checkpatch.pl" \
             --root="$kernel_src" --strict -q "$DT_ROOT/$f"
     done
@@ -120,28 +163,35 @@ fi
 mapfile -t shell < <(files scripts -name '*.sh')
 shell+=(.ci/run guest/initramfs/init guest/tools/dt-vfio-selftest
     guest/tools/dt-iommufd-selftest guest/tools/dt-epf-test)
+# -x follows what a script sources: any shell file may change a verdict.
 for f in "${shell[@]}"; do
-    check "$f (shellcheck)" shellcheck -x "$f"
+    check "$f (shellcheck)" "$f" "${shell[@]}" -- shellcheck -x "$f"
 done
 
 mapfile -t python < <(files scripts tests -name '*.py')
 for f in "${python[@]}"; do
-    check "$f (flake8)" flake8 "$f"
+    check "$f (flake8)" "$f" -- flake8 "$f"
 done
 # The developer VM's package imports QEMU's python/qemu (its qemu.machine
 # and qemu.qmp) from the QEMU tree, as it does when it runs.
-check "scripts/dmatd_vm (pylint)" env PYTHONPATH="$qemu_src/python" \
+mapfile -t vm_py < <(files scripts/dmatd_vm "$qemu_src/python/qemu" -name '*.py')
+check "scripts/dmatd_vm (pylint)" "${vm_py[@]}" scripts/dmatd_vm/pylintrc -- \
+    env PYTHONPATH="$qemu_src/python" \
     PYTHONDONTWRITEBYTECODE=1 pylint --rcfile scripts/dmatd_vm/pylintrc \
     --score=n scripts/dmatd_vm
 
-check "docs against include/hw/misc/dma-testdev.h (check_docs.py)" \
+# Quick, and they read more than the header and the docs: always run.
+lint_cache_saved=$lint_cache lint_cache=''
+check "docs against include/hw/misc/dma-testdev.h (check_docs.py)" -- \
     "$DT_PYTHON" scripts/lib/check_docs.py "$DT_ROOT"
-check "check_docs.py finds planted errors (--self-test)" \
+check "check_docs.py finds planted errors (--self-test)" -- \
     "$DT_PYTHON" scripts/lib/check_docs.py --self-test "$DT_ROOT"
+lint_cache=$lint_cache_saved
 
 echo "# style: $checked files checked (${#qemu_c[@]} QEMU C," \
     "$([ -n "$kernel_src" ] && echo "${#guest_c[@]}" || echo 0) guest C," \
     "$([ -n "$kernel_src" ] && echo "${#kpatches[@]}" || echo 0) kernel patches," \
     "${#shell[@]} shell, ${#python[@]} Python, 2 docs checks):" \
-    "$bad with findings"
+    "$bad with findings; $remembered passed before unchanged" \
+    "(${lint_cache:-no cache})"
 [ "$bad" -eq 0 ]
