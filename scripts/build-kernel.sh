@@ -236,11 +236,8 @@ else
         dt_log "kernel image up to date in $build (fetched source: no make)"
     else
         rm -f "$built"
-        # The UAPI headers in the same make: headers_install is mostly one
-        # CPU's work (20-30 s), done while the other builds the image.
-        logged "make bzImage -j$DT_JOBS" kmake -j"$DT_JOBS" bzImage \
-            headers_install INSTALL_HDR_PATH="$build/uapi"
-        touch "$built" "$build/uapi/.dt-installed"
+        logged "make bzImage -j$DT_JOBS" kmake -j"$DT_JOBS" bzImage
+        touch "$built"
     fi
     # arch/x86_64/boot/bzImage is only a symlink to this.
     bzimage=$build/arch/x86/boot/bzImage
