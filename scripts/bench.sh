@@ -158,6 +158,19 @@ timed() {
     return "$rc"
 }
 
+# cold_run OUT COMMAND: the wall time of COMMAND with DMA_TESTDEV_CACHE at
+# an empty directory of its own, removed afterwards; the output goes to OUT.
+cold_run() {
+    local out=$1 cache t rc=0
+    shift
+    cache=$(mktemp -d "${TMPDIR:-/tmp}/dt-cold-cache.XXXXXX")
+    dt_log "cold: $(rel "$1") with DMA_TESTDEV_CACHE=$cache (empty)"
+    t=$(DMA_TESTDEV_CACHE=$cache timed "$out" "$@") || rc=$?
+    rm -rf "$cache"
+    echo "$t"
+    return "$rc"
+}
+
 # ---- Build (warm) ---------------------------------------------------------
 
 dt_log "load before: $(cut -d' ' -f1-3 /proc/loadavg) (nproc $(nproc)); the figures are wall times"
@@ -466,11 +479,8 @@ if want suite; then
         # says how long each compile took; the rest (downloads, unpacking,
         # configure, the accelerator probe, the initramfs, the boot and the
         # test) is what no faster compiler would shorten.
-        cold_cache=$(mktemp -d "${TMPDIR:-/tmp}/dt-cold-cache.XXXXXX")
-        dt_log "cold: scripts/vm.sh with DMA_TESTDEV_CACHE=$cold_cache (empty)"
         rc=0
-        t=$(DMA_TESTDEV_CACHE=$cold_cache timed "$work/cold-main" "$DT_ROOT/scripts/vm.sh") || rc=$?
-        rm -rf "$cold_cache"
+        t=$(cold_run "$work/cold-main" "$DT_ROOT/scripts/vm.sh") || rc=$?
         qemu_s=$(sed -nE 's/.*build QEMU: .*: done in ([0-9]+) s$/\1/p' "$work/cold-main" | tail -n1)
         kernel_s=$(sed -nE 's/.*make bzImage -j[0-9]+: done in ([0-9]+) s$/\1/p' "$work/cold-main" | tail -n1)
         verdict=$(sed -nE 's/^RESULT: ([A-Z]+).*/\1/p' "$work/cold-main" | tail -n1)
@@ -494,11 +504,8 @@ if want suite; then
             "<= 480" "n/a" "scripts/bench.sh --cold main"
     fi
     if [[ ,$cold, == *,test,* ]]; then
-        cold_cache=$(mktemp -d "${TMPDIR:-/tmp}/dt-cold-cache.XXXXXX")
-        dt_log "cold: scripts/test.sh with DMA_TESTDEV_CACHE=$cold_cache (empty)"
         rc=0
-        t=$(DMA_TESTDEV_CACHE=$cold_cache timed "$work/cold" "$DT_ROOT/scripts/test.sh") || rc=$?
-        rm -rf "$cold_cache"
+        t=$(cold_run "$work/cold" "$DT_ROOT/scripts/test.sh") || rc=$?
         summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$work/cold" | tail -n1 || true)
         [ "$rc" -eq 0 ] || { tail -n 20 "$work/cold" >&2; summary="FAILED: ${summary:-no summary}"; }
         row "test command, cold: empty cache (${summary:-no summary}), s" \

@@ -412,12 +412,14 @@ static struct {
 	int status[NUMAB_CONTROL_PAGES];
 } numab;
 
-static uint64_t now_ms(void)
+/* Milliseconds since @t0 (CLOCK_MONOTONIC). */
+static long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000ULL + t.tv_nsec / 1000000;
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /* The counter @name of /proc/vmstat, or -1 if it has none. */
@@ -491,7 +493,9 @@ static void numa_balance(struct dmatd_tbuf *b, const uint64_t *before)
 	int nodes = dmatd_numa_nodes(), target, cpu;
 	long long faults0 = vm_event_count("numa_hint_faults");
 	long long migrated0 = vm_event_count("numa_pages_migrated");
-	uint64_t start, moved_at = 0, *after;
+	struct timespec start;
+	long moved_ms = -1;	/* when the whole control had moved */
+	uint64_t *after;
 	size_t n, on = 0, moved;
 
 	if (nodes < 2)
@@ -512,23 +516,23 @@ static void numa_balance(struct dmatd_tbuf *b, const uint64_t *before)
 	DMATD_CHECK_CALL(dmatd_sysfs_write(NUMAB_SYSCTL, "1"));
 	dmatd_diag("%s: NUMA balancing on; reading every page from CPU %d (node %d)",
 		   b->name, cpu, target);
-	start = now_ms();
-	while (now_ms() - start < NUMAB_TIMEOUT_MS) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(&start) < NUMAB_TIMEOUT_MS) {
 		numab_touch(b);
-		if (!moved_at) {
+		if (moved_ms < 0) {
 			on = numab_control_on(target);
 			if (on == NUMAB_CONTROL_PAGES)
-				moved_at = now_ms();
-		} else if (now_ms() - moved_at >= NUMAB_AFTER_MS) {
+				moved_ms = ms_since(&start);
+		} else if (ms_since(&start) - moved_ms >= NUMAB_AFTER_MS) {
 			break;
 		}
 	}
 	DMATD_CHECK_CALL(dmatd_sysfs_write(NUMAB_SYSCTL, "0"));
 	/* Later allocations (the host's go-lines) from the buffer's node. */
 	DMATD_CHECK_CALL(dmatd_bind_node(dmatd_sess.node));
-	dmatd_diag("%s: %s after %" PRIu64 " ms", b->name,
-		   moved_at ? "the control moved" : "gave up",
-		   (moved_at ? moved_at : now_ms()) - start);
+	dmatd_diag("%s: %s after %ld ms", b->name,
+		   moved_ms >= 0 ? "the control moved" : "gave up",
+		   moved_ms >= 0 ? moved_ms : ms_since(&start));
 	/* The counters exist with CONFIG_VM_EVENT_COUNTERS only. */
 	if (faults0 >= 0)
 		dmatd_diag("%s: %lld NUMA hinting faults, %lld pages migrated",
@@ -632,15 +636,6 @@ static void offline_keep_zone(struct offline *o, const char *zone,
 		kept++;
 	}
 	o->n = kept;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-	       (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /*
