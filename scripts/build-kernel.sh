@@ -256,7 +256,8 @@ uapi=$build/uapi/include
 stamp=$build/uapi/.dt-installed
 if [ ! -f "$stamp" ] || [ "$bzimage" -nt "$stamp" ] ||
    [ ! -f "$uapi/linux/iommufd.h" ]; then
-    logged "make headers_install" kmake headers_install INSTALL_HDR_PATH="$build/uapi"
+    logged "make headers_install" kmake -j"$DT_JOBS" headers_install \
+        INSTALL_HDR_PATH="$build/uapi"
     touch "$stamp"
 fi
 grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||

@@ -107,7 +107,14 @@ targets=(qemu-system-x86_64 tests/qtest/dma-testdev-test
     tests/qtest/dma-testdev-hardening-test
     tests/qtest/dma-testdev-guest-test tests/qtest/dma-testdev-bench)
 case $variant in
-plain) ;;
+plain)
+    # Line tables only (-g1, after meson's -g): backtraces keep their
+    # file:line, and compiling takes about a fifth less than with full
+    # debug information (hw/pci/pci.c 1.30 -> 0.93 s, target/i386/tcg/
+    # translate.c 5.95 -> 4.55 s).  The sanitizer variants keep -g: their
+    # job is diagnosis.
+    config+=(--extra-cflags=-g1)
+    ;;
 asan)
     # No --disable-pie: Debian's gcc links PIE by default and QEMU's
     # configure cannot undo that, so non-PIE objects fail to link.
@@ -130,6 +137,12 @@ if command -v ccache > /dev/null; then
     export CCACHE_DIR=$DT_CACHE/ccache
     # Trees of different checkouts share compiled objects.
     export CCACHE_BASEDIR=$DT_CACHE CCACHE_NOHASHDIR=1
+    # Depend mode: a miss compiles once and hashes the headers the
+    # compiler's own -MD file names, instead of running the preprocessor
+    # first to hash its output.  On an empty cache that is a sixth of each
+    # compile (hw/pci/pci.c: 1.17 s with ccache's default, 0.97 s in depend
+    # mode, 0.93 s without ccache); a hit is as quick either way.
+    export CCACHE_DEPEND=1
 else
     config+=(--cc="$cc" --cxx="$cxx")
 fi

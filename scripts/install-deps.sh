@@ -5,7 +5,11 @@
 # Idempotent and quick when everything is present: only missing packages
 # are passed to apt-get.
 #
-# Usage: scripts/install-deps.sh [qemu|kernel|docs|fuzz|lint|dpdk|all]   (default: all)
+# Usage: scripts/install-deps.sh [GROUP...]   (default: all)
+#   GROUP: qemu, kernel, docs, fuzz, lint, dpdk or all.  Several groups
+#   are installed by one apt-get call: scripts/lib/build.sh names every
+#   group it needs before its builds run side by side (two apt-get calls
+#   at once would fight over dpkg's lock).
 #   docs: the Sphinx that builds docs/specs/dma-testdev.rst with QEMU's
 #         docs/conf.py (scripts/build-docs.sh); "all" does not include it
 #   fuzz: clang, libFuzzer and the LLVM coverage tools (scripts/fuzz.sh)
@@ -17,8 +21,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/debian-apt.sh
 source "$DT_ROOT/scripts/lib/debian-apt.sh"
-
-what=${1:-all}
 
 # Host packages from bookworm itself.
 qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
@@ -44,17 +46,22 @@ dpdk_pkgs=(libdpdk-dev pkg-config dpkg-dev xz-utils)
 # meson >= 1.5 is needed by QEMU 10; bookworm has 1.0.1.
 backports_pkgs=(meson)
 
-case $what in
-qemu) pkgs=("${qemu_pkgs[@]}") ;;
-kernel) pkgs=("${kernel_pkgs[@]}") ;;
-docs) pkgs=("${docs_pkgs[@]}") ;;
-fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
-lint) pkgs=("${lint_pkgs[@]}") ;;
-dpdk) pkgs=("${dpdk_pkgs[@]}") ;;
-all) pkgs=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}"
-    "${lint_pkgs[@]}") ;;
-*) dt_die "usage: $0 [qemu|kernel|docs|fuzz|lint|dpdk|all]" ;;
-esac
+[ $# -gt 0 ] || set -- all
+pkgs=() need_meson=0
+for what in "$@"; do
+    case $what in
+    qemu) pkgs+=("${qemu_pkgs[@]}"); need_meson=1 ;;
+    kernel) pkgs+=("${kernel_pkgs[@]}") ;;
+    docs) pkgs+=("${docs_pkgs[@]}") ;;
+    fuzz) pkgs+=("${fuzz_pkgs[@]}") ;;
+    lint) pkgs+=("${lint_pkgs[@]}") ;;
+    dpdk) pkgs+=("${dpdk_pkgs[@]}") ;;
+    all) pkgs+=("${qemu_pkgs[@]}" "${kernel_pkgs[@]}" "${fuzz_pkgs[@]}"
+        "${lint_pkgs[@]}"); need_meson=1 ;;
+    *) dt_die "unknown group '$what'; usage: $0 [qemu|kernel|docs|fuzz|lint|dpdk|all]..." ;;
+    esac
+done
+mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -69,7 +76,7 @@ meson_ok() {
 }
 
 need_backports=0
-if { [ "$what" = qemu ] || [ "$what" = all ]; } && ! meson_ok; then
+if [ $need_meson -eq 1 ] && ! meson_ok; then
     need_backports=1
 fi
 

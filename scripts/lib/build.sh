@@ -25,6 +25,8 @@
 
 # shellcheck source=scripts/lib/accel.sh
 source "$DT_ROOT/scripts/lib/accel.sh"
+# shellcheck source=scripts/lib/debian-apt.sh
+source "$DT_ROOT/scripts/lib/debian-apt.sh"
 # shellcheck source=scripts/lib/sanitizers.sh
 source "$DT_ROOT/scripts/lib/sanitizers.sh"
 
@@ -32,8 +34,24 @@ _dt_var() {
     sed -n "s/^$1=//p" <<< "$2"
 }
 
+# _dt_build_kernels DIR VARIANT...: scripts/build-kernel.sh for each
+# variant in turn, its key=value lines in DIR/VARIANT.  Run in the
+# background: killed (TERM), it takes the running build with it.
+_dt_build_kernels() {
+    local dir=$1 variant child=0
+    shift
+    trap 'kill "$child" 2> /dev/null; exit 143' TERM
+    for variant in "$@"; do
+        "$DT_ROOT/scripts/build-kernel.sh" --variant "$variant" \
+            > "$dir/$variant" &
+        child=$!
+        wait "$child" || return
+    done
+}
+
 dt_build_all() {
-    local what=${1:-all} vars key setup_args=()
+    local what=${1:-all} vars key setup_args=() groups=(qemu lint)
+    local kernels=() kdir='' kpid=0 krc=0 exit_trap
 
     DT_QEMU_VARIANT=${DMA_TESTDEV_QEMU_VARIANT:-plain}
     case $DT_QEMU_VARIANT in
@@ -42,6 +60,36 @@ dt_build_all() {
     *) dt_die "DMA_TESTDEV_QEMU_VARIANT=$DT_QEMU_VARIANT: tests run on plain or asan" \
         "(the fuzz variant is scripts/fuzz.sh's)" ;;
     esac
+    # Every Debian package first, in one apt-get call, and the private apt
+    # lists refreshed: what follows runs side by side.
+    [ "$what" = device-only ] || groups+=(kernel)
+    if [ "$what" = tests ] || [ -n "${DT_WANT_DPDK:-}" ]; then
+        groups+=(dpdk)
+    fi
+    "$DT_ROOT/scripts/install-deps.sh" "${groups[@]}"
+    dt_apt_private_setup
+
+    # The guest kernels build in the background while QEMU builds.  On two
+    # cores both compiles are CPU-bound, so this gains the steps that use
+    # one core or none (downloads, unpacking, configure, Kconfig, links,
+    # headers_install): about a minute of an empty cache's first run.  A
+    # warm run finds both cached at once.  Their progress lines interleave;
+    # each names its step.
+    if [ "$what" != device-only ]; then
+        kernels=(default)
+        if [ "$what" = tests ] && [ -z "${DMA_TESTDEV_BZIMAGE:-}" ]; then
+            kernels+=(iommufd-container iommufd-selftest)
+        fi
+        kdir=$(mktemp -d "${TMPDIR:-/tmp}/dt-kernels.XXXXXX")
+        _dt_build_kernels "$kdir" "${kernels[@]}" &
+        kpid=$!
+        # If QEMU's build fails, the script exits: stop the kernel build
+        # with it (the caller's own EXIT trap comes back afterwards).
+        exit_trap=$(trap -p EXIT)
+        # shellcheck disable=SC2064 # expanded now: the pid and directory
+        trap "kill $kpid 2> /dev/null; wait $kpid 2> /dev/null; rm -rf '$kdir'" EXIT
+    fi
+
     vars=$("$DT_ROOT/scripts/build-qemu.sh" --variant "$DT_QEMU_VARIANT")
     DT_QEMU_VERSION=$(_dt_var qemu_version "$vars")
     DT_QEMU_BUILD=$(_dt_var qemu_build "$vars")
@@ -50,11 +98,19 @@ dt_build_all() {
     dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_VARIANT: $DT_QEMU_BINARY)"
     setup_args+=(-Dqemu_build="$DT_QEMU_BUILD"
         -Dqemu_src="$DT_QEMU_SRC")
-    "$DT_ROOT/scripts/install-deps.sh" lint
 
     if [ "$what" != device-only ]; then
-        "$DT_ROOT/scripts/install-deps.sh" kernel
-        vars=$("$DT_ROOT/scripts/build-kernel.sh")
+        if kill -0 "$kpid" 2> /dev/null; then
+            dt_log "QEMU is built; waiting for the guest kernel build ..."
+        fi
+        wait "$kpid" || krc=$?
+        if [ -n "$exit_trap" ]; then eval "$exit_trap"; else trap - EXIT; fi
+        if [ "$krc" -ne 0 ]; then
+            rm -rf "$kdir"
+            dt_die "building the guest kernel failed (above);" \
+                "scripts/build-kernel.sh reproduces it alone"
+        fi
+        vars=$(cat "$kdir/default")
         DT_KERNEL_VERSION=$(_dt_var kernel_version "$vars")
         DT_BZIMAGE=$(_dt_var bzimage "$vars")
         # vmlinux through PVH: no decompressor running under TCG (about
@@ -70,14 +126,13 @@ dt_build_all() {
             -Dguest_accel="$DT_ACCEL")
     fi
     DT_GUEST_BOOT_COMPAT='' DT_GUEST_BOOT_SELFTEST=''
-    if [ "$what" = tests ] && [ -z "${DMA_TESTDEV_BZIMAGE:-}" ]; then
-        vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-container)
-        DT_GUEST_BOOT_COMPAT=$(_dt_var boot "$vars")
+    if [[ " ${kernels[*]} " == *" iommufd-container "* ]]; then
+        DT_GUEST_BOOT_COMPAT=$(_dt_var boot "$(cat "$kdir/iommufd-container")")
         dt_log "second guest kernel (iommufd serves the VFIO container): $DT_GUEST_BOOT_COMPAT"
-        vars=$("$DT_ROOT/scripts/build-kernel.sh" --variant iommufd-selftest)
-        DT_GUEST_BOOT_SELFTEST=$(_dt_var boot "$vars")
+        DT_GUEST_BOOT_SELFTEST=$(_dt_var boot "$(cat "$kdir/iommufd-selftest")")
         dt_log "third guest kernel (IOMMUFD_TEST, for iommufd's selftest): $DT_GUEST_BOOT_SELFTEST"
     fi
+    [ -z "$kdir" ] || rm -rf "$kdir"
     setup_args+=(-Dguest_kernel_compat="$DT_GUEST_BOOT_COMPAT"
         -Dguest_kernel_selftest="$DT_GUEST_BOOT_SELFTEST")
     # Debian's DPDK and its driver SDK headers: guest/tools/dt-dpdk and
