@@ -125,12 +125,33 @@ srcversion=$(make -s -C "$src" kernelversion)
 # changed fragment gets a fresh tree and going back to an old fragment
 # finds its build still there.  The compiler is part of it because a new
 # one rebuilds everything anyway.
-key=$( {
-    printf '%s\n' "$recipe" "src=$(cd "$src" && pwd)" "srcversion=$srcversion"
-    "${CC:-gcc}" --version | head -n1
-    cat "${fragments[@]}"
-} | sha256sum | cut -c1-12)
-build=$DT_CACHE/build/linux-$srcversion-$key
+build_dir() {
+    echo "$DT_CACHE/build/linux-$srcversion-$( {
+        printf '%s\n' "$recipe" "src=$(cd "$src" && pwd)" "srcversion=$srcversion"
+        "${CC:-gcc}" --version | head -n1
+        cat "$@"
+    } | sha256sum | cut -c1-12)"
+}
+build=$(build_dir "${fragments[@]}")
+# A new build directory of a variant without patches starts as a copy of
+# the default kernel's finished build of the same tree.  Kbuild records
+# which CONFIG_ symbols each object reads (fixdep, include/config/), so
+# after the variant's .config only those objects compile again: the
+# iommufd-container kernel compiles 9 files instead of 1300 (23 s instead
+# of 8 minutes on two cores; the same .config, symbols and sizes as when
+# built from nothing).  A variant with patches builds from a tree of its
+# own, whose path is in every recorded command line: nothing to reuse.
+seed=$(build_dir "${fragments[0]}")
+if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
+   [ -z "${DMA_TESTDEV_BZIMAGE:-}" ] && [ -f "$seed/.dt-built" ]; then
+    rm -rf "$build.seeding"
+    dt_step "start the $variant kernel from a copy of $seed" \
+        cp -a "$seed" "$build.seeding"
+    rm -f "$build.seeding"/.dt-config-ok "$build.seeding"/.dt-built \
+        "$build.seeding"/uapi/.dt-installed
+    echo "$seed" > "$build.seeding/.dt-seeded-from"
+    mv "$build.seeding" "$build"
+fi
 mkdir -p "$build"
 log=$build/build.log
 if [ ${#fragments[@]} -eq 1 ]; then
@@ -236,6 +257,21 @@ else
         dt_log "kernel image up to date in $build (fetched source: no make)"
     else
         rm -f "$built"
+        seeded_from=$build/.dt-seeded-from
+        if [ -f "$seeded_from" ]; then
+            # objtool is built by tools/'s own Makefiles, which record
+            # absolute output paths, so the copy builds it again; every
+            # object depends on objtool and would follow.  It is the same
+            # program (same source, same compiler, nothing of .config in
+            # it): what make prepare built gets the time of the copied
+            # objtool, so that neither tools/ nor Kbuild sees anything new.
+            logged "make prepare" kmake -j"$DT_JOBS" prepare
+            objtool=$(cat "$seeded_from")/tools/objtool/objtool
+            if [ -f "$objtool" ] && [ -d "$build/tools/objtool" ]; then
+                find "$build/tools/objtool" -exec touch -h -r "$objtool" {} +
+            fi
+            rm -f "$seeded_from"
+        fi
         logged "make bzImage -j$DT_JOBS" kmake -j"$DT_JOBS" bzImage
         touch "$built"
     fi

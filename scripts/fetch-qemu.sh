@@ -71,8 +71,11 @@ fetch_source() {
         echo "qemu=$version" >> "$unserved"
         return 1
     fi
+    # dpkg-source names every patch it applies: its log is shown only if
+    # unpacking fails.
     (cd "$dl" && dt_step "unpack qemu ${version#*:} with Debian's patches" \
-        dpkg-source --no-check -x ./*.dsc "$src") >&2
+        dpkg-source --no-check -x ./*.dsc "$src" > "$dl/unpack.log" 2>&1) ||
+        { cat "$dl/unpack.log" >&2; dt_die "unpacking qemu ${version#*:} failed"; }
     rm -rf "$dl"
     touch "$src/.dt-complete"
 }
