@@ -558,14 +558,25 @@ void dmatd_frag_free(struct dmatd_frag *f)
 	f->map = NULL;
 }
 
-int dmatd_move_to_cpu(int cpu)
+int dmatd_try_cpu(int cpu)
 {
 	cpu_set_t set;
 
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		return dmatd_err(errno, "sched_setaffinity to CPU %d", cpu);
+		return -errno;
+	return 0;
+}
+
+int dmatd_move_to_cpu(int cpu)
+{
+	int ret = dmatd_try_cpu(cpu);
+
+	if (ret)
+		return dmatd_err(-ret, "sched_setaffinity to CPU %d", cpu);
 	return 0;
 }
 

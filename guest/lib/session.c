@@ -24,6 +24,7 @@
 #include <linux/capability.h>
 #include <linux/mempolicy.h>
 
+#include <dtlib/mem.h>
 #include <dtlib/parse.h>
 #include <dtlib/session.h>
 #include <dtlib/tool.h>
@@ -165,8 +166,8 @@ static void fault_on_every_cpu(int cpu)
 {
 	static volatile uint8_t *zero_page;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	cpu_set_t set;
 	long c;
+	int ret;
 
 	if (!zero_page) {
 		void *p = mmap(NULL, DMATD_PAGE_SIZE, PROT_READ,
@@ -178,10 +179,8 @@ static void fault_on_every_cpu(int cpu)
 		zero_page = p;
 	}
 	for (c = 0; c < ncpu && c < CPU_SETSIZE; c++) {
-		CPU_ZERO(&set);
-		CPU_SET(c, &set);
 		/* Offline CPUs refuse: nothing of ours ran there. */
-		if (sched_setaffinity(0, sizeof(set), &set))
+		if (dmatd_try_cpu(c))
 			continue;
 		if (madvise((void *)zero_page, DMATD_PAGE_SIZE, MADV_DONTNEED))
 			dmatd_fatal("madvise MADV_DONTNEED %p: %s (errno %d)",
@@ -189,11 +188,10 @@ static void fault_on_every_cpu(int cpu)
 		clobber_regs();
 		(void)*zero_page;
 	}
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	ret = dmatd_try_cpu(cpu);
+	if (ret)
 		dmatd_fatal("sched_setaffinity back to CPU %d: %s (errno %d)", cpu,
-		      strerror(errno), errno);
+		      strerror(-ret), -ret);
 }
 
 noinline void dmatd_scrub_cpu(void)
@@ -554,7 +552,6 @@ void dmatd_move_prepare(struct dmatd_tbuf *b, struct dmatd_move *mv)
 void dmatd_move_run(struct dmatd_move *mv)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	cpu_set_t set;
 	size_t i;
 
 	for (i = 0; i < mv->count; i++)
@@ -570,9 +567,7 @@ void dmatd_move_run(struct dmatd_move *mv)
 	if (ncpu > 1) {
 		int next = (dmatd_sess.cpu + 1) % ncpu;
 
-		CPU_ZERO(&set);
-		CPU_SET(next, &set);
-		if (!sched_setaffinity(0, sizeof(set), &set))
+		if (!dmatd_try_cpu(next))
 			dmatd_sess.cpu = next;
 	}
 	if (mv->ret < 0)

@@ -41,6 +41,7 @@
 #include <linux/pci_regs.h>
 
 #include <dtlib/log.h>
+#include <dtlib/mem.h>
 #include <dtlib/parse.h>
 #include <dtlib/pci.h>
 #include <dtlib/tool.h>
@@ -78,12 +79,10 @@ static uint64_t now_ns(void)
 
 static void pin_to_cpu(int cpu)
 {
-	cpu_set_t set;
+	int ret = dmatd_try_cpu(cpu);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		dmatd_fatal("sched_setaffinity CPU %d: %s", cpu, strerror(errno));
+	if (ret)
+		dmatd_fatal("sched_setaffinity CPU %d: %s", cpu, strerror(-ret));
 }
 
 /* BAR0's bus address, from the resource file's first line. */

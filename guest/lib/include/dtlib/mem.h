@@ -133,6 +133,9 @@ int dmatd_pin_cpu(int *cpu);
 /* Move this thread to CPU @cpu, and keep it there. */
 int dmatd_move_to_cpu(int cpu);
 
+/* The same, but quiet: -errno, and nothing said (the CPU may be offline). */
+int dmatd_try_cpu(int cpu);
+
 /*
  * Memory blocks (/sys/devices/system/memory, CONFIG_MEMORY_HOTPLUG): the
  * unit in which Linux takes memory offline and online again.  Offlining a
