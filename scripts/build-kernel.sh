@@ -143,7 +143,7 @@ build=$(build_dir "${fragments[@]}")
 # own, whose path is in every recorded command line: nothing to reuse.
 seed=$(build_dir "${fragments[0]}")
 if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
-   [ -z "${DMA_TESTDEV_BZIMAGE:-}" ] && [ -f "$seed/.dt-built" ]; then
+   [ -f "$seed/.dt-built" ]; then
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \
         cp -a "$seed" "$build.seeding"

@@ -72,7 +72,7 @@ dt_build_all() {
     # The guest kernels build in the background while QEMU builds.  On two
     # cores both compiles are CPU-bound, so this gains the steps that use
     # one core or none (downloads, unpacking, configure, Kconfig, links,
-    # headers_install): about a minute of an empty cache's first run.  A
+    # headers_install); see docs/benchmarks.rst for what it measured.  A
     # warm run finds both cached at once.  Their progress lines interleave;
     # each names its step.
     if [ "$what" != device-only ]; then
