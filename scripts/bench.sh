@@ -16,7 +16,8 @@
 #   4. developer VM boot to result (scripts/vm.sh), TCG; KVM where the
 #      probe says it boots Linux
 #   5. the test command: warm wall time, rebuild after a one-line device
-#      edit, and (--cold) the README's two commands on an empty cache
+#      edit, (--cold) the README's two commands on an empty cache, and
+#      (--ci) CI's job in a fresh clone on this machine's warm cache
 #
 # Usage: scripts/bench.sh [options]
 #   --runs N          repetitions of every repeated measurement; the table
@@ -28,6 +29,11 @@
 #                     ~30 min), comma separated (default: main,test).
 #                     The packages install-deps.sh installed stay: only
 #                     the project's cache is cold.
+#   --ci              also time .ci/run (all tests, the main job, all tests
+#                     on ASan + UBSan) in a fresh clone of this checkout's
+#                     HEAD in a new folder, as CI runs it, with the warm
+#                     cache (~12 min); commit first: the clone has only
+#                     what HEAD has
 #   --only LIST       rows to measure, comma separated: bulk, rtt, pin,
 #                     boot, suite (all)
 #   --format text|rst the table as text (default) or an RST list-table
@@ -49,7 +55,7 @@ usage() {
     sed -n '/^# Usage:/,/^# The machine/{/^# The machine/d;s/^# \{0,1\}//;p}' "$0"
 }
 
-runs=3 suite_runs=1 cold='' only='bulk,rtt,pin,boot,suite' format=text keep=0
+runs=3 suite_runs=1 cold='' ci=0 only='bulk,rtt,pin,boot,suite' format=text keep=0
 while [ $# -gt 0 ]; do
     case $1 in
     --runs | --suite-runs | --only | --format)
@@ -66,6 +72,7 @@ while [ $# -gt 0 ]; do
             cold=main,test; shift
         fi
         ;;
+    --ci) ci=1; shift ;;
     --only) only=$2; shift 2 ;;
     --format) format=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -539,6 +546,34 @@ if want suite; then
     else
         row "test command, cold: empty cache, s" "not run (use --cold test)" "-" "-" \
             "<= 720" "n/a" "scripts/bench.sh --cold test"
+    fi
+    if [ "$ci" -eq 1 ]; then
+        # CI clones into a folder it has not used before: every build
+        # tree keyed by the checkout's path is new, and only what is
+        # shared by content (ccache, the guest kernels, the downloads)
+        # is warm.
+        [ -z "$(git -C "$DT_ROOT" status --porcelain --untracked-files=no)" ] ||
+            dt_log "warning: uncommitted changes are not in the clone (--ci measures HEAD)"
+        clone=$(mktemp -d "${TMPDIR:-/tmp}/dt-ci-clone.XXXXXX")
+        git clone -q "$DT_ROOT" "$clone/dma-testdev"
+        dt_log "CI: .ci/run in $clone/dma-testdev ($(git -C "$clone/dma-testdev" log -1 --format=%h))"
+        rc=0
+        t=$(timed "$work/ci" bash "$clone/dma-testdev/.ci/run") || rc=$?
+        rm -rf "$clone"
+        mapfile -t sums < <(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$work/ci")
+        verdict="plain: ${sums[0]:-no summary}; ASan: ${sums[1]:-no summary}"
+        [ "$rc" -eq 0 ] || { tail -n 20 "$work/ci" >&2; verdict="FAILED, exit $rc; $verdict"; }
+        row "CI, warm cache, fresh clone: .ci/run ($verdict), s" \
+            "$(fmt "$t" 0)" "-" "-" "<= 900" "$(judge "$t" '<=' 900)" \
+            "scripts/bench.sh --only suite --suite-runs 0 --ci"
+        # test.sh and vm.sh build the plain QEMU, test-sanitizers.sh the
+        # ASan one: each "build QEMU" step, in that order.
+        mapfile -t built < <(sed -nE 's/.*build QEMU: .*: done in ([0-9]+) s$/\1/p' "$work/ci")
+        row "... of which building QEMU (each build-qemu.sh run, in order), s" \
+            "${built[*]:-?}" "-" "-" "-" "info" "(the same run)"
+    else
+        row "CI, warm cache, fresh clone: .ci/run, s" "not run (use --ci)" "-" "-" \
+            "<= 900" "n/a" "scripts/bench.sh --only suite --suite-runs 0 --ci"
     fi
 fi
 

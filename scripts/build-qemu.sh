@@ -135,7 +135,8 @@ esac
 if command -v ccache > /dev/null; then
     config+=(--cc="ccache $cc" --cxx="ccache $cxx")
     export CCACHE_DIR=$DT_CACHE/ccache
-    # Trees of different checkouts share compiled objects.
+    # Trees of different checkouts share compiled objects: paths under
+    # the cache are hashed relative to the build tree, which is not hashed.
     export CCACHE_BASEDIR=$DT_CACHE CCACHE_NOHASHDIR=1
     # Depend mode: a miss compiles once and hashes the headers the
     # compiler's own -MD file names, instead of running the preprocessor
@@ -149,7 +150,14 @@ fi
 
 key=$(printf '%s\n' "$qemu_version" "$src" "${config[@]}" "${meson_key[@]}" |
     sha256sum | cut -c1-12)
-build=$DT_CACHE/build/qemu-$(basename "$src")-$variant-$key
+if [ -n "${DMA_TESTDEV_QEMU_SRC:-}" ]; then
+    build=$DT_CACHE/build/qemu-$(basename "$src")-$variant-$key
+else
+    # Beside this checkout's overlay (see scripts/prepare-qemu.sh): the
+    # compile commands then read the same in every checkout, and a fresh
+    # clone (a CI run in a new folder) compiles QEMU from ccache.
+    build=$(dirname "$src")/build-$variant-$key
+fi
 
 if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.dt-configured" ]; then
     rm -rf "$build"

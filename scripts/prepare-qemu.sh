@@ -11,6 +11,11 @@
 # hard links: anything writing into a shared file would change every
 # tree at once.
 #
+# The copy is DT_CACHE/qemu/VERSION-CHECKOUT/src, and build-qemu.sh puts
+# its build trees beside it (build-VARIANT-KEY): seen from any build tree
+# the source is ../src, in every checkout, so that ccache (whose base
+# directory is DT_CACHE) finds the objects another checkout compiled.
+#
 # Usage: scripts/prepare-qemu.sh
 # Environment: DMA_TESTDEV_QEMU_SRC=DIR overlays your own QEMU tree in
 # place instead; DMA_TESTDEV_QEMU_SUITE as for scripts/fetch-qemu.sh.
@@ -23,8 +28,17 @@ pristine=$("$DT_ROOT/scripts/fetch-qemu.sh")
 if [ -n "${DMA_TESTDEV_QEMU_SRC:-}" ]; then
     src=$pristine
 else
+    # A checkout that is gone (a CI clone, a removed worktree) leaves
+    # ~1.3 GB here (the copy, a plain and an ASan build): it goes now.
+    for home in "$DT_CACHE"/qemu/*/; do
+        [ -f "$home/checkout" ] || continue
+        checkout=$(cat "$home/checkout")
+        [ ! -e "$checkout" ] || continue
+        dt_log "removing ${home%/}: its checkout $checkout is gone"
+        rm -rf "$home"
+    done
     tree=$(printf '%s\n' "$DT_ROOT" | sha256sum | cut -c1-8)
-    src=$DT_CACHE/src/overlay/$(basename "$pristine")-$tree
+    src=$DT_CACHE/qemu/$(basename "$pristine")-$tree/src
     if [ ! -f "$src/.dt-complete" ]; then
         rm -rf "$src"
         mkdir -p "$(dirname "$src")"
@@ -32,6 +46,7 @@ else
             cp -a "$pristine" "$src" >&2
         touch "$src/.dt-complete"
     fi
+    printf '%s\n' "$DT_ROOT" > "$(dirname "$src")/checkout"
 fi
 "$DT_ROOT/scripts/overlay-qemu.sh" "$src" >&2
 echo "$src"
