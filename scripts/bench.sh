@@ -17,7 +17,8 @@
 #      probe says it boots Linux
 #   5. the test command: warm wall time, rebuild after a one-line device
 #      edit, (--cold) the README's two commands on an empty cache, and
-#      (--ci) CI's job in a fresh clone on this machine's warm cache
+#      (--ci) CI's job in a fresh clone on this machine's warm cache,
+#      and (--kernel-loop) a kernel developer's edit-to-test loop
 #
 # Usage: scripts/bench.sh [options]
 #   --runs N          repetitions of every repeated measurement; the table
@@ -34,6 +35,12 @@
 #                     HEAD in a new folder, as CI runs it, with the warm
 #                     cache (~12 min); commit first: the clone has only
 #                     what HEAD has
+#   --kernel-loop     also time a kernel developer's loop: a one-line edit
+#                     of drivers/iommu/iommufd/ioas.c in a tree of one's
+#                     own (a hard-link copy of the guest kernel's source,
+#                     kept in the cache), then scripts/test.sh --suite
+#                     guest up to its first test; the first run builds
+#                     that tree's three kernels once (~20 min, not timed)
 #   --only LIST       rows to measure, comma separated: bulk, rtt, pin,
 #                     boot, suite (all)
 #   --format text|rst the table as text (default) or an RST list-table
@@ -55,7 +62,7 @@ usage() {
     sed -n '/^# Usage:/,/^# The machine/{/^# The machine/d;s/^# \{0,1\}//;p}' "$0"
 }
 
-runs=3 suite_runs=1 cold='' ci=0 only='bulk,rtt,pin,boot,suite' format=text keep=0
+runs=3 suite_runs=1 cold='' ci=0 kloop=0 only='bulk,rtt,pin,boot,suite' format=text keep=0
 while [ $# -gt 0 ]; do
     case $1 in
     --runs | --suite-runs | --only | --format)
@@ -73,6 +80,7 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --ci) ci=1; shift ;;
+    --kernel-loop) kloop=1; shift ;;
     --only) only=$2; shift 2 ;;
     --format) format=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -574,6 +582,64 @@ if want suite; then
     else
         row "CI, warm cache, fresh clone: .ci/run, s" "not run (use --ci)" "-" "-" \
             "<= 900" "n/a" "scripts/bench.sh --only suite --suite-runs 0 --ci"
+    fi
+    kloop_cmd="scripts/bench.sh --only suite --suite-runs 0 --kernel-loop"
+    if [ "$kloop" -eq 1 ]; then
+        # The tree of one's own: hard links to the guest kernel's source,
+        # at a fixed place so that its build directories (keyed by the
+        # tree's path) stay warm from one bench run to the next.
+        tree=$DT_CACHE/bench/linux-own-tree
+        if [ ! -f "$tree.complete" ]; then
+            rm -rf "$tree"
+            mkdir -p "$(dirname "$tree")"
+            dt_step "a kernel tree of one's own: hard-link copy of $DT_KERNEL_SRC" \
+                cp -al "$DT_KERNEL_SRC" "$tree"
+            touch "$tree.complete"
+        fi
+        ioas=drivers/iommu/iommufd/ioas.c
+        loop_test=(--suite guest guest/cdev/4k-1M)
+        dt_log "kernel loop: bring $tree's kernels up to date (the first time: three builds)"
+        DMA_TESTDEV_KERNEL_SRC=$tree "$DT_ROOT/scripts/test.sh" "${loop_test[@]}" \
+            > "$work/kloop-warm" 2>&1 ||
+            { tail -n 30 "$work/kloop-warm" >&2; dt_die "scripts/test.sh on $tree failed (see above)"; }
+        # The edit: a private copy of the file (never a write through the
+        # link into the cached source) with one line more.
+        cp --remove-destination "$DT_KERNEL_SRC/$ioas" "$tree/$ioas"
+        echo "/* dt-bench: a one-line edit */" >> "$tree/$ioas"
+        rc=0
+        t0=$(date +%s.%N)
+        DMA_TESTDEV_KERNEL_SRC=$tree "$DT_ROOT/scripts/test.sh" "${loop_test[@]}" 2>&1 |
+            while IFS= read -r line; do
+                printf '%(%s)T %s\n' -1 "$line"
+            done > "$work/kloop.stamped" || rc=$?
+        cp --remove-destination "$DT_KERNEL_SRC/$ioas" "$tree/$ioas"
+        # Up to meson's first test: scripts/test.sh says "tests at once"
+        # right before it.
+        first=$(awk '/tests at once:/ { print $1; exit }' "$work/kloop.stamped")
+        if [ "$rc" -ne 0 ] || [ -z "$first" ]; then
+            tail -n 30 "$work/kloop.stamped" >&2
+            dt_die "the kernel loop's test run failed (above)"
+        fi
+        loop=$(calc "$first - $t0")
+        # Each kernel's make log since the edit must show the file compiled.
+        recompiled=0
+        while IFS= read -r log; do
+            awk '/^=== / { part = "" } { part = part $0 "\n" } END { printf "%s", part }' "$log" |
+                grep -q "CC .*${ioas%.c}\.o" && recompiled=$((recompiled + 1))
+        done < <(find "$DT_CACHE/build" -maxdepth 2 -name build.log -newermt "@${t0%.*}")
+        [ "$recompiled" -gt 0 ] ||
+            dt_die "the edit of $ioas recompiled it in no kernel (see the build.log files)"
+        row "kernel developer's loop: one-line edit of $ioas, scripts/test.sh to its first guest test, s" \
+            "$(fmt "$loop" 0)" "-" "-" "<= 30" "$(judge "$loop" '<=' 30)" "$kloop_cmd"
+        # "default=N iommufd-container=N ...": build-kernel.sh names the
+        # variants in their progress lines, the default one not.
+        made=$(sed -nE 's/.*\] (([a-z-]+) kernel: )?make bzImage -j[0-9]+: done in ([0-9]+) s$/\2=\3/p' \
+            "$work/kloop.stamped" | sed 's/^=/default=/' | paste -sd' ')
+        row "... of which make bzImage per kernel ($recompiled recompiled the file), s" \
+            "${made:-?}" "-" "-" "-" "info" "(the same run)"
+    else
+        row "kernel developer's loop: one-line kernel edit to the first guest test, s" \
+            "not run (use --kernel-loop)" "-" "-" "<= 30" "n/a" "$kloop_cmd"
     fi
 fi
 

@@ -49,6 +49,10 @@ iommufd-selftest)
 *) dt_die "unknown kernel variant '$variant' (default, iommufd-container, iommufd-selftest)" ;;
 esac
 arch=x86_64
+# The variants build side by side (scripts/lib/build.sh): their progress
+# lines name them.
+tag=''
+[ "$variant" = default ] || tag="$variant kernel: "
 # Bump when the way .config is produced changes (base config, merge
 # method), so that a new build directory is used rather than a stale one.
 recipe="v1 ARCH=$arch base=tinyconfig merge=merge_config.sh-m+olddefconfig"
@@ -169,7 +173,7 @@ kmake() {
 # A long step says every 20 s how far it got (files compiled so far, from
 # Kbuild's "  CC" lines): a cold bzImage takes minutes on 2 cores.
 logged() {
-    local what=$1 rc=0 pid start last n0 n
+    local what=$tag$1 rc=0 pid start last n0 n
     shift
     printf '\n=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$log"
     dt_log "$what ..."
@@ -240,7 +244,7 @@ if [ ! -f "$stamp" ] || [ ! -f "$uapi/linux/iommufd.h" ] ||
     hdr_pid=$!
     # shellcheck disable=SC2064 # the pid, now
     trap "kill $hdr_pid 2> /dev/null" EXIT
-    dt_log "make headers_install: in the background (log: $hdr_log)"
+    dt_log "${tag}make headers_install: in the background (log: $hdr_log)"
 fi
 
 if [ -n "${DMA_TESTDEV_BZIMAGE:-}" ] && [ "$variant" != default ]; then
@@ -278,7 +282,7 @@ else
     built=$build/.dt-built
     if [ -z "${DMA_TESTDEV_KERNEL_SRC:-}" ] && [ -f "$built" ] &&
        [ -f "$build/vmlinux" ] && [ -f "$build/arch/x86/boot/bzImage" ]; then
-        dt_log "kernel image up to date in $build (fetched source: no make)"
+        dt_log "${tag}kernel image up to date in $build (fetched source: no make)"
     else
         rm -f "$built"
         seeded_from=$build/.dt-seeded-from
@@ -318,7 +322,7 @@ if [ "$hdr_pid" -ne 0 ]; then
         dt_die "make headers_install failed (exit $rc); full log: $hdr_log"
     fi
     touch "$stamp"
-    dt_log "make headers_install: done, $(( $(date +%s) - hdr_start )) s after it started"
+    dt_log "${tag}make headers_install: done, $(( $(date +%s) - hdr_start )) s after it started"
 fi
 grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
     dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"

@@ -88,9 +88,15 @@ check() {
     shift
     checked=$((checked + 1))
     if [ -n "$lint_cache" ]; then
+        # Not the scratch directory's name, new on every run, nor where
+        # this checkout and its QEMU copy are: a fresh clone in a new
+        # folder (as CI makes) remembers what an earlier one checked.  What
+        # the verdict reads is in DEPS, by content.
+        local args=("${@//"$scratch"/SCRATCH}")
+        args=("${args[@]//"$DT_ROOT"/ROOT}")
+        args=("${args[@]//"$qemu_src"/QEMU_SRC}")
         key=$( {
-            # Not the scratch directory's name, new on every run.
-            printf '%s\n' "$tools_id" "$label" "${@//"$scratch"/SCRATCH}"
+            printf '%s\n' "$tools_id" "$label" "${args[@]}"
             cat "${deps[@]}"
         } | sha256sum | cut -c1-32)
         if [ -f "$lint_cache/$key" ]; then

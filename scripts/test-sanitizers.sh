@@ -33,7 +33,7 @@ rc=0
 if [ $# -eq 0 ]; then
     # shellcheck source=scripts/lib/sanitizers.sh
     source "$DT_ROOT/scripts/lib/sanitizers.sh"
-    set -- device hardening "${DT_SANITIZER_GUEST_CASES[@]}"
+    set -- device 'hardening*' "${DT_SANITIZER_GUEST_CASES[@]}"
 fi
 "$DT_ROOT/scripts/test.sh" "$@" 2>&1 | tee "$log" || rc=$?
 done_at=$(date +%s)

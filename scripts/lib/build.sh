@@ -35,18 +35,29 @@ _dt_var() {
 }
 
 # _dt_build_kernels DIR VARIANT...: scripts/build-kernel.sh for each
-# variant in turn, its key=value lines in DIR/VARIANT.  Run in the
-# background: killed (TERM), it takes the running build with it.
+# variant, its key=value lines in DIR/VARIANT.  The first variant builds
+# alone, the others side by side after it: a variant of the same tree
+# starts from the first one's build (build-kernel.sh), and two makes on
+# two cores overlap each other's single-threaded parts (Kbuild's walk of
+# the tree, the links).  Run in the background: killed (TERM), it takes
+# the running builds with it.
 _dt_build_kernels() {
-    local dir=$1 variant child=0
-    shift
-    trap 'kill "$child" 2> /dev/null; exit 143' TERM
+    local dir=$1 first=$2 variant pids=() rc=0 pid
+    shift 2
+    trap 'kill "${pids[@]}" 2> /dev/null; exit 143' TERM
+    "$DT_ROOT/scripts/build-kernel.sh" --variant "$first" > "$dir/$first" &
+    pids=($!)
+    wait "${pids[0]}" || return
+    pids=()
     for variant in "$@"; do
         "$DT_ROOT/scripts/build-kernel.sh" --variant "$variant" \
             > "$dir/$variant" &
-        child=$!
-        wait "$child" || return
+        pids+=($!)
     done
+    for pid in "${pids[@]}"; do
+        wait "$pid" || rc=$?
+    done
+    return "$rc"
 }
 
 dt_build_all() {
