@@ -147,6 +147,16 @@ build=$(build_dir "${fragments[@]}")
 # own, whose path is in every recorded command line: nothing to reuse.
 seed=$(build_dir "${fragments[0]}")
 if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
+   [ ! -f "$seed/.dt-built" ] && [ -n "${DT_KERNEL_SEED_PID:-}" ] &&
+   kill -0 "$DT_KERNEL_SEED_PID" 2> /dev/null; then
+    # Started beside the default kernel's build (scripts/lib/build.sh):
+    # its finished build is worth the wait.
+    dt_log "${tag}waiting for the default kernel's build, to start from it"
+    while kill -0 "$DT_KERNEL_SEED_PID" 2> /dev/null; do
+        sleep 1
+    done
+fi
+if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
    [ -f "$seed/.dt-built" ]; then
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \
@@ -227,15 +237,25 @@ check_config() {
 # reads no .config (it is one of Kbuild's no-dot-config targets), so it
 # runs in an output directory of its own, in the background, while the
 # kernel is configured and compiled: after the image it was 24 s on one
-# CPU of an empty cache's first run.  Debian's fetched tree never changes,
-# so its headers are installed once; a tree of your own
-# (DMA_TESTDEV_KERNEL_SRC) gets them again on every run.
+# CPU of an empty cache's first run.  The stamp holds what they were
+# installed from (time, size and name of every file under the UAPI
+# directories and of the scripts that install them): Debian's fetched
+# tree never changes, and a tree of your own (DMA_TESTDEV_KERNEL_SRC)
+# gets them again only when one of those changed.  Reinstalled headers
+# are new files, and the guest tools and initramfs would follow them.
 uapi=$build/uapi/include
 stamp=$build/uapi/.dt-installed
 hdr_log=$build/uapi-obj/headers_install.log
 hdr_pid=0
+uapi_from=''
+if [ -n "${DMA_TESTDEV_KERNEL_SRC:-}" ]; then
+    uapi_from=$( { find "$src/include/uapi" "$src/arch/x86/include/uapi" \
+        "$src/scripts/headers_install.sh" "$src/scripts/Makefile.headersinst" \
+        "$src/usr/include/Makefile" -printf '%T@ %s %P\n' 2> /dev/null || true; } |
+        LC_ALL=C sort | sha256sum | cut -c1-16)
+fi
 if [ ! -f "$stamp" ] || [ ! -f "$uapi/linux/iommufd.h" ] ||
-   [ -n "${DMA_TESTDEV_KERNEL_SRC:-}" ]; then
+   [ "$(cat "$stamp")" != "$uapi_from" ]; then
     rm -f "$stamp"
     mkdir -p "$build/uapi-obj"
     hdr_start=$(date +%s)
@@ -321,7 +341,7 @@ if [ "$hdr_pid" -ne 0 ]; then
         tail -n 40 "$hdr_log" >&2
         dt_die "make headers_install failed (exit $rc); full log: $hdr_log"
     fi
-    touch "$stamp"
+    echo "$uapi_from" > "$stamp"
     dt_log "${tag}make headers_install: done, $(( $(date +%s) - hdr_start )) s after it started"
 fi
 grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
