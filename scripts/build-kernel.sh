@@ -147,16 +147,6 @@ build=$(build_dir "${fragments[@]}")
 # own, whose path is in every recorded command line: nothing to reuse.
 seed=$(build_dir "${fragments[0]}")
 if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
-   [ ! -f "$seed/.dt-built" ] && [ -n "${DT_KERNEL_SEED_PID:-}" ] &&
-   kill -0 "$DT_KERNEL_SEED_PID" 2> /dev/null; then
-    # Started beside the default kernel's build (scripts/lib/build.sh):
-    # its finished build is worth the wait.
-    dt_log "${tag}waiting for the default kernel's build, to start from it"
-    while kill -0 "$DT_KERNEL_SEED_PID" 2> /dev/null; do
-        sleep 1
-    done
-fi
-if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
    [ -f "$seed/.dt-built" ]; then
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \

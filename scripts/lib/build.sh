@@ -35,31 +35,26 @@ _dt_var() {
 }
 
 # _dt_build_kernels DIR VARIANT...: scripts/build-kernel.sh for each
-# variant, side by side, its key=value lines in DIR/VARIANT.  Two makes on
+# variant, its key=value lines in DIR/VARIANT.  The first variant builds
+# alone, the others side by side after it: a variant of the same tree
+# starts from the first one's build (build-kernel.sh), and two makes on
 # two cores overlap each other's single-threaded parts (Kbuild's walk of
-# the tree, the links).  A variant that starts from the first one's build
-# (build-kernel.sh) and finds it unfinished waits for it: the first's pid
-# is in DT_KERNEL_SEED_PID.  If the first fails, the others are stopped.
-# Run in the background: killed (TERM), it takes the running builds with
-# it.
+# the tree, the links).  Run in the background: killed (TERM), it takes
+# the running builds with it.
 _dt_build_kernels() {
     local dir=$1 first=$2 variant pids=() rc=0 pid
     shift 2
     trap 'kill "${pids[@]}" 2> /dev/null; exit 143' TERM
     "$DT_ROOT/scripts/build-kernel.sh" --variant "$first" > "$dir/$first" &
     pids=($!)
+    wait "${pids[0]}" || return
+    pids=()
     for variant in "$@"; do
-        DT_KERNEL_SEED_PID=${pids[0]} \
-            "$DT_ROOT/scripts/build-kernel.sh" --variant "$variant" \
+        "$DT_ROOT/scripts/build-kernel.sh" --variant "$variant" \
             > "$dir/$variant" &
         pids+=($!)
     done
-    if ! wait "${pids[0]}"; then
-        kill "${pids[@]:1}" 2> /dev/null
-        wait
-        return 1
-    fi
-    for pid in "${pids[@]:1}"; do
+    for pid in "${pids[@]}"; do
         wait "$pid" || rc=$?
     done
     return "$rc"
