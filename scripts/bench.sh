@@ -16,7 +16,7 @@
 #   4. developer VM boot to result (scripts/vm.sh), TCG; KVM where the
 #      probe says it boots Linux
 #   5. the test command: warm wall time, rebuild after a one-line device
-#      edit, (--cold) the README's two commands on an empty cache, and
+#      edit, (--cold) the README's two commands on an empty cache,
 #      (--ci) CI's job in a fresh clone on this machine's warm cache,
 #      and (--kernel-loop) a kernel developer's edit-to-test loop
 #
@@ -173,19 +173,25 @@ timed() {
     return "$rc"
 }
 
+# stamp_lines: each line of stdin with the second it came in front.
+stamp_lines() {
+    local line
+    while IFS= read -r line; do
+        printf '%(%s)T %s\n' -1 "$line"
+    done
+}
+
 # cold_run OUT COMMAND: the wall time of COMMAND with DMA_TESTDEV_CACHE at
 # an empty directory of its own, removed afterwards; the output goes to OUT,
 # and to OUT.stamped with the second each line came (the builds run side by
 # side, so which seconds had a compile running comes from these).
 cold_run() {
-    local out=$1 cache t0 t1 line rc=0
+    local out=$1 cache t0 t1 rc=0
     shift
     cache=$(mktemp -d "${TMPDIR:-/tmp}/dt-cold-cache.XXXXXX")
     dt_log "cold: $(rel "$1") with DMA_TESTDEV_CACHE=$cache (empty)"
     t0=$(date +%s.%N)
-    DMA_TESTDEV_CACHE=$cache "$@" 2>&1 | while IFS= read -r line; do
-        printf '%(%s)T %s\n' -1 "$line"
-    done > "$out.stamped" || rc=$?
+    DMA_TESTDEV_CACHE=$cache "$@" 2>&1 | stamp_lines > "$out.stamped" || rc=$?
     t1=$(date +%s.%N)
     cut -d' ' -f2- "$out.stamped" > "$out"
     rm -rf "$cache"
@@ -609,9 +615,7 @@ if want suite; then
         rc=0
         t0=$(date +%s.%N)
         DMA_TESTDEV_KERNEL_SRC=$tree "$DT_ROOT/scripts/test.sh" "${loop_test[@]}" 2>&1 |
-            while IFS= read -r line; do
-                printf '%(%s)T %s\n' -1 "$line"
-            done > "$work/kloop.stamped" || rc=$?
+            stamp_lines > "$work/kloop.stamped" || rc=$?
         cp --remove-destination "$DT_KERNEL_SRC/$ioas" "$tree/$ioas"
         # Up to meson's first test: scripts/test.sh says "tests at once"
         # right before it.
