@@ -14,9 +14,13 @@
 #                 tree of its own
 #   --variant iommufd-selftest   the third: the second plus what Linux's
 #                 iommufd selftest needs (guest/kernel/
-#                 iommufd-selftest.config: IOMMUFD_TEST, fault injection),
-#                 built from the source with patches/linux/iommufd-selftest/
-#                 applied (a hard-linked copy; the fetched tree stays as is)
+#                 iommufd-selftest.config: IOMMUFD_TEST, fault injection)
+#
+# All three build from the source with patches/linux/iommufd-selftest/
+# applied (a hard-linked copy; the fetched tree stays as is).  Those
+# patches touch only what IOMMUFD_TEST compiles, which this script checks,
+# so the first two kernels are the source's own; one tree for all three
+# lets the second and third start from the first one's build.
 #
 # Environment:
 #   DMA_TESTDEV_KERNEL_SRC=/path  build this Linux tree instead of Debian's
@@ -37,15 +41,14 @@ elif [ $# -ne 0 ]; then
     dt_die "usage: $0 [--variant default|iommufd-container|iommufd-selftest]"
 fi
 fragments=("$DT_ROOT/guest/kernel/dma-testdev.config")
-patches=()
+patches=("$DT_ROOT"/patches/linux/iommufd-selftest/*.patch)
 case $variant in
 default) ;;
 iommufd-container)
     fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config") ;;
 iommufd-selftest)
     fragments+=("$DT_ROOT/guest/kernel/iommufd-vfio-container.config"
-        "$DT_ROOT/guest/kernel/iommufd-selftest.config")
-    patches=("$DT_ROOT"/patches/linux/iommufd-selftest/*.patch) ;;
+        "$DT_ROOT/guest/kernel/iommufd-selftest.config") ;;
 *) dt_die "unknown kernel variant '$variant' (default, iommufd-container, iommufd-selftest)" ;;
 esac
 arch=x86_64
@@ -80,8 +83,11 @@ merged_fragment() {
 }
 
 src=$("$DT_ROOT/scripts/fetch-kernel.sh")
+# What the callers are told is the source (kernel_src=): the tree as
+# fetched or given, without our patches.
+tree=$(cd "$src" && pwd)
 
-# A variant with patches builds from a copy of the tree with them applied:
+# The kernels build from a copy of the tree with the patches applied:
 # hard links, but a private copy of every file a patch touches, so that
 # patch(1) never writes through a link into the fetched source.  Named by
 # what the patches change (from their first "diff --git" line on:
@@ -102,12 +108,16 @@ if [ ${#patches[@]} -gt 0 ]; then
         [ "$fingerprint" = fetched ] || echo "$src"
         for p in "${patches[@]}"; do sed -n '/^diff --git /,$p' "$p"; done
     } | sha256sum | cut -c1-12)
+    # The variants build side by side (lib/build.sh): one copies at a time.
+    exec {lock}> "$psrc.lock"
+    flock "$lock"
     if [ ! -f "$psrc/.dt-complete" ] ||
         [ "$(cat "$psrc/.dt-complete")" != "$fingerprint" ]; then
         dt_step "copy of $src with ${patches[*]##*/}" \
             dt_patched_copy "$src" "$psrc" "${patches[@]}"
         echo "$fingerprint" > "$psrc/.dt-complete"
     fi
+    flock -u "$lock"
     src=$psrc
 fi
 
@@ -143,10 +153,10 @@ build=$(build_dir "${fragments[@]}")
 # after the variant's .config only those objects compile again: the
 # iommufd-container kernel compiles 9 files instead of 1300 (23 s instead
 # of 8 minutes on two cores; the same .config, symbols and sizes as when
-# built from nothing).  A variant with patches builds from a tree of its
-# own, whose path is in every recorded command line: nothing to reuse.
+# built from nothing).  The source's path is in every recorded command
+# line, which is why all variants build from the same patched copy.
 seed=$(build_dir "${fragments[0]}")
-if [ ! -e "$build" ] && [ ${#patches[@]} -eq 0 ] && [ "$seed" != "$build" ] &&
+if [ ! -e "$build" ] && [ "$seed" != "$build" ] &&
    [ -f "$seed/.dt-built" ]; then
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \
@@ -313,6 +323,17 @@ else
         logged "make bzImage -j$DT_JOBS" kmake -j"$DT_JOBS" bzImage
         touch "$built"
     fi
+    # The patches are for the third kernel alone (see the top): a file
+    # they touch that another kernel compiled would make it a patched
+    # kernel, not the source's.
+    if [ "$variant" != iommufd-selftest ]; then
+        for p in "${patches[@]}"; do
+            while IFS= read -r f; do
+                [ "${f%.c}" = "$f" ] || [ ! -f "$build/${f%.c}.o" ] ||
+                    dt_die "$(basename "$p") changes $f, which the $variant kernel compiles: patches/linux/iommufd-selftest/ is for what only IOMMUFD_TEST builds"
+            done < <(dt_patch_files "$p")
+        done
+    fi
     # arch/x86_64/boot/bzImage is only a symlink to this.
     bzimage=$build/arch/x86/boot/bzImage
     # What the guests boot: the uncompressed ELF, through PVH (CONFIG_PVH).
@@ -338,4 +359,4 @@ grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
     dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"
 
 printf 'kernel_version=%s\nbzimage=%s\nboot=%s\nuapi=%s\nkernel_src=%s\n' \
-    "$kernel_version" "$bzimage" "${boot:-$bzimage}" "$uapi" "$(cd "$src" && pwd)"
+    "$kernel_version" "$bzimage" "${boot:-$bzimage}" "$uapi" "$tree"

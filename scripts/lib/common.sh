@@ -34,7 +34,9 @@ dt_patch_files() {
 # dt_patched_copy SRC DEST PATCH...: DEST becomes SRC with the patches
 # applied, in order.  Hard links (a real copy where they cannot cross
 # filesystems), but every file a patch touches is made a private copy
-# first, so that patch(1) never writes through a link into SRC.
+# first, so that patch(1) never writes through a link into SRC.  A patch
+# SRC already has (a tree of your own with the fix merged: it reverses
+# cleanly) is left out, and the log says so.
 dt_patched_copy() {
     local src=$1 dest=$2 p f
     shift 2
@@ -46,6 +48,10 @@ dt_patched_copy() {
         done < <(dt_patch_files "$p")
     done
     for p in "$@"; do
+        if patch -d "$dest" -p1 -s -R --forward --dry-run < "$p" > /dev/null 2>&1; then
+            dt_log "$(basename "$p") is already in $src: not applied again"
+            continue
+        fi
         patch -d "$dest" -p1 -s --forward --batch --no-backup-if-mismatch < "$p" ||
             dt_die "$(basename "$p") does not apply to $src"
     done
