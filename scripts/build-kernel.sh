@@ -41,7 +41,12 @@ elif [ $# -ne 0 ]; then
     dt_die "usage: $0 [--variant default|iommufd-container|iommufd-selftest]"
 fi
 fragments=("$DT_ROOT/guest/kernel/dma-testdev.config")
-patches=("$DT_ROOT"/patches/linux/iommufd-selftest/*.patch)
+# Every variant builds from the same tree (see the top); once the kernel
+# has the fix, the series is dropped and the kernels build from the source.
+patches=()
+for p in "$DT_ROOT"/patches/linux/iommufd-selftest/*.patch; do
+    [ ! -f "$p" ] || patches+=("$p")
+done
 case $variant in
 default) ;;
 iommufd-container)
@@ -97,8 +102,7 @@ tree=$(cd "$src" && pwd)
 # the same name, so that the build directory stays and make rebuilds what
 # changed.
 if [ ${#patches[@]} -gt 0 ]; then
-    [ -f "${patches[0]}" ] || dt_die "no patches for the $variant kernel: ${patches[0]}"
-    src=$(cd "$src" && pwd)
+    src=$tree
     fingerprint=fetched
     if [ -n "${DMA_TESTDEV_KERNEL_SRC:-}" ]; then
         fingerprint=$(find "$src" -name .git -prune -o -type f \
