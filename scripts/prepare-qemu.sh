@@ -5,16 +5,23 @@
 # overlaid, ready to build.
 #
 # The source fetched from Debian stays as it is; each checkout of this
-# repository overlays its own copy of it (~400 MB, ~5 s), keyed by the
-# checkout's path, so that two checkouts (a worktree, a CI clone next to a
-# developer's tree) never build each other's device.  A real copy, not
-# hard links: anything writing into a shared file would change every
-# tree at once.
+# repository overlays its own copy of it (~400 MB, ~10 s), so that two
+# checkouts (a worktree, a CI clone next to a developer's tree) never
+# build each other's device.  A real copy, not hard links: anything
+# writing into a shared file would change every tree at once.
 #
-# The copy is DT_CACHE/qemu/VERSION-CHECKOUT/src, and build-qemu.sh puts
-# its build trees beside it (build-VARIANT-KEY): seen from any build tree
-# the source is ../src, in every checkout, so that ccache (whose base
-# directory is DT_CACHE) finds the objects another checkout compiled.
+# The copy is DT_CACHE/qemu/VERSION-ID/src, its file "checkout" names the
+# checkout it belongs to, and build-qemu.sh puts its build trees beside it
+# (build-VARIANT-KEY): seen from any build tree the source is ../src, in
+# every checkout, so that ccache (whose base directory is DT_CACHE) finds
+# the objects another checkout compiled.
+#
+# A checkout that is gone (a CI clone, a removed worktree) leaves its
+# copy behind, and its file "overlay" says what was overlaid.  A new
+# checkout whose files are the same (CI's fresh clone of a commit run
+# here before) takes that copy over with its build trees, configured and
+# built: about 70 s of copying, configuring and ccache per build tree
+# saved.  The newest such leftover stays for that; older ones go.
 #
 # Usage: scripts/prepare-qemu.sh
 # Environment: DMA_TESTDEV_QEMU_SRC=DIR overlays your own QEMU tree in
@@ -24,29 +31,75 @@ set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
+# A hash of what scripts/overlay-qemu.sh puts into QEMU's tree: every
+# file under the folders it copies and patches from, and the script.
+overlay_inputs() {
+    (cd "$DT_ROOT" &&
+        find hw include tests/qtest docs/specs docs/system configs \
+            patches/qemu scripts/overlay-qemu.sh -type f -print0 |
+        sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+
 pristine=$("$DT_ROOT/scripts/fetch-qemu.sh")
 if [ -n "${DMA_TESTDEV_QEMU_SRC:-}" ]; then
     src=$pristine
 else
-    # A checkout that is gone (a CI clone, a removed worktree) leaves
-    # ~1.3 GB here (the copy, a plain and an ASan build): it goes now.
-    for home in "$DT_CACHE"/qemu/*/; do
-        [ -f "$home/checkout" ] || continue
-        checkout=$(cat "$home/checkout")
-        [ ! -e "$checkout" ] || continue
-        dt_log "removing ${home%/}: its checkout $checkout is gone"
-        rm -rf "$home"
+    version=$(basename "$pristine")
+    mkdir -p "$DT_CACHE/qemu"
+    overlay=$(overlay_inputs)
+    # Choosing, taking over and removing copies is one step at a time:
+    # checkouts prepare side by side (CI, worktrees).
+    exec {lock}> "$DT_CACHE/qemu/.copies.lock"
+    flock "$lock"
+    home=''
+    for dir in "$DT_CACHE/qemu/$version"-*/; do
+        if [ "$(cat "$dir/checkout" 2> /dev/null)" = "$DT_ROOT" ]; then
+            home=${dir%/}
+        fi
     done
-    tree=$(printf '%s\n' "$DT_ROOT" | sha256sum | cut -c1-8)
-    src=$DT_CACHE/qemu/$(basename "$pristine")-$tree/src
+    if [ -z "$home" ]; then
+        for dir in "$DT_CACHE/qemu/$version"-*/; do
+            checkout=$(cat "$dir/checkout" 2> /dev/null) || continue
+            [ ! -e "$checkout" ] || continue
+            if [ "$(cat "$dir/overlay" 2> /dev/null)" = "$overlay" ] &&
+                [ -f "$dir/src/.dt-complete" ]; then
+                home=${dir%/}
+                dt_log "taking over ${home} (its checkout $checkout is gone;" \
+                    "same files, built trees)"
+                break
+            fi
+        done
+    fi
+    if [ -z "$home" ]; then
+        home=$(mktemp -d "$DT_CACHE/qemu/$version-XXXXXXXX")
+    fi
+    printf '%s\n' "$DT_ROOT" > "$home/checkout"
+    # Leftovers of gone checkouts (~1.3 GB each: the copy, a plain and an
+    # ASan build): the newest stays for the next fresh clone, older go.
+    kept=''
+    while read -r mark; do
+        dir=${mark%/checkout}
+        checkout=$(cat "$mark")
+        [ ! -e "$checkout" ] || continue
+        if [ -z "$kept" ]; then
+            kept=$dir
+            continue
+        fi
+        dt_log "removing $dir: its checkout $checkout is gone"
+        rm -rf "$dir"
+    done < <(ls -t "$DT_CACHE"/qemu/*/checkout 2> /dev/null)
+    flock -u "$lock"
+
+    src=$home/src
     if [ ! -f "$src/.dt-complete" ]; then
         rm -rf "$src"
-        mkdir -p "$(dirname "$src")"
         dt_step "copy QEMU source for this checkout ($DT_ROOT)" \
             cp -a "$pristine" "$src" >&2
         touch "$src/.dt-complete"
     fi
-    printf '%s\n' "$DT_ROOT" > "$(dirname "$src")/checkout"
+    # Until the overlay is done, the tree matches no checkout's files.
+    rm -f "$home/overlay"
 fi
 "$DT_ROOT/scripts/overlay-qemu.sh" "$src" >&2
+[ -n "${DMA_TESTDEV_QEMU_SRC:-}" ] || printf '%s\n' "$overlay" > "$home/overlay"
 echo "$src"
