@@ -562,10 +562,11 @@ if want suite; then
             "<= 720" "n/a" "scripts/bench.sh --cold test"
     fi
     if [ "$ci" -eq 1 ]; then
-        # CI clones into a folder it has not used before: every build
-        # tree keyed by the checkout's path is new, and only what is
-        # shared by content (ccache, the guest kernels, the downloads)
-        # is warm.
+        # CI clones into a folder it has not used before: the meson
+        # build tree keyed by the checkout's path is new; the QEMU copy
+        # is taken over from a gone checkout with the same files, if the
+        # cache has one (scripts/prepare-qemu.sh), and what is shared by
+        # content (ccache, the guest kernels, the downloads) is warm.
         [ -z "$(git -C "$DT_ROOT" status --porcelain --untracked-files=no)" ] ||
             dt_log "warning: uncommitted changes are not in the clone (--ci measures HEAD)"
         clone=$(mktemp -d "${TMPDIR:-/tmp}/dt-ci-clone.XXXXXX")
