@@ -51,24 +51,24 @@ else
     # checkouts prepare side by side (CI, worktrees).
     exec {lock}> "$DT_CACHE/qemu/.copies.lock"
     flock "$lock"
-    home=''
+    # This checkout's copy; else a gone checkout's with the same files.
+    home='' spare=''
     for dir in "$DT_CACHE/qemu/$version"-*/; do
-        if [ "$(cat "$dir/checkout" 2> /dev/null)" = "$DT_ROOT" ]; then
+        checkout=$(cat "$dir/checkout" 2> /dev/null) || continue
+        if [ "$checkout" = "$DT_ROOT" ]; then
             home=${dir%/}
+            break
+        fi
+        if [ -z "$spare" ] && [ ! -e "$checkout" ] &&
+            [ "$(cat "$dir/overlay" 2> /dev/null)" = "$overlay" ] &&
+            [ -f "$dir/src/.dt-complete" ]; then
+            spare=${dir%/} spare_of=$checkout
         fi
     done
-    if [ -z "$home" ]; then
-        for dir in "$DT_CACHE/qemu/$version"-*/; do
-            checkout=$(cat "$dir/checkout" 2> /dev/null) || continue
-            [ ! -e "$checkout" ] || continue
-            if [ "$(cat "$dir/overlay" 2> /dev/null)" = "$overlay" ] &&
-                [ -f "$dir/src/.dt-complete" ]; then
-                home=${dir%/}
-                dt_log "taking over ${home} (its checkout $checkout is gone;" \
-                    "same files, built trees)"
-                break
-            fi
-        done
+    if [ -z "$home" ] && [ -n "$spare" ]; then
+        home=$spare
+        dt_log "taking over $home (its checkout $spare_of is gone;" \
+            "same files, built trees)"
     fi
     if [ -z "$home" ]; then
         home=$(mktemp -d "$DT_CACHE/qemu/$version-XXXXXXXX")
