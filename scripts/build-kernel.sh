@@ -199,9 +199,10 @@ logged() {
     # Killed, the script takes make with it: no orphan writing the tree.
     trap 'kill "$pid" 2> /dev/null' INT TERM
     while kill -0 "$pid" 2> /dev/null; do
-        sleep 1
-        if [ $(( $(date +%s) - last )) -ge 20 ]; then
-            last=$(date +%s)
+        # Short: a make with nothing to do ends in a fraction of a second.
+        sleep 0.2
+        if [ $(( EPOCHSECONDS - last )) -ge 20 ]; then
+            last=$EPOCHSECONDS
             n=$(grep -c '^  CC ' "$log" || true)
             dt_log "$what: $(( last - start )) s, $(( n - n0 )) files compiled"
         fi
@@ -219,6 +220,12 @@ logged() {
 # and every "# CONFIG_X is not set" must have no CONFIG_X= line there.
 check_config() {
     local config=$1 line sym want got bad=0
+    local -A have=()
+    # .config read once (a sed per symbol cost a second of every run).
+    while IFS= read -r line; do
+        [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]] || continue
+        have[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+    done < "$config"
     while IFS= read -r line; do
         if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
             sym=${BASH_REMATCH[1]} want=${BASH_REMATCH[2]}
@@ -227,7 +234,7 @@ check_config() {
         else
             continue
         fi
-        got=$(sed -n "s/^$sym=//p" "$config")
+        got=${have[$sym]:-}
         if [ "$got" != "$want" ]; then
             dt_log "dropped: $sym: fragment wants ${want:-not set}, .config has ${got:-not set} (a dependency is off?)"
             bad=1

@@ -200,7 +200,7 @@ for dir in /usr/share/seabios /usr/lib/ipxe/qemu \
     "$DT_CACHE/firmware/qemu-system-data-$DT_QEMU_SUITE/root/usr/share/qemu"; do
     [ -d "$dir" ] || continue
     for f in "$dir"/*; do
-        [ -e "$fw_dir/$(basename "$f")" ] || ln -s "$f" "$fw_dir/"
+        [ -e "$fw_dir/${f##*/}" ] || ln -s "$f" "$fw_dir/"
     done
 done
 [ -e "$fw_dir/bios-256k.bin" ] ||
