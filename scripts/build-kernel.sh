@@ -67,9 +67,9 @@ recipe="v1 ARCH=$arch base=tinyconfig merge=merge_config.sh-m+olddefconfig"
 
 "$DT_ROOT/scripts/install-deps.sh" kernel
 # Kbuild's own host tools; install-deps.sh may not list all of them.
-for tool in make gcc flex bison bc rsync xz; do
+for tool in make gcc flex bison bc rsync xz lz4; do
     command -v "$tool" > /dev/null ||
-        dt_die "$tool not found: apt-get install build-essential flex bison bc rsync xz-utils libelf-dev"
+        dt_die "$tool not found: apt-get install build-essential flex bison bc rsync xz-utils lz4 libelf-dev"
 done
 for f in "${fragments[@]}"; do
     [ -f "$f" ] || dt_die "missing $f"
@@ -159,8 +159,30 @@ build=$(build_dir "${fragments[@]}")
 # of 8 minutes on two cores; the same .config, symbols and sizes as when
 # built from nothing).  The source's path is in every recorded command
 # line, which is why all variants build from the same patched copy.
+# The default kernel of a changed fragment starts the same way, from the
+# newest finished default build of the same tree: an edit of the fragment
+# compiles what reads the symbols it changed, not the whole kernel.
+newest_default_build() {
+    local d best=''
+    for d in "$DT_CACHE/build/linux-$srcversion"-*/; do
+        d=${d%/}
+        case $d in *.seeding) continue ;; esac
+        # A variant's directory has its merged fragment.
+        if [ ! -f "$d/.dt-built" ] || [ -f "$d/dt-fragment.config" ] ||
+            [ ! "$d/source" -ef "$src" ]; then
+            continue
+        fi
+        if [ -z "$best" ] || [ "$d/.dt-built" -nt "$best/.dt-built" ]; then
+            best=$d
+        fi
+    done
+    echo "$best"
+}
 seed=$(build_dir "${fragments[0]}")
-if [ ! -e "$build" ] && [ "$seed" != "$build" ] &&
+if [ ! -e "$build" ] && { [ "$seed" = "$build" ] || [ ! -f "$seed/.dt-built" ]; }; then
+    seed=$(newest_default_build)
+fi
+if [ ! -e "$build" ] && [ -n "$seed" ] && [ "$seed" != "$build" ] &&
    [ -f "$seed/.dt-built" ]; then
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \

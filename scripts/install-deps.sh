@@ -29,7 +29,7 @@ qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
 # libcap-dev: its static libcap.a, for Linux's iommufd selftest, which the
 # initramfs carries as a static executable.
 kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync cpio
-    busybox-static kmod libcap-dev)
+    busybox-static kmod libcap-dev lz4)
 # What QEMU's docs/conf.py imports: Sphinx (with docutils and Pygments) and
 # the Read the Docs theme; its extensions (docs/sphinx/) need nothing else
 # but perl for kernel-doc in the whole manual (build-docs.sh --full).  Plus

@@ -25,7 +25,8 @@ start=$(date +%s)
 if [ "$*" = "--suite device" ]; then
     dt_build_all device-only
 else
-    dt_build_all tests
+    # The selection decides which guest kernels are built.
+    dt_build_all tests "$@"
     dt_log "guest tests use accelerator: $DT_ACCEL"
 fi
 
@@ -51,6 +52,10 @@ rc=0
 # Failed guest cases leave their console, findings and DMA log here.
 evidence=$DT_MESON_BUILD/meson-logs/guest-evidence
 rm -rf "$evidence"
+# A run that stops before its first test (a name that matches none) must
+# not be summarised from the previous run's log.
+logs=$DT_MESON_BUILD/meson-logs
+rm -f "$logs/testlog.json" "$logs/testlog.txt" "$logs/testlog.junit.xml"
 meson test -C "$DT_MESON_BUILD" --print-errorlogs "$@" || rc=$?
 # A passing case removes its files, but not the directories of its name
 # (guest/cdev/...): only a file left behind is evidence.
@@ -61,11 +66,16 @@ if [ -d "$evidence" ]; then
     dt_log "evidence of failed guest cases (console.log, findings.txt," \
         "dma-log.jsonl): $evidence/*"
 fi
-"$DT_PYTHON" "$DT_ROOT/scripts/lib/test-summary.py" \
-    "$DT_MESON_BUILD/meson-logs/testlog.json" "${summary_args[@]}" || rc=1
+if [ -f "$logs/testlog.json" ]; then
+    "$DT_PYTHON" "$DT_ROOT/scripts/lib/test-summary.py" \
+        "$logs/testlog.json" "${summary_args[@]}" || rc=1
+else
+    dt_log "meson test ran no test (see above)"
+    rc=1
+fi
 if [ "$DT_QEMU_VARIANT" != plain ]; then
     # A report fails the run even where a test did not notice it.
-    if dt_sanitizer_reports "$DT_MESON_BUILD/meson-logs/testlog.txt" >&2; then
+    if dt_sanitizer_reports "$logs/testlog.txt" >&2; then
         dt_log "sanitizer reports found (above): failing"
         rc=1
     else
@@ -73,7 +83,7 @@ if [ "$DT_QEMU_VARIANT" != plain ]; then
     fi
 fi
 dt_log "test run took $(( $(date +%s) - start )) s" \
-    "(log: $DT_MESON_BUILD/meson-logs/testlog.txt)"
-dt_log "for CI: JUnit $DT_MESON_BUILD/meson-logs/testlog.junit.xml," \
+    "(log: $logs/testlog.txt)"
+dt_log "for CI: JUnit $logs/testlog.junit.xml," \
     "JSON testlog.json beside it"
 exit "$rc"

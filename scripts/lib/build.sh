@@ -5,7 +5,12 @@
 # the cache already holds.  Sourced after lib/common.sh; scripts/test.sh
 # and scripts/vm.sh share it so that they always test the same things.
 #
-#   dt_build_all [all|tests|device-only]
+#   dt_build_all [all|tests|device-only] [MESON-TEST-ARGS...]
+#
+# With "tests" and meson test's arguments that select tests (names,
+# globs, --suite), only the guest kernels the selected cases boot are
+# built: a kernel developer's loop on guest/cdev/* pays for one kernel,
+# not three.
 #
 # sets DT_QEMU_VERSION DT_QEMU_BUILD DT_QEMU_BINARY DT_QEMU_VARIANT
 # DT_QEMU_SRC (its python/ is QEMU's Python library), and
@@ -34,9 +39,10 @@ _dt_var() {
     sed -n "s/^$1=//p" <<< "$2"
 }
 
-# _dt_build_kernels DIR VARIANT...: scripts/build-kernel.sh for each
-# variant, its key=value lines in DIR/VARIANT.  The first variant builds
-# alone, the others side by side after it: a variant of the same tree
+# _dt_build_kernels DIR FIRST VARIANT...: scripts/build-kernel.sh for each
+# variant, its key=value lines in DIR/VARIANT.  The first variant (none if
+# FIRST is empty) builds alone, the others side by side after it: a
+# variant of the same tree
 # starts from the first one's build (build-kernel.sh), and two makes on
 # two cores overlap each other's single-threaded parts (Kbuild's walk of
 # the tree, the links).  Run in the background: killed (TERM), it takes
@@ -45,10 +51,12 @@ _dt_build_kernels() {
     local dir=$1 first=$2 variant pids=() rc=0 pid
     shift 2
     trap 'kill "${pids[@]}" 2> /dev/null; exit 143' TERM
-    "$DT_ROOT/scripts/build-kernel.sh" --variant "$first" > "$dir/$first" &
-    pids=($!)
-    wait "${pids[0]}" || return
-    pids=()
+    if [ -n "$first" ]; then
+        "$DT_ROOT/scripts/build-kernel.sh" --variant "$first" > "$dir/$first" &
+        pids=($!)
+        wait "${pids[0]}" || return
+        pids=()
+    fi
     for variant in "$@"; do
         "$DT_ROOT/scripts/build-kernel.sh" --variant "$variant" \
             > "$dir/$variant" &
@@ -67,9 +75,73 @@ _dt_ninja() {
         { tail -n 40 "$1/ninja.log.txt" >&2; return 1; }
 }
 
+# Set up DT_MESON_BUILD (a key for its log's name) with setup_args and the
+# variant kernels' options: again (0.9 s) only when something that setting
+# up reads changed: an option, meson itself, or what meson.build reads at
+# configure time (the two qtests' -l listings, the VFIO selftest patches'
+# names).  ninja runs meson again by itself when a meson.build changes.
+_dt_meson_setup() {
+    local key=$1 args stamp
+    args=("${setup_args[@]}" -Dguest_kernel_compat="$DT_GUEST_BOOT_COMPAT"
+        -Dguest_kernel_selftest="$DT_GUEST_BOOT_SELFTEST")
+    stamp=$(printf '%s\n' "${args[@]}"
+        stat -L -c '%n %s %Y' "$(command -v meson)" \
+            "$DT_QEMU_BUILD/tests/qtest/dma-testdev-guest-test" \
+            "$DT_QEMU_BUILD/tests/qtest/dma-testdev-hardening-test" 2>&1
+        ls "$DT_ROOT/patches/linux/vfio-selftests")
+    if [ -f "$DT_MESON_BUILD/build.ninja" ] &&
+       [ "$(cat "$DT_MESON_BUILD/.dt-setup" 2> /dev/null)" = "$stamp" ]; then
+        return 0
+    fi
+    if [ -f "$DT_MESON_BUILD/build.ninja" ]; then
+        rm -f "$DT_MESON_BUILD/.dt-setup"
+        meson setup --reconfigure "${args[@]}" "$DT_MESON_BUILD" \
+            "$DT_ROOT" > "$DT_MESON_BUILD/setup.log" 2>&1 ||
+            { cat "$DT_MESON_BUILD/setup.log" >&2; dt_die "meson setup failed"; }
+    else
+        mkdir -p "$DT_MESON_BUILD"
+        meson setup "${args[@]}" "$DT_MESON_BUILD" "$DT_ROOT" \
+            > "$DT_CACHE/build/setup-$key.log" 2>&1 ||
+            { cat "$DT_CACHE/build/setup-$key.log" >&2; dt_die "meson setup failed"; }
+    fi
+    printf '%s\n' "$stamp" > "$DT_MESON_BUILD/.dt-setup"
+}
+
+# The variant kernels that the tests meson test's arguments select boot,
+# one per line: meson selects the tests (--list), the guest qtest says
+# which of its cases boot which kernel (DT_GUEST_KERNEL_KIND with -l).
+_dt_kernels_for() {
+    local names list kind variant
+    names=$(meson test -C "$DT_MESON_BUILD" --list "$@" 2> /dev/null |
+        sed 's|^.* / ||') || return 0
+    for kind in compat:iommufd-container selftest:iommufd-selftest; do
+        variant=${kind#*:}
+        list=$(QTEST_QEMU_BINARY=$DT_QEMU_BINARY DT_GUEST_KERNEL_KIND=${kind%%:*} \
+            "$DT_QEMU_BUILD/tests/qtest/dma-testdev-guest-test" -l |
+            sed -n 's|^/x86_64/dma-testdev/||p')
+        if [ -n "$list" ] && grep -qxF -f <(printf '%s\n' "$list") <<< "$names"; then
+            echo "$variant"
+        fi
+    done
+}
+
+# DT_GUEST_BOOT_COMPAT and DT_GUEST_BOOT_SELFTEST from the variants that
+# _dt_build_kernels built into DIR.
+_dt_variant_boots() {
+    if [ -f "$1/iommufd-container" ]; then
+        DT_GUEST_BOOT_COMPAT=$(_dt_var boot "$(cat "$1/iommufd-container")")
+        dt_log "second guest kernel (iommufd serves the VFIO container): $DT_GUEST_BOOT_COMPAT"
+    fi
+    if [ -f "$1/iommufd-selftest" ]; then
+        DT_GUEST_BOOT_SELFTEST=$(_dt_var boot "$(cat "$1/iommufd-selftest")")
+        dt_log "third guest kernel (IOMMUFD_TEST, for iommufd's selftest): $DT_GUEST_BOOT_SELFTEST"
+    fi
+}
+
 dt_build_all() {
-    local what=${1:-all} vars key setup_args=() setup_stamp groups=(qemu lint)
-    local kernels=() kdir='' kpid=0 krc=0 exit_trap
+    local what=${1:-all} vars key setup_args=() groups=(qemu lint)
+    local kernels=() kdir='' kpid=0 krc=0 exit_trap select_later=0 variants
+    [ $# -eq 0 ] || shift
 
     DT_QEMU_VARIANT=${DMA_TESTDEV_QEMU_VARIANT:-plain}
     case $DT_QEMU_VARIANT in
@@ -96,7 +168,12 @@ dt_build_all() {
     if [ "$what" != device-only ]; then
         kernels=(default)
         if [ "$what" = tests ] && [ -z "${DMA_TESTDEV_BZIMAGE:-}" ]; then
-            kernels+=(iommufd-container iommufd-selftest)
+            if [ $# -eq 0 ]; then
+                kernels+=(iommufd-container iommufd-selftest)
+            else
+                # Which of the other two: once meson knows the tests.
+                select_later=1
+            fi
         fi
         kdir=$(mktemp -d "${TMPDIR:-/tmp}/dt-kernels.XXXXXX")
         _dt_build_kernels "$kdir" "${kernels[@]}" &
@@ -144,15 +221,8 @@ dt_build_all() {
             -Dguest_accel="$DT_ACCEL")
     fi
     DT_GUEST_BOOT_COMPAT='' DT_GUEST_BOOT_SELFTEST=''
-    if [[ " ${kernels[*]} " == *" iommufd-container "* ]]; then
-        DT_GUEST_BOOT_COMPAT=$(_dt_var boot "$(cat "$kdir/iommufd-container")")
-        dt_log "second guest kernel (iommufd serves the VFIO container): $DT_GUEST_BOOT_COMPAT"
-        DT_GUEST_BOOT_SELFTEST=$(_dt_var boot "$(cat "$kdir/iommufd-selftest")")
-        dt_log "third guest kernel (IOMMUFD_TEST, for iommufd's selftest): $DT_GUEST_BOOT_SELFTEST"
-    fi
+    [ -z "$kdir" ] || _dt_variant_boots "$kdir"
     [ -z "$kdir" ] || rm -rf "$kdir"
-    setup_args+=(-Dguest_kernel_compat="$DT_GUEST_BOOT_COMPAT"
-        -Dguest_kernel_selftest="$DT_GUEST_BOOT_SELFTEST")
     # Debian's DPDK and its driver SDK headers: guest/tools/dt-dpdk and
     # the dpdk suite (on the host's root filesystem in the guest).
     DT_DPDK_SDK=''
@@ -165,25 +235,23 @@ dt_build_all() {
 
     key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
     DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key
-    # Set up again only when an option or meson itself changed (0.9 s):
-    # ninja runs meson again by itself when a meson.build changes.
-    setup_stamp=$(printf '%s\n' "${setup_args[@]}"; meson=$(command -v meson) &&
-        stat -L -c '%n %s %Y' "$meson")
-    if [ -f "$DT_MESON_BUILD/build.ninja" ] &&
-       [ "$(cat "$DT_MESON_BUILD/.dt-setup" 2> /dev/null)" = "$setup_stamp" ]; then
-        :
-    elif [ -f "$DT_MESON_BUILD/build.ninja" ]; then
-        rm -f "$DT_MESON_BUILD/.dt-setup"
-        meson setup --reconfigure "${setup_args[@]}" "$DT_MESON_BUILD" \
-            "$DT_ROOT" > "$DT_MESON_BUILD/setup.log" 2>&1 ||
-            { cat "$DT_MESON_BUILD/setup.log" >&2; dt_die "meson setup failed"; }
-        printf '%s\n' "$setup_stamp" > "$DT_MESON_BUILD/.dt-setup"
-    else
-        mkdir -p "$DT_MESON_BUILD"
-        meson setup "${setup_args[@]}" "$DT_MESON_BUILD" "$DT_ROOT" \
-            > "$DT_CACHE/build/setup-$key.log" 2>&1 ||
-            { cat "$DT_CACHE/build/setup-$key.log" >&2; dt_die "meson setup failed"; }
-        printf '%s\n' "$setup_stamp" > "$DT_MESON_BUILD/.dt-setup"
+    _dt_meson_setup "$key"
+    if [ "$select_later" -eq 1 ]; then
+        mapfile -t variants < <(_dt_kernels_for "$@")
+        if [ ${#variants[@]} -eq 0 ]; then
+            dt_log "the selected tests boot only the default guest kernel:" \
+                "the other two are not built"
+        else
+            kdir=$(mktemp -d "${TMPDIR:-/tmp}/dt-kernels.XXXXXX")
+            # shellcheck disable=SC2064 # expanded now: the directory
+            trap "rm -rf '$kdir'" EXIT
+            (_dt_build_kernels "$kdir" "" "${variants[@]}") || krc=$?
+            if [ -n "$exit_trap" ]; then eval "$exit_trap"; else trap - EXIT; fi
+            [ "$krc" -eq 0 ] || { rm -rf "$kdir"; dt_die "building a guest kernel failed (above)"; }
+            _dt_variant_boots "$kdir"
+            rm -rf "$kdir"
+            _dt_meson_setup "$key"
+        fi
     fi
     dt_step "build guest tools and initramfs" _dt_ninja "$DT_MESON_BUILD"
     if [ "$what" != device-only ]; then

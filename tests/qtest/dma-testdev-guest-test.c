@@ -20,7 +20,8 @@
  * DT_GUEST_EVIDENCE (where a failed case leaves its console, findings and
  * DMA log), DT_GUEST_CASE_TIMEOUT (seconds a case may take, default 600),
  * DT_GUEST_KERNEL_COMPAT (the second kernel, for the compat/ cases),
- * DT_GUEST_KERNEL_SELFTEST (the third, with IOMMUFD_TEST, for iommufd/).
+ * DT_GUEST_KERNEL_SELFTEST (the third, with IOMMUFD_TEST, for iommufd/);
+ * which cases run: see DmatdSelection.
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -2352,21 +2353,31 @@ static void test_console_interleaved(void)
  * of a run (the sanitizer run's, scripts/lib/sanitizers.sh); a meson test
  * of a case it does not name then registers nothing and is reported
  * skipped.  Every name must be a case: a typo must not shrink a run
- * silently.
+ * silently.  DT_GUEST_KERNEL_KIND=default|compat|selftest: only the cases
+ * that boot that kernel; with -l, scripts/lib/build.sh learns which of
+ * the kernels a selection of tests needs, and builds only those.
  */
 typedef struct DmatdSelection {
     const char *group;          /* NULL: both */
     const char *one;            /* DT_GUEST_CASE, or NULL */
+    const char *kernel;         /* DT_GUEST_KERNEL_KIND, or NULL: any */
     GHashTable *wanted;         /* DT_GUEST_CASES, or NULL: all */
     GHashTable *known;          /* every case's name */
 } DmatdSelection;
 
+static const char *dmatd_kernel_kind(const DmatdGuestCase *c)
+{
+    return c->selftest_kernel ? "selftest" :
+           c->compat_kernel ? "compat" : "default";
+}
+
 static bool dmatd_selected(DmatdSelection *sel, const char *group,
-                           const char *name)
+                           const char *name, const char *kernel)
 {
     g_hash_table_add(sel->known, g_strdup(name));
     return (!sel->group || !strcmp(sel->group, group)) &&
            (!sel->one || !strcmp(sel->one, name)) &&
+           (!sel->kernel || (kernel && !strcmp(sel->kernel, kernel))) &&
            (!sel->wanted || g_hash_table_contains(sel->wanted, name));
 }
 
@@ -2380,7 +2391,7 @@ static void dmatd_add_cases(DmatdSelection *sel, const char *group,
                                                 cases[i].name);
         g_autofree char *path = g_strdup_printf("dma-testdev/%s", name);
 
-        if (dmatd_selected(sel, group, name)) {
+        if (dmatd_selected(sel, group, name, dmatd_kernel_kind(&cases[i]))) {
             qtest_add_data_func(path, &cases[i], test_guest_case);
         }
     }
@@ -2416,9 +2427,11 @@ int main(int argc, char **argv)
 {
     const char *one = getenv("DT_GUEST_CASE");
     const char *list = getenv("DT_GUEST_CASES");
+    const char *kernel = getenv("DT_GUEST_KERNEL_KIND");
     DmatdSelection sel = {
         .group = getenv("DT_GUEST_GROUP"),
         .one = one && *one ? one : NULL,
+        .kernel = kernel && *kernel ? kernel : NULL,
         .known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
     };
     int rc;
@@ -2446,6 +2459,8 @@ int main(int argc, char **argv)
      */
     g_assert(!sel.group || !strcmp(sel.group, "guest") ||
              !strcmp(sel.group, "dpdk"));
+    g_assert(!sel.kernel || !strcmp(sel.kernel, "default") ||
+             !strcmp(sel.kernel, "compat") || !strcmp(sel.kernel, "selftest"));
     if (list && *list) {
         g_auto(GStrv) names = g_strsplit(list, ",", -1);
         size_t i;
@@ -2460,7 +2475,8 @@ int main(int argc, char **argv)
     }
 
     /* No guest: it costs nothing, so a run of the whole group has it. */
-    if (dmatd_selected(&sel, "guest", "guest/console/interleaved")) {
+    /* It boots no kernel: no kernel's list names it. */
+    if (dmatd_selected(&sel, "guest", "guest/console/interleaved", NULL)) {
         qtest_add_func("dma-testdev/guest/console/interleaved",
                        test_console_interleaved);
     }
