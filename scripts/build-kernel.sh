@@ -279,6 +279,7 @@ check_config() {
 uapi=$build/uapi/include
 stamp=$build/uapi/.dt-installed
 hdr_log=$build/uapi-obj/headers_install.log
+hdr_rc=$build/uapi-obj/headers_install.rc
 hdr_pid=0
 uapi_from=''
 if [ -n "${DMA_TESTDEV_KERNEL_SRC:-}" ]; then
@@ -289,14 +290,26 @@ if [ -n "${DMA_TESTDEV_KERNEL_SRC:-}" ]; then
 fi
 if [ ! -f "$stamp" ] || [ ! -f "$uapi/linux/iommufd.h" ] ||
    [ "$(cat "$stamp")" != "$uapi_from" ]; then
-    rm -f "$stamp"
+    rm -f "$stamp" "$hdr_rc"
     mkdir -p "$build/uapi-obj"
     hdr_start=$(date +%s)
-    make -C "$src" O="$build/uapi-obj" ARCH="$arch" -j"$DT_JOBS" \
-        headers_install INSTALL_HDR_PATH="$build/uapi" > "$hdr_log" 2>&1 &
+    # Its exit status goes to a file: by the time this script asks, the
+    # pid may belong to another process.  This host's pid_max is 32768,
+    # and a kernel build forks enough to wrap it; bash forgets a finished
+    # child's status once one of its own new children gets the same pid,
+    # and wait then says 127 (seen in a cold build).
+    (
+        make -C "$src" O="$build/uapi-obj" ARCH="$arch" -j"$DT_JOBS" \
+            headers_install INSTALL_HDR_PATH="$build/uapi" > "$hdr_log" 2>&1 &
+        make_pid=$!
+        trap 'kill "$make_pid" 2> /dev/null; exit 143' TERM
+        rc=0
+        wait "$make_pid" || rc=$?
+        echo "$rc" > "$hdr_rc"
+    ) &
     hdr_pid=$!
-    # shellcheck disable=SC2064 # the pid, now
-    trap "kill $hdr_pid 2> /dev/null" EXIT
+    # shellcheck disable=SC2064 # the pid and file, now
+    trap "[ -f '$hdr_rc' ] || kill $hdr_pid 2> /dev/null" EXIT
     dt_log "${tag}make headers_install: in the background (log: $hdr_log)"
 fi
 
@@ -378,8 +391,8 @@ else
 fi
 
 if [ "$hdr_pid" -ne 0 ]; then
-    rc=0
-    wait "$hdr_pid" || rc=$?
+    wait "$hdr_pid" 2> /dev/null || true
+    rc=$(cat "$hdr_rc" 2> /dev/null) || rc=1
     trap - EXIT
     if [ "$rc" -ne 0 ]; then
         tail -n 40 "$hdr_log" >&2
