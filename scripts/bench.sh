@@ -39,8 +39,10 @@
 #                     of drivers/iommu/iommufd/ioas.c in a tree of one's
 #                     own (a hard-link copy of the guest kernel's source,
 #                     kept in the cache), then scripts/test.sh --suite
-#                     guest up to its first test; the first run builds
-#                     that tree's three kernels once (~20 min, not timed)
+#                     guest guest/cdev/4k-1M up to its first test; that
+#                     case boots the default kernel, the only one built
+#                     (lib/build.sh); the first run builds it from
+#                     nothing once (~11 min, not timed)
 #   --only LIST       rows to measure, comma separated: bulk, rtt, pin,
 #                     boot, suite (all)
 #   --format text|rst the table as text (default) or an RST list-table
@@ -605,7 +607,7 @@ if want suite; then
         fi
         ioas=drivers/iommu/iommufd/ioas.c
         loop_test=(--suite guest guest/cdev/4k-1M)
-        dt_log "kernel loop: bring $tree's kernels up to date (the first time: three builds)"
+        dt_log "kernel loop: bring $tree's kernels up to date (the first time: the kernel its test boots, from nothing)"
         DMA_TESTDEV_KERNEL_SRC=$tree "$DT_ROOT/scripts/test.sh" "${loop_test[@]}" \
             > "$work/kloop-warm" 2>&1 ||
             { tail -n 30 "$work/kloop-warm" >&2; dt_die "scripts/test.sh on $tree failed (see above)"; }
