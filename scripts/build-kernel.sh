@@ -92,17 +92,6 @@ src=$("$DT_ROOT/scripts/fetch-kernel.sh")
 # fetched or given, without our patches.
 tree=$(cd "$src" && pwd)
 
-# The kernels build from a copy of the tree with the patches applied:
-# hard links, but a private copy of every file a patch touches, so that
-# patch(1) never writes through a link into the fetched source.  Named by
-# what the patches change (from their first "diff --git" line on:
-# rewording a commit message rebuilds nothing), and for a tree of your own
-# (DMA_TESTDEV_KERNEL_SRC) by its path too.  Debian's tree never changes.
-# Yours is listed (time, size and path of every file); when the listing
-# changes, the copy takes the files that changed (new links; 0.1 s where
-# copying the tree again took 3 s of each edit-and-test loop), or is made
-# afresh if a patch touches one of them.  Under the same name, so that
-# the build directory stays and make rebuilds what changed.
 # The copy of a tree of your own brought up to date from its last listing
 # ($psrc.listing): files new or changed since are linked in again, files
 # gone are removed.  Fails (and the copy is made afresh) without a
@@ -129,6 +118,18 @@ update_patched_copy() {
         <(cut -d' ' -f3- <<< "$listing" | LC_ALL=C sort))
     dt_log "copy of $src: brought up to date"
 }
+
+# The kernels build from a copy of the tree with the patches applied:
+# hard links, but a private copy of every file a patch touches, so that
+# patch(1) never writes through a link into the fetched source.  Named by
+# what the patches change (from their first "diff --git" line on:
+# rewording a commit message rebuilds nothing), and for a tree of your own
+# (DMA_TESTDEV_KERNEL_SRC) by its path too.  Debian's tree never changes.
+# Yours is listed (time, size and path of every file); when the listing
+# changes, the copy takes the files that changed (new links; 0.1 s where
+# copying the tree again took 3 s of each edit-and-test loop), or is made
+# afresh if a patch touches one of them.  Under the same name, so that
+# the build directory stays and make rebuilds what changed.
 if [ ${#patches[@]} -gt 0 ]; then
     src=$tree
     fingerprint=fetched listing=''

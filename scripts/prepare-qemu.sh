@@ -21,7 +21,10 @@
 # checkout whose files are the same (CI's fresh clone of a commit run
 # here before) takes that copy over with its build trees, configured and
 # built: about 70 s of copying, configuring and ccache per build tree
-# saved.  The newest such leftover stays for that; older ones go.
+# saved.  Failing that, a leftover with the same QEMU patches (its file
+# "qemu-patches") is taken over too, and the overlay brings the files
+# that differ (CI's clone of a commit that changed the device).  The
+# newest leftover stays for that; older ones go.
 #
 # Usage: scripts/prepare-qemu.sh
 # Environment: DMA_TESTDEV_QEMU_SRC=DIR overlays your own QEMU tree in
@@ -52,24 +55,41 @@ else
     # checkouts prepare side by side (CI, worktrees).
     exec {lock}> "$DT_CACHE/qemu/.copies.lock"
     flock "$lock"
-    # This checkout's copy; else a gone checkout's with the same files.
-    home='' spare=''
+    # Our fixes to QEMU: the overlay applies them but never takes one
+    # back, so a copy serves another checkout only with the same ones.
+    qemu_patches=$(cat "$DT_ROOT"/patches/qemu/*.patch 2> /dev/null |
+        sha256sum | cut -c1-16)
+    # This checkout's copy; else a gone checkout's with the same files;
+    # else one with the same QEMU patches: the overlay brings the files
+    # that differ, and ninja rebuilds what reads them, as it does for a
+    # checkout's own copy after an edit (CI's fresh clone of a commit
+    # that changed the device: no configure, ccache for the rest).
+    home='' spare='' near=''
     for dir in "$DT_CACHE/qemu/$version"-*/; do
         checkout=$(cat "$dir/checkout" 2> /dev/null) || continue
         if [ "$checkout" = "$DT_ROOT" ]; then
             home=${dir%/}
             break
         fi
-        if [ -z "$spare" ] && [ ! -e "$checkout" ] &&
-            [ "$(cat "$dir/overlay" 2> /dev/null)" = "$overlay" ] &&
-            [ -f "$dir/src/.dt-complete" ]; then
+        if [ -e "$checkout" ] || [ ! -f "$dir/src/.dt-complete" ]; then
+            continue
+        fi
+        if [ -z "$spare" ] &&
+            [ "$(cat "$dir/overlay" 2> /dev/null)" = "$overlay" ]; then
             spare=${dir%/} spare_of=$checkout
+        elif [ -z "$near" ] &&
+            [ "$(cat "$dir/qemu-patches" 2> /dev/null)" = "$qemu_patches" ]; then
+            near=${dir%/} near_of=$checkout
         fi
     done
     if [ -z "$home" ] && [ -n "$spare" ]; then
         home=$spare
         dt_log "taking over $home (its checkout $spare_of is gone;" \
             "same files, built trees)"
+    elif [ -z "$home" ] && [ -n "$near" ]; then
+        home=$near
+        dt_log "taking over $home (its checkout $near_of is gone;" \
+            "the same QEMU patches: the overlay brings the files that differ)"
     fi
     if [ -z "$home" ]; then
         home=$(mktemp -d "$DT_CACHE/qemu/$version-XXXXXXXX")
@@ -103,9 +123,11 @@ else
     # comparisons and patch checks (0.7 s).  Otherwise, until the overlay
     # is done, the tree matches no checkout's files.
     if [ "$(cat "$home/overlay" 2> /dev/null)" != "$overlay" ]; then
-        rm -f "$home/overlay"
+        rm -f "$home/overlay" "$home/qemu-patches"
         "$DT_ROOT/scripts/overlay-qemu.sh" "$src" >&2
         printf '%s\n' "$overlay" > "$home/overlay"
     fi
+    # (Also for a copy overlaid before this file existed.)
+    printf '%s\n' "$qemu_patches" > "$home/qemu-patches"
 fi
 echo "$src"

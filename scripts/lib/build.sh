@@ -40,13 +40,12 @@ _dt_var() {
 }
 
 # _dt_build_kernels DIR FIRST VARIANT...: scripts/build-kernel.sh for each
-# variant, its key=value lines in DIR/VARIANT.  The first variant (none if
-# FIRST is empty) builds alone, the others side by side after it: a
-# variant of the same tree
-# starts from the first one's build (build-kernel.sh), and two makes on
-# two cores overlap each other's single-threaded parts (Kbuild's walk of
-# the tree, the links).  Run in the background: killed (TERM), it takes
-# the running builds with it.
+# variant, its key=value lines in DIR/VARIANT.  FIRST (if not empty)
+# builds alone, the others side by side after it: a variant of the same
+# tree starts from the first one's build (build-kernel.sh), and two makes
+# on two cores overlap each other's single-threaded parts (Kbuild's walk
+# of the tree, the links).  Killed (TERM), it takes the running builds
+# with it.
 _dt_build_kernels() {
     local dir=$1 first=$2 variant pids=() rc=0 pid
     shift 2
@@ -75,9 +74,10 @@ _dt_ninja() {
         { tail -n 40 "$1/ninja.log.txt" >&2; return 1; }
 }
 
-# Set up DT_MESON_BUILD (a key for its log's name) with setup_args and the
-# variant kernels' options: again (0.9 s) only when something that setting
-# up reads changed: an option, meson itself, or what meson.build reads at
+# _dt_meson_setup KEY: set up DT_MESON_BUILD with dt_build_all's
+# setup_args and the variant kernels' options (KEY names the first
+# setup's log).  Again (0.9 s) only when something that setting up reads
+# changed: an option, meson itself, or what meson.build reads at
 # configure time (the two qtests' -l listings, the VFIO selftest patches'
 # names).  ninja runs meson again by itself when a meson.build changes.
 _dt_meson_setup() {
@@ -107,9 +107,10 @@ _dt_meson_setup() {
     printf '%s\n' "$stamp" > "$DT_MESON_BUILD/.dt-setup"
 }
 
-# The variant kernels that the tests meson test's arguments select boot,
-# one per line: meson selects the tests (--list), the guest qtest says
-# which of its cases boot which kernel (DT_GUEST_KERNEL_KIND with -l).
+# _dt_kernels_for MESON-TEST-ARGS...: the variant kernels that the tests
+# these arguments select boot, one per line.  meson says which tests the
+# arguments select (--list), the guest qtest which of its cases boot
+# which kernel (DT_GUEST_KERNEL_KIND with -l).
 _dt_kernels_for() {
     local names list kind variant
     names=$(meson test -C "$DT_MESON_BUILD" --list "$@" 2> /dev/null |
