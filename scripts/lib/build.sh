@@ -139,6 +139,23 @@ _dt_variant_boots() {
     fi
 }
 
+# Meson trees whose QEMU build tree is gone can never be used again: their
+# key holds that build tree's path (a gone checkout's QEMU copy, which
+# prepare-qemu.sh removes, or a build tree removed by hand).  31 MB each,
+# one or two per CI clone, and nothing removed them.
+_dt_prune_meson_trees() {
+    local d q
+    for d in "$DT_CACHE"/build/dma-testdev-*/; do
+        d=${d%/}
+        q=$(sed -n 's/^qemu_build = //p' "$d/meson-private/cmd_line.txt" \
+            2> /dev/null) || continue
+        if [ -z "$q" ] || [ -d "$q" ]; then
+            continue
+        fi
+        rm -rf "$d" "$DT_CACHE/build/setup-${d##*/dma-testdev-}.log"
+    done
+}
+
 dt_build_all() {
     local what=${1:-all} vars key setup_args=() groups=(qemu lint)
     local kernels=() kdir='' kpid=0 krc=0 exit_trap select_later=0 variants
@@ -236,6 +253,7 @@ dt_build_all() {
 
     key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
     DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key
+    _dt_prune_meson_trees
     _dt_meson_setup "$key"
     if [ "$select_later" -eq 1 ]; then
         mapfile -t variants < <(_dt_kernels_for "$@")
