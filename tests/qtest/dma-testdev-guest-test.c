@@ -2479,8 +2479,10 @@ int main(int argc, char **argv)
         }
     }
 
-    /* No guest: it costs nothing, so a run of the whole group has it. */
-    /* It boots no kernel: no kernel's list names it. */
+    /*
+     * No guest: it costs nothing, so a run of the whole group has it, and
+     * it boots no kernel, so no DT_GUEST_KERNEL_KIND list names it.
+     */
     if (dmatd_selected(&sel, "guest", "guest/console/interleaved", NULL)) {
         qtest_add_func("dma-testdev/guest/console/interleaved",
                        test_console_interleaved);
