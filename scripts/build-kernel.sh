@@ -214,12 +214,14 @@ newest_default_build() {
     done
     echo "$best"
 }
-seed=$(build_dir "${fragments[0]}")
-if [ ! -e "$build" ] && { [ "$seed" = "$build" ] || [ ! -f "$seed/.dt-built" ]; }; then
-    seed=$(newest_default_build)
+seed=''
+if [ ! -e "$build" ]; then
+    seed=$(build_dir "${fragments[0]}")
+    if [ "$seed" = "$build" ] || [ ! -f "$seed/.dt-built" ]; then
+        seed=$(newest_default_build)
+    fi
 fi
-if [ ! -e "$build" ] && [ -n "$seed" ] && [ "$seed" != "$build" ] &&
-   [ -f "$seed/.dt-built" ]; then
+if [ -n "$seed" ]; then
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \
         cp -a "$seed" "$build.seeding"
