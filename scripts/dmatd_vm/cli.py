@@ -71,6 +71,16 @@ def _run_cmd(text: str) -> str:
     return text
 
 
+def _kernel_params(text: str) -> str:
+    # dt.run="..." must stay the command line's last parameter, and the
+    # kernel reads a quote as the start of a value with spaces.
+    if '\n' in text or text.count('"') % 2 or 'dt.run=' in text:
+        raise argparse.ArgumentTypeError(
+            '%r: kernel parameters without a newline, unbalanced quotes or '
+            'dt.run= (use --run)' % text)
+    return text.strip()
+
+
 def _path(text: str) -> str:
     if '\n' in text or not text:
         raise argparse.ArgumentTypeError('%r: not a usable path' % text)
@@ -125,6 +135,11 @@ def build_parser() -> Parser:
     g.add_argument('--shell', action='store_true',
                    help='interactive shell on the serial console (Ctrl-A x '
                    'quits QEMU; Ctrl-A c is the QEMU monitor)')
+    g.add_argument('--append', metavar='"PARAMS"', type=_kernel_params,
+                   action='append', default=[],
+                   help='more guest kernel parameters, after the VM\'s own '
+                   '(repeatable), e.g. "loglevel=8 initcall_debug": the '
+                   'console shows warnings and worse by default')
     g.add_argument('--timeout', metavar='S', type=_count, default=600,
                    help='give up on a non-interactive run after S s (600)')
     g = p.add_argument_group('output')

@@ -345,7 +345,7 @@ def text(rep: Dict[str, Any]) -> str:
     tm = rep['timings']
     w('  time         boot-to-result %s s (QEMU start to "@dt exit"), end '
       '%s s; prerequisites checked/built in %s s'
-      % (_s(tm['boot_to_result_s']), _s(tm['end_s']),
+      % (_s(tm['boot_to_result_s'], 2), _s(tm['end_s'], 2),
          _s(tm['prerequisites_s'])))
     w('  console log  %s' % rep['console_log'])
     w('')
@@ -356,9 +356,9 @@ def text(rep: Dict[str, Any]) -> str:
     return '\n'.join(out) + '\n'
 
 
-def _s(x: Optional[float]) -> str:
-    return '-' if x is None else ('%.1f' % x if isinstance(x, float)
-                                  else str(x))
+def _s(x: Optional[float], digits: int = 1) -> str:
+    return '-' if x is None else ('%.*f' % (digits, x)
+                                  if isinstance(x, float) else str(x))
 
 
 def _text_checks(w: Any, label: str, checks: List[Dict[str, Any]],

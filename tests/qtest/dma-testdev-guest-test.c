@@ -2038,23 +2038,31 @@ static void dmatd_run_case(const DmatdGuestCase *c)
  * case only, and every other case still runs and reports.  A kernel
  * developer sees the whole matrix, not the first failure.
  */
+/*
+ * Whether case C needs the kernel KIND (default, compat or selftest): the
+ * one it boots, and for negative/iommufd-ktap also the selftest kernel,
+ * beside which its default kernel is sure to lack IOMMUFD_TEST.
+ */
+static bool dmatd_needs_kernel(const DmatdGuestCase *c, const char *kind)
+{
+    const char *boots = c->selftest_kernel ? "selftest" :
+                        c->compat_kernel ? "compat" : "default";
+
+    return !strcmp(kind, boots) ||
+           (c->expect == DMATD_EXPECT_KTAP_FAIL && !strcmp(kind, "selftest"));
+}
+
 static void test_guest_case(const void *data)
 {
     if (!dmatd_kernel || !dmatd_initrd) {
         g_test_skip("DT_GUEST_KERNEL and DT_GUEST_INITRD are not set");
         return;
     }
-    if (((const DmatdGuestCase *)data)->compat_kernel && !dmatd_kernel_compat) {
+    if (dmatd_needs_kernel(data, "compat") && !dmatd_kernel_compat) {
         g_test_skip("DT_GUEST_KERNEL_COMPAT is not set");
         return;
     }
-    /*
-     * negative/iommufd-ktap needs a first kernel without IOMMUFD_TEST:
-     * only sure when the third kernel is there beside it.
-     */
-    if ((((const DmatdGuestCase *)data)->selftest_kernel ||
-         ((const DmatdGuestCase *)data)->expect == DMATD_EXPECT_KTAP_FAIL) &&
-        !dmatd_kernel_selftest) {
+    if (dmatd_needs_kernel(data, "selftest") && !dmatd_kernel_selftest) {
         g_test_skip("DT_GUEST_KERNEL_SELFTEST is not set");
         return;
     }
@@ -2370,19 +2378,14 @@ typedef struct DmatdSelection {
     GHashTable *known;          /* every case's name */
 } DmatdSelection;
 
-static const char *dmatd_kernel_kind(const DmatdGuestCase *c)
-{
-    return c->selftest_kernel ? "selftest" :
-           c->compat_kernel ? "compat" : "default";
-}
-
+/* C == NULL: a case that boots no guest. */
 static bool dmatd_selected(DmatdSelection *sel, const char *group,
-                           const char *name, const char *kernel)
+                           const char *name, const DmatdGuestCase *c)
 {
     g_hash_table_add(sel->known, g_strdup(name));
     return (!sel->group || !strcmp(sel->group, group)) &&
            (!sel->one || !strcmp(sel->one, name)) &&
-           (!sel->kernel || (kernel && !strcmp(sel->kernel, kernel))) &&
+           (!sel->kernel || (c && dmatd_needs_kernel(c, sel->kernel))) &&
            (!sel->wanted || g_hash_table_contains(sel->wanted, name));
 }
 
@@ -2396,7 +2399,7 @@ static void dmatd_add_cases(DmatdSelection *sel, const char *group,
                                                 cases[i].name);
         g_autofree char *path = g_strdup_printf("dma-testdev/%s", name);
 
-        if (dmatd_selected(sel, group, name, dmatd_kernel_kind(&cases[i]))) {
+        if (dmatd_selected(sel, group, name, &cases[i])) {
             qtest_add_data_func(path, &cases[i], test_guest_case);
         }
     }

@@ -50,6 +50,8 @@ class OptionsTest(unittest.TestCase):
                            (['--shell', '--run', 'ls'], '--shell'),
                            (['--shell', '--json', '-'], '--json'),
                            (['--dt-prop', 'novalue'], '--dt-prop'),
+                           (['--append', 'a="b'], '--append'),
+                           (['--append', 'dt.run=x'], '--append'),
                            (['--timeout'], '--timeout'),
                            (['--rootfs', 'nfs'], '--rootfs'),
                            (['--rootfs', 'host', '--tools-dir', '/a b'],
@@ -83,6 +85,18 @@ class CommandLineTest(unittest.TestCase):
         append = args[args.index('-append') + 1]
         self.assertTrue(append.endswith(' dt.run="dt-pin -x"'), append)
         self.assertNotIn('-netdev', args)
+
+    def test_append(self) -> None:
+        """loglevel=5 by default; --append comes after it, before dt.run."""
+        a = cli.parse_args(['--kernel', 'bz', '--initrd', 'rd'])
+        line = machine.kernel_cmdline(a)
+        self.assertIn(' loglevel=5 ', line)
+        a = cli.parse_args(['--append', ' loglevel=8 ', '--append',
+                            'a="b c"', '--kernel', 'bz', '--run', 'true'])
+        line = machine.kernel_cmdline(a)
+        self.assertLess(line.index('loglevel=5'), line.index('loglevel=8'))
+        self.assertTrue(line.endswith(' loglevel=8 a="b c" dt.run="true"'),
+                        line)
 
     def test_net_shell(self) -> None:
         """Port forward on the loopback only; the shell gets dt.shell=1."""
