@@ -4,6 +4,7 @@
 # Style gate: each side of the project checked by its own upstream's tool.
 #
 #   QEMU-side C (hw/, include/, tests/qtest/)  QEMU's scripts/checkpatch.pl
+#   patches/qemu/ (our QEMU patches)          QEMU's checkpatch.pl
 #   guest-side C (guest/)                      Linux's scripts/checkpatch.pl
 #   patches/linux/*/ (our kernel patches)     Linux's checkpatch.pl --strict
 #   shell (scripts/, .ci/run, the initramfs init and the guest's shell
@@ -139,6 +140,13 @@ for f in "${qemu_c[@]}"; do
         checkpatch "$DT_ROOT" "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f"
 done
 
+# Our patches to QEMU (patches/qemu/), as QEMU checks a patch.
+mapfile -t qpatches < <(files patches/qemu -name '*.patch')
+for f in "${qpatches[@]}"; do
+    check "$f (QEMU checkpatch)" "$f" "$qemu_src/scripts/checkpatch.pl" -- \
+        checkpatch "$DT_ROOT" "$qemu_src/scripts/checkpatch.pl" --no-tree -q "$f"
+done
+
 # User space, not kernel code: no __printf/__aligned here (they are the
 # kernel's macros), registers are volatile MMIO pointers (no readl), and
 # ENOSYS is what the tools test a syscall's absence with.
@@ -194,7 +202,7 @@ check "check_docs.py finds planted errors (--self-test)" -- \
     "$DT_PYTHON" scripts/lib/check_docs.py --self-test "$DT_ROOT"
 lint_cache=$lint_cache_saved
 
-echo "# style: $checked files checked (${#qemu_c[@]} QEMU C," \
+echo "# style: $checked files checked (${#qemu_c[@]} QEMU C, ${#qpatches[@]} QEMU patches," \
     "$([ -n "$kernel_src" ] && echo "${#guest_c[@]}" || echo 0) guest C," \
     "$([ -n "$kernel_src" ] && echo "${#kpatches[@]}" || echo 0) kernel patches," \
     "${#shell[@]} shell, ${#python[@]} Python, 2 docs checks):" \

@@ -123,11 +123,33 @@ else
     # comparisons and patch checks (0.7 s).  Otherwise, until the overlay
     # is done, the tree matches no checkout's files.
     if [ "$(cat "$home/overlay" 2> /dev/null)" != "$overlay" ]; then
+        # A QEMU patch edited since this copy was overlaid: the old one is
+        # applied, and the new one neither reverses nor applies over it.
+        # Every file the patches touched then (qemu-patched-files) or
+        # touch now comes back from the pristine tree, and the overlay
+        # applies them all again.  Also after an overlay that failed half
+        # way (it removes the file first).
+        if [ "$(cat "$home/qemu-patches" 2> /dev/null)" != "$qemu_patches" ]; then
+            while IFS= read -r f; do
+                if [ -f "$pristine/$f" ]; then
+                    cp --remove-destination "$pristine/$f" "$src/$f"
+                else
+                    rm -f "$src/$f"
+                fi
+            done < <({ cat "$home/qemu-patched-files" 2> /dev/null || true
+                       for p in "$DT_ROOT"/patches/qemu/*.patch; do
+                           dt_patch_files "$p"
+                       done; } | sort -u)
+            dt_log "the QEMU patches changed: their files restored from $pristine"
+        fi
         rm -f "$home/overlay" "$home/qemu-patches"
         "$DT_ROOT/scripts/overlay-qemu.sh" "$src" >&2
         printf '%s\n' "$overlay" > "$home/overlay"
     fi
-    # (Also for a copy overlaid before this file existed.)
+    # (Also for a copy overlaid before these files existed.)
     printf '%s\n' "$qemu_patches" > "$home/qemu-patches"
+    for p in "$DT_ROOT"/patches/qemu/*.patch; do
+        dt_patch_files "$p"
+    done | sort -u > "$home/qemu-patched-files"
 fi
 echo "$src"

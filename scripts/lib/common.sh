@@ -57,6 +57,45 @@ dt_patched_copy() {
     done
 }
 
+# dt_keep_recent_builds WHAT CURRENT DIR...: of the build directories
+# DIR... (one kind, keyed by their inputs: a change of fragment, tree or
+# compiler makes a new one and leaves the old), keep CURRENT and the
+# $DMA_TESTDEV_KEEP_BUILDS (9) most recently used others, and remove the
+# rest.  Each run touches its directory's .dt-used when it starts using
+# it, so a directory a run is using is among the newest; one without the
+# stamp (made before it existed) counts from its own time.  A directory
+# is renamed before it is removed: no run can find it half gone.  Going
+# back to a fragment whose build was removed builds it again (the kernel
+# from a copy of the newest default build: a minute, not ten).
+dt_keep_recent_builds() {
+    local what=$1 current=$2 keep=${DMA_TESTDEV_KEEP_BUILDS:-9} d t n=0
+    local removed=0 kib=0
+    shift 2
+    # The test command boots three kernels, each from its own build.
+    if ! [[ $keep =~ ^[0-9]+$ ]] || [ "$keep" -lt 2 ]; then
+        dt_die "DMA_TESTDEV_KEEP_BUILDS=$keep: give a number of directories, at least 2 (the test command uses three kernel builds at once)"
+    fi
+    while IFS=$'\t' read -r t d; do
+        [ "$d" != "$current" ] || continue
+        n=$((n + 1))
+        [ "$n" -gt "$keep" ] || continue
+        mv "$d" "$d.removing.$$" 2> /dev/null || continue
+        # What removing it frees: not the files linked from elsewhere (a
+        # patched source copy shares its tree's).
+        kib=$((kib + $(find "$d.removing.$$" -type f -links 1 -printf '%k\n' |
+            awk '{ s += $1 } END { print s + 0 }')))
+        rm -rf "$d.removing.$$"
+        removed=$((removed + 1))
+    done < <(for d in "$@"; do
+                 [ -d "$d" ] || continue
+                 t=$d/.dt-used
+                 [ -e "$t" ] || t=$d
+                 printf '%s\t%s\n' "$(stat -c %Y "$t")" "$d"
+             done | sort -rn)
+    [ "$removed" -eq 0 ] ||
+        dt_log "removed the $removed least recently used $what ($((kib / 1024)) MiB); the $keep most recent are kept (DMA_TESTDEV_KEEP_BUILDS)"
+}
+
 # Run a long step, showing its name and how long it took.
 dt_step() {
     local what=$1 start rc=0
