@@ -2034,11 +2034,6 @@ static void dmatd_run_case(const DmatdGuestCase *c)
 }
 
 /*
- * Each case runs in a process of its own: a failed assertion ends that
- * case only, and every other case still runs and reports.  A kernel
- * developer sees the whole matrix, not the first failure.
- */
-/*
  * Whether case C needs the kernel KIND (default, compat or selftest): the
  * one it boots, and for negative/iommufd-ktap also the selftest kernel,
  * beside which its default kernel is sure to lack IOMMUFD_TEST.
@@ -2052,6 +2047,11 @@ static bool dmatd_needs_kernel(const DmatdGuestCase *c, const char *kind)
            (c->expect == DMATD_EXPECT_KTAP_FAIL && !strcmp(kind, "selftest"));
 }
 
+/*
+ * Each case runs in a process of its own: a failed assertion ends that
+ * case only, and every other case still runs and reports.  A kernel
+ * developer sees the whole matrix, not the first failure.
+ */
 static void test_guest_case(const void *data)
 {
     if (!dmatd_kernel || !dmatd_initrd) {
