@@ -222,6 +222,8 @@ if [ ! -e "$build" ]; then
     fi
 fi
 if [ -n "$seed" ]; then
+    # Used: no other run's clean-up removes it under the copy.
+    touch "$seed/.dt-used"
     rm -rf "$build.seeding"
     dt_step "start the $variant kernel from a copy of $seed" \
         cp -a "$seed" "$build.seeding"

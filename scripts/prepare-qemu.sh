@@ -128,8 +128,9 @@ else
         # Every file the patches touched then (qemu-patched-files) or
         # touch now comes back from the pristine tree, and the overlay
         # applies them all again.  Also after an overlay that failed half
-        # way (it removes the file first).
-        if [ "$(cat "$home/qemu-patches" 2> /dev/null)" != "$qemu_patches" ]; then
+        # way (it removes qemu-patches first); not for a new copy.
+        if { [ -f "$home/qemu-patches" ] || [ -f "$home/qemu-patched-files" ]; } &&
+            [ "$(cat "$home/qemu-patches" 2> /dev/null)" != "$qemu_patches" ]; then
             while IFS= read -r f; do
                 if [ -f "$pristine/$f" ]; then
                     cp --remove-destination "$pristine/$f" "$src/$f"
@@ -138,7 +139,7 @@ else
                 fi
             done < <({ cat "$home/qemu-patched-files" 2> /dev/null || true
                        for p in "$DT_ROOT"/patches/qemu/*.patch; do
-                           dt_patch_files "$p"
+                           [ ! -f "$p" ] || dt_patch_files "$p"
                        done; } | sort -u)
             dt_log "the QEMU patches changed: their files restored from $pristine"
         fi
@@ -149,7 +150,7 @@ else
     # (Also for a copy overlaid before these files existed.)
     printf '%s\n' "$qemu_patches" > "$home/qemu-patches"
     for p in "$DT_ROOT"/patches/qemu/*.patch; do
-        dt_patch_files "$p"
+        [ ! -f "$p" ] || dt_patch_files "$p"
     done | sort -u > "$home/qemu-patched-files"
 fi
 echo "$src"

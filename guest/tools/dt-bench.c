@@ -318,20 +318,23 @@ static void rtt_queue(struct dmatd_queue *q, int efd, enum wait_how how,
  */
 static int steer_msix_irq(int cpu)
 {
-	char want[64], line[512], path[64];
+	char want[64], path[64], *line = NULL;
 	int irq = -ENOENT, err;
+	size_t cap = 0;
 	FILE *f;
 
 	snprintf(want, sizeof(want), "vfio-msix[0](%s)", dev.vfio.bdf);
 	f = fopen("/proc/interrupts", "r");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	/* Whole lines: one has a column per CPU before the name. */
+	while (getline(&line, &cap, f) > 0) {
 		if (strstr(line, want)) {
 			irq = atoi(line);
 			break;
 		}
 	}
+	free(line);
 	fclose(f);
 	if (irq < 0)
 		return irq;

@@ -2092,9 +2092,12 @@ static void dmatd_realize(PCIDevice *pdev, Error **errp)
      * per 2 MiB.  Only entries the device wrote are ever read.
      */
     log_bytes = (size_t)s->log_size * sizeof(*s->log);
-    s->log = qemu_memalign(log_bytes >= QEMU_VMALLOC_ALIGN ?
-                           QEMU_VMALLOC_ALIGN : 64, log_bytes);
-    qemu_madvise(s->log, log_bytes, QEMU_MADV_HUGEPAGE);
+    if (log_bytes >= QEMU_VMALLOC_ALIGN) {
+        s->log = qemu_memalign(QEMU_VMALLOC_ALIGN, log_bytes);
+        qemu_madvise(s->log, log_bytes, QEMU_MADV_HUGEPAGE);
+    } else {
+        s->log = qemu_memalign(64, log_bytes);
+    }
     s->bounce = g_malloc(DMATD_BOUNCE_SIZE);
     s->lanes = !s->datapath_scalar && dmatd_words_lanes_available();
     s->cq_phase = true;

@@ -72,12 +72,18 @@ def _run_cmd(text: str) -> str:
 
 
 def _kernel_params(text: str) -> str:
-    # dt.run="..." must stay the command line's last parameter, and the
-    # kernel reads a quote as the start of a value with spaces.
-    if '\n' in text or text.count('"') % 2 or 'dt.run=' in text:
+    # The kernel reads a quote as the start of a value with spaces.  The
+    # VM's own parameters that a second one would not replace have their
+    # options: /init reads the first dt.*, Linux ignores a second
+    # hugepages= and adds a console for a second console=.
+    words = (' ' + text).split(' ')
+    owned = [w for w in words
+             if w.startswith(('dt.', 'hugepages=', 'console='))]
+    if '\n' in text or text.count('"') % 2 or owned:
         raise argparse.ArgumentTypeError(
-            '%r: kernel parameters without a newline, unbalanced quotes or '
-            'dt.run= (use --run)' % text)
+            '%r: kernel parameters without a newline, unbalanced quotes, '
+            'dt.* (--run, --shell, --rootfs), hugepages= (--hugepages) or '
+            'console=' % text)
     return text.strip()
 
 

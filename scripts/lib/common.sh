@@ -26,9 +26,11 @@ dt_die() {
     exit 1
 }
 
-# The files a patch (-p1) changes, from its "+++ b/PATH" lines.
+# The files a patch (-p1) changes, from its "--- a/PATH" and "+++ b/PATH"
+# lines (a file it creates has only the second, one it deletes the first).
 dt_patch_files() {
-    sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1" | sort -u
+    sed -n 's|^--- a/\([^[:space:]]*\).*|\1|p; s|^+++ b/\([^[:space:]]*\).*|\1|p' "$1" |
+        sort -u
 }
 
 # dt_patched_copy SRC DEST PATCH...: DEST becomes SRC with the patches
@@ -59,30 +61,43 @@ dt_patched_copy() {
 
 # dt_keep_recent_builds WHAT CURRENT DIR...: of the build directories
 # DIR... (one kind, keyed by their inputs: a change of fragment, tree or
-# compiler makes a new one and leaves the old), keep CURRENT and the
-# $DMA_TESTDEV_KEEP_BUILDS (9) most recently used others, and remove the
-# rest.  Each run touches its directory's .dt-used when it starts using
-# it, so a directory a run is using is among the newest; one without the
-# stamp (made before it existed) counts from its own time.  A directory
-# is renamed before it is removed: no run can find it half gone.  Going
+# compiler makes a new one and leaves the old), keep CURRENT, the
+# $DMA_TESTDEV_KEEP_BUILDS (9) most recently used others and any used in
+# the last day, and remove the rest.  Each run touches its directory's
+# .dt-used when it starts using it (and a seed's before copying it); one
+# without the stamp (made before it existed) counts from its own time.
+# The day covers runs that boot a kernel long after building it, and
+# runs side by side: each stamp is read again just before its directory
+# goes.  A directory is renamed before it is removed, so no run finds it
+# half gone; one left renamed by a run that died is removed here.  Going
 # back to a fragment whose build was removed builds it again (the kernel
 # from a copy of the newest default build: a minute, not ten).
 dt_keep_recent_builds() {
     local what=$1 current=$2 keep=${DMA_TESTDEV_KEEP_BUILDS:-9} d t n=0
-    local removed=0 kib=0
+    local removed=0 kib=0 pid
     shift 2
     # The test command boots three kernels, each from its own build.
     if ! [[ $keep =~ ^[0-9]+$ ]] || [ "$keep" -lt 2 ]; then
         dt_die "DMA_TESTDEV_KEEP_BUILDS=$keep: give a number of directories, at least 2 (the test command uses three kernel builds at once)"
     fi
+    for d in "${current%/*}"/*.removing.*; do
+        pid=${d##*.}
+        if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2> /dev/null; then
+            rm -rf "$d"
+        fi
+    done
     while IFS=$'\t' read -r t d; do
         [ "$d" != "$current" ] || continue
         n=$((n + 1))
         [ "$n" -gt "$keep" ] || continue
+        t=$d/.dt-used
+        [ -e "$t" ] || t=$d
+        [ -z "$(find "$t" -maxdepth 0 -mmin -1440 2> /dev/null)" ] || continue
         mv "$d" "$d.removing.$$" 2> /dev/null || continue
         # What removing it frees: not the files linked from elsewhere (a
         # patched source copy shares its tree's).
-        kib=$((kib + $(find "$d.removing.$$" -type f -links 1 -printf '%k\n' |
+        kib=$((kib + $( { find "$d.removing.$$" -type f -links 1 \
+            -printf '%k\n' 2> /dev/null || true; } |
             awk '{ s += $1 } END { print s + 0 }')))
         rm -rf "$d.removing.$$"
         removed=$((removed + 1))
@@ -93,7 +108,7 @@ dt_keep_recent_builds() {
                  printf '%s\t%s\n' "$(stat -c %Y "$t")" "$d"
              done | sort -rn)
     [ "$removed" -eq 0 ] ||
-        dt_log "removed the $removed least recently used $what ($((kib / 1024)) MiB); the $keep most recent are kept (DMA_TESTDEV_KEEP_BUILDS)"
+        dt_log "removed the $removed least recently used $what ($((kib / 1024)) MiB); kept: the one in use, the $keep most recently used others (DMA_TESTDEV_KEEP_BUILDS) and any used in the last day"
 }
 
 # Run a long step, showing its name and how long it took.

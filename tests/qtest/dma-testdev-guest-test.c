@@ -2367,8 +2367,9 @@ static void test_console_interleaved(void)
  * of a case it does not name then registers nothing and is reported
  * skipped.  Every name must be a case: a typo must not shrink a run
  * silently.  DT_GUEST_KERNEL_KIND=default|compat|selftest: only the cases
- * that boot that kernel; with -l, scripts/lib/build.sh learns which of
- * the kernels a selection of tests needs, and builds only those.
+ * that need that kernel (dmatd_needs_kernel()); with -l,
+ * scripts/lib/build.sh learns which of the kernels a selection of tests
+ * needs, and builds only those.
  */
 typedef struct DmatdSelection {
     const char *group;          /* NULL: both */
