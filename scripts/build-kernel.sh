@@ -446,15 +446,8 @@ grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
     dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"
 
 # Each change of fragment, tree or compiler leaves a build directory of
-# about 280 MiB behind.  Only this script's own (linux-VERSION-KEY):
-# .seeding and .removing ones are another run's work in progress.
-old_builds=()
-for d in "$DT_CACHE/build/linux-"*; do
-    if [[ ${d##*/} =~ ^linux-.+-[0-9a-f]{12}$ ]]; then
-        old_builds+=("$d")
-    fi
-done
-dt_keep_recent_builds "kernel build directories" "$build" "${old_builds[@]}"
+# about 280 MiB behind.
+dt_keep_recent_builds "kernel build directories" linux "$build"
 
 printf 'kernel_version=%s\nbzimage=%s\nboot=%s\nuapi=%s\nkernel_src=%s\n' \
     "$kernel_version" "$bzimage" "${boot:-$bzimage}" "$uapi" "$tree"

@@ -93,13 +93,7 @@ if [ ! -f "$ws/.complete" ]; then
     touch "$ws/.complete"
 fi
 touch "$ws/.dt-used"
-old_builds=()
-for d in "$DT_CACHE/build/vfio-selftests-"*; do
-    if [[ ${d##*/} =~ ^vfio-selftests-.+-[0-9a-f]{12}$ ]]; then
-        old_builds+=("$d")
-    fi
-done
-dt_keep_recent_builds "VFIO selftest builds" "$ws" "${old_builds[@]}"
+dt_keep_recent_builds "VFIO selftest builds" vfio-selftests "$ws"
 
 for t in "${tests[@]}"; do
     [ -x "$bin/$t" ] || dt_die "$bin/$t was not built (log: $ws/build.log)"

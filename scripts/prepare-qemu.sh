@@ -59,6 +59,10 @@ else
     # back, so a copy serves another checkout only with the same ones.
     qemu_patches=$(cat "$DT_ROOT"/patches/qemu/*.patch 2> /dev/null |
         sha256sum | cut -c1-16)
+    # And the files they touch (qemu-patched-files, below).
+    patched_files=$(for p in "$DT_ROOT"/patches/qemu/*.patch; do
+        [ ! -f "$p" ] || dt_patch_files "$p"
+    done | sort -u)
     # This checkout's copy; else a gone checkout's with the same files;
     # else one with the same QEMU patches: the overlay brings the files
     # that differ, and ninja rebuilds what reads them, as it does for a
@@ -138,9 +142,7 @@ else
                     rm -f "$src/$f"
                 fi
             done < <({ cat "$home/qemu-patched-files" 2> /dev/null || true
-                       for p in "$DT_ROOT"/patches/qemu/*.patch; do
-                           [ ! -f "$p" ] || dt_patch_files "$p"
-                       done; } | sort -u)
+                       echo "$patched_files"; } | sed '/^$/d' | sort -u)
             dt_log "the QEMU patches changed: their files restored from $pristine"
         fi
         rm -f "$home/overlay" "$home/qemu-patches"
@@ -149,8 +151,6 @@ else
     fi
     # (Also for a copy overlaid before these files existed.)
     printf '%s\n' "$qemu_patches" > "$home/qemu-patches"
-    for p in "$DT_ROOT"/patches/qemu/*.patch; do
-        [ ! -f "$p" ] || dt_patch_files "$p"
-    done | sort -u > "$home/qemu-patched-files"
+    printf '%s\n' "$patched_files" > "$home/qemu-patched-files"
 fi
 echo "$src"

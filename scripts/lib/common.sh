@@ -59,9 +59,17 @@ dt_patched_copy() {
     done
 }
 
-# dt_keep_recent_builds WHAT CURRENT DIR...: of the build directories
-# DIR... (one kind, keyed by their inputs: a change of fragment, tree or
-# compiler makes a new one and leaves the old), keep CURRENT, the
+# The time a build directory was last used: its .dt-used, or for one made
+# before that stamp existed, its own.
+_dt_used_stamp() {
+    if [ -e "$1/.dt-used" ]; then echo "$1/.dt-used"; else echo "$1"; fi
+}
+
+# dt_keep_recent_builds WHAT NAME CURRENT: of the build directories
+# $DT_CACHE/build/NAME-<version>-<key> (one kind, keyed by their inputs:
+# a change of fragment, tree or compiler makes a new one and leaves the
+# old; .seeding and .removing ones are another run's work in progress,
+# not theirs), keep CURRENT, the
 # $DMA_TESTDEV_KEEP_BUILDS (9) most recently used others and any used in
 # the last day, and remove the rest.  Each run touches its directory's
 # .dt-used when it starts using it (and a seed's before copying it); one
@@ -73,14 +81,13 @@ dt_patched_copy() {
 # back to a fragment whose build was removed builds it again (the kernel
 # from a copy of the newest default build: a minute, not ten).
 dt_keep_recent_builds() {
-    local what=$1 current=$2 keep=${DMA_TESTDEV_KEEP_BUILDS:-9} d t n=0
-    local removed=0 kib=0 pid
-    shift 2
+    local what=$1 name=$2 current=$3 keep=${DMA_TESTDEV_KEEP_BUILDS:-9}
+    local d t n=0 removed=0 kib=0 pid
     # The test command boots three kernels, each from its own build.
     if ! [[ $keep =~ ^[0-9]+$ ]] || [ "$keep" -lt 2 ]; then
         dt_die "DMA_TESTDEV_KEEP_BUILDS=$keep: give a number of directories, at least 2 (the test command uses three kernel builds at once)"
     fi
-    for d in "${current%/*}"/*.removing.*; do
+    for d in "$DT_CACHE/build"/*.removing.*; do
         pid=${d##*.}
         if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2> /dev/null; then
             rm -rf "$d"
@@ -90,8 +97,7 @@ dt_keep_recent_builds() {
         [ "$d" != "$current" ] || continue
         n=$((n + 1))
         [ "$n" -gt "$keep" ] || continue
-        t=$d/.dt-used
-        [ -e "$t" ] || t=$d
+        t=$(_dt_used_stamp "$d")
         [ -z "$(find "$t" -maxdepth 0 -mmin -1440 2> /dev/null)" ] || continue
         mv "$d" "$d.removing.$$" 2> /dev/null || continue
         # What removing it frees: not the files linked from elsewhere (a
@@ -101,11 +107,11 @@ dt_keep_recent_builds() {
             awk '{ s += $1 } END { print s + 0 }')))
         rm -rf "$d.removing.$$"
         removed=$((removed + 1))
-    done < <(for d in "$@"; do
-                 [ -d "$d" ] || continue
-                 t=$d/.dt-used
-                 [ -e "$t" ] || t=$d
-                 printf '%s\t%s\n' "$(stat -c %Y "$t")" "$d"
+    done < <(for d in "$DT_CACHE/build/$name-"*; do
+                 if [ ! -d "$d" ] || ! [[ ${d##*/} =~ ^$name-.+-[0-9a-f]{12}$ ]]; then
+                     continue
+                 fi
+                 printf '%s\t%s\n' "$(stat -c %Y "$(_dt_used_stamp "$d")")" "$d"
              done | sort -rn)
     [ "$removed" -eq 0 ] ||
         dt_log "removed the $removed least recently used $what ($((kib / 1024)) MiB); kept: the one in use, the $keep most recently used others (DMA_TESTDEV_KEEP_BUILDS) and any used in the last day"
