@@ -223,52 +223,103 @@ dmatd_words_copy_8(uint8_t *dst, const uint8_t *src, uint64_t n, uint64_t idx)
            dmatd_words_copy_1(dst + i * 8, src + i * 8, n - i, idx + i);
 }
 
+/*
+ * How many of the @n words from index @idx on the generator gives by
+ * adding a constant per word: up to the wrap of the index bits it keeps
+ * (@g->mask is a run of low bits, or 0 for one word everywhere).  Within
+ * such a run the loops below step the words by an add instead of
+ * recomputing them: two vector operations a block fewer.
+ */
+static uint64_t dmatd_gen_run(const DmatdWordGen *g, uint64_t idx,
+                              uint64_t n)
+{
+    return g->mask ? MIN(n, g->mask - (idx & g->mask) + 1) : n;
+}
+
+/* The generator's words at @idx .. @idx + 7, and its step per block. */
+static inline __attribute__((always_inline)) DMATD_ATTR_LANES
+DmatdLanes dmatd_lanes_gen(const DmatdWordGen *g, uint64_t idx,
+                           DmatdLanes *step)
+{
+    DmatdLanes zero = { 0 };
+
+    *step = zero + (g->mask ? DMATD_LANES : 0);
+    return (dmatd_lanes_iota(idx) & g->mask) | g->base;
+}
+
+/*
+ * Two blocks a turn, two sums: a block is then twelve vector operations
+ * (eight of them the mixer's) and a store, which is what bounds it.  On
+ * the project's machine, WRITE_PATTERN of 1 MiB (dma-testdev-bench, the
+ * device's own time): 52.9 GB/s recomputing the words, 58.7 stepping them,
+ * 61.0 two blocks a turn; memset() of the same buffer 145-150 GB/s.
+ */
 static DMATD_ATTR_LANES uint64_t
 dmatd_words_generate_8(uint8_t *dst, uint64_t n, uint64_t idx,
                        const DmatdWordGen *g)
 {
-    DmatdLanes acc = { 0 };
-    DmatdLanes index = dmatd_lanes_iota(idx);
-    DmatdLanes key = index * DMATD_CSUM_INDEX_KEY;
-    uint64_t i;
+    uint64_t csum = 0;
 
-    for (i = 0; i + DMATD_LANES <= n; i += DMATD_LANES) {
-        DmatdLanes w = (index & g->mask) | g->base;
+    while (n) {
+        uint64_t run = dmatd_gen_run(g, idx, n), i;
+        DmatdLanes acc = { 0 }, acc2 = { 0 }, step;
+        DmatdLanes w = dmatd_lanes_gen(g, idx, &step);
+        DmatdLanes key = dmatd_lanes_iota(idx) * DMATD_CSUM_INDEX_KEY;
 
-        memcpy(dst + i * 8, &w, sizeof(w));
-        acc += dmatd_lanes_mix(w ^ key);
-        key += DMATD_LANES_KEY_STEP;
-        index += DMATD_LANES;
+        for (i = 0; i + 2 * DMATD_LANES <= run; i += 2 * DMATD_LANES) {
+            memcpy(dst + i * 8, &w, sizeof(w));
+            acc += dmatd_lanes_mix(w ^ key);
+            key += DMATD_LANES_KEY_STEP;
+            w += step;
+            memcpy(dst + i * 8 + 64, &w, sizeof(w));
+            acc2 += dmatd_lanes_mix(w ^ key);
+            key += DMATD_LANES_KEY_STEP;
+            w += step;
+        }
+        acc += acc2;
+        csum += dmatd_lanes_sum(acc) +
+                dmatd_words_generate_1(dst + i * 8, run - i, idx + i, g);
+        dst += run * 8;
+        idx += run;
+        n -= run;
     }
-    return dmatd_lanes_sum(acc) +
-           dmatd_words_generate_1(dst + i * 8, n - i, idx + i, g);
+    return csum;
 }
 
 static DMATD_ATTR_LANES uint64_t
 dmatd_words_verify_8(const uint8_t *src, uint64_t n, uint64_t idx,
                      const DmatdWordGen *g, bool *differs)
 {
-    DmatdLanes acc = { 0 }, diff = { 0 };
-    DmatdLanes index = dmatd_lanes_iota(idx);
-    DmatdLanes key = index * DMATD_CSUM_INDEX_KEY;
-    uint64_t i, csum;
-    bool tail_differs;
-    int l;
+    uint64_t csum = 0;
 
-    for (i = 0; i + DMATD_LANES <= n; i += DMATD_LANES) {
-        DmatdLanes w;
+    *differs = false;
+    while (n) {
+        uint64_t run = dmatd_gen_run(g, idx, n), i;
+        DmatdLanes acc = { 0 }, diff = { 0 }, step;
+        DmatdLanes want = dmatd_lanes_gen(g, idx, &step);
+        DmatdLanes key = dmatd_lanes_iota(idx) * DMATD_CSUM_INDEX_KEY;
+        bool tail_differs;
+        int l;
 
-        memcpy(&w, src + i * 8, sizeof(w));
-        diff |= w ^ ((index & g->mask) | g->base);
-        acc += dmatd_lanes_mix(w ^ key);
-        key += DMATD_LANES_KEY_STEP;
-        index += DMATD_LANES;
-    }
-    csum = dmatd_lanes_sum(acc) +
-           dmatd_words_verify_1(src + i * 8, n - i, idx + i, g, &tail_differs);
-    *differs = tail_differs;
-    for (l = 0; l < DMATD_LANES; l++) {
-        *differs |= diff[l] != 0;
+        for (i = 0; i + DMATD_LANES <= run; i += DMATD_LANES) {
+            DmatdLanes w;
+
+            memcpy(&w, src + i * 8, sizeof(w));
+            diff |= w ^ want;
+            acc += dmatd_lanes_mix(w ^ key);
+            key += DMATD_LANES_KEY_STEP;
+            want += step;
+        }
+        csum += dmatd_lanes_sum(acc) +
+                dmatd_words_verify_1(src + i * 8, run - i, idx + i, g,
+                                     &tail_differs);
+        *differs |= tail_differs;
+        for (l = 0; l < DMATD_LANES; l++) {
+            *differs |= diff[l] != 0;
+        }
+        src += run * 8;
+        idx += run;
+        n -= run;
     }
     return csum;
 }

@@ -200,9 +200,64 @@ static void test_big_1g(const void *data)
     dmatd_stop(d);
 }
 
+/*
+ * The pattern keeps the low 32 bits of the word index (dmatd_pattern_word()),
+ * so it wraps every 32 GiB of a transfer.  The device's vector loops step
+ * the pattern by an add and end a run at that wrap
+ * (dma-testdev-datapath.c), which only a transfer above the default
+ * max-transfer reaches: here 16385 segments over the same 2 MiB.  The
+ * first is three words short, so the wrap falls 24 bytes into the last
+ * one, inside a run of the loop, and the memory must hold that segment's
+ * words, whose index goes 2^32 - 3, -2, -1, 0, 1, ...  The words the
+ * device hashed are the words it stored, so this checks the checksum's
+ * input too; the checksum itself would take the test 2^32 terms.
+ */
+static void test_big_index_wrap(const void *data)
+{
+    const uint64_t chunk = 2 * MiB;
+    const uint32_t n = 16385;
+    const uint64_t total = (uint64_t)n * chunk - 24;
+    const uint64_t last = total - chunk;
+    g_autofree char *props = g_strdup_printf(
+        ",max-transfer=%" PRIu64 ",max-segments=%u", 64 * GiB, n);
+    DmatdDev *d = dmatd_start(data, props, "");
+    uint64_t base = dmatd_region(d, chunk + 2 * DMATD_PAGE) + DMATD_PAGE;
+    g_autofree DmatdSeg *segs = g_new(DmatdSeg, n);
+    g_autofree uint8_t *got = g_malloc(chunk);
+    uint64_t list, off;
+    uint32_t i;
+
+    g_assert_cmphex(last, ==, 32 * GiB - 24);
+    segs[0] = (DmatdSeg) { base, chunk - 24 };
+    for (i = 1; i < n; i++) {
+        segs[i] = (DmatdSeg) { base, chunk };
+    }
+    list = dmatd_put_list(d, segs, n);
+
+    dmatd_wr(d, DMATD_REG_SEED, DMATD_SEED);
+    dmatd_set_dst(d, list, n);
+    dmatd_cmd(d, DMATD_OP_WRITE_PATTERN);
+    DMATD_CHECK_REG(d, DMATD_REG_STATUS, DMATD_STATUS_DONE);
+    DMATD_CHECK_REG(d, DMATD_REG_ERROR, DMATD_ERR_NONE);
+    DMATD_CHECK_REG64(d, DMATD_REG_BYTES_DONE_LO, total);
+
+    qtest_bufread(d->qts, base, got, chunk);
+    for (off = 0; off < chunk; off += 8) {
+        dmatd_check_u64("across the index wrap", base + off,
+                        dmatd_pattern_word(DMATD_SEED, last + off),
+                        ldq_le_p(got + off));
+    }
+    g_assert_cmphex(dmatd_pattern_word(DMATD_SEED, last + 24), ==,
+                    (uint64_t)DMATD_SEED << 32);
+    dmatd_check_untouched(d, "above the region", base + chunk, DMATD_PAGE,
+                          DMATD_GUARD);
+    dmatd_stop(d);
+}
+
 void dmatd_add_big_tests(void)
 {
     dmatd_add("big/max-segments", test_big_max_segments, false);
     dmatd_add("big/64m", test_big_64m, false);
     dmatd_add("big/1g", test_big_1g, false);
+    dmatd_add("big/index-wrap", test_big_index_wrap, false);
 }

@@ -167,6 +167,7 @@ typedef struct CsumXfer {
 static const CsumXfer csum_xfers[] = {
     { 24, 0, 0 },
     { 4 * KiB + 5, 3, 11 },
+    { 4 * KiB + 64 + 5, 5, 1 }, /* 65 blocks of 8 words, and a tail */
     { 5 * MiB, 0, 8 },          /* COPY: aligned after 7 words */
     { 5 * MiB + 3, 1, 3 },      /* COPY: never aligned, ordinary stores */
     { 65 * MiB, 40, 24 },       /* COPY: aligned after 5 words */
