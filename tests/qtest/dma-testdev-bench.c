@@ -159,6 +159,7 @@ static uint64_t bench_device_ns(Bench *b, uint64_t seq, uint64_t size)
     char line[512], who[16];
     uint64_t cmd, bytes, ns;
 
+    clearerr(b->trace);         /* end of file is sticky in glibc */
     while (fgets(line, sizeof(line), b->trace)) {
         if (callback_scan(line, who, &cmd, &bytes, &ns) &&
             !strcmp(who, "register") && cmd == seq) {
