@@ -248,78 +248,60 @@ DmatdLanes dmatd_lanes_gen(const DmatdWordGen *g, uint64_t idx,
 }
 
 /*
- * Two blocks a turn, two sums: a block is then twelve vector operations
- * (eight of them the mixer's) and a store, which is what bounds it.  On
- * the project's machine, WRITE_PATTERN of 1 MiB (dma-testdev-bench, the
- * device's own time): 52.9 GB/s recomputing the words, 58.7 stepping them,
- * 61.0 two blocks a turn; memset() of the same buffer 145-150 GB/s.
+ * One run of dmatd_gen_run(), two blocks a turn with two sums: a block is
+ * then twelve vector operations (eight of them the mixer's) and a store,
+ * which is what bounds it.  On the project's machine, WRITE_PATTERN of
+ * 1 MiB (dma-testdev-bench, the device's own time): 52.9 GB/s recomputing
+ * the words, 58.7 stepping them, 61.0 two blocks a turn; memset() of the
+ * same buffer 145-150 GB/s.
  */
 static DMATD_ATTR_LANES uint64_t
 dmatd_words_generate_8(uint8_t *dst, uint64_t n, uint64_t idx,
                        const DmatdWordGen *g)
 {
-    uint64_t csum = 0;
+    DmatdLanes acc = { 0 }, acc2 = { 0 }, step;
+    DmatdLanes w = dmatd_lanes_gen(g, idx, &step);
+    DmatdLanes key = dmatd_lanes_iota(idx) * DMATD_CSUM_INDEX_KEY;
+    uint64_t i;
 
-    while (n) {
-        uint64_t run = dmatd_gen_run(g, idx, n), i;
-        DmatdLanes acc = { 0 }, acc2 = { 0 }, step;
-        DmatdLanes w = dmatd_lanes_gen(g, idx, &step);
-        DmatdLanes key = dmatd_lanes_iota(idx) * DMATD_CSUM_INDEX_KEY;
-
-        for (i = 0; i + 2 * DMATD_LANES <= run; i += 2 * DMATD_LANES) {
-            memcpy(dst + i * 8, &w, sizeof(w));
-            acc += dmatd_lanes_mix(w ^ key);
-            key += DMATD_LANES_KEY_STEP;
-            w += step;
-            memcpy(dst + i * 8 + 64, &w, sizeof(w));
-            acc2 += dmatd_lanes_mix(w ^ key);
-            key += DMATD_LANES_KEY_STEP;
-            w += step;
-        }
-        acc += acc2;
-        csum += dmatd_lanes_sum(acc) +
-                dmatd_words_generate_1(dst + i * 8, run - i, idx + i, g);
-        dst += run * 8;
-        idx += run;
-        n -= run;
+    for (i = 0; i + 2 * DMATD_LANES <= n; i += 2 * DMATD_LANES) {
+        memcpy(dst + i * 8, &w, sizeof(w));
+        acc += dmatd_lanes_mix(w ^ key);
+        key += DMATD_LANES_KEY_STEP;
+        w += step;
+        memcpy(dst + i * 8 + 64, &w, sizeof(w));
+        acc2 += dmatd_lanes_mix(w ^ key);
+        key += DMATD_LANES_KEY_STEP;
+        w += step;
     }
-    return csum;
+    return dmatd_lanes_sum(acc + acc2) +
+           dmatd_words_generate_1(dst + i * 8, n - i, idx + i, g);
 }
 
+/* One run of dmatd_gen_run(). */
 static DMATD_ATTR_LANES uint64_t
 dmatd_words_verify_8(const uint8_t *src, uint64_t n, uint64_t idx,
                      const DmatdWordGen *g, bool *differs)
 {
-    uint64_t csum = 0;
+    DmatdLanes acc = { 0 }, diff = { 0 }, step;
+    DmatdLanes want = dmatd_lanes_gen(g, idx, &step);
+    DmatdLanes key = dmatd_lanes_iota(idx) * DMATD_CSUM_INDEX_KEY;
+    uint64_t i, csum;
+    int l;
 
-    *differs = false;
-    while (n) {
-        uint64_t run = dmatd_gen_run(g, idx, n), i;
-        DmatdLanes acc = { 0 }, diff = { 0 }, step;
-        DmatdLanes want = dmatd_lanes_gen(g, idx, &step);
-        DmatdLanes key = dmatd_lanes_iota(idx) * DMATD_CSUM_INDEX_KEY;
-        bool tail_differs;
-        int l;
+    for (i = 0; i + DMATD_LANES <= n; i += DMATD_LANES) {
+        DmatdLanes w;
 
-        for (i = 0; i + DMATD_LANES <= run; i += DMATD_LANES) {
-            DmatdLanes w;
-
-            memcpy(&w, src + i * 8, sizeof(w));
-            diff |= w ^ want;
-            acc += dmatd_lanes_mix(w ^ key);
-            key += DMATD_LANES_KEY_STEP;
-            want += step;
-        }
-        csum += dmatd_lanes_sum(acc) +
-                dmatd_words_verify_1(src + i * 8, run - i, idx + i, g,
-                                     &tail_differs);
-        *differs |= tail_differs;
-        for (l = 0; l < DMATD_LANES; l++) {
-            *differs |= diff[l] != 0;
-        }
-        src += run * 8;
-        idx += run;
-        n -= run;
+        memcpy(&w, src + i * 8, sizeof(w));
+        diff |= w ^ want;
+        acc += dmatd_lanes_mix(w ^ key);
+        key += DMATD_LANES_KEY_STEP;
+        want += step;
+    }
+    csum = dmatd_lanes_sum(acc) +
+           dmatd_words_verify_1(src + i * 8, n - i, idx + i, g, differs);
+    for (l = 0; l < DMATD_LANES; l++) {
+        *differs |= diff[l] != 0;
     }
     return csum;
 }
@@ -378,7 +360,13 @@ uint64_t dmatd_words_generate(bool lanes, uint8_t *dst, uint64_t n,
 {
 #ifdef DMATD_HAVE_LANES
     if (lanes) {
-        return dmatd_words_generate_8(dst, n, idx, g);
+        uint64_t csum = 0, run;
+
+        for (; n; dst += run * 8, idx += run, n -= run) {
+            run = dmatd_gen_run(g, idx, n);
+            csum += dmatd_words_generate_8(dst, run, idx, g);
+        }
+        return csum;
     }
 #endif
     return dmatd_words_generate_1(dst, n, idx, g);
@@ -390,7 +378,16 @@ uint64_t dmatd_words_verify(bool lanes, const uint8_t *src, uint64_t n,
 {
 #ifdef DMATD_HAVE_LANES
     if (lanes) {
-        return dmatd_words_verify_8(src, n, idx, g, differs);
+        uint64_t csum = 0, run;
+        bool run_differs;
+
+        *differs = false;
+        for (; n; src += run * 8, idx += run, n -= run) {
+            run = dmatd_gen_run(g, idx, n);
+            csum += dmatd_words_verify_8(src, run, idx, g, &run_differs);
+            *differs |= run_differs;
+        }
+        return csum;
     }
 #endif
     return dmatd_words_verify_1(src, n, idx, g, differs);
