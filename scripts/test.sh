@@ -48,6 +48,38 @@ if [ -z "${MESON_TESTTHREADS:-}" ]; then
 fi
 dt_log "tests at once: $MESON_TESTTHREADS"
 
+# A QEMU that dies of a fault mid-test leaves the test nothing but "QEMU
+# death from signal 11".  The kernel logs each such fault with the
+# faulting instruction's offset in the program's file; after the run
+# that line is printed with the function and source line it is in
+# (addr2line), so that a rare crash is named by the first run that meets
+# it.  QEMU and the qtests are PIE binaries whose code is mapped at the
+# address equal to its file offset, so the offset is what addr2line takes.
+read -r uptime_start _ < /proc/uptime
+
+report_faults() {
+    local kernel_log line prog off bin
+    kernel_log=$(dmesg 2> /dev/null) || {
+        dt_log "cannot read the kernel log (dmesg): crashes are not located"
+        return 0
+    }
+    while IFS= read -r line; do
+        dt_log "a process died of a fault: $line"
+        prog=$(sed -n 's/.* in \([^[ ]*\)\[\([0-9a-f]*\),.*/\1/p' <<< "$line")
+        off=$(sed -n 's/.* in \([^[ ]*\)\[\([0-9a-f]*\),.*/\2/p' <<< "$line")
+        case $prog in
+        qemu-system-x86_64) bin=$DT_QEMU_BINARY ;;
+        dma-testdev-*) bin=$DT_QEMU_BUILD/tests/qtest/$prog ;;
+        *) continue ;;
+        esac
+        if [ -n "$off" ] && [ -x "$bin" ]; then
+            dt_log "  at: $(addr2line -f -i -p -e "$bin" "0x$off" | tr '\n' ' ')"
+        fi
+    done < <(awk -v t="$uptime_start" -F'[][]' \
+        '$2 + 0 > t && / (segfault|general protection|trap) /' \
+        <<< "$kernel_log")
+}
+
 rc=0
 # Failed guest cases leave their console, findings and DMA log here.
 evidence=$DT_MESON_BUILD/meson-logs/guest-evidence
@@ -57,6 +89,7 @@ rm -rf "$evidence"
 logs=$DT_MESON_BUILD/meson-logs
 rm -f "$logs/testlog.json" "$logs/testlog.txt" "$logs/testlog.junit.xml"
 meson test -C "$DT_MESON_BUILD" --print-errorlogs "$@" || rc=$?
+report_faults
 # A passing case removes its files, but not the directories of its name
 # (guest/cdev/...): only a file left behind is evidence.
 if [ -d "$evidence" ]; then
