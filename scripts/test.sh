@@ -65,8 +65,9 @@ report_faults() {
     }
     while IFS= read -r line; do
         dt_log "a process died of a fault: $line"
-        prog=$(sed -n 's/.* in \([^[ ]*\)\[\([0-9a-f]*\),.*/\1/p' <<< "$line")
-        off=$(sed -n 's/.* in \([^[ ]*\)\[\([0-9a-f]*\),.*/\2/p' <<< "$line")
+        # "... in PROGRAM[OFFSET,START+SIZE]": both empty when absent.
+        read -r prog off < <(sed -n \
+            's/.* in \([^[ ]*\)\[\([0-9a-f]*\),.*/\1 \2/p' <<< "$line") || true
         case $prog in
         qemu-system-x86_64) bin=$DT_QEMU_BINARY ;;
         dma-testdev-*) bin=$DT_QEMU_BUILD/tests/qtest/$prog ;;
