@@ -23,9 +23,10 @@ source "$(dirname "$0")/lib/common.sh"
 source "$DT_ROOT/scripts/lib/debian-apt.sh"
 
 # Host packages from bookworm itself.
+# gdb: tests/qemu-fixes/qmp_late_wake.py runs QEMU under it.
 qemu_pkgs=(build-essential pkg-config ninja-build flex bison dpkg-dev
     libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev python3-venv
-    seabios ipxe-qemu ccache xz-utils)
+    seabios ipxe-qemu ccache xz-utils gdb)
 # libcap-dev: its static libcap.a, for Linux's iommufd selftest, which the
 # initramfs carries as a static executable.
 kernel_pkgs=(build-essential flex bison xz-utils bc libelf-dev libssl-dev rsync cpio

@@ -8,8 +8,8 @@
 # appears in the test log.
 #
 # Usage: scripts/test-sanitizers.sh [--suite device|guest|dpdk] [meson test args]
-#   (as scripts/test.sh; without arguments: the device and hardening
-#   tests and the guest-level cases DT_SANITIZER_GUEST_CASES of
+#   (as scripts/test.sh; without arguments: the device, hardening and
+#   qemu-fixes tests and the guest-level cases DT_SANITIZER_GUEST_CASES of
 #   lib/sanitizers.sh, one per path through QEMU's code;
 #   `--no-suite style --no-suite unit` boots every case)
 
@@ -33,7 +33,7 @@ rc=0
 if [ $# -eq 0 ]; then
     # shellcheck source=scripts/lib/sanitizers.sh
     source "$DT_ROOT/scripts/lib/sanitizers.sh"
-    set -- device 'hardening*' "${DT_SANITIZER_GUEST_CASES[@]}"
+    set -- device 'hardening*' 'qemu-fixes/*' "${DT_SANITIZER_GUEST_CASES[@]}"
 fi
 "$DT_ROOT/scripts/test.sh" "$@" 2>&1 | tee "$log" || rc=$?
 done_at=$(date +%s)
