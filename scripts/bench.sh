@@ -202,13 +202,15 @@ cold_run() {
     return "$rc"
 }
 
+# A step's last line: "NAME: done in N s, CPU M s" (scripts/lib/common.sh).
+done_re='done in ([0-9]+) s, CPU ([0-9]+) s$'
+
 # compiling_s STAMPED: the seconds in which QEMU's ninja or the kernel's
 # make bzImage ran, a second in which both ran counted once (from each
 # step's "done in N s" line and the second it came).
 compiling_s() {
-    awk '/(build QEMU: .*|make bzImage -j[0-9]+): done in [0-9]+ s$/ {
-            print $1 - $(NF - 1), $1
-        }' "$1" | sort -n | awk '
+    sed -nE "s/^([0-9]+) .*(build QEMU: .*|make bzImage -j[0-9]+): $done_re/\\1 \\3/p" "$1" |
+        awk '{ print $1 - $2, $1 }' | sort -n | awk '
         $1 > end { total += end - start; start = $1; end = $2; next }
         $2 > end { end = $2 }
         END { print total + end - start }'
@@ -524,8 +526,11 @@ if want suite; then
         # test) is what no faster compiler would shorten.
         rc=0
         t=$(cold_run "$work/cold-main" "$DT_ROOT/scripts/vm.sh") || rc=$?
-        qemu_s=$(sed -nE 's/.*build QEMU: .*: done in ([0-9]+) s$/\1/p' "$work/cold-main" | tail -n1)
-        kernel_s=$(sed -nE 's/.*make bzImage -j[0-9]+: done in ([0-9]+) s$/\1/p' "$work/cold-main" | tail -n1)
+        # "WALL CPU" of each compile.
+        qemu_s=$(sed -nE "s/.*build QEMU: .*: $done_re/\\1 \\2/p" "$work/cold-main" | tail -n1)
+        kernel_s=$(sed -nE "s/.*make bzImage -j[0-9]+: $done_re/\\1 \\2/p" "$work/cold-main" | tail -n1)
+        qemu_cpu=${qemu_s#* } qemu_s=${qemu_s% *}
+        kernel_cpu=${kernel_s#* } kernel_s=${kernel_s% *}
         verdict=$(sed -nE 's/^RESULT: ([A-Z]+).*/\1/p' "$work/cold-main" | tail -n1)
         if [ "$rc" -ne 0 ] || [ -z "$qemu_s" ] || [ -z "$kernel_s" ]; then
             tail -n 20 "$work/cold-main" >&2
@@ -534,10 +539,10 @@ if want suite; then
         row "main job, cold: scripts/vm.sh on an empty cache (${verdict:-no verdict}), s" \
             "$(fmt "$t" 0)" "-" "-" "<= 480" "$(judge "$t" '<=' 480)" \
             "DMA_TESTDEV_CACHE=\$(mktemp -d) scripts/vm.sh"
-        row "... of which compiling QEMU (ninja), s" "${qemu_s:-?}" "-" "-" \
-            "-" "info" "(the same run)"
-        row "... of which compiling the guest kernel (make bzImage), s" \
-            "${kernel_s:-?}" "-" "-" "-" "info" "(the same run)"
+        row "... of which compiling QEMU (ninja), s (CPU s)" \
+            "${qemu_s:-?} ($qemu_cpu)" "-" "-" "-" "info" "(the same run)"
+        row "... of which compiling the guest kernel (make bzImage), s (CPU s)" \
+            "${kernel_s:-?} ($kernel_cpu)" "-" "-" "-" "info" "(the same run)"
         # The two compiles overlap (lib/build.sh): the rest is what is
         # left of the wall time once every second with a compile running
         # is taken out.
@@ -548,6 +553,14 @@ if want suite; then
         row "... the rest: downloads, configure, probe, initramfs, boot, test, s" \
             "$(fmt "$rest" 0)" "-" "-" "<= 60" "$(judge "$rest" '<=' 60)" \
             "(the same run)"
+        # The physical limit of this run's work: its compiles cannot take
+        # less than their processor time spread over every core, and the
+        # rest as measured comes on top.
+        if [ -n "$qemu_cpu" ] && [ -n "$kernel_cpu" ]; then
+            floor=$(calc "($qemu_cpu + $kernel_cpu) / $(nproc) + $rest")
+            row "... the least this work takes here: compile CPU / $(nproc) cores + the rest, s" \
+                "$(fmt "$floor" 0)" "-" "-" "-" "info" "(the same run)"
+        fi
     else
         row "main job, cold: empty cache, s" "not run (use --cold main)" "-" "-" \
             "<= 480" "n/a" "scripts/bench.sh --cold main"
@@ -586,7 +599,7 @@ if want suite; then
             "scripts/bench.sh --only suite --suite-runs 0 --ci"
         # test.sh and vm.sh build the plain QEMU, test-sanitizers.sh the
         # ASan one: each "build QEMU" step, in that order.
-        mapfile -t built < <(sed -nE 's/.*build QEMU: .*: done in ([0-9]+) s$/\1/p' "$work/ci")
+        mapfile -t built < <(sed -nE "s/.*build QEMU: .*: $done_re/\\1/p" "$work/ci")
         row "... of which building QEMU (each build-qemu.sh run, in order), s" \
             "${built[*]:-?}" "-" "-" "-" "info" "(the same run)"
     else
@@ -641,7 +654,7 @@ if want suite; then
             "$(fmt "$loop" 0)" "-" "-" "<= 30" "$(judge "$loop" '<=' 30)" "$kloop_cmd"
         # "default=N iommufd-container=N ...": build-kernel.sh names the
         # variants in their progress lines, the default one not.
-        made=$(sed -nE 's/.*\] (([a-z-]+) kernel: )?make bzImage -j[0-9]+: done in ([0-9]+) s$/\2=\3/p' \
+        made=$(sed -nE "s/.*\\] (([a-z-]+) kernel: )?make bzImage -j[0-9]+: $done_re/\\2=\\3/p" \
             "$work/kloop.stamped" | sed 's/^=/default=/' | paste -sd' ')
         row "... of which make bzImage per kernel ($recompiled recompiled the file), s" \
             "${made:-?}" "-" "-" "-" "info" "(the same run)"

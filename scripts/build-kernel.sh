@@ -250,11 +250,13 @@ kmake() {
 # A long step says every 20 s how far it got (files compiled so far, from
 # Kbuild's "  CC" lines): a cold bzImage takes minutes on 2 cores.
 logged() {
-    local what=$tag$1 rc=0 pid start last n0 n
+    local what=$tag$1 rc=0 pid start last n0 n ticks
     shift
     printf '\n=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$log"
     dt_log "$what ..."
     start=$(date +%s)
+    dt_cpu_mark
+    ticks=$DT_CPU_TICKS
     last=$start
     n0=$(grep -c '^  CC ' "$log" || true)
     "$@" >> "$log" 2>&1 &
@@ -276,7 +278,8 @@ logged() {
         tail -n 40 "$log" >&2
         dt_die "$what failed (exit $rc); full log: $log"
     fi
-    dt_log "$what: done in $(( $(date +%s) - start )) s"
+    dt_cpu_since "$ticks"
+    dt_log "$what: done in $(( $(date +%s) - start )) s, CPU $DT_CPU_S s"
 }
 
 # Every CONFIG_X=v line of the fragment must appear verbatim in .config,

@@ -117,17 +117,43 @@ dt_keep_recent_builds() {
         dt_log "removed the $removed least recently used $what ($((kib / 1024)) MiB); kept: the one in use, the $keep most recently used others (DMA_TESTDEV_KEEP_BUILDS) and any used in the last day"
 }
 
-# Run a long step, showing its name and how long it took.
+# dt_cpu_mark: set DT_CPU_TICKS to the processor time (user + system, in
+# clock ticks) of this shell's children that have ended and been waited
+# for, /proc's cutime and cstime: a step's own is the difference across it,
+# its commands' descendants included (each waits for its own).  Called
+# directly, never in $(...): $BASHPID must be the shell that runs the step.
+dt_cpu_mark() {
+    local stat fields
+    read -r stat < "/proc/$BASHPID/stat"
+    # The fields after "(comm)", from the third (state) on.
+    read -r -a fields <<< "${stat##*) }"
+    DT_CPU_TICKS=$(( fields[13] + fields[14] ))
+}
+DT_CLK_TCK=$(getconf CLK_TCK)
+
+# dt_cpu_since TICKS: set DT_CPU_S to the seconds used since the mark
+# TICKS, rounded (directly too, as dt_cpu_mark).
+dt_cpu_since() {
+    dt_cpu_mark
+    DT_CPU_S=$(( (DT_CPU_TICKS - $1 + DT_CLK_TCK / 2) / DT_CLK_TCK ))
+}
+
+# Run a long step, showing its name, how long it took and the processor
+# time it used (on two cores a compile's CPU seconds, halved, are the
+# least time it can take).
 dt_step() {
-    local what=$1 start rc=0
+    local what=$1 start rc=0 ticks
     shift
     start=$(date +%s)
+    dt_cpu_mark
+    ticks=$DT_CPU_TICKS
     dt_log "$what ..."
     "$@" || rc=$?
     if [ "$rc" -ne 0 ]; then
         dt_die "$what failed (exit $rc)"
     fi
-    dt_log "$what: done in $(( $(date +%s) - start )) s"
+    dt_cpu_since "$ticks"
+    dt_log "$what: done in $(( $(date +%s) - start )) s, CPU $DT_CPU_S s"
 }
 
 dt_need_root_for_apt() {
