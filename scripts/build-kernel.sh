@@ -250,16 +250,24 @@ kmake() {
 # A long step says every 20 s how far it got (files compiled so far, from
 # Kbuild's "  CC" lines): a cold bzImage takes minutes on 2 cores.
 logged() {
-    local what=$tag$1 rc=0 pid start last n0 n ticks
+    local what=$tag$1 rc=0 pid start last n0 n cpu
     shift
     printf '\n=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$log"
     dt_log "$what ..."
     start=$(date +%s)
-    dt_cpu_mark
-    ticks=$DT_CPU_TICKS
     last=$start
     n0=$(grep -c '^  CC ' "$log" || true)
-    "$@" >> "$log" 2>&1 &
+    # The command's own processor time, from the subshell that waits for
+    # it: this shell's would also count the background headers_install
+    # if it ended meanwhile.
+    cpu=$(mktemp)
+    (
+        rc=0
+        "$@" || rc=$?
+        dt_cpu_mark
+        echo "$DT_CPU_TICKS" > "$cpu"
+        exit "$rc"
+    ) >> "$log" 2>&1 &
     pid=$!
     # Killed, the script takes make with it: no orphan writing the tree.
     trap 'kill "$pid" 2> /dev/null' INT TERM
@@ -275,11 +283,12 @@ logged() {
     wait "$pid" || rc=$?
     trap - INT TERM
     if [ "$rc" -ne 0 ]; then
+        rm -f "$cpu"
         tail -n 40 "$log" >&2
         dt_die "$what failed (exit $rc); full log: $log"
     fi
-    dt_cpu_since "$ticks"
-    dt_log "$what: done in $(( $(date +%s) - start )) s, CPU $DT_CPU_S s"
+    dt_log "$what: done in $(( $(date +%s) - start )) s, CPU $(( ($(cat "$cpu") + DT_CLK_TCK / 2) / DT_CLK_TCK )) s"
+    rm -f "$cpu"
 }
 
 # Every CONFIG_X=v line of the fragment must appear verbatim in .config,

@@ -140,7 +140,10 @@ dt_cpu_since() {
 
 # Run a long step, showing its name, how long it took and the processor
 # time it used (on two cores a compile's CPU seconds, halved, are the
-# least time it can take).
+# least time it can take).  The CPU figure also counts a background job of
+# this shell that ends during the step; where one can, run the step in a
+# subshell, as build-qemu.sh does (or measure as build-kernel.sh's
+# logged() does).
 dt_step() {
     local what=$1 start rc=0 ticks
     shift
