@@ -244,7 +244,8 @@ if want bulk; then
     lanes=$({ grep -hs '^# bench op=qtest-writel' "$work"/bulk.* || true; } |
         head -n1 | while read -r l; do kv datapath_lanes "$l"; done)
     case $lanes in
-    1) lanes="eight words at a time (AVX-512)" ;;
+    8) lanes="eight words at a time (AVX-512)" ;;
+    4) lanes="four words at a time (AVX2)" ;;
     *) lanes="one word at a time" ;;
     esac
     for op in write-pattern verify-pattern copy; do

@@ -134,7 +134,7 @@ checkpatch() {
     fi
 }
 
-mapfile -t qemu_c < <(files hw include tests/qtest \( -name '*.c' -o -name '*.h' \))
+mapfile -t qemu_c < <(files hw include tests/qtest \( -name '*.c' -o -name '*.h' -o -name '*.c.inc' \))
 for f in "${qemu_c[@]}"; do
     check "$f (QEMU checkpatch)" "$f" "$qemu_src/scripts/checkpatch.pl" -- \
         checkpatch "$DT_ROOT" "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f"

@@ -211,8 +211,8 @@ struct DmaTestdevState {
     uint64_t latency_ns;
     uint64_t step_size;
     uint64_t misdirect_off;     /* negative control for DMA oracles */
-    bool datapath_scalar;       /* one word at a time, even with AVX-512 */
-    bool lanes;                 /* the data path runs eight words at once */
+    uint8_t datapath_max_lanes; /* test-only: 1 or 4 for narrower loops */
+    uint8_t lanes;              /* words a block the data path takes */
     /* Negative control for MMIO read oracles: every Nth DMATD_REG_SEED read. */
     uint32_t bad_seed_every;
     uint32_t seed_reads;
@@ -321,14 +321,15 @@ static inline uint64_t dmatd_gen_word(const DmatdWordGen *g, uint64_t idx)
     return g->base | (idx & g->mask);
 }
 
-bool dmatd_words_lanes_available(void);
-uint64_t dmatd_words_csum(bool lanes, const uint8_t *src, uint64_t n,
+/* The widest loops this host runs, at most @max words a block: 8, 4 or 1. */
+unsigned dmatd_words_lanes_best(unsigned max);
+uint64_t dmatd_words_csum(unsigned lanes, const uint8_t *src, uint64_t n,
                           uint64_t idx);
-uint64_t dmatd_words_copy(bool lanes, uint8_t *dst, const uint8_t *src,
+uint64_t dmatd_words_copy(unsigned lanes, uint8_t *dst, const uint8_t *src,
                           uint64_t n, uint64_t idx);
-uint64_t dmatd_words_generate(bool lanes, uint8_t *dst, uint64_t n,
+uint64_t dmatd_words_generate(unsigned lanes, uint8_t *dst, uint64_t n,
                               uint64_t idx, const DmatdWordGen *g);
-uint64_t dmatd_words_verify(bool lanes, const uint8_t *src, uint64_t n,
+uint64_t dmatd_words_verify(unsigned lanes, const uint8_t *src, uint64_t n,
                             uint64_t idx, const DmatdWordGen *g,
                             bool *differs);
 

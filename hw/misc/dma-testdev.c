@@ -2017,6 +2017,12 @@ static void dmatd_realize(PCIDevice *pdev, Error **errp)
                    DMATD_MAX_VECTORS, s->msix_vectors);
         return;
     }
+    if (s->datapath_max_lanes != 1 && s->datapath_max_lanes != 4 &&
+        s->datapath_max_lanes != 8) {
+        error_setg(errp, "x-datapath-max-lanes must be 1, 4 or 8, not %u",
+                   s->datapath_max_lanes);
+        return;
+    }
     if (!s->personality || !strcmp(s->personality, "native")) {
         s->epf = false;
     } else if (!strcmp(s->personality, "epf-test")) {
@@ -2099,7 +2105,7 @@ static void dmatd_realize(PCIDevice *pdev, Error **errp)
         s->log = qemu_memalign(64, log_bytes);
     }
     s->bounce = g_malloc(DMATD_BOUNCE_SIZE);
-    s->lanes = !s->datapath_scalar && dmatd_words_lanes_available();
+    s->lanes = dmatd_words_lanes_best(s->datapath_max_lanes);
     s->cq_phase = true;
 }
 
@@ -2161,9 +2167,10 @@ static void dmatd_get_log_seq(Object *obj, Visitor *v, const char *name,
 }
 
 /* Which loops the data path runs: tests and benchmarks report it. */
-static bool dmatd_get_lanes(Object *obj, Error **errp)
+static void dmatd_get_lanes(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
 {
-    return DMA_TESTDEV(obj)->lanes;
+    visit_type_uint8(v, name, &DMA_TESTDEV(obj)->lanes, errp);
 }
 
 static void dmatd_instance_init(Object *obj)
@@ -2177,7 +2184,8 @@ static void dmatd_instance_init(Object *obj)
                         dmatd_set_log_from, NULL, NULL);
     object_property_add(obj, "dma-log-seq", "uint64", dmatd_get_log_seq,
                         NULL, NULL, NULL);
-    object_property_add_bool(obj, "x-datapath-lanes", dmatd_get_lanes, NULL);
+    object_property_add(obj, "x-datapath-lanes", "uint8", dmatd_get_lanes,
+                        NULL, NULL, NULL);
 }
 
 /*
@@ -2613,9 +2621,9 @@ static const Property dmatd_properties[] = {
                        UINT64_MAX),
     DEFINE_PROP_UINT32("x-bad-seed-every", DmaTestdevState, bad_seed_every,
                        0),
-    /* Lets a host with AVX-512 test the data path's one-word loops too. */
-    DEFINE_PROP_BOOL("x-datapath-scalar", DmaTestdevState, datapath_scalar,
-                     false),
+    /* Lets a host with AVX-512 test the AVX2 and one-word loops too. */
+    DEFINE_PROP_UINT8("x-datapath-max-lanes", DmaTestdevState,
+                      datapath_max_lanes, 8),
 };
 
 static void dmatd_class_init(ObjectClass *klass, DMATD_CLASS_INIT_DATA data)

@@ -4,8 +4,8 @@
  * What the contract promises about it, tested against the definition in
  * include/hw/misc/dma-testdev.h: known answers, the corruptions it must
  * detect, and that the device's data path (eight words at a time with
- * AVX-512, one word at a time otherwise; dma-testdev-datapath.c) computes
- * exactly the definition on each of its paths.
+ * AVX-512, four with AVX2, one otherwise; dma-testdev-datapath.c)
+ * computes exactly the definition on each of its paths.
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
@@ -152,8 +152,8 @@ static void test_csum_strength_control(void)
 
 /*
  * The device's data path against the definition: large and odd
- * transfers through each of its loops (one word at a time, eight at a
- * time, and COPY's non-temporal stores from 4 MiB on), at word-aligned
+ * transfers through each of its loops (one word at a time, four or eight
+ * at a time, and COPY's non-temporal stores from 4 MiB on), at word-aligned
  * and unaligned addresses (COPY first aligns the destination to 64 bytes
  * for those stores, and uses ordinary ones when the destination is not
  * at a word boundary).
@@ -187,21 +187,30 @@ static void csum_check_word(DmatdDev *d, const char *what, uint64_t addr,
     }
 }
 
-/* The loops the device should choose (dmatd_words_lanes_available()). */
-static bool csum_host_has_lanes(void)
+/*
+ * The loops the device should choose with x-datapath-max-lanes=@max
+ * (dmatd_words_lanes_best()): words a block.
+ */
+static unsigned csum_host_lanes(unsigned max)
 {
-#if defined(CONFIG_AVX512BW_OPT) && defined(HOST_X86_64)
-    return __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512dq");
-#else
-    return false;
+#if defined(CONFIG_AVX512BW_OPT) && defined(CONFIG_AVX2_OPT) && \
+    defined(HOST_X86_64)
+    if (max >= 8 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq")) {
+        return 8;
+    }
+    if (max >= 4 && __builtin_cpu_supports("avx2")) {
+        return 4;
+    }
 #endif
+    return 1;
 }
 
-static void csum_run_datapath(const void *data, bool scalar)
+static void csum_run_datapath(const void *data, unsigned max_lanes)
 {
-    DmatdDev *d = dmatd_start(data, scalar ? ",x-datapath-scalar=on" : "",
-                              "-m 256M");
+    g_autofree char *prop = g_strdup_printf(",x-datapath-max-lanes=%u",
+                                            max_lanes);
+    DmatdDev *d = dmatd_start(data, prop, "-m 256M");
     uint64_t region = 66 * MiB + 128;
     uint64_t src = dmatd_region(d, region), dst = dmatd_region(d, region);
     g_autoptr(QDict) rsp = NULL;
@@ -210,12 +219,11 @@ static void csum_run_datapath(const void *data, bool scalar)
     rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': {"
                     " 'path': '/machine/peripheral/dt0',"
                     " 'property': 'x-datapath-lanes' } }");
-    g_test_message("data path: %s",
-                   qdict_get_bool(rsp, "return") ? "eight words at a time"
-                                                 : "one word at a time");
+    g_test_message("data path: words a block %" PRId64 " (at most %u)",
+                   qdict_get_int(rsp, "return"), max_lanes);
     /* The loops under test are the ones this host should get. */
-    g_assert_cmpint(qdict_get_bool(rsp, "return"), ==,
-                    !scalar && csum_host_has_lanes());
+    g_assert_cmpint(qdict_get_int(rsp, "return"), ==,
+                    csum_host_lanes(max_lanes));
 
     for (i = 0; i < ARRAY_SIZE(csum_xfers); i++) {
         const CsumXfer *x = &csum_xfers[i];
@@ -264,12 +272,18 @@ static void csum_run_datapath(const void *data, bool scalar)
 
 static void test_csum_datapath(const void *data)
 {
-    csum_run_datapath(data, false);
+    csum_run_datapath(data, 8);
+}
+
+/* Hosts with AVX-512 test the AVX2 and one-word loops too. */
+static void test_csum_datapath_avx2(const void *data)
+{
+    csum_run_datapath(data, 4);
 }
 
 static void test_csum_datapath_scalar(const void *data)
 {
-    csum_run_datapath(data, true);
+    csum_run_datapath(data, 1);
 }
 
 void dmatd_add_checksum_tests(void)
@@ -280,5 +294,6 @@ void dmatd_add_checksum_tests(void)
     qtest_add_func("dma-testdev/checksum/strength-control",
                    test_csum_strength_control);
     dmatd_add("checksum/datapath", test_csum_datapath, false);
+    dmatd_add("checksum/datapath-avx2", test_csum_datapath_avx2, false);
     dmatd_add("checksum/datapath-scalar", test_csum_datapath_scalar, false);
 }

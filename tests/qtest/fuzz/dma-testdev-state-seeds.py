@@ -162,6 +162,12 @@ def seeds():
              "then a bad opcode; a full log to migrate.")
         .lists(RAM_SEGS, RAM_DST).cmd("WRITE_PATTERN").cmd("VERIFY_PATTERN")
         .cmd("COPY").cmd("FILL").reg(D.REG_CMD, 9).save())
+    for lanes in (4, 1):
+        out[f"register-commands-lanes-{lanes}"] = (
+            Seed(f"The register commands through the data path's "
+                 f"{lanes}-word loops.", x_datapath_max_lanes=lanes)
+            .lists(RAM_SEGS, RAM_DST).cmd("WRITE_PATTERN")
+            .cmd("VERIFY_PATTERN").cmd("COPY").save())
     out["queue-in-flight"] = (
         Seed("Paced queue with four long commands, saved mid-command.",
              **PACED)

@@ -20,7 +20,7 @@
  * A violation aborts, so libFuzzer keeps the input as a crash.
  *
  * Input layout, all little-endian, each field taken while bytes last:
- *   12 bytes     one per property, an index into its table below
+ *   13 bytes     one per property, an index into its table below
  *                (0: leave the default);
  *   program      opcodes (byte % DMATD_FZ_OP_MAX) and their arguments, up to
  *                DMATD_FZ_OP_SAVE or the end of the input;
@@ -103,6 +103,8 @@ static const DmatdFzProp dmatd_fz_props[] = {
     { "step-size", { NULL, "0", "4096", "65536", "1" } },
     { "x-misdirect-offset", { NULL, "0", "4096" } },
     { "x-bad-seed-every", { NULL, "0", "1", "3" } },
+    /* Each of the data path's loops (AVX-512, AVX2, one word at a time). */
+    { "x-datapath-max-lanes", { NULL, "1", "4", "8", "0", "2", "16" } },
 };
 #define DMATD_FZ_NR_PROPS ARRAY_SIZE(dmatd_fz_props)
 
