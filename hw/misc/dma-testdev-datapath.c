@@ -205,16 +205,11 @@ uint64_t dmatd_words_generate(unsigned lanes, uint8_t *dst, uint64_t n,
                               uint64_t idx, const DmatdWordGen *g)
 {
 #ifdef DMATD_HAVE_LANES
-    if (lanes > 1) {
-        uint64_t csum = 0, run;
-
-        for (; n; dst += run * 8, idx += run, n -= run) {
-            run = dmatd_gen_run(g, idx, n);
-            csum += lanes == 8 ?
-                dmatd_words_generate_lanes_avx512(dst, run, idx, g) :
-                dmatd_words_generate_lanes_avx2(dst, run, idx, g);
-        }
-        return csum;
+    if (lanes == 8) {
+        return dmatd_words_generate_lanes_avx512(dst, n, idx, g);
+    }
+    if (lanes == 4) {
+        return dmatd_words_generate_lanes_avx2(dst, n, idx, g);
     }
 #endif
     return dmatd_words_generate_1(dst, n, idx, g);
@@ -225,21 +220,11 @@ uint64_t dmatd_words_verify(unsigned lanes, const uint8_t *src, uint64_t n,
                             bool *differs)
 {
 #ifdef DMATD_HAVE_LANES
-    if (lanes > 1) {
-        uint64_t csum = 0, run;
-        bool run_differs;
-
-        *differs = false;
-        for (; n; src += run * 8, idx += run, n -= run) {
-            run = dmatd_gen_run(g, idx, n);
-            csum += lanes == 8 ?
-                dmatd_words_verify_lanes_avx512(src, run, idx, g,
-                                                &run_differs) :
-                dmatd_words_verify_lanes_avx2(src, run, idx, g,
-                                              &run_differs);
-            *differs |= run_differs;
-        }
-        return csum;
+    if (lanes == 8) {
+        return dmatd_words_verify_lanes_avx512(src, n, idx, g, differs);
+    }
+    if (lanes == 4) {
+        return dmatd_words_verify_lanes_avx2(src, n, idx, g, differs);
     }
 #endif
     return dmatd_words_verify_1(src, n, idx, g, differs);

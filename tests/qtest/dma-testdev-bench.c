@@ -117,8 +117,8 @@ static Bench *bench_start(uint64_t max)
 
     b->max = max;
     /* The narrower loops on a host that has wider ones: 4 (AVX2) or 1. */
-    props = g_strdup_printf(lanes ? ",x-datapath-max-lanes=%s" : "%s",
-                            lanes ? lanes : "");
+    props = lanes ? g_strdup_printf(",x-datapath-max-lanes=%s", lanes) :
+                    g_strdup("");
     b->trace_path = g_strdup_printf("%s/dt-bench-%d.log", g_get_tmp_dir(),
                                     getpid());
     extra = g_strdup_printf("-m %" PRIu64 "M -trace dma_testdev_callback"
