@@ -287,8 +287,9 @@ logged() {
         tail -n 40 "$log" >&2
         dt_die "$what failed (exit $rc); full log: $log"
     fi
-    dt_log "$what: done in $(( $(date +%s) - start )) s, CPU $(( ($(cat "$cpu") + DT_CLK_TCK / 2) / DT_CLK_TCK )) s"
+    dt_cpu_s "$(cat "$cpu")"
     rm -f "$cpu"
+    dt_log "$what: done in $(( $(date +%s) - start )) s, CPU $DT_CPU_S s"
 }
 
 # Every CONFIG_X=v line of the fragment must appear verbatim in .config,

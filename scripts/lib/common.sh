@@ -131,11 +131,16 @@ dt_cpu_mark() {
 }
 DT_CLK_TCK=$(getconf CLK_TCK)
 
+# dt_cpu_s TICKS: set DT_CPU_S to TICKS clock ticks in seconds, rounded.
+dt_cpu_s() {
+    DT_CPU_S=$(( ($1 + DT_CLK_TCK / 2) / DT_CLK_TCK ))
+}
+
 # dt_cpu_since TICKS: set DT_CPU_S to the seconds used since the mark
-# TICKS, rounded (directly too, as dt_cpu_mark).
+# TICKS (directly too, as dt_cpu_mark).
 dt_cpu_since() {
     dt_cpu_mark
-    DT_CPU_S=$(( (DT_CPU_TICKS - $1 + DT_CLK_TCK / 2) / DT_CLK_TCK ))
+    dt_cpu_s $(( DT_CPU_TICKS - $1 ))
 }
 
 # Run a long step, showing its name, how long it took and the processor
