@@ -79,11 +79,7 @@ def kernel_cmdline(args: argparse.Namespace) -> str:
     # of a boot cost about 0.15 s of it under TCG.  guest/initramfs/init
     # prints them after a failed command; --append loglevel=8 shows them
     # all.
-    # 1200 baud, as the guest-level qtests (tests/qtest/dma-testdev-guest-
-    # test.c says why): QEMU does not pace the UART, but the kernel's
-    # console then waits 133 ms, not 1.4 ms, for a console that does not
-    # take bytes (a terminal on --shell) before QEMU would drop some.
-    line = ('console=ttyS0,1200 loglevel=5 vfio.enable_unsafe_noiommu_mode=1 '
+    line = ('console=ttyS0 loglevel=5 vfio.enable_unsafe_noiommu_mode=1 '
             'panic=-1 hugepages=%d' % args.hugepages)
     # After ours, so that the kernel takes the user's value of a parameter.
     for extra in args.append:

@@ -1132,19 +1132,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         rootfs_append = g_strdup_printf("dt.rootfs=host dt.path=%s",
                                         tool_dir);
     }
-    /*
-     * loglevel=5: warnings reach the console (quiet would hide WARN()).
-     * ttyS0 at 1200 baud: QEMU sends each byte at once whatever the rate,
-     * but the kernel's console waits for room in the UART's FIFO only
-     * about 16 character times before it writes on, and QEMU then drops
-     * the FIFO's oldest bytes.  While this test does not read the socket
-     * for a moment, the FIFO stays full; at 115200 baud the kernel waited
-     * 1.4 ms, and a line of a VFIO selftest lost two characters where a
-     * kernel warning cut into it.  At 1200 it waits 133 ms: with a reader
-     * that stalls 100 ms in every 150, the console lost nothing in 3838
-     * lines and 1775 kernel messages, against 71 lines damaged at 115200.
-     */
-    append = g_strdup_printf("console=ttyS0,1200 panic=-1 loglevel=5 "
+    /* loglevel=5: warnings reach the console (quiet would hide WARN()). */
+    append = g_strdup_printf("console=ttyS0 panic=-1 loglevel=5 "
                              "vfio.enable_unsafe_noiommu_mode=1 "
                              "hugepages=%u %s %s dt.run=\"%s\"",
                              c->hugepages, c->kernel_args ?: "",
