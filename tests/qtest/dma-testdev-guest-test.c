@@ -40,6 +40,7 @@
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
 #include "hw/misc/dma-testdev.h"
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <poll.h>
@@ -54,6 +55,25 @@
 #define DMATD_CASE_TIMEOUT_S    600
 /* The word that "x-misdirect-offset" sends one page too far. */
 #define DMATD_MISDIRECT_OFF     ((uint64_t)0x1008)
+/* What the console reader takes in one read(). */
+#define DMATD_CONSOLE_CHUNK     4096
+/* What the console pipe holds unread: all a case here ever prints. */
+#define DMATD_CONSOLE_PIPE      (1 * MiB)
+/*
+ * The console burst: user lines "dt-console uN F" and kernel records
+ * "dt-console kN F", N below DMATD_BURST_LINES: 100 KiB in all, more than
+ * a default pipe (64 KiB) holds.
+ */
+#define DMATD_BURST_LINES       600
+#define DMATD_BURST_FILL        "0123456789abcdefghijklmnopqrstuvwxyz" \
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+/* The guest's shell prints it (guest/initramfs/init runs dt.run). */
+#define DMATD_BURST_RUN \
+    "f=" DMATD_BURST_FILL "; i=0; " \
+    "while [ $i -lt " stringify(DMATD_BURST_LINES) " ]; do " \
+    "echo dt-console u$i $f; " \
+    "echo \\<4\\>dt-console k$i $f >/dev/kmsg; " \
+    "i=$((i + 1)); done"
 
 typedef enum {
     DMATD_EXPECT_PASS,             /* the oracle finds nothing wrong */
@@ -72,6 +92,8 @@ typedef enum {
     DMATD_EXPECT_VFIO_MISDIRECT,   /* negative control of their DMA oracle */
     DMATD_EXPECT_VFIO_IGB,         /* the same driver test on QEMU's igb */
     DMATD_EXPECT_KSELFTEST,        /* every test of a harness tool passes */
+    DMATD_EXPECT_CONSOLE_WHOLE,    /* a burst read late arrives whole */
+    DMATD_EXPECT_CONSOLE_LOSS,     /* negative control: over a socket */
 } DmatdExpect;
 
 /* dt-pin-abi's tests (kselftest_harness.h), when this test was written. */
@@ -93,6 +115,7 @@ typedef struct DmatdGuestCase {
     bool selftest_kernel;       /* boot DT_GUEST_KERNEL_SELFTEST */
     const char *container;      /* legacy: who must serve /dev/vfio/vfio */
     bool rootfs_host;           /* the host's / in the guest (virtio-9p) */
+    bool console_socket;        /* the console over a socket, not a pipe */
 } DmatdGuestCase;
 
 typedef struct DmatdRun {
@@ -143,9 +166,8 @@ typedef struct DmatdDmaMap {
 typedef struct DmatdVm {
     const DmatdGuestCase *gcase;  /* NULL: no guest (the console test) */
     QTestState *qts;
-    int listen_fd;
-    int serial_fd;
-    char *sock_path;
+    int console_fd;             /* what the guest's serial port sends */
+    int input_fd;               /* what it receives (socket: the same fd) */
     char *mem_path[DMATD_NODES];
     uint8_t *ram[DMATD_NODES];
     int ram_fd[DMATD_NODES];    /* for SEEK_DATA: see dmatd_ram_extents() */
@@ -167,6 +189,9 @@ typedef struct DmatdVm {
     int tool_status;
     char *container;            /* "@dt container backend=" */
     gint64 deadline;
+    bool stalled;               /* the console burst: the reader stalled */
+    double stall_s;             /* for so long */
+    int stall_queued;           /* while the console queued this much */
 } DmatdVm;
 
 static const char *dmatd_kernel;
@@ -725,7 +750,7 @@ static void dmatd_send(DmatdVm *vm, const char *s)
     size_t len = strlen(s), done = 0;
 
     while (done < len) {
-        ssize_t n = write(vm->serial_fd, s + done, len - done);
+        ssize_t n = write(vm->input_fd, s + done, len - done);
 
         g_assert_cmpint(n, >, 0);
         done += n;
@@ -922,6 +947,61 @@ static const char *dmatd_kernel_record(const char *line)
     return NULL;
 }
 
+static bool dmatd_burst_case(const DmatdVm *vm)
+{
+    return vm->gcase && (vm->gcase->expect == DMATD_EXPECT_CONSOLE_WHOLE ||
+                         vm->gcase->expect == DMATD_EXPECT_CONSOLE_LOSS);
+}
+
+/*
+ * What the console burst prints after its first line, at least: the user
+ * lines with their CR LF, and the kernel records with a timestamp of at
+ * least "[%5lu.%06lu] ".
+ */
+static size_t dmatd_burst_rest(void)
+{
+    size_t n = 0;
+    unsigned i;
+
+    for (i = 0; i < DMATD_BURST_LINES; i++) {
+        size_t digits = snprintf(NULL, 0, "%u", i);
+        size_t text = strlen("dt-console u ") + digits +
+                      strlen(DMATD_BURST_FILL) + 2;
+
+        n += (i ? text : 0) + strlen("[    0.000000] ") + text;
+    }
+    return n;
+}
+
+/*
+ * The console burst: at its first line, stop reading, as a reader busy
+ * with a slow check would, until the console holds the rest of the burst
+ * unread (less what the last read already took), or for at most
+ * @max_s.  Over the console pipe the guest never waits for this reader;
+ * over a socket it soon does, and the kernel's records then overrun the
+ * UART's FIFO (see dmatd_console_open()).
+ */
+static void dmatd_console_stall(DmatdVm *vm, unsigned max_s)
+{
+    gint64 start = g_get_monotonic_time();
+    size_t want = dmatd_burst_rest() - DMATD_CONSOLE_CHUNK;
+    int queued = 0;
+
+    vm->stalled = true;
+    while (g_get_monotonic_time() - start < max_s * G_USEC_PER_SEC) {
+        g_assert_cmpint(ioctl(vm->console_fd, FIONREAD, &queued), ==, 0);
+        if (queued >= want) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    vm->stall_s = (g_get_monotonic_time() - start) / 1e6;
+    vm->stall_queued = queued;
+    dmatd_msg("console: the reader stalled %.2f s while the console queued "
+              "%d bytes (the burst's rest: %zu or more)", vm->stall_s,
+              queued, want);
+}
+
 /*
  * One console line, sorted.  The kernel and the guest's user space share
  * the serial console, and a kernel record can land in the middle of a
@@ -943,6 +1023,10 @@ static void dmatd_console_line(DmatdVm *vm, const char *line)
         return;
     }
     g_string_append(vm->cut, line);
+    if (dmatd_burst_case(vm) && !vm->stalled &&
+        g_str_has_prefix(vm->cut->str, "dt-console u0 ")) {
+        dmatd_console_stall(vm, vm->gcase->console_socket ? 3 : 60);
+    }
     g_string_append_printf(vm->output, "%s\n", vm->cut->str);
     dmatd_line(vm, vm->cut->str);
     g_string_truncate(vm->cut, 0);
@@ -967,12 +1051,12 @@ static void dmatd_feed(DmatdVm *vm, const char *buf, size_t n)
 /* Take in whatever the console holds now, without waiting. */
 static void dmatd_drain_console(DmatdVm *vm)
 {
-    struct pollfd pfd = { .fd = vm->serial_fd, .events = POLLIN };
-    char buf[4096];
+    struct pollfd pfd = { .fd = vm->console_fd, .events = POLLIN };
+    char buf[DMATD_CONSOLE_CHUNK];
     ssize_t n;
 
     while (poll(&pfd, 1, 0) > 0 &&
-           (n = read(vm->serial_fd, buf, sizeof(buf))) > 0) {
+           (n = read(vm->console_fd, buf, sizeof(buf))) > 0) {
         dmatd_feed(vm, buf, n);
     }
 }
@@ -980,35 +1064,51 @@ static void dmatd_drain_console(DmatdVm *vm)
 /*
  * A guest power-off (or a panic: -no-reboot makes it one) pauses QEMU
  * instead of ending it (-action shutdown=pause), so that the device's DMA
- * log can still be read after "@dt exit", however long it takes.  A
- * power-off before "@dt exit" is a dead guest: say so at once.
+ * log can still be read after "@dt exit", however long it takes.  Returns
+ * whether the guest is off, with everything it printed read; a power-off
+ * before "@dt exit" is a dead guest: say so at once.
  */
-static void dmatd_check_alive(DmatdVm *vm, const DmatdGuestCase *c)
+static bool dmatd_powered_off(DmatdVm *vm, const DmatdGuestCase *c)
 {
     g_autoptr(QDict) resp = qtest_qmp(vm->qts,
                                       "{'execute': 'query-status'}");
     QDict *ret = qdict_get_qdict(resp, "return");
 
-    if (ret && !strcmp(qdict_get_str(ret, "status"), "shutdown")) {
-        /* "@dt exit" may have come after the poll: read what is left. */
-        dmatd_drain_console(vm);
-        if (vm->tool_status >= 0) {
-            return;
-        }
-        dmatd_dump_console(vm);
-        dmatd_keep_evidence(vm, c);
-        g_error("guest powered off before the tool exited");
+    if (!ret || strcmp(qdict_get_str(ret, "status"), "shutdown")) {
+        return false;
     }
+    /*
+     * The UART hands each byte to the pipe as the guest writes it: all
+     * the guest printed is there now.
+     */
+    dmatd_drain_console(vm);
+    if (vm->tool_status >= 0) {
+        return true;
+    }
+    dmatd_dump_console(vm);
+    dmatd_keep_evidence(vm, c);
+    g_error("guest powered off before the tool exited");
 }
 
-/* Read the console until the tool exits or time runs out. */
+/*
+ * Read the console until the guest is off, not only until "@dt exit".
+ * The kernel's console printer runs behind, in a thread of its own (7.3's
+ * 8250 is an nbcon console): records from before the tool's end, a WARN
+ * in a release path at its exit among them, reach the console after that
+ * line, and the kernel prints them all before it powers off.  The console
+ * is then quiet: once the tool has exited, every pause in it longer than
+ * DMATD_QUIET_MS asks QEMU whether the guest is off.
+ */
+#define DMATD_QUIET_MS 20
+
 static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
 {
-    char buf[4096];
+    char buf[DMATD_CONSOLE_CHUNK];
 
-    while (vm->tool_status < 0) {
-        struct pollfd pfd = { .fd = vm->serial_fd, .events = POLLIN };
+    for (;;) {
+        struct pollfd pfd = { .fd = vm->console_fd, .events = POLLIN };
         int left = (vm->deadline - g_get_monotonic_time()) / 1000;
+        int quiet = vm->tool_status < 0 ? 1000 : DMATD_QUIET_MS;
         ssize_t n;
 
         if (left <= 0) {
@@ -1016,17 +1116,100 @@ static void dmatd_run_console(DmatdVm *vm, const DmatdGuestCase *c)
             dmatd_keep_evidence(vm, c);
             g_error("guest did not finish within %u s", dmatd_timeout_s);
         }
-        if (poll(&pfd, 1, MIN(left, 1000)) <= 0) {
-            dmatd_check_alive(vm, c);
+        if (poll(&pfd, 1, MIN(left, quiet)) <= 0) {
+            if (dmatd_powered_off(vm, c)) {
+                return;
+            }
             continue;
         }
-        n = read(vm->serial_fd, buf, sizeof(buf));
+        n = read(vm->console_fd, buf, sizeof(buf));
         if (n <= 0) {
             dmatd_dump_console(vm);
             dmatd_keep_evidence(vm, c);
-            g_error("guest console closed before the tool exited");
+            g_error("guest console closed before the guest powered off");
         }
         dmatd_feed(vm, buf, n);
+    }
+}
+
+/*
+ * The guest's console, before QEMU starts: its far end here, and the
+ * -chardev that QEMU opens (id ser0).  Returns the socket to accept() on,
+ * or -1 for a pipe.
+ *
+ * QEMU's 16550 gives the chardev a byte per write().  When the chardev
+ * takes no more, the UART keeps 16 bytes in its FIFO, and the kernel's
+ * console waits for room for only about 16 character times before it
+ * writes anyway: the UART then drops the FIFO's oldest byte, which may be
+ * user space's.  A unix socket is full after about 280 one-byte writes
+ * (each is an skb of its own, counted at its true size against the send
+ * buffer): a reader busy elsewhere for as long as the guest takes to
+ * print 280 bytes lost console bytes.  A pipe merges small writes into its
+ * pages; at DMATD_CONSOLE_PIPE it holds all a case prints, and the guest
+ * never waits for this reader.  The socket stays for the negative control
+ * (negative/console-socket).
+ */
+static char *dmatd_console_open(DmatdVm *vm, const char *dir, int *listen_fd)
+{
+    g_autofree char *base = g_build_filename(dir, "console", NULL);
+    g_autofree char *in = g_strconcat(base, ".in", NULL);
+    g_autofree char *out = g_strconcat(base, ".out", NULL);
+
+    if (vm->gcase->console_socket) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        g_autofree char *path = g_strconcat(base, ".sock", NULL);
+
+        g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+        strcpy(sa.sun_path, path);
+        *listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        g_assert_cmpint(*listen_fd, >=, 0);
+        g_assert_cmpint(bind(*listen_fd, (struct sockaddr *)&sa,
+                             sizeof(sa)), ==, 0);
+        g_assert_cmpint(listen(*listen_fd, 1), ==, 0);
+        return g_strdup_printf("socket,id=ser0,path=%s", path);
+    }
+
+    *listen_fd = -1;
+    g_assert_cmpint(mkfifo(in, 0600), ==, 0);
+    g_assert_cmpint(mkfifo(out, 0600), ==, 0);
+    /*
+     * Neither open waits for QEMU: O_NONBLOCK for the end we read (then
+     * reads block again), O_RDWR for the one we write.  QEMU opens both
+     * O_RDWR; it is then the only writer of console.out, so its exit is
+     * an end of file here.
+     */
+    vm->console_fd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    g_assert_cmpint(vm->console_fd, >=, 0);
+    g_assert_cmpint(fcntl(vm->console_fd, F_SETFL, 0), ==, 0);
+    vm->input_fd = open(in, O_RDWR | O_CLOEXEC);
+    g_assert_cmpint(vm->input_fd, >=, 0);
+    if (fcntl(vm->console_fd, F_SETPIPE_SZ, DMATD_CONSOLE_PIPE) < 0) {
+        dmatd_msg("console: the pipe stays %d bytes, not %d: %s (raise "
+                  "/proc/sys/fs/pipe-max-size)",
+                  fcntl(vm->console_fd, F_GETPIPE_SZ), (int)DMATD_CONSOLE_PIPE,
+                  g_strerror(errno));
+    }
+    return g_strdup_printf("pipe,id=ser0,path=%s", base);
+}
+
+/* Once QEMU runs: its socket connection, and the names go. */
+static void dmatd_console_connect(DmatdVm *vm, const char *dir, int listen_fd)
+{
+    static const char *const names[] = {
+        "console.in", "console.out", "console.sock",
+    };
+    size_t i;
+
+    if (listen_fd >= 0) {
+        vm->console_fd = accept(listen_fd, NULL, NULL);
+        g_assert_cmpint(vm->console_fd, >=, 0);
+        vm->input_fd = vm->console_fd;
+        close(listen_fd);
+    }
+    for (i = 0; i < ARRAY_SIZE(names); i++) {
+        g_autofree char *path = g_build_filename(dir, names[i], NULL);
+
+        unlink(path);
     }
 }
 
@@ -1084,9 +1267,9 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     g_autofree char *run = NULL;
     g_autofree char *rootfs_args = NULL;
     g_autofree char *rootfs_append = NULL;
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_autofree char *console = NULL;
     QDict *rsp;
-    int i;
+    int i, listen_fd;
 
     vm->node_size = c->node_mb * MiB;
     vm->below_4g = MIN(DMATD_NODES * vm->node_size,
@@ -1097,15 +1280,8 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
     vm->deadline = g_get_monotonic_time() +
                    (gint64)dmatd_timeout_s * G_USEC_PER_SEC;
 
-    /* QEMU connects to us: nothing it prints at boot is lost. */
-    vm->sock_path = g_strdup_printf("%s/serial.sock", dir);
-    g_assert_cmpuint(strlen(vm->sock_path), <, sizeof(sa.sun_path));
-    strcpy(sa.sun_path, vm->sock_path);
-    vm->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    g_assert_cmpint(vm->listen_fd, >=, 0);
-    g_assert_cmpint(bind(vm->listen_fd, (struct sockaddr *)&sa,
-                         sizeof(sa)), ==, 0);
-    g_assert_cmpint(listen(vm->listen_fd, 1), ==, 0);
+    /* Ready before QEMU starts: nothing it prints at boot is lost. */
+    console = dmatd_console_open(vm, dir, &listen_fd);
 
     /* Guest RAM in files the oracle can map and scan at memory speed. */
     for (i = 0; i < DMATD_NODES; i++) {
@@ -1153,7 +1329,7 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         "mem-path=%s,share=on "
         "-numa node,nodeid=0,cpus=0,memdev=m0 "
         "-numa node,nodeid=1,cpus=1,memdev=m1 "
-        "-chardev socket,id=ser0,path=%s -serial chardev:ser0 "
+        "-chardev %s -serial chardev:ser0 "
         "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
         "-device dma-testdev,id=dt0,bus=rp0%s %s %s "
         "-kernel %s -initrd %s -append '%s' -no-reboot "
@@ -1165,21 +1341,19 @@ static DmatdVm *dmatd_vm_start(const DmatdGuestCase *c)
         dmatd_accel,
         strcmp(dmatd_accel, "tcg") ? "max" : "max,erms=off,fsrm=off",
         DMATD_NODES * c->node_mb, c->node_mb, vm->mem_path[0],
-        c->node_mb, vm->mem_path[1], vm->sock_path,
+        c->node_mb, vm->mem_path[1], console,
         c->device_props ? c->device_props : "",
         c->extra_args ? c->extra_args : "", rootfs_args ?: "",
         c->selftest_kernel ? dmatd_kernel_selftest :
         c->compat_kernel ? dmatd_kernel_compat : dmatd_kernel, dmatd_initrd,
         append);
-    vm->serial_fd = accept(vm->listen_fd, NULL, NULL);
-    g_assert_cmpint(vm->serial_fd, >=, 0);
+    dmatd_console_connect(vm, dir, listen_fd);
 
     for (i = 0; i < DMATD_NODES; i++) {
         vm->ram[i] = dmatd_map_node(vm->mem_path[i], vm->node_size,
                                     &vm->ram_fd[i]);
         unlink(vm->mem_path[i]);
     }
-    unlink(vm->sock_path);
     rmdir(dir);
 
     /* Say which accelerator really runs the guest. */
@@ -1201,9 +1375,10 @@ static void dmatd_vm_stop(DmatdVm *vm)
         close(vm->ram_fd[i]);
         g_free(vm->mem_path[i]);
     }
-    close(vm->serial_fd);
-    close(vm->listen_fd);
-    g_free(vm->sock_path);
+    if (vm->input_fd != vm->console_fd) {
+        close(vm->input_fd);
+    }
+    close(vm->console_fd);
     dmatd_vm_free_state(vm);
     g_free(vm);
 }
@@ -1681,6 +1856,65 @@ static void dmatd_drop_evidence(const DmatdGuestCase *c)
     rmdir(dir);
 }
 
+/* A line of the console burst: count it. */
+static void dmatd_burst_seen(GHashTable *seen, const char *line)
+{
+    g_autofree char *l = g_strchomp(g_strdup(line));
+    guint n;
+
+    if (g_str_has_prefix(l, "dt-console ")) {
+        n = GPOINTER_TO_UINT(g_hash_table_lookup(seen, l));
+        g_hash_table_insert(seen, g_steal_pointer(&l),
+                            GUINT_TO_POINTER(n + 1));
+    }
+}
+
+/*
+ * The console burst: each of its user lines and kernel records must have
+ * arrived exactly once, whole.  One finding says how many did not.
+ */
+static unsigned dmatd_check_console_burst(DmatdVm *vm)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
+                                                       g_str_equal,
+                                                       g_free, NULL);
+    g_auto(GStrv) out = g_strsplit(vm->output->str, "\n", -1);
+    g_auto(GStrv) kmsg = g_strsplit(vm->kmsg->str, "\n", -1);
+    g_autofree char *first = NULL;
+    unsigned bad = 0, i;
+    char **l;
+
+    for (l = out; *l; l++) {
+        dmatd_burst_seen(seen, *l);
+    }
+    for (l = kmsg; *l; l++) {
+        const char *text = strstr(*l, "] ");
+
+        if (text) {
+            dmatd_burst_seen(seen, text + 2);
+        }
+    }
+    for (i = 0; i < 2 * DMATD_BURST_LINES; i++) {
+        g_autofree char *want = g_strdup_printf("dt-console %c%u %s",
+                                                i % 2 ? 'k' : 'u', i / 2,
+                                                DMATD_BURST_FILL);
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(seen, want));
+
+        if (n != 1) {
+            bad++;
+            if (!first) {
+                first = g_strdup_printf("'%s' %u times", want, n);
+            }
+        }
+    }
+    if (bad) {
+        dmatd_error(vm, "console: %u of %u lines of the burst did not arrive "
+                    "whole, once (first: %s)", bad, 2 * DMATD_BURST_LINES,
+                    first);
+    }
+    return bad;
+}
+
 /* A case that must pass: no finding, and the tool itself exited 0. */
 static void dmatd_assert_clean(DmatdVm *vm)
 {
@@ -1965,6 +2199,36 @@ static void dmatd_run_case(const DmatdGuestCase *c)
         dmatd_msg("negative control: page 0 found twice %u times, "
                   "%u findings in all", twice, vm->errors->len);
         break;
+    case DMATD_EXPECT_CONSOLE_WHOLE:
+        /*
+         * The reader stalled over the whole burst (the console queued all
+         * of it unread), and still every line arrived whole.
+         */
+        dmatd_check_console_burst(vm);
+        dmatd_assert_clean(vm);
+        g_assert_true(vm->stalled);
+        g_assert_cmpint(vm->stall_queued, >=,
+                        dmatd_burst_rest() - DMATD_CONSOLE_CHUNK);
+        dmatd_msg("console: %u lines whole after a %.2f s stall",
+                  2 * DMATD_BURST_LINES, vm->stall_s);
+        break;
+    case DMATD_EXPECT_CONSOLE_LOSS: {
+        unsigned bad;
+
+        /*
+         * Negative control of the burst check: over a socket, the same
+         * stall loses console bytes, and that is the only finding.
+         */
+        bad = dmatd_check_console_burst(vm);
+        dmatd_report_errors(vm);
+        g_assert_true(vm->stalled);
+        g_assert_cmpint(vm->tool_status, ==, 0);
+        g_assert_cmpuint(bad, >, 0);
+        g_assert_cmpuint(vm->errors->len, ==, 1);
+        dmatd_msg("negative control: %u of %u lines lost or damaged", bad,
+                  2 * DMATD_BURST_LINES);
+        break;
+    }
     case DMATD_EXPECT_KERNEL_WARNING:
         /*
          * Negative control of dmatd_check_kernel(): a WARNING line on the
@@ -2159,6 +2423,17 @@ static const DmatdGuestCase dmatd_cases[] = {
              "dmatd_negative_control+0x0/0x10, CPU#0: sh/1 >/dev/kmsg; "
              "dt-pin --handshake --len 4K",
       .expect = DMATD_EXPECT_KERNEL_WARNING },
+    /*
+     * The console itself: a burst of user lines and kernel records (at
+     * warning level, so that the console shows them), read late.  The
+     * kernel rate-limits /dev/kmsg unless printk.devkmsg=on.
+     */
+    { .name = "console/burst", .run = DMATD_BURST_RUN, .node_mb = 256,
+      .kernel_args = "printk.devkmsg=on",
+      .expect = DMATD_EXPECT_CONSOLE_WHOLE },
+    { .name = "negative/console-socket", .run = DMATD_BURST_RUN,
+      .node_mb = 256, .kernel_args = "printk.devkmsg=on",
+      .console_socket = true, .expect = DMATD_EXPECT_CONSOLE_LOSS },
     /* The ioctl's ABI and the life of pinned memory, a test per probe. */
     { .name = "cdev/errno", .run = "dt-pin-abi", .node_mb = 256,
       .expect = DMATD_EXPECT_KSELFTEST },
