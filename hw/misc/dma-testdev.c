@@ -2044,6 +2044,15 @@ static void dmatd_realize(PCIDevice *pdev, Error **errp)
     }
 
     pci_config_set_interrupt_pin(pdev->config, 1);
+    /*
+     * Immediate Readiness: the device completes an FLR or a reset the
+     * moment it is asked for, and takes any request right after.  Saying
+     * so spares the guest the 100 ms that PCIe grants a function to come
+     * back from an FLR (Linux's pcie_flr() skips it), which vfio-pci pays
+     * at every open.  Read-only: a guest cannot clear it.
+     */
+    pci_word_test_and_set_mask(pdev->config + PCI_STATUS,
+                               PCI_STATUS_IMM_READY);
 
     if (pci_bus_is_express(pci_get_bus(pdev))) {
         if (pcie_endpoint_cap_init(pdev, DMATD_PCIE_CAP_OFFSET) < 0) {

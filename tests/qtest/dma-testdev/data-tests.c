@@ -27,6 +27,12 @@ static void test_identity(const void *data)
     g_assert_cmphex(qpci_config_readb(d->dev, PCI_CLASS_PROG), ==, 0);
     g_assert_cmphex(qpci_config_readb(d->dev, PCI_HEADER_TYPE) & 0x7f, ==,
                     PCI_HEADER_TYPE_NORMAL);
+    /* Immediate Readiness, read-only. */
+    g_assert_true(qpci_config_readw(d->dev, PCI_STATUS) &
+                  PCI_STATUS_IMM_READY);
+    qpci_config_writew(d->dev, PCI_STATUS, 0);
+    g_assert_true(qpci_config_readw(d->dev, PCI_STATUS) &
+                  PCI_STATUS_IMM_READY);
 
     /* BAR0: 4 KiB of memory space, now where qpci_iomap put it. */
     g_assert_cmphex(d->bar_size, ==, DMA_TESTDEV_BAR0_SIZE);

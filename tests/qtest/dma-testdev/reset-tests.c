@@ -102,6 +102,12 @@ static void dmatd_reset_mid_command(DmatdDev *d, bool flr)
                     "dst", 0, "write", buf, len,
                     5 * DMATD_PAGE - DMATD_SEG_SIZE, "ok");
 
+    /*
+     * Immediate Readiness holds: the command stopped and the device
+     * answers at once, with no time for it to settle.
+     */
+    g_assert_true(qpci_config_readw(d->dev, PCI_STATUS) &
+                  PCI_STATUS_IMM_READY);
     dmatd_reprogram(d);
     dmatd_check_reset_state(d, seq);
 
