@@ -55,6 +55,8 @@
 #define DMATD_CASE_TIMEOUT_S    600
 /* The word that "x-misdirect-offset" sends one page too far. */
 #define DMATD_MISDIRECT_OFF     ((uint64_t)0x1008)
+/* What the kernel prints last, before it powers off (kernel/reboot.c). */
+#define DMATD_LAST_RECORD       "reboot: Power down"
 /* What the console reader takes in one read(). */
 #define DMATD_CONSOLE_CHUNK     4096
 /* What the console pipe holds unread: all a case here ever prints. */
@@ -1976,6 +1978,14 @@ static void dmatd_run_case(const DmatdGuestCase *c)
 
     vm = dmatd_vm_start(c);
     dmatd_run_console(vm, c);
+    /*
+     * The kernel's last record (kernel_power_off()): the console was read
+     * to its end, so no record before it can have been missed.
+     */
+    if (!strstr(vm->kmsg->str, "] " DMATD_LAST_RECORD)) {
+        dmatd_error(vm, "console: the guest's last record, \"%s\", never "
+                    "came", DMATD_LAST_RECORD);
+    }
     nbufs = vm->bufs->len;
     if (c->expect != DMATD_EXPECT_KERNEL_WARNING) {
         dmatd_check_kernel(vm);
