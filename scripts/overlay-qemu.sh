@@ -119,6 +119,9 @@ for f in "$DT_ROOT"/tests/qtest/dma-testdev/*; do
     copy_in "tests/qtest/dma-testdev/$(basename "$f")"
 done
 copy_in tests/qtest/dma-testdev-guest-test.c
+for f in "$DT_ROOT"/tests/qtest/dma-testdev-guest/*; do
+    copy_in "tests/qtest/dma-testdev-guest/$(basename "$f")"
+done
 copy_in tests/qtest/dma-testdev-bench.c
 copy_in tests/qtest/dma-testdev-hardening-test.c
 copy_in tests/qtest/libqos/dma-testdev.c

@@ -2,8 +2,8 @@
 """Parse a guest console log: the "@dt" protocol and the tool's TAP.
 
 The protocol is docs/guest-protocol.rst.  The rules follow the guest
-qtest's reader (tests/qtest/dma-testdev-guest-test.c, dmatd_line() and
-dmatd_field()), so that both hosts read a console the same way:
+qtest's reader (tests/qtest/dma-testdev-guest/console.c, dmatd_line()
+and dmatd_field()), so that both hosts read a console the same way:
 
 * the kernel and the guest's user space share the console, and a kernel
   record ("[%5lu.%06lu] " and its text, printed whole) can land in the
