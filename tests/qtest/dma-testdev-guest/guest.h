@@ -1,11 +1,11 @@
 /*
  * dma-testdev guest-level qtest: what its parts share.
  *
- *   dma-testdev-guest-test.c   the cases, their verdicts, main()
- *   dma-testdev-guest/vm.c     the guest's VM, the findings, the evidence
- *   dma-testdev-guest/console.c  the console and the protocol lines
- *   dma-testdev-guest/oracle.c   where each DMA landed; the kernel check
- *   dma-testdev-guest/selftests.c  Linux's own selftests: KTAP, DMA
+ *   ../dma-testdev-guest-test.c  the cases, their verdicts, main()
+ *   vm.c         the guest's VM, the findings, the evidence
+ *   console.c    the console and the protocol lines
+ *   oracle.c     where each DMA landed; the kernel check
+ *   selftests.c  Linux's own selftests: their KTAP and their DMA
  *
  * Copyright (c) 2026 The dma-testdev authors
  *
