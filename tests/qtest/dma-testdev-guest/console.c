@@ -488,10 +488,12 @@ char *dmatd_console_open(DmatdVm *vm, const char *dir, int *listen_fd)
     vm->input_fd = open(in, O_RDWR | O_CLOEXEC);
     g_assert_cmpint(vm->input_fd, >=, 0);
     if (fcntl(vm->console_fd, F_SETPIPE_SZ, DMATD_CONSOLE_PIPE) < 0) {
+        int err = errno;
+
         dmatd_msg("console: the pipe stays %d bytes, not %d: %s (raise "
                   "/proc/sys/fs/pipe-max-size)",
                   fcntl(vm->console_fd, F_GETPIPE_SZ), (int)DMATD_CONSOLE_PIPE,
-                  g_strerror(errno));
+                  g_strerror(err));
     }
     return g_strdup_printf("pipe,id=ser0,path=%s", base);
 }
