@@ -90,8 +90,12 @@ EOF
     # test run should not pay for an update every time.
     if [ ! -f "$DT_APT_DIR/.updated" ] ||
        [ -n "$(find "$DT_APT_DIR/.updated" -mmin +1440)" ]; then
+        # The gzip indexes, where apt takes xz by default: they are twice
+        # the bytes but decompress in a third of the time, and the update
+        # is the first step of every cold run, with one core idle (on an
+        # empty cache: 7.5 s with xz, 4.8-5.8 s with gzip).
         dt_step "apt-get update (private: trixie, sid, experimental; $codename sources)" \
-            dt_apt_private update -qq
+            dt_apt_private -o Acquire::CompressionTypes::Order::=gz update -qq
         touch "$DT_APT_DIR/.updated"
         rm -f "$DT_APT_DIR/unserved"
     fi
