@@ -177,3 +177,55 @@ dt_apt_versions() {
         printf '%s\n' "${sorted[@]}"
     fi
 }
+
+# dt_linux_libc_dev VERSION DIR: DIR/include becomes the x86 UAPI headers
+# of Debian's linux-libc-dev VERSION, laid out as make headers_install
+# lays them out.  Debian's package is that command's output for every
+# architecture at once: each architecture's asm/ is under
+# usr/lib/linux/uapi/ARCH/, behind the multiarch directories' links, and
+# here it is include/asm/.  Unpacked once into the cache.  Fails, without
+# exiting, when the archive does not have the version (remembered until
+# the next update of the private lists) or the package's layout is not
+# this one.
+dt_linux_libc_dev() {
+    local version=$1 dir=$2 unpacked dl lock rc=0
+    unpacked=$DT_CACHE/src/linux-libc-dev-$version
+    if [ ! -f "$unpacked/.dt-complete" ]; then
+        if grep -qxF "linux-libc-dev=$version" "$DT_APT_DIR/unserved" 2> /dev/null; then
+            return 1
+        fi
+        mkdir -p "$(dirname "$unpacked")"
+        # The kernel variants build side by side: one unpacks at a time.
+        exec {lock}> "$unpacked.lock"
+        flock "$lock"
+        if [ ! -f "$unpacked/.dt-complete" ]; then
+            dl=$unpacked.dl
+            rm -rf "$unpacked" "$dl"
+            mkdir -p "$dl" "$unpacked"
+            if ! (cd "$dl" && dt_apt_private -qq download "linux-libc-dev=$version") >&2; then
+                echo "linux-libc-dev=$version" >> "$DT_APT_DIR/unserved"
+                rc=1
+            elif ! dpkg-deb -x "$dl"/linux-libc-dev_*.deb "$dl/root" ||
+                [ ! -f "$dl/root/usr/include/linux/iommufd.h" ] ||
+                [ ! -f "$dl/root/usr/lib/linux/uapi/x86/asm/unistd_64.h" ]; then
+                dt_log "linux-libc-dev $version: not the layout this script knows"
+                rc=1
+            else
+                cp -a "$dl/root/usr/include" "$unpacked/include"
+                rm -rf "$unpacked"/include/*-linux-gnu*
+                cp -a "$dl/root/usr/lib/linux/uapi/x86/asm" "$unpacked/include/asm"
+                touch "$unpacked/.dt-complete"
+            fi
+            rm -rf "$dl"
+            [ "$rc" -eq 0 ] || rm -rf "$unpacked"
+        fi
+        flock -u "$lock"
+        exec {lock}>&-
+        [ "$rc" -eq 0 ] || return 1
+    fi
+    # New files (cp without -a): what was compiled against the headers
+    # before compiles again, as after headers_install.
+    rm -rf "$dir/include"
+    mkdir -p "$dir"
+    cp -R "$unpacked/include" "$dir/include"
+}
