@@ -29,6 +29,10 @@
 #                                 the UAPI headers still come from the
 #                                 kernel source (headers_install only)
 #   DMA_TESTDEV_JOBS=N            make -jN (default: nproc)
+#   DT_KERNEL_UAPI_READY=FILE     (scripts/lib/build.sh) write the uapi= and
+#                                 kernel_src= lines to FILE as soon as the
+#                                 headers are in place, before the image:
+#                                 the guest tools can build meanwhile
 
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -405,6 +409,14 @@ else
     trap "[ -f '$hdr_rc' ] || kill $hdr_pid 2> /dev/null" EXIT
     dt_log "${tag}make headers_install: in the background (log: $hdr_log)"
 fi
+# What the guest tools need from this script, once it is there.
+uapi_ready() {
+    if [ -n "${DT_KERNEL_UAPI_READY:-}" ]; then
+        printf 'uapi=%s\nkernel_src=%s\n' "$uapi" "$tree" > "$DT_KERNEL_UAPI_READY.tmp"
+        mv -f "$DT_KERNEL_UAPI_READY.tmp" "$DT_KERNEL_UAPI_READY"
+    fi
+}
+[ "$hdr_pid" -ne 0 ] || uapi_ready
 
 if [ -n "${DMA_TESTDEV_BZIMAGE:-}" ] && [ "$variant" != default ]; then
     dt_die "DMA_TESTDEV_BZIMAGE is one kernel: the $variant variant cannot come from it"
@@ -508,6 +520,7 @@ if [ "$hdr_pid" -ne 0 ]; then
     fi
     echo "$uapi_from" > "$stamp"
     dt_log "${tag}make headers_install: done, $(( $(date +%s) - hdr_start )) s after it started"
+    uapi_ready
 fi
 grep -q '^#define IOMMU_IOAS_NOIOMMU_GET_PA\b' "$uapi/linux/iommufd.h" ||
     dt_die "installed $uapi/linux/iommufd.h lacks IOMMU_IOAS_NOIOMMU_GET_PA"

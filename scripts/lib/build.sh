@@ -51,7 +51,8 @@ _dt_build_kernels() {
     shift 2
     trap 'kill "${pids[@]}" 2> /dev/null; exit 143' TERM
     if [ -n "$first" ]; then
-        "$DT_ROOT/scripts/build-kernel.sh" --variant "$first" > "$dir/$first" &
+        DT_KERNEL_UAPI_READY=$dir/$first.uapi \
+            "$DT_ROOT/scripts/build-kernel.sh" --variant "$first" > "$dir/$first" &
         pids=($!)
         wait "${pids[0]}" || return
         pids=()
@@ -67,6 +68,30 @@ _dt_build_kernels() {
     return "$rc"
 }
 
+# _dt_guest_early READY KEY: while the guest kernel still compiles, set up
+# DT_MESON_BUILD and build it (the guest tools and initramfs) in the
+# background at the lowest priority; early_pid is its pid, or 0 if READY
+# (written by build-kernel.sh once the UAPI headers are in place) is not
+# there yet.  They need nothing else of the kernel, and its make leaves a
+# core idle at times, above all in the final link of vmlinux: they take
+# that, not the kernel's cores.  After the kernel, the setup only adds
+# the guest kernel and the accelerator (meson reconfigures in 1 s and
+# recompiles nothing), and the same ninja finds nothing left; if this
+# build failed, that one fails the same way and says so.
+_dt_guest_early() {
+    local ready=$1 key=$2 log=$DT_CACHE/build/early-$2.log
+    early_pid=0
+    [ -s "$ready" ] || return 0
+    dt_log "guest tools and initramfs: building beside the kernel, at the lowest priority (log: $log)"
+    (
+        renice -n 19 -p "$BASHPID" > /dev/null
+        _dt_meson_setup "$key" -Dkernel_uapi="$(_dt_var uapi "$(cat "$ready")")" \
+            -Dkernel_src="$(_dt_var kernel_src "$(cat "$ready")")"
+        exec ninja -C "$DT_MESON_BUILD"
+    ) > "$log" 2>&1 &
+    early_pid=$!
+}
+
 # ninja itself (meson compile would add a Python start, 0.3 s), its
 # output in a log whose end is shown when a step fails.
 _dt_ninja() {
@@ -74,16 +99,18 @@ _dt_ninja() {
         { tail -n 40 "$1/ninja.log.txt" >&2; return 1; }
 }
 
-# _dt_meson_setup KEY: set up DT_MESON_BUILD with dt_build_all's
-# setup_args and the variant kernels' options (KEY names the first
-# setup's log).  Again (0.9 s) only when something that setting up reads
+# _dt_meson_setup KEY [ARG...]: set up DT_MESON_BUILD with dt_build_all's
+# setup_args, the ARGs and the variant kernels' options (KEY names the
+# first setup's log).  Again (0.9 s) only when something that setting up reads
 # changed: an option, meson itself, or what meson.build reads at
 # configure time (the two qtests' -l listings, the VFIO selftest patches'
 # names).  ninja runs meson again by itself when a meson.build changes.
 _dt_meson_setup() {
     local key=$1 args stamp
-    args=("${setup_args[@]}" -Dguest_kernel_compat="$DT_GUEST_BOOT_COMPAT"
-        -Dguest_kernel_selftest="$DT_GUEST_BOOT_SELFTEST")
+    shift
+    args=("${setup_args[@]}" "$@"
+        -Dguest_kernel_compat="${DT_GUEST_BOOT_COMPAT:-}"
+        -Dguest_kernel_selftest="${DT_GUEST_BOOT_SELFTEST:-}")
     stamp=$(printf '%s\n' "${args[@]}"
         stat -L -c '%n %s %Y' "$(command -v meson)" \
             "$DT_QEMU_BUILD/tests/qtest/dma-testdev-guest-test" \
@@ -152,13 +179,15 @@ _dt_prune_meson_trees() {
         if [ -z "$q" ] || [ -d "$q" ]; then
             continue
         fi
-        rm -rf "$d" "$DT_CACHE/build/setup-${d##*/dma-testdev-}.log"
+        rm -rf "$d" "$DT_CACHE/build/setup-${d##*/dma-testdev-}.log" \
+            "$DT_CACHE/build/early-${d##*/dma-testdev-}.log"
     done
 }
 
 dt_build_all() {
     local what=${1:-all} vars key setup_args=() groups=(qemu lint)
     local kernels=() kdir='' kpid=0 krc=0 exit_trap select_later=0 variants
+    local early_pid=0
     [ $# -eq 0 ] || shift
 
     DT_QEMU_VARIANT=${DMA_TESTDEV_QEMU_VARIANT:-plain}
@@ -211,12 +240,37 @@ dt_build_all() {
     dt_log "QEMU: $DT_QEMU_VERSION ($DT_QEMU_VARIANT: $DT_QEMU_BINARY)"
     setup_args+=(-Dqemu_build="$DT_QEMU_BUILD"
         -Dqemu_src="$DT_QEMU_SRC")
+    # Debian's DPDK and its driver SDK headers: guest/tools/dt-dpdk and
+    # the dpdk suite (on the host's root filesystem in the guest).
+    DT_DPDK_SDK=''
+    if [ "$what" = tests ] || [ -n "${DT_WANT_DPDK:-}" ]; then
+        vars=$("$DT_ROOT/scripts/fetch-dpdk.sh")
+        DT_DPDK_SDK=$(_dt_var dpdk_sdk "$vars")
+        dt_log "DPDK: $(_dt_var dpdk_version "$vars") (driver SDK headers: $DT_DPDK_SDK)"
+    fi
+    setup_args+=(-Ddpdk_sdk="$DT_DPDK_SDK")
+    key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
+    DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key
+    _dt_prune_meson_trees
 
     if [ "$what" != device-only ]; then
         if kill -0 "$kpid" 2> /dev/null; then
             dt_log "QEMU is built; waiting for the guest kernel build ..."
+            _dt_guest_early "$kdir/default.uapi" "$key"
+            if [ "$early_pid" -ne 0 ]; then
+                # shellcheck disable=SC2064 # expanded now: the pids and directory
+                trap "kill $kpid $early_pid 2> /dev/null; wait $kpid $early_pid 2> /dev/null; rm -rf '$kdir'" EXIT
+            fi
         fi
         wait "$kpid" || krc=$?
+        if [ "$early_pid" -ne 0 ]; then
+            [ "$krc" -eq 0 ] || kill "$early_pid" 2> /dev/null || true
+            if wait "$early_pid" 2> /dev/null; then
+                dt_log "guest tools and initramfs: built beside the kernel"
+            elif [ "$krc" -eq 0 ]; then
+                dt_log "guest tools and initramfs: their build beside the kernel failed; again now"
+            fi
+        fi
         if [ -n "$exit_trap" ]; then eval "$exit_trap"; else trap - EXIT; fi
         if [ "$krc" -ne 0 ]; then
             rm -rf "$kdir"
@@ -241,19 +295,6 @@ dt_build_all() {
     DT_GUEST_BOOT_COMPAT='' DT_GUEST_BOOT_SELFTEST=''
     [ -z "$kdir" ] || _dt_variant_boots "$kdir"
     [ -z "$kdir" ] || rm -rf "$kdir"
-    # Debian's DPDK and its driver SDK headers: guest/tools/dt-dpdk and
-    # the dpdk suite (on the host's root filesystem in the guest).
-    DT_DPDK_SDK=''
-    if [ "$what" = tests ] || [ -n "${DT_WANT_DPDK:-}" ]; then
-        vars=$("$DT_ROOT/scripts/fetch-dpdk.sh")
-        DT_DPDK_SDK=$(_dt_var dpdk_sdk "$vars")
-        dt_log "DPDK: $(_dt_var dpdk_version "$vars") (driver SDK headers: $DT_DPDK_SDK)"
-    fi
-    setup_args+=(-Ddpdk_sdk="$DT_DPDK_SDK")
-
-    key=$(printf '%s\n' "$DT_ROOT" "$DT_QEMU_BUILD" | sha256sum | cut -c1-12)
-    DT_MESON_BUILD=$DT_CACHE/build/dma-testdev-$key
-    _dt_prune_meson_trees
     _dt_meson_setup "$key"
     if [ "$select_later" -eq 1 ]; then
         mapfile -t variants < <(_dt_kernels_for "$@")
