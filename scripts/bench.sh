@@ -9,7 +9,9 @@
 #   1. bulk DMA throughput of the register path, host-driven (accel qtest,
 #      tests/qtest/dma-testdev-bench), timed by the device itself (its
 #      trace event dma_testdev_callback): WRITE_PATTERN, VERIFY_PATTERN
-#      and COPY against memset, a read pass and memcpy on the host
+#      and COPY against memset, a read pass and memcpy on the host, and
+#      beside them the device's own loop on host memory (no DMA around
+#      it): what the contract's checksum allows on this host
 #   2. small-command round trip in a guest (dt-bench --rtt): doorbell to
 #      completion, polled and by MSI-X eventfd, against an MMIO read
 #   3. pin + translate (dt-bench --pin) against /proc/self/pagemap, and
@@ -260,6 +262,7 @@ if want bulk; then
             dev=$(while read -r l; do kv dev_gbps "$l"; done <<< "$lines" | median)
             hst=$(while read -r l; do kv host_gbps "$l"; done <<< "$lines" | median)
             csum=$(while read -r l; do kv host_csum1_gbps "$l"; done <<< "$lines" | median)
+            loop=$(while read -r l; do kv loop_gbps "$l"; done <<< "$lines" | median)
             ratio=$(calc "$own / $hst")
             if [ "$size" -ge 1048576 ]; then
                 tgt=">= $target" res=$(judge "$ratio" '>=' "$target")
@@ -267,7 +270,7 @@ if want bulk; then
                 tgt="-" res=info
             fi
             row "bulk $opname $(size_name "$size"), 1 segment, device GB/s (with the qtest round trip: $(fmt "$dev" 2))" \
-                "$(fmt "$own" 2)" "$host $(fmt "$hst" 2) (checksum one word at a time: $(fmt "$csum" 2))" \
+                "$(fmt "$own" 2)" "$host $(fmt "$hst" 2) (the device's loop alone: $(fmt "$loop" 2), $(fmt "$(calc "$loop / $hst")" 2)x; checksum one word at a time: $(fmt "$csum" 2))" \
                 "$(fmt "$ratio" 3)" "$tgt" "$res" "$bulk_cmd"
         done
     done

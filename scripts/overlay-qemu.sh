@@ -112,6 +112,7 @@ copy_in hw/misc/dma-testdev-compat.h
 copy_in hw/misc/dma-testdev-internal.h
 copy_in hw/misc/dma-testdev-epf.c
 copy_in hw/misc/dma-testdev-datapath.c
+copy_in hw/misc/dma-testdev-datapath.h
 copy_in hw/misc/dma-testdev-lanes.c.inc
 copy_in include/hw/misc/dma-testdev.h
 copy_in tests/qtest/dma-testdev-test.c

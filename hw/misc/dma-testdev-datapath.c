@@ -24,9 +24,9 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
-#include "dma-testdev-compat.h"
+#include "qemu/units.h"
 #include "hw/misc/dma-testdev.h"
-#include "dma-testdev-internal.h"
+#include "dma-testdev-datapath.h"
 
 #if defined(CONFIG_AVX512BW_OPT) && defined(CONFIG_AVX2_OPT) && \
     defined(HOST_X86_64)

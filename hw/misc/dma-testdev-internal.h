@@ -18,6 +18,7 @@
 #include "hw/pci/pci_device.h"
 #include "migration/vmstate.h"
 #include "hw/misc/dma-testdev.h"
+#include "dma-testdev-datapath.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(DmaTestdevState, DMA_TESTDEV)
 
@@ -305,33 +306,7 @@ void G_GNUC_PRINTF(6, 7) dmatd_bad(DmaTestdevState *s, hwaddr addr,
                                    unsigned size, bool is_write,
                                    uint32_t reason, const char *fmt, ...);
 
-/* dma-testdev-datapath.c: loops over whole words, see there. */
-typedef struct DmatdWordGen {
-    uint64_t base;              /* word = base | (word index & mask) */
-    uint64_t mask;
-} DmatdWordGen;
-
-/*
- * The word that WRITE_PATTERN (base = seed << 32, mask = UINT32_MAX) or
- * FILL (base = the fill value, mask = 0) puts at word index @idx.  The
- * vector loops of dma-testdev-datapath.c compute it lane by lane.
- */
-static inline uint64_t dmatd_gen_word(const DmatdWordGen *g, uint64_t idx)
-{
-    return g->base | (idx & g->mask);
-}
-
-/* The widest loops this host runs, at most @max words a block: 8, 4 or 1. */
-unsigned dmatd_words_lanes_best(unsigned max);
-uint64_t dmatd_words_csum(unsigned lanes, const uint8_t *src, uint64_t n,
-                          uint64_t idx);
-uint64_t dmatd_words_copy(unsigned lanes, uint8_t *dst, const uint8_t *src,
-                          uint64_t n, uint64_t idx);
-uint64_t dmatd_words_generate(unsigned lanes, uint8_t *dst, uint64_t n,
-                              uint64_t idx, const DmatdWordGen *g);
-uint64_t dmatd_words_verify(unsigned lanes, const uint8_t *src, uint64_t n,
-                            uint64_t idx, const DmatdWordGen *g,
-                            bool *differs);
+/* dma-testdev-datapath.c: see dma-testdev-datapath.h. */
 
 /* dma-testdev-epf.c */
 extern const VMStateDescription vmstate_dmatd_epf;

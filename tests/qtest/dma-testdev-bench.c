@@ -18,8 +18,13 @@
  *   VERIFY_PATTERN  a read pass: the sum of all 64-bit words
  *   COPY            memcpy()
  *
- * and prints one "# bench" line per (operation, size) with the medians, so
- * that scripts/bench.sh can put them in its table.
+ * and the device's own loop for the operation (dma-testdev-datapath.c,
+ * linked in: generate, verify or copy, each folding every word into the
+ * checksum) on page-aligned memory of its own, at the device's width:
+ * the most any command could reach on this host, without the DMA around
+ * it.  That loop's checksum must be the device's.  It prints one "# bench"
+ * line per (operation, size) with the medians, so that scripts/bench.sh
+ * can put them in its table.
  *
  * Environment: DT_BENCH_MAX_MIB, the largest size in MiB (256; 1 unless
  * "-m slow" when unset, so that a plain qtest run stays short);
@@ -34,12 +39,14 @@
 #include "qemu/osdep.h"
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
+#include "qemu/memalign.h"
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "libqos/dma-testdev.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "hw/misc/dma-testdev.h"
+#include "../../hw/misc/dma-testdev-datapath.h"
 
 #define BENCH_SEED          0x5eedbe4cu
 /* A host timing batch lasts at least this many bytes of work. */
@@ -58,6 +65,9 @@ typedef struct Bench {
     uint64_t list_b;
     uint8_t *host_a;            /* the host's own buffers */
     uint8_t *host_b;
+    uint8_t *loop_a;            /* page-aligned ones for the device's loops */
+    uint8_t *loop_b;
+    unsigned lanes;             /* words a block of the device's loops */
     char *trace_path;           /* QEMU's trace log (-D) */
     FILE *trace;                /* read as QEMU appends to it */
 } Bench;
@@ -137,9 +147,14 @@ static Bench *bench_start(uint64_t max)
 
     b->host_a = g_malloc(max);
     b->host_b = g_malloc(max);
+    /* Aligned as guest RAM is: the loops' vectors never split a line. */
+    b->loop_a = qemu_memalign(4 * KiB, max);
+    b->loop_b = qemu_memalign(4 * KiB, max);
     /* Give the host buffers their pages before anything is timed. */
     memset(b->host_a, 1, max);
     memset(b->host_b, 2, max);
+    memset(b->loop_a, 1, max);
+    memset(b->loop_b, 2, max);
     return b;
 }
 
@@ -147,6 +162,8 @@ static void bench_stop(Bench *b)
 {
     g_free(b->host_a);
     g_free(b->host_b);
+    qemu_vfree(b->loop_a);
+    qemu_vfree(b->loop_b);
     dmatd_stop(b->d);
     fclose(b->trace);
     unlink(b->trace_path);
@@ -265,6 +282,47 @@ static double bench_host_csum(Bench *b, uint64_t size, uint64_t calls)
     return (double)(t1 - t0) / calls;
 }
 
+/*
+ * Host: the device's own loop for @op (dma-testdev-datapath.c) over @size
+ * bytes of page-aligned memory, at the device's width, per call, in
+ * microseconds; @csum is what the device's CHECKSUM said for the same
+ * words, and the loop must say the same.  The pattern is in place before
+ * the clock starts (VERIFY_PATTERN compares against it, COPY copies it).
+ */
+static double bench_host_loop(Bench *b, uint32_t op, uint64_t size,
+                              uint64_t calls, uint64_t csum)
+{
+    const DmatdWordGen gen = {
+        .base = dmatd_pattern_word(BENCH_SEED, 0), .mask = UINT32_MAX,
+    };
+    uint64_t i, n = size / 8, got = 0;
+    bool differs = false;
+    int64_t t0, t1;
+
+    g_assert_cmpuint(dmatd_words_generate(b->lanes, b->loop_a, n, 0, &gen),
+                     ==, csum);
+    t0 = g_get_monotonic_time();
+    for (i = 0; i < calls; i++) {
+        switch (op) {
+        case DMATD_OP_WRITE_PATTERN:
+            got = dmatd_words_generate(b->lanes, b->loop_a, n, 0, &gen);
+            break;
+        case DMATD_OP_VERIFY_PATTERN:
+            got = dmatd_words_verify(b->lanes, b->loop_a, n, 0, &gen,
+                                     &differs);
+            break;
+        default:
+            got = dmatd_words_copy(b->lanes, b->loop_b, b->loop_a, n, 0);
+            break;
+        }
+        barrier();
+    }
+    t1 = g_get_monotonic_time();
+    g_assert_cmpuint(got, ==, csum);
+    g_assert_false(differs);
+    return (double)(t1 - t0) / calls;
+}
+
 static const char *host_name(uint32_t op)
 {
     switch (op) {
@@ -292,7 +350,8 @@ static void bench_one(Bench *b, uint32_t op, uint64_t size, uint64_t csum)
     g_autofree int64_t *own_ns = g_new(int64_t, reps);
     g_autofree int64_t *host_ns = g_new(int64_t, reps);
     g_autofree int64_t *csum_ns = g_new(int64_t, reps);
-    double dev, own, host, csum1;
+    g_autofree int64_t *loop_ns = g_new(int64_t, reps);
+    double dev, own, host, csum1, loop;
     uint64_t i;
 
     /* One untimed round each: faults guest and host pages in, warms up. */
@@ -308,19 +367,25 @@ static void bench_one(Bench *b, uint32_t op, uint64_t size, uint64_t csum)
     for (i = 0; i < reps; i++) {
         csum_ns[i] = bench_host_csum(b, size, calls) * 1000;
     }
+    bench_host_loop(b, op, size, 1, csum);
+    for (i = 0; i < reps; i++) {
+        loop_ns[i] = bench_host_loop(b, op, size, calls, csum) * 1000;
+    }
     dev = median(dev_us, reps);
     own = median(own_ns, reps) / 1000;
     host = median(host_ns, reps) / 1000;
     csum1 = median(csum_ns, reps) / 1000;
+    loop = median(loop_ns, reps) / 1000;
     printf("# bench op=%s size=%" PRIu64 " segments=1 reps=%" PRIu64
            " dev_us=%.2f dev_gbps=%.3f own_us=%.3f own_gbps=%.3f"
            " host=%s host_calls=%" PRIu64
            " host_us=%.3f host_gbps=%.3f ratio=%.3f"
-           " host_csum1_us=%.3f host_csum1_gbps=%.3f\n",
+           " host_csum1_us=%.3f host_csum1_gbps=%.3f"
+           " loop_lanes=%u loop_us=%.3f loop_gbps=%.3f\n",
            dmatd_op_name(op), size, reps, dev, gbps(size, dev), own,
            gbps(size, own), host_name(op), calls, host, gbps(size, host),
            host > 0 ? gbps(size, own) / gbps(size, host) : 0, csum1,
-           gbps(size, csum1));
+           gbps(size, csum1), b->lanes, loop, gbps(size, loop));
     fflush(stdout);
 }
 
@@ -344,9 +409,9 @@ static void bench_mmio_rtt(Bench *b)
                     " 'path': '/machine/peripheral/dt0',"
                     " 'property': 'x-datapath-lanes' } }");
     g_assert_true(qdict_haskey(rsp, "return"));
-    printf("# bench op=qtest-writel reps=%zu us=%.2f datapath_lanes=%" PRId64
-           "\n", ARRAY_SIZE(us), median(us, ARRAY_SIZE(us)),
-           qdict_get_int(rsp, "return"));
+    b->lanes = qdict_get_int(rsp, "return");
+    printf("# bench op=qtest-writel reps=%zu us=%.2f datapath_lanes=%u\n",
+           ARRAY_SIZE(us), median(us, ARRAY_SIZE(us)), b->lanes);
     qobject_unref(rsp);
     fflush(stdout);
 }
