@@ -51,15 +51,11 @@ if [ -n "$want" ]; then
     versions=("$match")
 fi
 
-# Versions the mirror did not serve are remembered until the next update of
-# the private lists, so that each run does not ask again.
-unserved=$DT_APT_DIR/unserved
-
 # Download and unpack one version; fails (without exiting) if the mirror
 # does not serve its files.
 fetch_source() {
     local version=$1 src=$2 dl
-    if [ -z "$want" ] && grep -qxF "qemu=$version" "$unserved" 2>/dev/null; then
+    if [ -z "$want" ] && dt_apt_unserved "qemu=$version"; then
         return 1
     fi
     dl=$DT_CACHE/src/dl-qemu-${version#*:}
@@ -68,7 +64,7 @@ fetch_source() {
     dt_log "download qemu ${version#*:} source ($suite) ..."
     if ! (cd "$dl" && dt_apt_private -qq --download-only source "qemu=$version") >&2; then
         rm -rf "$dl"
-        echo "qemu=$version" >> "$unserved"
+        dt_apt_mark_unserved "qemu=$version"
         return 1
     fi
     # dpkg-source names every patch it applies: its log is shown only if

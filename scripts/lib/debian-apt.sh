@@ -178,6 +178,17 @@ dt_apt_versions() {
     fi
 }
 
+# Versions the mirror did not serve (PACKAGE=VERSION) are remembered until
+# the next update of the private lists (dt_apt_private_setup clears
+# them), so that each run does not ask again.
+dt_apt_unserved() {
+    grep -qxF "$1" "$DT_APT_DIR/unserved" 2> /dev/null
+}
+
+dt_apt_mark_unserved() {
+    echo "$1" >> "$DT_APT_DIR/unserved"
+}
+
 # dt_linux_libc_dev VERSION DIR: DIR/include becomes the x86 UAPI headers
 # of Debian's linux-libc-dev VERSION, laid out as make headers_install
 # lays them out.  Debian's package is that command's output for every
@@ -191,7 +202,7 @@ dt_linux_libc_dev() {
     local version=$1 dir=$2 unpacked dl lock rc=0
     unpacked=$DT_CACHE/src/linux-libc-dev-$version
     if [ ! -f "$unpacked/.dt-complete" ]; then
-        if grep -qxF "linux-libc-dev=$version" "$DT_APT_DIR/unserved" 2> /dev/null; then
+        if dt_apt_unserved "linux-libc-dev=$version"; then
             return 1
         fi
         mkdir -p "$(dirname "$unpacked")"
@@ -203,7 +214,7 @@ dt_linux_libc_dev() {
             rm -rf "$unpacked" "$dl"
             mkdir -p "$dl" "$unpacked"
             if ! (cd "$dl" && dt_apt_private -qq download "linux-libc-dev=$version") >&2; then
-                echo "linux-libc-dev=$version" >> "$DT_APT_DIR/unserved"
+                dt_apt_mark_unserved "linux-libc-dev=$version"
                 rc=1
             elif ! dpkg-deb -x "$dl"/linux-libc-dev_*.deb "$dl/root" ||
                 [ ! -f "$dl/root/usr/include/linux/iommufd.h" ] ||
